@@ -1,0 +1,28 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+export { LOADER_OPTIONS } from './options.js';
+
+const require = createRequire(import.meta.url);
+
+/** Directory that .proto imports are resolved against (the package root). */
+export const PROTO_ROOT = path.dirname(require.resolve('@callgate/protos/package.json'));
+
+/** Each domain's contract, relative to PROTO_ROOT. */
+export const PROTO_FILES = {
+  call: 'callgate/call/v1/call.proto',
+  credit: 'callgate/credit/v1/credit.proto',
+  sheets: 'callgate/sheets/v1/sheets.proto',
+  poller: 'callgate/poller/v1/poller.proto',
+} as const;
+
+export type ProtoDomain = keyof typeof PROTO_FILES;
+
+export type { ProtoGrpcType as CallProto } from '../gen/call.js';
+export type * as callV1 from '../gen/callgate/call/v1/index.js';
+export type * as creditV1 from '../gen/callgate/credit/v1/index.js';
+export type * as pollerV1 from '../gen/callgate/poller/v1/index.js';
+export type * as sheetsV1 from '../gen/callgate/sheets/v1/index.js';
+export type { ProtoGrpcType as CreditProto } from '../gen/credit.js';
+export type { ProtoGrpcType as PollerProto } from '../gen/poller.js';
+export type { ProtoGrpcType as SheetsProto } from '../gen/sheets.js';

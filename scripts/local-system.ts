@@ -1,0 +1,176 @@
+/**
+ * The whole system in one process, as `npm start` and the end-to-end tests run it: every service
+ * on its own 127.0.0.1 gRPC port, talking real gRPC; one embedded PGlite shared in-process (or
+ * PostgreSQL when DATABASE_URL is set); the SQS emulator fauxqs in-process; the sandbox for Twilio
+ * and Google Sheets.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { callConfigShape, startCallService } from '@callgate/call';
+import {
+  createLogger,
+  type Database,
+  loadConfig,
+  openDatabase,
+  PgliteDatabase,
+  type ServiceHandle,
+} from '@callgate/common';
+import { gatewayConfigShape, startGateway } from '@callgate/gateway';
+import { pollerConfigShape, startPollerService } from '@callgate/poller';
+import { sandboxConfigShape, startSandbox } from '@callgate/sandbox';
+import { sheetsSyncConfigShape, startSheetsSyncService } from '@callgate/sheets-sync';
+import { startUserCreditService, userCreditConfigShape } from '@callgate/user-credit';
+import { type FauxqsServer, startFauxqs } from 'fauxqs';
+
+export interface LocalSystemOptions {
+  /** Environment the services read (default process.env). Per-service ports are set here, not read from it. */
+  env?: Record<string, string | undefined>;
+  /** 'default' uses the documented ports; 'ephemeral' lets the OS pick (tests run side by side). */
+  ports?: 'default' | 'ephemeral';
+  /** Embedded database folder; undefined with ephemeral ports means an in-memory database. */
+  dataDir?: string;
+}
+
+export interface LocalSystem {
+  services: ServiceHandle[];
+  /** gRPC address of each service by name. */
+  grpc: Record<string, string>;
+  mcpUrl: string;
+  sqsEndpoint: string | undefined;
+  jwt: { secret: string; issuer: string; audience: string };
+  stop(): Promise<void>;
+}
+
+const PORT_VARIABLES = ['GRPC_PORT', 'METRICS_PORT', 'HTTP_PORT', 'SANDBOX_PORT'];
+
+/** The JWT key for local runs: JWT_SECRET if set, else one generated once and kept under .data/. */
+export function localJwtSecret(env: Record<string, string | undefined>, dataDir: string | undefined): string {
+  if (env.JWT_SECRET) return env.JWT_SECRET;
+  if (!dataDir) return randomBytes(32).toString('base64url');
+  const file = path.join(dataDir, 'dev-jwt-secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const secret = randomBytes(32).toString('base64url');
+    writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+    return secret;
+  }
+}
+
+export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
+  const ephemeral = options.ports === 'ephemeral';
+  const inherited = Object.fromEntries(
+    Object.entries(options.env ?? process.env).filter(([key]) => !PORT_VARIABLES.includes(key)),
+  );
+  const dataDir = options.dataDir ?? (ephemeral ? undefined : (inherited.DATA_DIR ?? '.data'));
+  const log = createLogger('local', inherited.LOG_LEVEL ?? 'info');
+  const jwt = {
+    secret: localJwtSecret(inherited, dataDir),
+    issuer: inherited.JWT_ISSUER ?? 'callgate-local',
+    audience: inherited.JWT_AUDIENCE ?? 'callgate',
+  };
+  const port = (fallback: string) => (ephemeral ? '0' : fallback);
+  const handles: ServiceHandle[] = [];
+  const grpc: Record<string, string> = {};
+  let shared: Database | undefined;
+  let fauxqs: FauxqsServer | undefined;
+
+  const stop = async () => {
+    for (const handle of [...handles].reverse()) await handle.stop();
+    await fauxqs?.stop();
+    await shared?.close();
+  };
+
+  try {
+    // One embedded database for all services (PGlite is single-process); with DATABASE_URL each service opens its own pool.
+    const database = async (name: string) => {
+      if (inherited.DATABASE_URL) {
+        return {
+          db: await openDatabase({ url: inherited.DATABASE_URL, dataDir: '.data', log, applicationName: name }),
+          ownsDb: true,
+        };
+      }
+      shared ??= await PgliteDatabase.open(dataDir ? path.join(dataDir, 'pglite') : undefined);
+      return { db: shared, ownsDb: false };
+    };
+    const envFor = (extra: Record<string, string>) => ({ ...inherited, ...extra });
+    const remember = (handle: ServiceHandle) => {
+      handles.push(handle);
+      if (handle.grpcPort) grpc[handle.name] = `127.0.0.1:${handle.grpcPort}`;
+      return handle;
+    };
+
+    remember(await startSandbox(loadConfig('sandbox', sandboxConfigShape, envFor({ SANDBOX_PORT: port('8090') }))));
+
+    let sqsEndpoint = inherited.SQS_ENDPOINT;
+    if (!sqsEndpoint && !inherited.SQS_QUEUE_URL) {
+      fauxqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+      sqsEndpoint = fauxqs.address;
+    }
+
+    remember(
+      await startUserCreditService(
+        loadConfig(
+          'user-credit',
+          userCreditConfigShape,
+          envFor({ GRPC_PORT: port('50052'), METRICS_PORT: port('9103') }),
+        ),
+        await database('user-credit'),
+      ),
+    );
+    remember(
+      await startSheetsSyncService(
+        loadConfig(
+          'sheets-sync',
+          sheetsSyncConfigShape,
+          envFor({ GRPC_PORT: port('50053'), METRICS_PORT: port('9104') }),
+        ),
+        await database('sheets-sync'),
+      ),
+    );
+    remember(
+      await startCallService(
+        loadConfig('call', callConfigShape, envFor({ GRPC_PORT: port('50051'), METRICS_PORT: port('9102') })),
+        await database('call'),
+      ),
+    );
+    remember(
+      await startPollerService(
+        loadConfig(
+          'poller',
+          pollerConfigShape,
+          envFor({
+            GRPC_PORT: port('50054'),
+            METRICS_PORT: port('9105'),
+            ...(sqsEndpoint ? { SQS_ENDPOINT: sqsEndpoint } : {}),
+          }),
+        ),
+        await database('poller'),
+      ),
+    );
+    const gateway = remember(
+      await startGateway(
+        loadConfig(
+          'gateway',
+          gatewayConfigShape,
+          envFor({
+            HTTP_PORT: port(options.env?.HTTP_PORT ?? process.env.HTTP_PORT ?? '8080'),
+            GRPC_PORT: port('50050'),
+            METRICS_PORT: port('9101'),
+            CALL_SERVICE_ADDR: grpc.call as string,
+            CREDIT_SERVICE_ADDR: grpc['user-credit'] as string,
+            JWT_SECRET: jwt.secret,
+            JWT_ISSUER: jwt.issuer,
+            JWT_AUDIENCE: jwt.audience,
+          }),
+        ),
+      ),
+    );
+    return { services: handles, grpc, mcpUrl: gateway.endpoints.mcp as string, sqsEndpoint, jwt, stop };
+  } catch (error) {
+    await stop().catch(() => undefined);
+    throw error;
+  }
+}

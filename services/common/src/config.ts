@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/** A configuration value was missing or invalid. The message names every offending variable. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly service: string,
+    readonly problems: readonly { variable: string; message: string }[],
+  ) {
+    super(`${service}: invalid configuration:\n${problems.map((p) => `  ${p.variable}: ${p.message}`).join('\n')}`);
+  }
+}
+
+/** Environment variables are strings; these parse them into typed values with messages a person can act on. */
+export const env = {
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
+  /** `true`/`false`/`1`/`0`; anything else is an error rather than a silent false. */
+  bool: (fallback: boolean) =>
+    z
+      .enum(['true', 'false', '1', '0'], { message: 'expected true, false, 1 or 0' })
+      .default(fallback ? 'true' : 'false')
+      .transform((v) => v === 'true' || v === '1'),
+  url: () => z.url({ message: 'expected a URL' }),
+  host: (fallback = '127.0.0.1') => z.string().min(1).default(fallback),
+  logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  milliseconds: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+};
+
+/** Variables every service reads. */
+export const baseConfigShape = {
+  LOG_LEVEL: env.logLevel(),
+  /** Address the gRPC and metrics servers bind to. 0.0.0.0 in containers. */
+  BIND_HOST: env.host(),
+  /** How long SIGTERM waits for in-flight work before forcing exit. */
+  SHUTDOWN_TIMEOUT_MS: env.milliseconds(10_000),
+  /** PostgreSQL connection string; unset means embedded PGlite under DATA_DIR. */
+  DATABASE_URL: env.url().optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+};
+
+export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;
+
+/**
+ * Parses the environment against a zod object shape. Returns typed config or throws
+ * ConfigError naming each bad variable; main() turns that into a clear exit.
+ */
+export function loadConfig<S extends z.ZodRawShape>(
+  service: string,
+  shape: S,
+  source: Record<string, string | undefined> = process.env,
+): z.infer<z.ZodObject<S>> {
+  // Empty strings mean "unset": docker and shells often pass VAR= for optional values.
+  const cleaned = Object.fromEntries(Object.entries(source).filter(([, v]) => v !== undefined && v !== ''));
+  const result = z.object(shape).safeParse(cleaned);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    service,
+    result.error.issues.map((issue) => ({
+      variable: String(issue.path[0] ?? '(root)'),
+      message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required but not set' : issue.message,
+    })),
+  );
+}

@@ -1,0 +1,87 @@
+import { Metadata, status } from '@grpc/grpc-js';
+
+/**
+ * Domain errors. Handlers throw these; the gRPC layer maps them to status codes in
+ * one table (STATUS_BY_KIND) so every service reports the same failure the same way.
+ * Messages are for people: say what was wrong and what to do.
+ */
+export type ErrorKind =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'already_exists'
+  | 'failed_precondition'
+  | 'permission_denied'
+  | 'unauthenticated'
+  | 'resource_exhausted'
+  | 'unavailable'
+  | 'deadline_exceeded'
+  | 'aborted'
+  | 'unimplemented'
+  | 'internal';
+
+export class DomainError extends Error {
+  override readonly name = 'DomainError';
+  constructor(
+    readonly kind: ErrorKind,
+    message: string,
+    /** Machine-readable details (e.g. the offending field), sent as gRPC trailing metadata. */
+    readonly details: Readonly<Record<string, string>> = {},
+  ) {
+    super(message);
+  }
+}
+
+export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
+
+export const invalidArgument = (field: string, message: string) =>
+  new DomainError('invalid_argument', `${field}: ${message}`, { field });
+export const notFound = (what: string, id: string) => new DomainError('not_found', `${what} ${id} was not found`);
+export const failedPrecondition = (message: string, details?: Record<string, string>) =>
+  new DomainError('failed_precondition', message, details);
+export const unavailable = (message: string) => new DomainError('unavailable', message);
+/** For RPCs whose issue has not landed yet: an honest refusal, never a fake success. */
+export const unimplemented = (rpc: string, detail = 'not implemented yet') =>
+  new DomainError('unimplemented', `${rpc} is ${detail}`);
+
+export const STATUS_BY_KIND: Readonly<Record<ErrorKind, status>> = {
+  invalid_argument: status.INVALID_ARGUMENT,
+  not_found: status.NOT_FOUND,
+  already_exists: status.ALREADY_EXISTS,
+  failed_precondition: status.FAILED_PRECONDITION,
+  permission_denied: status.PERMISSION_DENIED,
+  unauthenticated: status.UNAUTHENTICATED,
+  resource_exhausted: status.RESOURCE_EXHAUSTED,
+  unavailable: status.UNAVAILABLE,
+  deadline_exceeded: status.DEADLINE_EXCEEDED,
+  aborted: status.ABORTED,
+  unimplemented: status.UNIMPLEMENTED,
+  internal: status.INTERNAL,
+};
+
+export interface GrpcStatusObject {
+  code: status;
+  details: string;
+  metadata: Metadata;
+}
+
+/** Turns anything a handler threw into a gRPC status. Unknown errors become INTERNAL without leaking internals. */
+export function toGrpcStatus(error: unknown): GrpcStatusObject {
+  const metadata = new Metadata();
+  if (isDomainError(error)) {
+    for (const [key, value] of Object.entries(error.details)) metadata.set(`x-callgate-${key}`, value);
+    return { code: STATUS_BY_KIND[error.kind], details: error.message, metadata };
+  }
+  if (isGrpcError(error)) return { code: error.code, details: error.details, metadata: error.metadata ?? metadata };
+  return { code: status.INTERNAL, details: 'internal error; it has been logged', metadata };
+}
+
+/** An error as @grpc/grpc-js reports a failed call on the client side. */
+export interface GrpcError extends Error {
+  code: status;
+  details: string;
+  metadata?: Metadata;
+}
+
+export function isGrpcError(e: unknown): e is GrpcError {
+  return e instanceof Error && typeof (e as Partial<GrpcError>).code === 'number' && 'details' in e;
+}

@@ -1,0 +1,145 @@
+import type {
+  handleServerStreamingCall,
+  handleUnaryCall,
+  Metadata,
+  ServerUnaryCall,
+  ServerWritableStream,
+  ServiceDefinition,
+  sendUnaryData,
+  UntypedHandleCall,
+  UntypedServiceImplementation,
+} from '@grpc/grpc-js';
+import { status } from '@grpc/grpc-js';
+import { toGrpcStatus, unimplemented } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ServiceMetrics } from '../metrics.js';
+
+/** What a handler knows about the call besides its request. */
+export interface CallContext {
+  metadata: Metadata;
+  /** Aborted when the client cancels or the deadline passes. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+type KnownKeys<T> = { [K in keyof T as string extends K ? never : K]: T[K] };
+
+/**
+ * Handlers as async functions, derived from the generated `…Handlers` interface: a unary method
+ * returns its response; a server-streaming method awaits `send` for each message (which respects
+ * back-pressure) and returns when the stream is complete. A thrown DomainError becomes its status.
+ */
+export type AsyncHandlers<H extends UntypedServiceImplementation> = {
+  [K in keyof KnownKeys<H>]: H[K] extends handleServerStreamingCall<infer Req, infer Res>
+    ? (request: Req, ctx: CallContext, send: (message: Res) => Promise<void>) => Promise<void>
+    : H[K] extends handleUnaryCall<infer Req, infer Res>
+      ? (request: Req, ctx: CallContext) => Promise<Res>
+      : never;
+};
+
+export interface HandlerRuntime {
+  serviceName: string;
+  log: Logger;
+  metrics: ServiceMetrics;
+  /** Counts calls in flight so shutdown can report what it drained. */
+  inFlight: { value: number };
+}
+
+/** Wraps async handlers into grpc-js handlers with logging, metrics and error mapping. */
+export function toGrpcImplementation(
+  definition: ServiceDefinition,
+  handlers: Record<string, (...args: never[]) => Promise<unknown>>,
+  runtime: HandlerRuntime,
+): UntypedServiceImplementation {
+  const implementation: Record<string, UntypedHandleCall> = {};
+  for (const [method, spec] of Object.entries(definition)) {
+    const handler = handlers[method] as unknown as (...args: unknown[]) => Promise<unknown>;
+    if (typeof handler !== 'function') throw new Error(`${runtime.serviceName}.${method} has no handler`);
+    implementation[method] = spec.responseStream
+      ? streaming(method, handler, runtime)
+      : unary(method, handler, runtime);
+  }
+  return implementation;
+}
+
+function contextFor(
+  call: ServerUnaryCall<unknown, unknown> | ServerWritableStream<unknown, unknown>,
+  method: string,
+  runtime: HandlerRuntime,
+): CallContext {
+  const controller = new AbortController();
+  call.once('cancelled', () => controller.abort(new Error('call cancelled by client or deadline')));
+  return { metadata: call.metadata, signal: controller.signal, log: runtime.log.child({ rpc: method }) };
+}
+
+function observe(runtime: HandlerRuntime, method: string) {
+  runtime.inFlight.value++;
+  const stop = runtime.metrics.grpcServerDuration.startTimer({ service: runtime.serviceName, method });
+  return (code: status, error?: unknown) => {
+    runtime.inFlight.value--;
+    stop();
+    runtime.metrics.grpcServerHandled.inc({ service: runtime.serviceName, method, code: status[code] });
+    if (code === status.INTERNAL || code === status.UNKNOWN) {
+      runtime.log.error({ rpc: method, err: error }, 'gRPC handler failed');
+    } else if (code !== status.OK) {
+      runtime.log.debug({ rpc: method, code: status[code], reason: (error as Error)?.message }, 'gRPC call refused');
+    }
+  };
+}
+
+function unary(method: string, handler: (...args: unknown[]) => Promise<unknown>, runtime: HandlerRuntime) {
+  return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+    const done = observe(runtime, method);
+    handler(call.request, contextFor(call, method, runtime)).then(
+      (response) => {
+        done(status.OK);
+        callback(null, response);
+      },
+      (error: unknown) => {
+        const s = toGrpcStatus(error);
+        done(s.code, error);
+        callback(s);
+      },
+    );
+  };
+}
+
+function streaming(method: string, handler: (...args: unknown[]) => Promise<unknown>, runtime: HandlerRuntime) {
+  return (call: ServerWritableStream<unknown, unknown>) => {
+    const done = observe(runtime, method);
+    const send = (message: unknown) =>
+      new Promise<void>((resolve) => {
+        if (call.write(message)) resolve();
+        else call.once('drain', () => resolve());
+      });
+    handler(call.request, contextFor(call, method, runtime), send).then(
+      () => {
+        done(status.OK);
+        call.end();
+      },
+      (error: unknown) => {
+        const s = toGrpcStatus(error);
+        done(s.code, error);
+        // grpc-js turns an 'error' event on a server stream into the call's final status.
+        call.emit('error', s);
+      },
+    );
+  };
+}
+
+/**
+ * Handlers that all answer UNIMPLEMENTED with a message naming what will provide them: the honest
+ * state of a service whose issue has not landed yet. Replace them one by one as RPCs arrive.
+ */
+export function unimplementedHandlers<H extends UntypedServiceImplementation>(
+  definition: ServiceDefinition,
+  detail: string,
+): AsyncHandlers<H> {
+  const handlers: Record<string, () => Promise<never>> = {};
+  for (const method of Object.keys(definition)) {
+    handlers[method] = async () => {
+      throw unimplemented(method, detail);
+    };
+  }
+  return handlers as unknown as AsyncHandlers<H>;
+}

@@ -1,0 +1,83 @@
+import type { AuthInfo } from '@modelcontextprotocol/server';
+import jwt from 'jsonwebtoken';
+
+export interface TokenSettings {
+  secret: string;
+  issuer: string;
+  audience: string;
+  clockToleranceSeconds: number;
+}
+
+/** Why a request was not authenticated, with the WWW-Authenticate challenge to send back. */
+export class AuthError extends Error {
+  override readonly name = 'AuthError';
+  constructor(
+    message: string,
+    readonly challenge: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * Verifies `Authorization: Bearer <jwt>`: HS256 only (never `none`, never an algorithm the token
+ * picks), issuer, audience, exp and nbf with bounded skew, and a subject. The subject is the user id.
+ */
+export function authenticate(
+  header: string | undefined,
+  settings: TokenSettings,
+  resourceMetadataUrl: string,
+): AuthInfo {
+  const challenge = (error?: string, description?: string) =>
+    [
+      `Bearer resource_metadata="${resourceMetadataUrl}"`,
+      ...(error ? [`error="${error}"`, `error_description="${description}"`] : []),
+    ].join(', ');
+  const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  if (!match?.[1]) throw new AuthError('missing bearer token', challenge());
+  const token = match[1];
+  let claims: jwt.JwtPayload;
+  try {
+    claims = jwt.verify(token, settings.secret, {
+      algorithms: ['HS256'],
+      issuer: settings.issuer,
+      audience: settings.audience,
+      clockTolerance: settings.clockToleranceSeconds,
+      complete: false,
+    }) as jwt.JwtPayload;
+  } catch (error) {
+    const description = error instanceof Error ? error.message : 'invalid token';
+    throw new AuthError(description, challenge('invalid_token', description.replaceAll('"', "'")));
+  }
+  if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 128) {
+    throw new AuthError('token has no subject', challenge('invalid_token', 'token has no subject'));
+  }
+  return {
+    token,
+    clientId: typeof claims.azp === 'string' ? claims.azp : claims.sub,
+    scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [],
+    ...(typeof claims.exp === 'number' ? { expiresAt: claims.exp } : {}),
+    extra: { userId: claims.sub, email: claims.email, name: claims.name },
+  };
+}
+
+/** The user id of an authenticated request. */
+export function userIdOf(auth: AuthInfo | undefined): string {
+  const userId = auth?.extra?.userId;
+  if (typeof userId !== 'string') throw new Error('request reached a tool without authentication');
+  return userId;
+}
+
+/** Signs a token for local use (scripts/mint-token, tests). */
+export function mintToken(
+  settings: Pick<TokenSettings, 'secret' | 'issuer' | 'audience'>,
+  claims: { sub: string; scope?: string; email?: string; name?: string },
+  expiresInSeconds = 3600,
+): string {
+  return jwt.sign(claims, settings.secret, {
+    algorithm: 'HS256',
+    issuer: settings.issuer,
+    audience: settings.audience,
+    expiresIn: expiresInSeconds,
+  });
+}

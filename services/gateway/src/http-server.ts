@@ -1,0 +1,148 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Logger } from '@callgate/common';
+import type { McpServer } from '@modelcontextprotocol/server';
+import { type AuthInfo, validateOriginHeader } from '@modelcontextprotocol/server';
+import { Counter, type Registry } from 'prom-client';
+import { WebSocketServer } from 'ws';
+import { AuthError, authenticate, type TokenSettings, userIdOf } from './auth.js';
+import type { SessionRegistry } from './sessions.js';
+import type { createMcpHttpHandler } from './transports/http.js';
+import { sendJsonRpcError } from './transports/http-body.js';
+import { WebSocketServerTransport } from './transports/websocket.js';
+
+export interface PublicServerOptions {
+  publicBaseUrl: string;
+  allowedOriginHosts: string[];
+  tokens: TokenSettings;
+  sessions: SessionRegistry;
+  mcpHttp: ReturnType<typeof createMcpHttpHandler>;
+  newServer: () => McpServer;
+  wsMaxFrameBytes: number;
+  wsPingIntervalMs: number;
+  registry: Registry;
+  log: Logger;
+}
+
+const MCP_PATH = '/mcp';
+const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
+
+/**
+ * The gateway's public HTTP server: MCP at /mcp (Streamable HTTP and WebSocket upgrade), OAuth
+ * protected-resource metadata (RFC 9728) and /healthz. Everything under /mcp needs a bearer token;
+ * a browser Origin outside the allow-list is refused first (DNS-rebinding protection).
+ */
+export function createPublicServer(options: PublicServerOptions): Server {
+  const requests = new Counter({
+    name: 'gateway_http_requests_total',
+    help: 'Requests to the public HTTP port, by route and status.',
+    labelNames: ['route', 'status'],
+    registers: [options.registry],
+  });
+  const resourceMetadataUrl = `${options.publicBaseUrl}${RESOURCE_METADATA_PATH}${MCP_PATH}`;
+  const metadata = JSON.stringify({
+    resource: `${options.publicBaseUrl}${MCP_PATH}`,
+    bearer_methods_supported: ['header'],
+    resource_name: 'callgate',
+    scopes_supported: ['calls:read', 'calls:write', 'profile:write', 'credits:read'],
+  });
+
+  /** 403 for a disallowed Origin, 401 for missing or bad credentials; else the caller. */
+  const admit = (
+    req: IncomingMessage,
+  ): { auth: AuthInfo } | { status: number; message: string; headers: Record<string, string> } => {
+    const origin = validateOriginHeader(req.headers.origin, options.allowedOriginHosts);
+    if (!origin.ok) return { status: 403, message: `Forbidden: ${origin.message}`, headers: {} };
+    try {
+      return { auth: authenticate(req.headers.authorization, options.tokens, resourceMetadataUrl) };
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      return {
+        status: 401,
+        message: `Unauthorized: ${error.message}`,
+        headers: { 'www-authenticate': error.challenge },
+      };
+    }
+  };
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    const route =
+      path === MCP_PATH
+        ? 'mcp'
+        : path?.startsWith(RESOURCE_METADATA_PATH)
+          ? 'metadata'
+          : path === '/healthz'
+            ? 'health'
+            : 'other';
+    res.once('finish', () => requests.inc({ route, status: String(res.statusCode) }));
+    handle(req, res, path ?? '/').catch((error: unknown) => {
+      options.log.error({ err: error }, 'request failed');
+      sendJsonRpcError(res, 500, -32603, 'Internal error');
+    });
+  });
+
+  const handle = async (req: IncomingMessage, res: ServerResponse, path: string) => {
+    if (path === MCP_PATH) {
+      const admitted = admit(req);
+      if (!('auth' in admitted))
+        return sendJsonRpcError(res, admitted.status, -32001, admitted.message, admitted.headers);
+      return options.mcpHttp(req, res, admitted.auth);
+    }
+    if (path === RESOURCE_METADATA_PATH || path === `${RESOURCE_METADATA_PATH}${MCP_PATH}`) {
+      res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end(metadata);
+      return;
+    }
+    if (path === '/healthz') {
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      return;
+    }
+    res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
+  };
+
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: options.wsMaxFrameBytes,
+    handleProtocols: (protocols) => (protocols.has('mcp') ? 'mcp' : false),
+  });
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const refuse = (status: number, message: string, headers: Record<string, string> = {}) => {
+      const lines = [
+        `HTTP/1.1 ${status} ${message}`,
+        'connection: close',
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+      ];
+      socket.end(`${lines.join('\r\n')}\r\n\r\n`);
+    };
+    if ((req.url ?? '/').split('?')[0] !== MCP_PATH) return refuse(404, 'Not Found');
+    const admitted = admit(req);
+    if (!('auth' in admitted))
+      return refuse(admitted.status, admitted.status === 401 ? 'Unauthorized' : 'Forbidden', admitted.headers);
+    const auth = admitted.auth;
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const transport = new WebSocketServerTransport(ws, auth, {
+        clockToleranceSeconds: options.tokens.clockToleranceSeconds,
+        onActivity: () => options.sessions.touch(transport.sessionId),
+      });
+      const mcp = options.newServer();
+      options.sessions.add({ id: transport.sessionId, userId: userIdOf(auth), server: mcp, transport });
+      let alive = true;
+      ws.on('pong', () => {
+        alive = true;
+      });
+      const heartbeat = setInterval(() => {
+        if (!alive) return ws.terminate();
+        alive = false;
+        ws.ping();
+      }, options.wsPingIntervalMs);
+      ws.once('close', () => {
+        clearInterval(heartbeat);
+        options.sessions.delete(transport.sessionId);
+      });
+      mcp.connect(transport).catch((error: unknown) => options.log.error({ err: error }, 'WebSocket session failed'));
+    });
+  });
+
+  return server;
+}

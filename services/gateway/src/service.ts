@@ -1,0 +1,69 @@
+import {
+  checkServing,
+  closeHttp,
+  createServiceBase,
+  listenHttp,
+  type ServiceHandle,
+  startGrpcService,
+} from '@callgate/common';
+import { connectBackends } from './backends.js';
+import type { GatewayConfig } from './config.js';
+import { createPublicServer } from './http-server.js';
+import { createMcpServer } from './mcp-server.js';
+import { SessionRegistry } from './sessions.js';
+import { createMcpHttpHandler } from './transports/http.js';
+
+export { mintToken } from './auth.js';
+export { type GatewayConfig, gatewayConfigShape } from './config.js';
+
+/** Starts the MCP gateway: public HTTP/WebSocket server, gRPC clients to the services, ops endpoints. */
+export async function startGateway(config: GatewayConfig): Promise<ServiceHandle> {
+  const base = createServiceBase('gateway', config.LOG_LEVEL);
+  const backends = connectBackends(config, base.metrics);
+  const sessions = new SessionRegistry(config.MCP_SESSION_IDLE_MS);
+  const newServer = () => createMcpServer(backends);
+  const publicServer = createPublicServer({
+    publicBaseUrl: config.PUBLIC_BASE_URL ?? `http://${config.BIND_HOST}:${config.HTTP_PORT}`,
+    allowedOriginHosts: config.MCP_ALLOWED_ORIGIN_HOSTS,
+    tokens: {
+      secret: config.JWT_SECRET,
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+    },
+    sessions,
+    mcpHttp: createMcpHttpHandler({ sessions, newServer, maxBodyBytes: config.MCP_MAX_BODY_BYTES, log: base.log }),
+    newServer,
+    wsMaxFrameBytes: config.WS_MAX_FRAME_BYTES,
+    wsPingIntervalMs: config.WS_PING_INTERVAL_MS,
+    registry: base.metrics.registry,
+    log: base.log,
+  });
+  const httpPort = await listenHttp(publicServer, config.BIND_HOST, config.HTTP_PORT);
+  const sweeper = setInterval(() => void sessions.sweep(), Math.min(60_000, config.MCP_SESSION_IDLE_MS));
+  sweeper.unref();
+
+  // Reported, not critical: with a backend down the gateway still answers, with UNAVAILABLE and a hint.
+  base.readiness.add('call-service', () => checkServing(backends.call.raw), { critical: false });
+  base.readiness.add('credit-service', () => checkServing(backends.credit.raw), { critical: false });
+  const mcpUrl = `http://${config.BIND_HOST}:${httpPort}/mcp`;
+  return startGrpcService({
+    base,
+    host: config.BIND_HOST,
+    grpcPort: config.GRPC_PORT,
+    opsPort: config.METRICS_PORT,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    services: [],
+    endpoints: { mcp: mcpUrl, websocket: mcpUrl.replace('http://', 'ws://') },
+    onStop: async () => {
+      clearInterval(sweeper);
+      // Stop taking connections, end sessions (closing their streams), then let in-flight requests finish.
+      const closed = closeHttp(publicServer);
+      await sessions.closeAll();
+      publicServer.closeIdleConnections();
+      await closed;
+      backends.call.close();
+      backends.credit.close();
+    },
+  });
+}

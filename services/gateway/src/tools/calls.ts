@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { callV1 } from '@callgate/protos';
+import type { McpServer } from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { Backends } from '../backends.js';
+import { grpcTool } from './result.js';
+import { callId, e164, language } from './schemas.js';
+
+const STATUSES = [
+  'queued',
+  'initiated',
+  'ringing',
+  'in-progress',
+  'completed',
+  'busy',
+  'no-answer',
+  'failed',
+  'canceled',
+] as const;
+type Status = (typeof STATUSES)[number];
+
+/** "in-progress" → "CALL_STATUS_IN_PROGRESS", the proto enum's name. */
+const toProtoStatus = (s: Status) => `CALL_STATUS_${s.replace('-', '_').toUpperCase()}` as callV1.CallStatus;
+
+export function registerCallTools(server: McpServer, backends: Backends): void {
+  server.registerTool(
+    'makePhoneCall',
+    {
+      title: 'Place a phone call',
+      description:
+        'Places a real phone call in which an AI voice agent pursues the task with the person who answers. ' +
+        'Credits for the worst case (model price × max duration) are held until the call ends. ' +
+        'Pass an idempotencyKey so that retrying never places a second call.',
+      inputSchema: z.object({
+        to: e164.describe('Number to call, E.164.'),
+        task: z.string().min(1).max(4000).describe('What the agent should achieve on the call.'),
+        firstMessage: z.string().max(1000).optional().describe('The agent’s opening line.'),
+        voice: z.string().max(64).optional().describe('A voice id from getVoiceOptions; default from preferences.'),
+        model: z.string().max(64).optional().describe('A model id from getModelOptions; default from preferences.'),
+        language: language.optional(),
+        callerId: e164.optional().describe('Caller id to show; must be one of your numbers.'),
+        maxDurationSeconds: z.number().int().min(30).max(3600).optional(),
+        machineDetection: z.boolean().optional(),
+        outcomeSchema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema of what to learn.'),
+        metadata: z.record(z.string(), z.string().max(500)).optional(),
+        idempotencyKey: z.string().min(8).max(128).optional(),
+        wait: z.enum(['none', 'answered', 'completed']).default('none'),
+      }),
+      annotations: { destructiveHint: true, openWorldHint: true, idempotentHint: false, readOnlyHint: false },
+    },
+    grpcTool(async (args, call) => {
+      const r = await backends.call.placeCall(
+        {
+          userId: call.userId,
+          to: args.to,
+          from: args.callerId ?? '',
+          task: args.task,
+          firstMessage: args.firstMessage ?? '',
+          voice: args.voice ?? '',
+          model: args.model ?? '',
+          language: args.language ?? '',
+          maxDurationSeconds: args.maxDurationSeconds ?? 0,
+          machineDetection: args.machineDetection ?? false,
+          outcomeSchemaJson: args.outcomeSchema ? JSON.stringify(args.outcomeSchema) : '',
+          metadata: args.metadata ?? {},
+          idempotencyKey: args.idempotencyKey ?? randomUUID(),
+        },
+        { signal: call.signal },
+      );
+      return { call: r.call, deduplicated: r.deduplicated };
+    }),
+  );
+
+  server.registerTool(
+    'getCallDetails',
+    {
+      title: 'Call details',
+      description: 'One of your calls: status, timeline, cost, transcript and outcome.',
+      inputSchema: z.object({ callId }),
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    grpcTool(async (args, call) => {
+      const r = await backends.call.getCall({ userId: call.userId, callId: args.callId }, { signal: call.signal });
+      return { call: r.call };
+    }),
+  );
+
+  server.registerTool(
+    'getCallHistory',
+    {
+      title: 'Call history',
+      description: 'Your calls, newest first, a page at a time. Pass nextCursor back as cursor for the next page.',
+      inputSchema: z.object({
+        cursor: z.string().max(512).optional(),
+        pageSize: z.number().int().min(1).max(100).default(20),
+        status: z.array(z.enum(STATUSES)).max(STATUSES.length).optional(),
+        from: z.iso.datetime({ offset: true }).optional().describe('Only calls created at or after (RFC 3339).'),
+        to: z.iso.datetime({ offset: true }).optional().describe('Only calls created at or before (RFC 3339).'),
+        number: e164.optional().describe('Only calls to or from this number.'),
+      }),
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    grpcTool(async (args, call) => {
+      const r = await backends.call.listCalls(
+        {
+          userId: call.userId,
+          pageSize: args.pageSize,
+          pageToken: args.cursor ?? '',
+          statuses: (args.status ?? []).map(toProtoStatus),
+          createdAfter: args.from ?? '',
+          createdBefore: args.to ?? '',
+          number: args.number ?? '',
+        },
+        { signal: call.signal },
+      );
+      return { calls: r.calls, nextCursor: r.nextPageToken || null };
+    }),
+  );
+
+  server.registerTool(
+    'cancelCall',
+    {
+      title: 'Cancel a call',
+      description: 'Stops a call: before it is answered it is cancelled, while in progress it is hung up.',
+      inputSchema: z.object({ callId, reason: z.string().max(500).optional() }),
+      annotations: { destructiveHint: true, openWorldHint: true, idempotentHint: true, readOnlyHint: false },
+    },
+    grpcTool(async (args, call) => {
+      const r = await backends.call.cancelCall(
+        { userId: call.userId, callId: args.callId, reason: args.reason ?? '' },
+        { signal: call.signal },
+      );
+      return { call: r.call, outcome: r.outcome };
+    }),
+  );
+
+  server.registerTool(
+    'getCallProgress',
+    {
+      title: 'Call progress',
+      description: 'Where a call is now: stage, elapsed time and the last event.',
+      inputSchema: z.object({ callId }),
+      annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
+    },
+    grpcTool(async (args, call) => {
+      const r = await backends.call.getCallProgress(
+        { userId: call.userId, callId: args.callId },
+        { signal: call.signal },
+      );
+      return { progress: r.progress };
+    }),
+  );
+}

@@ -1,0 +1,72 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '@callgate/common';
+import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
+import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
+import { userIdOf } from '../auth.js';
+import type { SessionRegistry } from '../sessions.js';
+import { BodyTooLargeError, readBody, sendJsonRpcError } from './http-body.js';
+
+export interface McpHttpOptions {
+  sessions: SessionRegistry;
+  newServer: () => McpServer;
+  maxBodyBytes: number;
+  log: Logger;
+}
+
+/**
+ * Streamable HTTP at /mcp with sessions (2025-11-25 and older revisions): an `initialize` POST opens a
+ * session served by the SDK's transport; later requests carry Mcp-Session-Id. The session table, the
+ * body limit and user binding are ours; the SDK transport applies the protocol's own HTTP rules
+ * (Accept, Content-Type, MCP-Protocol-Version, SSE, DELETE).
+ */
+export function createMcpHttpHandler(options: McpHttpOptions) {
+  return async (req: IncomingMessage, res: ServerResponse, auth: AuthInfo): Promise<void> => {
+    const userId = userIdOf(auth);
+    (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
+    const sessionId = req.headers['mcp-session-id'];
+    if (Array.isArray(sessionId)) return sendJsonRpcError(res, 400, -32600, 'Bad Request: one Mcp-Session-Id header');
+
+    if (req.method === 'GET' || req.method === 'DELETE') {
+      if (!sessionId) return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+      const session = options.sessions.get(sessionId, userId);
+      if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
+      return (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res);
+    }
+    if (req.method !== 'POST') {
+      return sendJsonRpcError(res, 405, -32000, 'Method not allowed', { allow: 'GET, POST, DELETE' });
+    }
+
+    let body: unknown;
+    try {
+      body = JSON.parse(await readBody(req, options.maxBodyBytes));
+    } catch (error) {
+      if (error instanceof BodyTooLargeError) return sendJsonRpcError(res, 413, -32600, error.message);
+      return sendJsonRpcError(res, 400, -32700, 'Parse error: the body is not valid JSON');
+    }
+
+    if (sessionId) {
+      const session = options.sessions.get(sessionId, userId);
+      if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
+      return (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body);
+    }
+    const initializes = Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body);
+    if (!initializes) {
+      return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+    }
+    const server = options.newServer();
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+      sessionIdGenerator: randomUUID,
+      onsessioninitialized: (id) => {
+        options.sessions.add({ id, userId, server, transport });
+        options.log.debug({ sessionId: id, userId }, 'MCP session opened');
+      },
+      onsessionclosed: (id) => options.sessions.delete(id),
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) options.sessions.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    await transport.handleRequest(req, res, body);
+  };
+}

@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import type { AuthInfo, JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+import type { WebSocket } from 'ws';
+
+export interface WebSocketTransportOptions {
+  /** Above this many bytes queued for the client, stop reading its frames until the queue drains. */
+  highWaterBytes?: number;
+  /** Seconds of tolerance after the token's exp before the connection is closed. */
+  clockToleranceSeconds?: number;
+  now?: () => number;
+  /** Called for every frame received (keeps the session from being swept as idle). */
+  onActivity?: () => void;
+}
+
+/** Close codes this transport uses (RFC 6455 §7.4). */
+export const CLOSE = {
+  normal: 1000,
+  goingAway: 1001,
+  unsupportedData: 1003,
+  policyViolation: 1008,
+  tooBig: 1009,
+} as const;
+
+/**
+ * MCP over one WebSocket: one JSON-RPC message per text frame, in both directions. Implements the
+ * SDK's Transport contract, so the same McpServer serves it as serves HTTP. Authenticated once at
+ * the upgrade; the connection closes when that token expires.
+ */
+export class WebSocketServerTransport implements Transport {
+  readonly sessionId = randomUUID();
+  onclose?: () => void;
+  onerror?: (error: Error) => void;
+  onmessage?: (message: JSONRPCMessage, extra?: { authInfo?: AuthInfo }) => void;
+  private readonly highWater: number;
+  private readonly now: () => number;
+  private paused = false;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly auth: AuthInfo,
+    private readonly options: WebSocketTransportOptions = {},
+  ) {
+    this.highWater = options.highWaterBytes ?? 1_048_576;
+    this.now = options.now ?? Date.now;
+  }
+
+  async start(): Promise<void> {
+    this.ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
+    this.ws.on('close', () => this.onclose?.());
+    this.ws.on('error', (error) => this.onerror?.(error));
+  }
+
+  private receive(data: Buffer, isBinary: boolean): void {
+    this.options.onActivity?.();
+    if (isBinary) {
+      this.ws.close(CLOSE.unsupportedData, 'MCP messages are text frames');
+      return;
+    }
+    const expiresAt = this.auth.expiresAt;
+    if (expiresAt && this.now() / 1000 > expiresAt + (this.options.clockToleranceSeconds ?? 0)) {
+      this.ws.close(CLOSE.policyViolation, 'access token expired; reconnect with a new token');
+      return;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data.toString('utf8'));
+    } catch {
+      this.sendRaw({
+        jsonrpc: '2.0',
+        id: null,
+        error: { code: -32700, message: 'Parse error: frame is not valid JSON' },
+      });
+      return;
+    }
+    for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+      if (typeof message !== 'object' || message === null || (message as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
+        this.sendRaw({
+          jsonrpc: '2.0',
+          id: null,
+          error: { code: -32600, message: 'Invalid Request: not JSON-RPC 2.0' },
+        });
+        continue;
+      }
+      this.onmessage?.(message as JSONRPCMessage, { authInfo: this.auth });
+    }
+  }
+
+  async send(message: JSONRPCMessage): Promise<void> {
+    if (this.ws.readyState !== this.ws.OPEN) throw new Error('WebSocket is not open');
+    this.sendRaw(message);
+  }
+
+  private sendRaw(message: unknown): void {
+    this.ws.send(JSON.stringify(message), () => {
+      if (this.paused && this.ws.bufferedAmount < this.highWater / 2) {
+        this.paused = false;
+        this.ws.resume();
+      }
+    });
+    // Back-pressure: a client that does not read its answers stops being read.
+    if (!this.paused && this.ws.bufferedAmount > this.highWater) {
+      this.paused = true;
+      this.ws.pause();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) {
+      this.ws.close(CLOSE.normal, 'session closed');
+    }
+  }
+}
