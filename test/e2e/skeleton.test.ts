@@ -1,0 +1,136 @@
+/**
+ * The walking skeleton end to end: the whole system in one process on ephemeral ports, the official
+ * MCP SDK client over Streamable HTTP and over WebSocket, real gRPC between services.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadCatalog } from '@callgate/call/catalog';
+import { checkServing } from '@callgate/common';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { LocalSystem } from '../../scripts/local-system.js';
+import { httpClient, startTestSystem, tokenFor, wsClient } from '../support/system.js';
+
+const TOOLS = [
+  'cancelCall',
+  'getCallDetails',
+  'getCallHistory',
+  'getCallProgress',
+  'getModelOptions',
+  'getVoiceOptions',
+  'makePhoneCall',
+  'updateCallPreferences',
+];
+
+const catalog = loadCatalog(fileURLToPath(new URL('../../services/call/catalog/options.json', import.meta.url)));
+
+let system: LocalSystem;
+before(async () => {
+  system = await startTestSystem();
+});
+after(async () => {
+  await system.stop();
+});
+
+const transports: [string, (s: LocalSystem, token: string) => Promise<Client>][] = [
+  ['Streamable HTTP', httpClient],
+  ['WebSocket', wsClient],
+];
+
+for (const [name, connect] of transports) {
+  describe(`MCP over ${name}`, () => {
+    let client: Client;
+    before(async () => {
+      client = await connect(system, tokenFor(system, `user-${name}`));
+    });
+    after(async () => {
+      await client.close();
+    });
+
+    it('negotiates the protocol and names the server', () => {
+      assert.equal(client.getServerVersion()?.name, 'callgate');
+      assert.ok(client.getServerCapabilities()?.tools, 'tools capability advertised');
+    });
+
+    it('answers ping', async () => {
+      assert.deepEqual(await client.ping(), {});
+    });
+
+    it('lists the eight tools, each with an object input schema and annotations', async () => {
+      const { tools } = await client.listTools();
+      assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS);
+      for (const tool of tools) {
+        assert.equal(tool.inputSchema.type, 'object', `${tool.name} input schema`);
+        assert.ok(tool.description && tool.description.length > 20, `${tool.name} has a description`);
+        assert.ok(tool.annotations, `${tool.name} has annotations`);
+      }
+      const makeCall = tools.find((t) => t.name === 'makePhoneCall');
+      assert.deepEqual(makeCall?.inputSchema.required?.sort(), ['task', 'to']);
+    });
+
+    it('getVoiceOptions returns the call service catalogue, filtered by language', async () => {
+      const result = await client.callTool({ name: 'getVoiceOptions', arguments: { language: 'en' } });
+      assert.equal(result.isError, undefined);
+      const { voices, defaultVoice } = result.structuredContent as { voices: { id: string }[]; defaultVoice: string };
+      const expected = catalog.voices.filter((v) => v.languages.some((l) => l.startsWith('en-'))).map((v) => v.id);
+      assert.deepEqual(
+        voices.map((v) => v.id),
+        expected,
+      );
+      assert.ok(expected.length < catalog.voices.length, 'the filter removed some voices');
+      assert.equal(defaultVoice, catalog.defaultVoice);
+    });
+
+    it('getModelOptions returns models with their price', async () => {
+      const result = await client.callTool({ name: 'getModelOptions', arguments: {} });
+      const { models } = result.structuredContent as { models: { id: string; creditsPerMinute: number }[] };
+      assert.deepEqual(
+        models.map((m) => [m.id, m.creditsPerMinute]),
+        catalog.models.map((m) => [m.id, m.creditsPerMinute]),
+      );
+    });
+
+    it('a tool whose service has not landed says so as a tool error, never a fake success', async () => {
+      const result = await client.callTool({ name: 'makePhoneCall', arguments: { to: '+14155550001', task: 'say hi' } });
+      assert.equal(result.isError, true);
+      const text = (result.content as { type: string; text: string }[])[0]?.text ?? '';
+      assert.match(text, /PlaceCall is not available yet/);
+      assert.equal((result._meta as Record<string, unknown>)['callgate/grpc-status'], 'UNIMPLEMENTED');
+    });
+
+    it('rejects invalid arguments naming the field', async () => {
+      const result = await client.callTool({ name: 'makePhoneCall', arguments: { to: '555-1234', task: 'x' } });
+      assert.equal(result.isError, true);
+      assert.match(JSON.stringify(result.content), /to: an E\.164 phone number/);
+    });
+  });
+}
+
+describe('operations', () => {
+  it('every service answers SERVING on grpc.health.v1', async () => {
+    assert.deepEqual(Object.keys(system.grpc).sort(), ['call', 'gateway', 'poller', 'sheets-sync', 'user-credit']);
+    for (const [name, address] of Object.entries(system.grpc)) {
+      await assert.doesNotReject(checkServing(address), `${name} at ${address}`);
+    }
+  });
+
+  it('every service is ready and exposes metrics', async () => {
+    for (const service of system.services.filter((s) => s.grpcPort)) {
+      const ready = await fetch(`http://127.0.0.1:${service.opsPort}/readyz`);
+      assert.equal(ready.status, 200, `${service.name} /readyz: ${await ready.clone().text()}`);
+      const metrics = await (await fetch(`http://127.0.0.1:${service.opsPort}/metrics`)).text();
+      assert.match(metrics, new RegExp(`process_cpu_user_seconds_total\\{app="callgate",component="${service.name}"\\}`));
+    }
+  });
+
+  it('gRPC counters moved: the call service served GetVoiceOptions and the gateway counted its calls', async () => {
+    const port = (name: string) => system.services.find((s) => s.name === name)?.opsPort;
+    const call = await (await fetch(`http://127.0.0.1:${port('call')}/metrics`)).text();
+    const served = /grpc_server_handled_total\{service="call",method="GetVoiceOptions",code="OK"[^}]*\} (\d+)/.exec(call);
+    assert.ok(served && Number(served[1]) >= 2, `call counted GetVoiceOptions: ${served?.[0]}`);
+    const gateway = await (await fetch(`http://127.0.0.1:${port('gateway')}/metrics`)).text();
+    const made = /grpc_client_handled_total\{service="callgate.call.v1.CallService",method="GetVoiceOptions",code="OK"[^}]*\} (\d+)/.exec(gateway);
+    assert.ok(made && Number(made[1]) >= 2, `gateway counted its GetVoiceOptions calls: ${made?.[0]}`);
+    assert.match(gateway, /gateway_http_requests_total\{route="mcp",status="200"/);
+  });
+});
