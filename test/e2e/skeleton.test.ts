@@ -91,7 +91,10 @@ for (const [name, connect] of transports) {
     });
 
     it('a tool whose service has not landed says so as a tool error, never a fake success', async () => {
-      const result = await client.callTool({ name: 'makePhoneCall', arguments: { to: '+14155550001', task: 'say hi' } });
+      const result = await client.callTool({
+        name: 'makePhoneCall',
+        arguments: { to: '+14155550001', task: 'say hi' },
+      });
       assert.equal(result.isError, true);
       const text = (result.content as { type: string; text: string }[])[0]?.text ?? '';
       assert.match(text, /PlaceCall is not available yet/);
@@ -119,17 +122,25 @@ describe('operations', () => {
       const ready = await fetch(`http://127.0.0.1:${service.opsPort}/readyz`);
       assert.equal(ready.status, 200, `${service.name} /readyz: ${await ready.clone().text()}`);
       const metrics = await (await fetch(`http://127.0.0.1:${service.opsPort}/metrics`)).text();
-      assert.match(metrics, new RegExp(`process_cpu_user_seconds_total\\{app="callgate",component="${service.name}"\\}`));
+      assert.match(
+        metrics,
+        new RegExp(`process_cpu_user_seconds_total\\{app="callgate",component="${service.name}"\\}`),
+      );
     }
   });
 
   it('gRPC counters moved: the call service served GetVoiceOptions and the gateway counted its calls', async () => {
     const port = (name: string) => system.services.find((s) => s.name === name)?.opsPort;
     const call = await (await fetch(`http://127.0.0.1:${port('call')}/metrics`)).text();
-    const served = /grpc_server_handled_total\{service="call",method="GetVoiceOptions",code="OK"[^}]*\} (\d+)/.exec(call);
+    const served = /grpc_server_handled_total\{service="call",method="GetVoiceOptions",code="OK"[^}]*\} (\d+)/.exec(
+      call,
+    );
     assert.ok(served && Number(served[1]) >= 2, `call counted GetVoiceOptions: ${served?.[0]}`);
     const gateway = await (await fetch(`http://127.0.0.1:${port('gateway')}/metrics`)).text();
-    const made = /grpc_client_handled_total\{service="callgate.call.v1.CallService",method="GetVoiceOptions",code="OK"[^}]*\} (\d+)/.exec(gateway);
+    const made =
+      /grpc_client_handled_total\{service="callgate.call.v1.CallService",method="GetVoiceOptions",code="OK"[^}]*\} (\d+)/.exec(
+        gateway,
+      );
     assert.ok(made && Number(made[1]) >= 2, `gateway counted its GetVoiceOptions calls: ${made?.[0]}`);
     assert.match(gateway, /gateway_http_requests_total\{route="mcp",status="200"/);
   });

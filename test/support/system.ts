@@ -6,7 +6,10 @@ import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.j
 import { WsClientTransport } from './ws-client-transport.js';
 
 export async function startTestSystem(): Promise<LocalSystem> {
-  return startLocalSystem({ ports: 'ephemeral', env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' } });
+  return startLocalSystem({
+    ports: 'ephemeral',
+    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent' },
+  });
 }
 
 export function tokenFor(system: LocalSystem, sub: string, expiresInSeconds = 600): string {
@@ -25,6 +28,8 @@ export async function httpClient(system: LocalSystem, token: string): Promise<Cl
 
 export async function wsClient(system: LocalSystem, token: string): Promise<Client> {
   const client = new Client({ name: 'callgate-test', version: '1.0.0' });
-  await client.connect(new WsClientTransport(system.mcpUrl.replace('http://', 'ws://'), { Authorization: `Bearer ${token}` }));
+  await client.connect(
+    new WsClientTransport(system.mcpUrl.replace('http://', 'ws://'), { Authorization: `Bearer ${token}` }),
+  );
   return client;
 }

@@ -12,7 +12,8 @@ import { sendJsonRpcError } from './transports/http-body.js';
 import { WebSocketServerTransport } from './transports/websocket.js';
 
 export interface PublicServerOptions {
-  publicBaseUrl: string;
+  /** Known only once the server listens when the port is chosen by the OS. */
+  publicBaseUrl: () => string;
   allowedOriginHosts: string[];
   tokens: TokenSettings;
   sessions: SessionRegistry;
@@ -39,13 +40,14 @@ export function createPublicServer(options: PublicServerOptions): Server {
     labelNames: ['route', 'status'],
     registers: [options.registry],
   });
-  const resourceMetadataUrl = `${options.publicBaseUrl}${RESOURCE_METADATA_PATH}${MCP_PATH}`;
-  const metadata = JSON.stringify({
-    resource: `${options.publicBaseUrl}${MCP_PATH}`,
-    bearer_methods_supported: ['header'],
-    resource_name: 'callgate',
-    scopes_supported: ['calls:read', 'calls:write', 'profile:write', 'credits:read'],
-  });
+  const resourceMetadataUrl = () => `${options.publicBaseUrl()}${RESOURCE_METADATA_PATH}${MCP_PATH}`;
+  const metadata = () =>
+    JSON.stringify({
+      resource: `${options.publicBaseUrl()}${MCP_PATH}`,
+      bearer_methods_supported: ['header'],
+      resource_name: 'callgate',
+      scopes_supported: ['calls:read', 'calls:write', 'profile:write', 'credits:read'],
+    });
 
   /** 403 for a disallowed Origin, 401 for missing or bad credentials; else the caller. */
   const admit = (
@@ -54,7 +56,7 @@ export function createPublicServer(options: PublicServerOptions): Server {
     const origin = validateOriginHeader(req.headers.origin, options.allowedOriginHosts);
     if (!origin.ok) return { status: 403, message: `Forbidden: ${origin.message}`, headers: {} };
     try {
-      return { auth: authenticate(req.headers.authorization, options.tokens, resourceMetadataUrl) };
+      return { auth: authenticate(req.headers.authorization, options.tokens, resourceMetadataUrl()) };
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       return {
@@ -90,7 +92,7 @@ export function createPublicServer(options: PublicServerOptions): Server {
       return options.mcpHttp(req, res, admitted.auth);
     }
     if (path === RESOURCE_METADATA_PATH || path === `${RESOURCE_METADATA_PATH}${MCP_PATH}`) {
-      res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end(metadata);
+      res.writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' }).end(metadata());
       return;
     }
     if (path === '/healthz') {

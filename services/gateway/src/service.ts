@@ -22,8 +22,9 @@ export async function startGateway(config: GatewayConfig): Promise<ServiceHandle
   const backends = connectBackends(config, base.metrics);
   const sessions = new SessionRegistry(config.MCP_SESSION_IDLE_MS);
   const newServer = () => createMcpServer(backends);
+  let httpPort = config.HTTP_PORT;
   const publicServer = createPublicServer({
-    publicBaseUrl: config.PUBLIC_BASE_URL ?? `http://${config.BIND_HOST}:${config.HTTP_PORT}`,
+    publicBaseUrl: () => config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `http://${config.BIND_HOST}:${httpPort}`,
     allowedOriginHosts: config.MCP_ALLOWED_ORIGIN_HOSTS,
     tokens: {
       secret: config.JWT_SECRET,
@@ -39,7 +40,7 @@ export async function startGateway(config: GatewayConfig): Promise<ServiceHandle
     registry: base.metrics.registry,
     log: base.log,
   });
-  const httpPort = await listenHttp(publicServer, config.BIND_HOST, config.HTTP_PORT);
+  httpPort = await listenHttp(publicServer, config.BIND_HOST, config.HTTP_PORT);
   const sweeper = setInterval(() => void sessions.sweep(), Math.min(60_000, config.MCP_SESSION_IDLE_MS));
   sweeper.unref();
 
