@@ -1,0 +1,81 @@
+/**
+ * Services as production runs them, one process each: a bad environment stops a service with a
+ * message naming the variable; SIGTERM drains an in-flight gRPC call and then exits 0.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { asyncClient, checkServing, createClient, loadProto } from '@callgate/common';
+import { cleanEnv, runEntry } from '../support/process.js';
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'callgate-lifecycle-'));
+after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+describe('configuration errors stop the service with a message naming the variable', () => {
+  it('gateway without JWT_SECRET and with a bad port exits 2', async () => {
+    const p = runEntry('services/gateway/src/main.ts', cleanEnv({ HTTP_PORT: 'eighty' }));
+    assert.equal(await p.exited, 2);
+    assert.match(p.stderr(), /gateway: invalid configuration/);
+    assert.match(p.stderr(), /JWT_SECRET: is required but not set/);
+    assert.match(p.stderr(), /HTTP_PORT: /);
+    assert.doesNotMatch(p.stderr(), /\n\s+at /, 'no stack trace for a configuration error');
+  });
+
+  it('poller with SQS_MAX_RECEIVE_COUNT=0 exits 2 naming it', async () => {
+    const p = runEntry('services/poller/src/main.ts', cleanEnv({ SQS_MAX_RECEIVE_COUNT: '0' }));
+    assert.equal(await p.exited, 2);
+    assert.match(p.stderr(), /SQS_MAX_RECEIVE_COUNT: /);
+  });
+
+  it('a secret given in a bad variable is not echoed', async () => {
+    const p = runEntry('services/gateway/src/main.ts', cleanEnv({ JWT_SECRET: 'short-secret-value' }));
+    assert.equal(await p.exited, 2);
+    assert.match(p.stderr(), /JWT_SECRET: must be at least 32 characters/);
+    assert.doesNotMatch(p.stderr(), /short-secret-value/);
+  });
+});
+
+describe('SIGTERM', () => {
+  it('drains an in-flight gRPC call, then exits 0', async () => {
+    const p = runEntry('test/fixtures/slow-service.ts', cleanEnv({ SLOW_MS: '800' }));
+    const started = await p.waitForLog((l) => l.msg === 'slow started');
+    const Poller = loadProto('poller').callgate.poller.v1.PollerService;
+    const client = asyncClient(
+      createClient(Poller, `127.0.0.1:${started.grpcPort}`, {
+        fullName: 'callgate.poller.v1.PollerService',
+        defaultDeadlineMs: 10_000,
+      }),
+      Poller.service,
+    );
+    try {
+      const inFlight = client.getStatus({});
+      await p.waitForLog((l) => l.msg === 'slow call started');
+      p.child.kill('SIGTERM');
+      const response = await inFlight;
+      assert.equal(response.messagesProcessed, 42, 'the in-flight call completed with its answer');
+      assert.equal(await p.exited, 0);
+      const stopped = p
+        .stdout()
+        .split('\n')
+        .find((l) => l.includes('gRPC server stopped'));
+      assert.ok(stopped, p.stdout());
+      assert.equal((JSON.parse(stopped) as { drained: number }).drained, 1);
+      assert.equal((JSON.parse(stopped) as { forced: boolean }).forced, false);
+    } finally {
+      client.close();
+    }
+  });
+
+  it('a service started as its own process serves health, then stops cleanly', async () => {
+    const p = runEntry('services/call/src/main.ts', cleanEnv({ GRPC_PORT: '0', METRICS_PORT: '0', DATA_DIR: dataDir }));
+    const started = await p.waitForLog((l) => l.msg === 'call started', 60_000);
+    await checkServing(`127.0.0.1:${started.grpcPort}`);
+    const ready = await fetch(`http://127.0.0.1:${started.opsPort}/readyz`);
+    assert.equal(ready.status, 200);
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0);
+    assert.match(p.stdout(), /stopped cleanly/);
+  });
+});

@@ -1,0 +1,86 @@
+/** Runs a TypeScript entry point as its own Node process, the way production runs a service. */
+import { type ChildProcess, spawn } from 'node:child_process';
+import path from 'node:path';
+
+const root = path.resolve(import.meta.dirname, '..', '..');
+
+export interface RunningProcess {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  /** Resolves with the first JSON log line for which match returns true. */
+  waitForLog: (
+    match: (line: Record<string, unknown>) => boolean,
+    timeoutMs?: number,
+  ) => Promise<Record<string, unknown>>;
+  exited: Promise<number | null>;
+}
+
+export function runEntry(entry: string, env: Record<string, string | undefined>): RunningProcess {
+  const child = spawn(process.execPath, ['--conditions=callgate-source', '--import', 'tsx', path.join(root, entry)], {
+    cwd: root,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  const waiters: {
+    match: (line: Record<string, unknown>) => boolean;
+    resolve: (line: Record<string, unknown>) => void;
+  }[] = [];
+  let pending = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    out += chunk;
+    pending += chunk;
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    for (const text of lines) {
+      let line: Record<string, unknown>;
+      try {
+        line = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      for (const waiter of [...waiters]) {
+        if (waiter.match(line)) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    }
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err += chunk;
+  });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    waitForLog: (match, timeoutMs = 30_000) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no matching log line within ${timeoutMs} ms:\n${out}\n${err}`)),
+          timeoutMs,
+        );
+        waiters.push({
+          match,
+          resolve: (line) => {
+            clearTimeout(timer);
+            resolve(line);
+          },
+        });
+        void exited.then(() => {
+          clearTimeout(timer);
+          reject(new Error(`process exited before the log line:\n${out}\n${err}`));
+        });
+      }),
+  };
+}
+
+/** The environment of this test process without variables that would leak into a child's config. */
+export function cleanEnv(extra: Record<string, string>): Record<string, string | undefined> {
+  const { GRPC_PORT, METRICS_PORT, HTTP_PORT, JWT_SECRET, ...rest } = process.env;
+  return { ...rest, LOG_LEVEL: 'info', ...extra };
+}
