@@ -10,7 +10,9 @@ import path from 'node:path';
 const root = path.resolve(import.meta.dirname, '..');
 const filters = process.argv.slice(2);
 const files = ['services', 'test']
-  .flatMap((dir) => readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f)))
+  .flatMap((dir) =>
+    readdirSync(path.join(root, dir), { recursive: true, encoding: 'utf8' }).map((f) => path.join(dir, f)),
+  )
   .filter((f) => f.endsWith('.test.ts') && !f.includes('node_modules') && !f.includes(`${path.sep}dist${path.sep}`))
   .filter((f) => filters.length === 0 || filters.some((filter) => f.includes(filter)))
   .sort();

@@ -1,16 +1,16 @@
-import { fileURLToPath } from 'node:url';
-import { baseConfigShape, env } from '@callgate/common';
+import { baseConfigShape, databaseConfigShape, env } from '@callgate/common';
 import { z } from 'zod';
 
 export const callConfigShape = {
   ...baseConfigShape,
-  GRPC_PORT: env.port(50051),
-  METRICS_PORT: env.port(9102),
-  /** JSON file with the voices and models calls may use (see catalog/options.json). */
+  ...databaseConfigShape,
+  GRPC_PORT: env.grpcPort(50051),
+  METRICS_PORT: env.metricsPort(9102),
   CALL_OPTIONS_FILE: z
     .string()
     .min(1)
-    .default(fileURLToPath(new URL('../catalog/options.json', import.meta.url))),
+    .optional()
+    .describe('JSON file with the voices and models calls may use. Unset: the bundled catalog/options.json.'),
 };
 
 export type CallConfig = z.infer<z.ZodObject<typeof callConfigShape>>;

@@ -7,6 +7,7 @@ import { callGrpcService } from './server.js';
 export { type CallConfig, callConfigShape } from './config.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
+const BUNDLED_CATALOG = fileURLToPath(new URL('../catalog/options.json', import.meta.url));
 
 /** Starts the call service. `db` is shared in local mode; the service closes it only if it owns it. */
 export async function startCallService(
@@ -14,7 +15,7 @@ export async function startCallService(
   deps: { db: Database; ownsDb: boolean },
 ): Promise<ServiceHandle> {
   const base = createServiceBase('call', config.LOG_LEVEL);
-  const catalog = loadCatalog(config.CALL_OPTIONS_FILE);
+  const catalog = loadCatalog(config.CALL_OPTIONS_FILE ?? BUNDLED_CATALOG);
   return startGrpcService({
     base,
     host: config.BIND_HOST,

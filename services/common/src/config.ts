@@ -24,21 +24,34 @@ export const env = {
   host: (fallback = '127.0.0.1') => z.string().min(1).default(fallback),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   milliseconds: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  grpcPort: (fallback: number) =>
+    env.port(fallback).describe('gRPC port (API, grpc.health.v1, reflection); 0 picks a free one.'),
+  metricsPort: (fallback: number) => env.port(fallback).describe('Internal HTTP port: /metrics, /healthz, /readyz.'),
+  /** host:port of another service's gRPC server. */
+  grpcAddress: (fallback: string, service: string) =>
+    z
+      .string()
+      .regex(/^[^:\s]+:\d+$/, 'expected host:port')
+      .default(fallback)
+      .describe(`gRPC address of the ${service} service.`),
 };
 
-/** Variables every service reads. */
+/** Variables every service reads. Each has a description: the README's table is generated from them. */
 export const baseConfigShape = {
-  LOG_LEVEL: env.logLevel(),
-  /** Address the gRPC and metrics servers bind to. 0.0.0.0 in containers. */
-  BIND_HOST: env.host(),
-  /** How long SIGTERM waits for in-flight work before forcing exit. */
-  SHUTDOWN_TIMEOUT_MS: env.milliseconds(10_000),
-  /** PostgreSQL connection string; unset means embedded PGlite under DATA_DIR. */
-  DATABASE_URL: env.url().optional(),
-  DATA_DIR: z.string().min(1).default('.data'),
+  LOG_LEVEL: env.logLevel().describe('pino log level.'),
+  BIND_HOST: env.host().describe('Address the servers bind to; 0.0.0.0 in containers.'),
+  SHUTDOWN_TIMEOUT_MS: env
+    .milliseconds(10_000)
+    .describe('How long SIGTERM waits for in-flight work before forcing exit.'),
 };
 
 export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;
+
+/** Variables of services that own a PostgreSQL schema. */
+export const databaseConfigShape = {
+  DATABASE_URL: env.url().optional().describe('PostgreSQL connection string. Unset: embedded PGlite under DATA_DIR.'),
+  DATA_DIR: z.string().min(1).default('.data').describe('Folder for embedded data (PGlite, the local JWT key).'),
+};
 
 /**
  * Parses the environment against a zod object shape. Returns typed config or throws

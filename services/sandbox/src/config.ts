@@ -1,11 +1,11 @@
-import { env } from '@callgate/common';
+import { baseConfigShape, env } from '@callgate/common';
 import type { z } from 'zod';
 
 export const sandboxConfigShape = {
-  LOG_LEVEL: env.logLevel(),
-  BIND_HOST: env.host(),
-  SANDBOX_PORT: env.port(8090),
-  SHUTDOWN_TIMEOUT_MS: env.milliseconds(5000),
+  LOG_LEVEL: baseConfigShape.LOG_LEVEL,
+  BIND_HOST: baseConfigShape.BIND_HOST,
+  SHUTDOWN_TIMEOUT_MS: baseConfigShape.SHUTDOWN_TIMEOUT_MS,
+  SANDBOX_PORT: env.port(8090).describe('HTTP port of the Twilio and Google Sheets stand-ins.'),
 };
 
 export type SandboxConfig = z.infer<z.ZodObject<typeof sandboxConfigShape>>;
