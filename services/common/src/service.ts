@@ -90,7 +90,7 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Ser
     })();
     return stopping;
   };
-  base.log.info({ grpcPort, opsPort }, `${base.name} started`);
+  base.log.info({ grpcPort, opsPort, endpoints: options.endpoints ?? {} }, `${base.name} started`);
   return { name: base.name, grpcPort, opsPort, endpoints: options.endpoints ?? {}, stop };
 }
 

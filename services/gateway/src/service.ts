@@ -6,6 +6,7 @@ import {
   type ServiceHandle,
   startGrpcService,
 } from '@callgate/common';
+import { hmacKey } from './auth.js';
 import { connectBackends } from './backends.js';
 import type { GatewayConfig } from './config.js';
 import { createPublicServer } from './http-server.js';
@@ -27,7 +28,7 @@ export async function startGateway(config: GatewayConfig): Promise<ServiceHandle
     publicBaseUrl: () => config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `http://${config.BIND_HOST}:${httpPort}`,
     allowedOriginHosts: config.MCP_ALLOWED_ORIGIN_HOSTS,
     tokens: {
-      secret: config.JWT_SECRET,
+      key: hmacKey(config.JWT_SECRET),
       issuer: config.JWT_ISSUER,
       audience: config.JWT_AUDIENCE,
       clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,

@@ -17,7 +17,7 @@ export function grpcTool<A>(body: (args: A, call: ToolCall) => Promise<Record<st
     const call = { userId: userIdOf(ctx.http?.authInfo), signal: ctx.mcpReq.signal };
     try {
       const value = await body(args, call);
-      return { structuredContent: value, content: [{ type: 'text', text: JSON.stringify(value, null, 2) }] };
+      return { structuredContent: value, content: [{ type: 'text', text: JSON.stringify(value) }] };
     } catch (error) {
       return toolErrorFrom(error);
     }
