@@ -4,6 +4,7 @@
  * concurrency must check `kind === 'postgres'`, since PGlite serializes everything.
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createLogger, type Database, PgliteDatabase, PostgresDatabase } from '@callgate/common';
 
 export interface TestDatabase {
@@ -16,6 +17,8 @@ export interface TestDatabase {
 const log = createLogger('test', 'silent');
 
 function dockerAnswers(): boolean {
+  // Asking the docker CLI costs seconds when no engine runs; without a socket or DOCKER_HOST there is none.
+  if (!process.env.DOCKER_HOST && !existsSync('/var/run/docker.sock')) return false;
   try {
     execFileSync('docker', ['info'], { stdio: 'ignore', timeout: 5000 });
     return true;

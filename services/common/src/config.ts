@@ -68,9 +68,11 @@ export function loadConfig<S extends z.ZodRawShape>(
   if (result.success) return result.data;
   throw new ConfigError(
     service,
-    result.error.issues.map((issue) => ({
-      variable: String(issue.path[0] ?? '(root)'),
-      message: issue.code === 'invalid_type' && issue.input === undefined ? 'is required but not set' : issue.message,
-    })),
+    result.error.issues.map((issue) => {
+      const variable = String(issue.path[0] ?? '(root)');
+      // zod does not put the input on issues; whether the variable was set decides the message.
+      const unset = issue.code === 'invalid_type' && cleaned[variable] === undefined;
+      return { variable, message: unset ? 'is required but not set' : issue.message };
+    }),
   );
 }

@@ -19,8 +19,7 @@ export class PgliteDatabase implements Database {
   }
 
   async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
-    const r = await this.db.query<R>(sql, params as unknown[]);
-    return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+    return toResult(await this.db.query<R>(sql, params as unknown[]));
   }
 
   async exec(sql: string): Promise<void> {
@@ -32,8 +31,7 @@ export class PgliteDatabase implements Database {
       if (options.isolation) await t.query(`SET TRANSACTION ISOLATION LEVEL ${options.isolation.toUpperCase()}`);
       return fn({
         query: async <R>(sql: string, params: readonly unknown[] = []) => {
-          const r = await t.query<R>(sql, params as unknown[]);
-          return { rows: r.rows, rowCount: r.affectedRows ?? r.rows.length };
+          return toResult(await t.query<R>(sql, params as unknown[]));
         },
         exec: async (sql: string) => {
           await t.exec(sql);
@@ -53,4 +51,9 @@ export class PgliteDatabase implements Database {
   async close(): Promise<void> {
     if (!this.db.closed) await this.db.close();
   }
+}
+
+/** Like pg's rowCount: rows returned by a query that returns rows, else rows affected. */
+function toResult<R>(r: { rows: R[]; affectedRows?: number }): QueryResult<R> {
+  return { rows: r.rows, rowCount: r.rows.length > 0 ? r.rows.length : (r.affectedRows ?? 0) };
 }

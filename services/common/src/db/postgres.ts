@@ -15,10 +15,13 @@ export interface PostgresOptions {
 export class PostgresDatabase implements Database {
   readonly kind = 'postgres' as const;
   private readonly pool: pg.Pool;
-  private listener: pg.PoolClient | undefined;
+  private listener: Promise<pg.PoolClient> | undefined;
+  private closed = false;
+  private readonly log: Logger;
   private readonly handlers = new Map<string, Set<(payload: string) => void>>();
 
   constructor(options: PostgresOptions) {
+    this.log = options.log;
     this.pool = new pg.Pool({
       connectionString: options.url,
       max: options.max ?? 10,
@@ -52,7 +55,9 @@ export class PostgresDatabase implements Database {
         },
       };
       const result = await fn(tx);
-      await client.query('COMMIT');
+      // After a failed statement PostgreSQL answers COMMIT by rolling back, without an error.
+      const commit = await client.query('COMMIT');
+      if (commit.command === 'ROLLBACK') throw new Error('transaction was rolled back: a statement in it had failed');
       return result;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
@@ -64,26 +69,56 @@ export class PostgresDatabase implements Database {
 
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
     assertIdentifier(channel);
-    if (!this.listener) {
-      this.listener = await this.pool.connect();
-      this.listener.on('notification', (n) => {
-        for (const handler of this.handlers.get(n.channel) ?? []) handler(n.payload ?? '');
-      });
-    }
     let set = this.handlers.get(channel);
     if (!set) {
       set = new Set();
       this.handlers.set(channel, set);
-      await this.listener.query(`LISTEN ${channel}`);
+      await (await this.listenerConnection()).query(`LISTEN ${channel}`);
     }
     set.add(onPayload);
     return async () => {
       set.delete(onPayload);
       if (set.size === 0 && this.handlers.get(channel) === set) {
         this.handlers.delete(channel);
-        await this.listener?.query(`UNLISTEN ${channel}`);
+        await (await this.listener)?.query(`UNLISTEN ${channel}`);
       }
     };
+  }
+
+  /**
+   * The one connection that holds every LISTEN. Concurrent first callers share it; when it fails it is
+   * replaced and every channel listened to again, so notifications resume after a database restart.
+   */
+  private listenerConnection(): Promise<pg.PoolClient> {
+    this.listener ??= this.pool.connect().then((client) => {
+      client.on('notification', (n) => {
+        for (const handler of this.handlers.get(n.channel) ?? []) handler(n.payload ?? '');
+      });
+      client.on('error', (error) => {
+        this.log.warn({ err: error }, 'LISTEN connection failed; reconnecting');
+        client.release(error);
+        this.listener = undefined;
+        if (!this.closed) void this.relisten();
+      });
+      return client;
+    });
+    this.listener.catch(() => {
+      this.listener = undefined;
+    });
+    return this.listener;
+  }
+
+  private async relisten(): Promise<void> {
+    for (let attempt = 0; !this.closed && this.handlers.size > 0; attempt++) {
+      try {
+        const client = await this.listenerConnection();
+        for (const channel of this.handlers.keys()) await client.query(`LISTEN ${channel}`);
+        return;
+      } catch (error) {
+        this.log.warn({ err: error, attempt }, 'cannot re-establish LISTEN yet');
+        await new Promise((resolve) => setTimeout(resolve, Math.min(30_000, 250 * 2 ** attempt)).unref());
+      }
+    }
   }
 
   async notify(channel: string, payload: string): Promise<void> {
@@ -91,8 +126,10 @@ export class PostgresDatabase implements Database {
   }
 
   async close(): Promise<void> {
-    this.listener?.release();
+    this.closed = true;
+    const listener = await this.listener?.catch(() => undefined);
     this.listener = undefined;
+    listener?.release();
     await this.pool.end();
   }
 }

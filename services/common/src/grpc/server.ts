@@ -32,6 +32,8 @@ export class GrpcServer {
   readonly health = new HealthImplementation({ '': 'NOT_SERVING' });
   readonly inFlight = { value: 0 };
   private readonly names: string[] = [];
+  /** Every added service's proto definitions, described by one reflection service. */
+  private readonly definitions: PackageDefinition = {};
   private port = 0;
 
   constructor(private readonly options: GrpcServerOptions) {
@@ -45,7 +47,7 @@ export class GrpcServer {
       { serviceName: this.options.name, log: this.options.log, metrics: this.options.metrics, inFlight: this.inFlight },
     );
     this.server.addService(service.definition, implementation);
-    new ReflectionService(service.packageDefinition).addToServer(this.server);
+    Object.assign(this.definitions, service.packageDefinition);
     this.health.setStatus(service.fullName, 'NOT_SERVING');
     this.names.push(service.fullName);
     return this;
@@ -53,6 +55,7 @@ export class GrpcServer {
 
   /** Binds to host:port (0 picks a free port) and resolves with the bound port. */
   async listen(host: string, port: number): Promise<number> {
+    if (this.names.length > 0) new ReflectionService(this.definitions).addToServer(this.server);
     this.port = await new Promise<number>((resolve, reject) => {
       this.server.bindAsync(`${host}:${port}`, ServerCredentials.createInsecure(), (error, bound) =>
         error ? reject(error) : resolve(bound),

@@ -1,0 +1,69 @@
+/**
+ * The LISTEN connection of PostgresDatabase under failure: it is shared by concurrent first callers,
+ * and when the database kills it, notifications resume on a new connection. PostgreSQL only.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { createLogger } from '../logger.js';
+import { PostgresDatabase } from './postgres.js';
+
+const url = process.env.DATABASE_URL;
+
+describe('PostgresDatabase LISTEN connection', { skip: url ? false : 'needs DATABASE_URL' }, () => {
+  let db: PostgresDatabase;
+  let probe: PostgresDatabase;
+  const app = `listen-test-${randomUUID().slice(0, 8)}`;
+
+  before(() => {
+    db = new PostgresDatabase({ url: url as string, log: createLogger('test', 'silent'), applicationName: app });
+    probe = new PostgresDatabase({ url: url as string, log: createLogger('test', 'silent') });
+  });
+  after(async () => {
+    await db.close();
+    await probe.close();
+  });
+
+  const listeners = async () =>
+    (
+      await probe.query<{ pid: number }>(
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND query LIKE 'LISTEN%'",
+        [app],
+      )
+    ).rows;
+
+  /** Notifies until the handler has seen a payload, at most `tries` times, 100 ms apart. */
+  async function deliveredAfterRetries(channel: string, received: string[], tries = 50): Promise<boolean> {
+    for (let i = 0; i < tries; i++) {
+      await db.notify(channel, `n${i}`);
+      const seen = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(received.length > 0), 100);
+        if (received.length > 0) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      if (seen) return true;
+    }
+    return false;
+  }
+
+  it('concurrent first listeners share one connection', async () => {
+    const [a, b] = await Promise.all([db.listen('chan_a', () => {}), db.listen('chan_b', () => {})]);
+    assert.equal((await listeners()).length, 1);
+    await a();
+    await b();
+  });
+
+  it('notifications resume after the LISTEN connection is killed', async () => {
+    const received: string[] = [];
+    const unsubscribe = await db.listen('chan_resume', (payload) => received.push(payload));
+    const [victim] = await listeners();
+    assert.ok(victim, 'a LISTEN connection exists');
+    await probe.query('SELECT pg_terminate_backend($1)', [victim.pid]);
+    assert.ok(await deliveredAfterRetries('chan_resume', received), 'a notification arrived after the reconnect');
+    const [replacement] = await listeners();
+    assert.ok(replacement && replacement.pid !== victim.pid, 'a new connection listens');
+    await unsubscribe();
+  });
+});
