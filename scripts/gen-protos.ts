@@ -9,8 +9,9 @@ import path from 'node:path';
 import { PROTO_FILES } from '../protos/src/index.js';
 import { LOADER_OPTIONS } from '../protos/src/options.js';
 
-const require = createRequire(import.meta.url);
 const root = path.resolve(import.meta.dirname, '..', 'protos');
+// The generator must be the proto-loader the protos package (and so the generated types) depends on.
+const require = createRequire(path.join(root, 'package.json'));
 const outDir = path.join(root, 'gen');
 const bin = require.resolve('@grpc/proto-loader/build/bin/proto-loader-gen-types.js');
 
