@@ -18,11 +18,14 @@ try {
     12 * 3600,
   );
   const lines = system.services.map((s) => {
-    const where = s.grpcPort ? `gRPC 127.0.0.1:${s.grpcPort}` : (s.endpoints.twilio ?? '');
-    const extra = Object.entries(s.endpoints)
-      .filter(([k]) => k !== 'twilio' && k !== 'sheets')
-      .map(([k, v]) => `${k} ${v}`);
-    return `  ${s.name.padEnd(12)} ${[where, `metrics http://127.0.0.1:${s.opsPort}/metrics`, ...extra].join('  ')}`;
+    const parts = s.grpcPort
+      ? [
+          `gRPC 127.0.0.1:${s.grpcPort}`,
+          `metrics http://127.0.0.1:${s.opsPort}/metrics`,
+          ...Object.entries(s.endpoints).map(([k, v]) => `${k} ${v}`),
+        ]
+      : [`twilio and sheets http://127.0.0.1:${s.opsPort}`];
+    return `  ${s.name.padEnd(12)} ${parts.join('  ')}`;
   });
   process.stdout.write(
     [

@@ -3,7 +3,7 @@ import { mintToken } from '@callgate/gateway';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
-import { WsClientTransport } from './ws-client-transport.js';
+import { WsClientTransport } from '../../scripts/ws-client-transport.js';
 
 export async function startTestSystem(): Promise<LocalSystem> {
   return startLocalSystem({

@@ -1,0 +1,84 @@
+/**
+ * `npm run smoke [-- --url http://127.0.0.1:8080/mcp --token T]`: checks a running system the way a
+ * user would: the official SDK client over Streamable HTTP and over WebSocket lists the tools and calls
+ * getVoiceOptions; every service answers SERVING on gRPC health; gRPC counters moved in /metrics.
+ * Defaults fit `npm start` (the token is minted with its key).
+ */
+import { parseArgs } from 'node:util';
+import { checkServing } from '@callgate/common';
+import { mintToken } from '@callgate/gateway';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { localJwtSecret } from './local-system.js';
+import { WsClientTransport } from './ws-client-transport.js';
+
+const { values } = parseArgs({
+  options: {
+    url: { type: 'string', default: 'http://127.0.0.1:8080/mcp' },
+    token: { type: 'string' },
+    grpc: { type: 'string', default: 'gateway=50050,call=50051,user-credit=50052,sheets-sync=50053,poller=50054' },
+    metrics: { type: 'string', default: 'http://127.0.0.1:9102/metrics' },
+  },
+});
+const token =
+  values.token ??
+  mintToken(
+    {
+      secret: localJwtSecret(process.env, process.env.DATA_DIR ?? '.data'),
+      issuer: 'callgate-local',
+      audience: 'callgate',
+    },
+    { sub: 'smoke-test', scope: 'calls:read' },
+    300,
+  );
+let failures = 0;
+const check = async (what: string, fn: () => Promise<string>) => {
+  try {
+    process.stdout.write(`ok    ${what}: ${await fn()}\n`);
+  } catch (error) {
+    failures++;
+    process.stdout.write(`FAIL  ${what}: ${error instanceof Error ? error.message : String(error)}\n`);
+  }
+};
+
+const transports: [string, () => Transport][] = [
+  [
+    'Streamable HTTP',
+    () =>
+      new StreamableHTTPClientTransport(new URL(values.url), {
+        requestInit: { headers: { Authorization: `Bearer ${token}` } },
+      }),
+  ],
+  ['WebSocket', () => new WsClientTransport(values.url.replace(/^http/, 'ws'), { Authorization: `Bearer ${token}` })],
+];
+for (const [name, transport] of transports) {
+  await check(`MCP over ${name}`, async () => {
+    const client = new Client({ name: 'callgate-smoke', version: '1.0.0' });
+    await client.connect(transport());
+    try {
+      const { tools } = await client.listTools();
+      const result = await client.callTool({ name: 'getVoiceOptions', arguments: {} });
+      const voices = (result.structuredContent as { voices?: unknown[] } | undefined)?.voices;
+      if (result.isError || !voices?.length)
+        throw new Error(`getVoiceOptions failed: ${JSON.stringify(result.content)}`);
+      return `${tools.length} tools, getVoiceOptions returned ${voices.length} voices`;
+    } finally {
+      await client.close();
+    }
+  });
+}
+for (const entry of values.grpc.split(',')) {
+  const [name, port] = entry.split('=');
+  await check(`gRPC health of ${name}`, async () => {
+    await checkServing(port?.includes(':') ? port : `127.0.0.1:${port}`);
+    return 'SERVING';
+  });
+}
+await check('call service counted GetVoiceOptions', async () => {
+  const text = await (await fetch(values.metrics)).text();
+  const match = /grpc_server_handled_total\{[^}]*method="GetVoiceOptions",code="OK"[^}]*\} (\d+)/.exec(text);
+  if (!match || Number(match[1]) < 2) throw new Error(`counter not found or below 2 in ${values.metrics}`);
+  return `grpc_server_handled_total = ${match[1]}`;
+});
+process.exit(failures ? 1 : 0);
