@@ -1,0 +1,92 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { AuthInfo, JSONRPCMessage } from '@modelcontextprotocol/server';
+import WebSocket, { WebSocketServer } from 'ws';
+import { CLOSE, WebSocketServerTransport } from './websocket.js';
+
+const auth: AuthInfo = { token: 't', clientId: 'c', scopes: [], expiresAt: 1_000, extra: { userId: 'alice' } };
+
+/** A real WebSocket pair on 127.0.0.1; the server side is wrapped in the transport under test. */
+describe('WebSocketServerTransport', () => {
+  let wss: WebSocketServer;
+  let url: string;
+  let now = 0;
+  let received: { message: JSONRPCMessage; auth?: AuthInfo }[] = [];
+  let transport: WebSocketServerTransport | undefined;
+
+  before(async () => {
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    wss.on('connection', (ws) => {
+      transport = new WebSocketServerTransport(ws, auth, { now: () => now, clockToleranceSeconds: 10 });
+      transport.onmessage = (message, extra) => received.push({ message, auth: extra?.authInfo });
+      void transport.start();
+    });
+  });
+  after(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+
+  async function connect(): Promise<WebSocket> {
+    received = [];
+    now = 0;
+    const ws = new WebSocket(url);
+    await new Promise((resolve) => ws.once('open', resolve));
+    return ws;
+  }
+  const nextFrame = (ws: WebSocket) =>
+    new Promise<unknown>((resolve) => ws.once('message', (d) => resolve(JSON.parse(String(d)))));
+  const closeCode = (ws: WebSocket) => new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
+
+  it('delivers each JSON-RPC text frame with the connection’s auth, and sends replies as frames', async () => {
+    const ws = await connect();
+    const reply = nextFrame(ws);
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 7, method: 'ping' }));
+    // The server answers through the transport once the message arrived.
+    await new Promise<void>((resolve) => {
+      const poll = () => (received.length ? resolve() : setImmediate(poll));
+      poll();
+    });
+    assert.deepEqual(received[0]?.message, { jsonrpc: '2.0', id: 7, method: 'ping' });
+    assert.equal(received[0]?.auth?.extra?.userId, 'alice');
+    await transport?.send({ jsonrpc: '2.0', id: 7, result: {} });
+    assert.deepEqual(await reply, { jsonrpc: '2.0', id: 7, result: {} });
+    ws.close();
+  });
+
+  it('answers a frame that is not JSON-RPC 2.0 with -32600', async () => {
+    const ws = await connect();
+    const reply = nextFrame(ws);
+    ws.send(JSON.stringify({ id: 1, method: 'ping' }));
+    assert.equal(((await reply) as { error: { code: number } }).error.code, -32600);
+    assert.equal(received.length, 0);
+    ws.close();
+  });
+
+  it('closes with 1003 on a binary frame', async () => {
+    const ws = await connect();
+    const code = closeCode(ws);
+    ws.send(Buffer.from([1, 2, 3]), { binary: true });
+    assert.equal(await code, CLOSE.unsupportedData);
+  });
+
+  it('closes with 1008 once the token has expired (beyond the tolerance), without delivering the frame', async () => {
+    const ws = await connect();
+    now = (1_000 + 11) * 1000;
+    const code = closeCode(ws);
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }));
+    assert.equal(await code, CLOSE.policyViolation);
+    assert.equal(received.length, 0);
+  });
+
+  it('within the clock tolerance the token still counts', async () => {
+    const ws = await connect();
+    now = (1_000 + 5) * 1000;
+    const reply = nextFrame(ws);
+    ws.send('[]');
+    ws.send('not json');
+    assert.equal(((await reply) as { error: { code: number } }).error.code, -32700);
+    assert.equal(ws.readyState, WebSocket.OPEN);
+    ws.close();
+  });
+});
