@@ -1,23 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { openTestDatabase, uniqueSchema } from '../../../../test/support/database.js';
+import { within } from '../../../../test/support/within.js';
 import { assertIdentifier, type Database } from './database.js';
 import { PgliteDatabase } from './pglite.js';
-
-/** Rejects when promise has not settled within ms: a bound that fails the test, never a wait. */
-async function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A NOTIFY handler that records payloads and lets a test await the nth one. */
 function collector(name: string) {

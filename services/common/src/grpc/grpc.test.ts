@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { pollerV1 } from '@callgate/protos';
 import { Metadata, status } from '@grpc/grpc-js';
+import { within } from '../../../../test/support/within.js';
 import {
   failedPrecondition,
   type GrpcError,
@@ -25,21 +26,6 @@ const FULL_NAME = 'callgate.poller.v1.PollerService';
 const PollerService = loadProto('poller').callgate.poller.v1.PollerService;
 const definition = PollerService.service;
 const log = createLogger('test', 'silent');
-
-/** Rejects when promise has not settled within ms: a bound that fails the test, never a wait. */
-async function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** A promise with its resolve function, for handlers a test releases or observes. */
 function deferred<T = void>() {
