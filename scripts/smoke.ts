@@ -77,7 +77,7 @@ for (const entry of values.grpc.split(',')) {
 }
 await check('call service counted GetVoiceOptions', async () => {
   const text = await (await fetch(values.metrics)).text();
-  const match = /grpc_server_handled_total\{[^}]*method="GetVoiceOptions",code="OK"[^}]*\} (\d+)/.exec(text);
+  const match = /grpc_server_handled_total\{[^}]*grpc_method="GetVoiceOptions",grpc_code="OK"[^}]*\} (\d+)/.exec(text);
   if (!match || Number(match[1]) < 2) throw new Error(`counter not found or below 2 in ${values.metrics}`);
   return `grpc_server_handled_total = ${match[1]}`;
 });

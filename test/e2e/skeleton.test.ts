@@ -132,13 +132,14 @@ describe('operations', () => {
   it('gRPC counters moved: the call service served GetVoiceOptions and the gateway counted its calls', async () => {
     const port = (name: string) => system.services.find((s) => s.name === name)?.opsPort;
     const call = await (await fetch(`http://127.0.0.1:${port('call')}/metrics`)).text();
-    const served = /grpc_server_handled_total\{service="call",method="GetVoiceOptions",code="OK"[^}]*\} (\d+)/.exec(
-      call,
-    );
+    const served =
+      /grpc_server_handled_total\{grpc_service="callgate.call.v1.CallService",grpc_method="GetVoiceOptions",grpc_code="OK"[^}]*\} (\d+)/.exec(
+        call,
+      );
     assert.ok(served && Number(served[1]) >= 2, `call counted GetVoiceOptions: ${served?.[0]}`);
     const gateway = await (await fetch(`http://127.0.0.1:${port('gateway')}/metrics`)).text();
     const made =
-      /grpc_client_handled_total\{service="callgate.call.v1.CallService",method="GetVoiceOptions",code="OK"[^}]*\} (\d+)/.exec(
+      /grpc_client_handled_total\{grpc_service="callgate.call.v1.CallService",grpc_method="GetVoiceOptions",grpc_code="OK"[^}]*\} (\d+)/.exec(
         gateway,
       );
     assert.ok(made && Number(made[1]) >= 2, `gateway counted its GetVoiceOptions calls: ${made?.[0]}`);

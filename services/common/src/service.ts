@@ -69,7 +69,11 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Ser
   for (const service of options.services) grpc.add(service);
   const grpcPort = await grpc.listen(options.host, options.grpcPort);
   const ops = createOpsServer({ registry: base.metrics.registry, readiness: base.readiness, log: base.log });
-  const opsPort = await listenHttp(ops, options.host, options.opsPort);
+  const opsPort = await listenHttp(ops, options.host, options.opsPort).catch((error: unknown) => {
+    // Do not leave the gRPC port bound when the service cannot start (the launcher keeps its process).
+    grpc.server.forceShutdown();
+    throw error;
+  });
 
   // gRPC health follows the same checks as /readyz, so a dependency outage shows as NOT_SERVING.
   const refreshHealth = async () => grpc.setServing((await base.readiness.evaluate()).ready);

@@ -53,13 +53,14 @@ function deadlineInterceptor(ms: number): Interceptor {
 function metricsInterceptor(metrics: ServiceMetrics, service: string): Interceptor {
   return (options, nextCall) => {
     const method = options.method_definition.path.split('/').pop() ?? 'unknown';
-    const stop = metrics.grpcClientDuration.startTimer({ service, method });
+    const labels = { grpc_service: service, grpc_method: method };
+    const stop = metrics.grpcClientDuration.startTimer(labels);
     return new InterceptingCall(nextCall(options), {
       start(metadata, _listener, next) {
         next(metadata, {
           onReceiveStatus(s, nextStatus) {
             stop();
-            metrics.grpcClientHandled.inc({ service, method, code: status[s.code] });
+            metrics.grpcClientHandled.inc({ ...labels, grpc_code: status[s.code] });
             nextStatus(s);
           },
         });

@@ -307,18 +307,18 @@ describe('gRPC server and client', () => {
   it('metrics count handled calls by method and code on both sides', async () => {
     const serverText = () => serverMetrics.registry.metrics();
     const clientText = () => clientMetrics.registry.metrics();
-    const serverOk = { service: 'poller-test', method: 'Drain', code: 'OK' };
-    const serverInvalid = { service: 'poller-test', method: 'GetStatus', code: 'INVALID_ARGUMENT' };
-    const clientOk = { service: FULL_NAME, method: 'Drain', code: 'OK' };
-    const clientInvalid = { service: FULL_NAME, method: 'GetStatus', code: 'INVALID_ARGUMENT' };
+    const serverOk = { grpc_service: FULL_NAME, grpc_method: 'Drain', grpc_code: 'OK' };
+    const serverInvalid = { grpc_service: FULL_NAME, grpc_method: 'GetStatus', grpc_code: 'INVALID_ARGUMENT' };
+    const clientOk = { grpc_service: FULL_NAME, grpc_method: 'Drain', grpc_code: 'OK' };
+    const clientInvalid = { grpc_service: FULL_NAME, grpc_method: 'GetStatus', grpc_code: 'INVALID_ARGUMENT' };
     const before = {
       serverOk: sample(await serverText(), 'grpc_server_handled_total', serverOk),
       serverInvalid: sample(await serverText(), 'grpc_server_handled_total', serverInvalid),
       clientOk: sample(await clientText(), 'grpc_client_handled_total', clientOk),
       clientInvalid: sample(await clientText(), 'grpc_client_handled_total', clientInvalid),
       serverDrainTimed: sample(await serverText(), 'grpc_server_handling_seconds_count', {
-        service: 'poller-test',
-        method: 'Drain',
+        grpc_service: FULL_NAME,
+        grpc_method: 'Drain',
       }),
     };
 
@@ -333,18 +333,18 @@ describe('gRPC server and client', () => {
 
     const server = await serverText();
     const clientSide = await clientText();
-    assert.match(server, /^grpc_server_handled_total\{.*method="Drain".*code="OK"/m);
-    assert.match(clientSide, /^grpc_client_handled_total\{.*method="GetStatus".*code="INVALID_ARGUMENT"/m);
+    assert.match(server, /^grpc_server_handled_total\{.*grpc_method="Drain".*grpc_code="OK"/m);
+    assert.match(clientSide, /^grpc_client_handled_total\{.*grpc_method="GetStatus".*grpc_code="INVALID_ARGUMENT"/m);
     assert.equal(sample(server, 'grpc_server_handled_total', serverOk), before.serverOk + 1);
     assert.equal(sample(server, 'grpc_server_handled_total', serverInvalid), before.serverInvalid + 1);
     assert.equal(sample(clientSide, 'grpc_client_handled_total', clientOk), before.clientOk + 1);
     assert.equal(sample(clientSide, 'grpc_client_handled_total', clientInvalid), before.clientInvalid + 1);
     assert.equal(
-      sample(server, 'grpc_server_handling_seconds_count', { service: 'poller-test', method: 'Drain' }),
+      sample(server, 'grpc_server_handling_seconds_count', { grpc_service: FULL_NAME, grpc_method: 'Drain' }),
       before.serverDrainTimed + 1,
     );
     assert.ok(
-      sample(clientSide, 'grpc_client_handling_seconds_count', { service: FULL_NAME, method: 'Drain' }) >= 1,
+      sample(clientSide, 'grpc_client_handling_seconds_count', { grpc_service: FULL_NAME, grpc_method: 'Drain' }) >= 1,
       'client latency is observed',
     );
   });
@@ -358,8 +358,8 @@ describe('gRPC server and client', () => {
         return { ready: true };
       },
     });
-    const serverUnavailable = { service: 'poller-test', method: 'GetStatus', code: 'UNAVAILABLE' };
-    const clientUnavailable = { service: FULL_NAME, method: 'GetStatus', code: 'UNAVAILABLE' };
+    const serverUnavailable = { grpc_service: FULL_NAME, grpc_method: 'GetStatus', grpc_code: 'UNAVAILABLE' };
+    const clientUnavailable = { grpc_service: FULL_NAME, grpc_method: 'GetStatus', grpc_code: 'UNAVAILABLE' };
     const serverBefore = sample(await serverMetrics.registry.metrics(), 'grpc_server_handled_total', serverUnavailable);
     const clientBefore = sample(await clientMetrics.registry.metrics(), 'grpc_client_handled_total', clientUnavailable);
     assert.equal((await client.getStatus({}, { metadata })).ready, true);

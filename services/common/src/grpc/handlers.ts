@@ -38,7 +38,10 @@ export type AsyncHandlers<H extends UntypedServiceImplementation> = {
 };
 
 export interface HandlerRuntime {
+  /** The service's name in logs, e.g. "call". */
   serviceName: string;
+  /** The fully qualified gRPC service, e.g. "callgate.call.v1.CallService", for metric labels. */
+  grpcService: string;
   log: Logger;
   metrics: ServiceMetrics;
   /** Counts calls in flight so shutdown can report what it drained. */
@@ -74,11 +77,12 @@ function contextFor(
 
 function observe(runtime: HandlerRuntime, method: string) {
   runtime.inFlight.value++;
-  const stop = runtime.metrics.grpcServerDuration.startTimer({ service: runtime.serviceName, method });
+  const labels = { grpc_service: runtime.grpcService, grpc_method: method };
+  const stop = runtime.metrics.grpcServerDuration.startTimer(labels);
   return (code: status, error?: unknown) => {
     runtime.inFlight.value--;
     stop();
-    runtime.metrics.grpcServerHandled.inc({ service: runtime.serviceName, method, code: status[code] });
+    runtime.metrics.grpcServerHandled.inc({ ...labels, grpc_code: status[code] });
     if (code === status.INTERNAL || code === status.UNKNOWN) {
       runtime.log.error({ rpc: method, err: error }, 'gRPC handler failed');
     } else if (code !== status.OK) {

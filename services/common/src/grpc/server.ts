@@ -44,7 +44,13 @@ export class GrpcServer {
     const implementation = toGrpcImplementation(
       service.definition,
       service.handlers as Record<string, (...args: never[]) => Promise<unknown>>,
-      { serviceName: this.options.name, log: this.options.log, metrics: this.options.metrics, inFlight: this.inFlight },
+      {
+        serviceName: this.options.name,
+        grpcService: service.fullName,
+        log: this.options.log,
+        metrics: this.options.metrics,
+        inFlight: this.inFlight,
+      },
     );
     this.server.addService(service.definition, implementation);
     Object.assign(this.definitions, service.packageDefinition);
