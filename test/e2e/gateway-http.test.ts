@@ -134,6 +134,35 @@ describe('Origin', () => {
   });
 });
 
+describe('version negotiation', () => {
+  /** The initialize result, whether the server answered with JSON or one SSE event. */
+  async function initializeWith(protocolVersion: string): Promise<{ protocolVersion: string }> {
+    const res = await post(
+      { ...initialize, params: { ...initialize.params, protocolVersion } },
+      bearer(tokenFor(system, 'negotiator')),
+    );
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    const json = res.headers.get('content-type')?.includes('text/event-stream')
+      ? (text
+          .split('\n')
+          .find((l) => l.startsWith('data: '))
+          ?.slice(6) ?? '')
+      : text;
+    return (JSON.parse(json) as { result: { protocolVersion: string } }).result;
+  }
+
+  for (const version of ['2025-11-25', '2025-06-18', '2025-03-26', '2024-11-05']) {
+    it(`a ${version} client gets ${version}`, async () => {
+      assert.equal((await initializeWith(version)).protocolVersion, version);
+    });
+  }
+
+  it('a client asking for an unknown version is offered the latest the server speaks', async () => {
+    assert.equal((await initializeWith('1999-01-01')).protocolVersion, '2025-11-25');
+  });
+});
+
 describe('sessions', () => {
   it('a request other than initialize without Mcp-Session-Id: 400', async () => {
     const res = await post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, bearer(tokenFor(system, 'u1')));
@@ -163,6 +192,25 @@ describe('sessions', () => {
       },
     );
     assert.equal(res.status, 404);
+  });
+
+  it('GET opens the session’s server-to-client SSE stream', async () => {
+    const token = tokenFor(system, 'listener');
+    const session = await openSession(token);
+    const controller = new AbortController();
+    const res = await fetch(system.mcpUrl, {
+      method: 'GET',
+      headers: {
+        ...bearer(token),
+        accept: 'text/event-stream',
+        'mcp-session-id': session,
+        'mcp-protocol-version': '2025-11-25',
+      },
+      signal: controller.signal,
+    });
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/event-stream/);
+    controller.abort();
   });
 
   it('DELETE ends a session; it is unknown afterwards', async () => {
