@@ -77,10 +77,20 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   let shared: Database | undefined;
   let fauxqs: FauxqsServer | undefined;
 
+  // Stops everything even when one part fails to stop, then reports what failed.
   const stop = async () => {
-    for (const handle of [...handles].reverse()) await handle.stop();
-    await fauxqs?.stop();
-    await shared?.close();
+    const failures: unknown[] = [];
+    const attempt = async (fn: () => Promise<void> | undefined) => {
+      try {
+        await fn();
+      } catch (error) {
+        failures.push(error);
+      }
+    };
+    for (const handle of [...handles].reverse()) await attempt(() => handle.stop());
+    await attempt(() => fauxqs?.stop());
+    await attempt(() => shared?.close());
+    if (failures.length) throw new AggregateError(failures, `${failures.length} part(s) failed to stop`);
   };
 
   try {

@@ -3,11 +3,12 @@
  * body limits, and the WebSocket upgrade. Raw fetch and ws, so nothing is smoothed over by an SDK.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import type { LocalSystem } from '../../scripts/local-system.js';
-import { startTestSystem, tokenFor } from '../support/system.js';
+import { startTestSystem, tokenFor, wsClient } from '../support/system.js';
 
 let system: LocalSystem;
 before(async () => {
@@ -52,65 +53,91 @@ describe('authentication', () => {
     assert.ok(challenge.startsWith(`Bearer resource_metadata="${metadataUrl}"`), challenge);
   });
 
-  const bad: [string, () => string][] = [
-    [
-      'signed with another key',
-      () => jwt.sign({ sub: 'u' }, 'x'.repeat(40), { issuer: system.jwt.issuer, audience: system.jwt.audience }),
-    ],
+  // Each token is wrong in exactly one way, and the challenge names that way.
+  const now = () => Math.floor(Date.now() / 1000);
+  const valid = () => ({ issuer: system.jwt.issuer, audience: system.jwt.audience, expiresIn: 600 });
+  const bad: [string, () => string, RegExp][] = [
+    ['signed with another key', () => jwt.sign({ sub: 'u' }, 'x'.repeat(40), valid()), /signature is invalid/],
     [
       'expired',
       () =>
-        jwt.sign({ sub: 'u', exp: Math.floor(Date.now() / 1000) - 3600 }, system.jwt.secret, {
+        jwt.sign({ sub: 'u', exp: now() - 3600 }, system.jwt.secret, {
           issuer: system.jwt.issuer,
           audience: system.jwt.audience,
         }),
+      /has expired/,
     ],
-    [
-      'not yet valid',
-      () =>
-        jwt.sign({ sub: 'u', nbf: Math.floor(Date.now() / 1000) + 3600 }, system.jwt.secret, {
-          issuer: system.jwt.issuer,
-          audience: system.jwt.audience,
-        }),
-    ],
+    ['not yet valid', () => jwt.sign({ sub: 'u', nbf: now() + 3600 }, system.jwt.secret, valid()), /not valid yet/],
     [
       'wrong issuer',
-      () => jwt.sign({ sub: 'u' }, system.jwt.secret, { issuer: 'someone-else', audience: system.jwt.audience }),
+      () => jwt.sign({ sub: 'u' }, system.jwt.secret, { ...valid(), issuer: 'someone-else' }),
+      /unknown issuer/,
     ],
     [
       'wrong audience',
-      () => jwt.sign({ sub: 'u' }, system.jwt.secret, { issuer: system.jwt.issuer, audience: 'other-api' }),
+      () => jwt.sign({ sub: 'u' }, system.jwt.secret, { ...valid(), audience: 'other-api' }),
+      /another audience/,
     ],
     [
       'alg none',
-      () => jwt.sign({ sub: 'u', iss: system.jwt.issuer, aud: system.jwt.audience }, '', { algorithm: 'none' }),
-    ],
-    [
-      'without subject',
       () =>
-        jwt.sign({ scope: 'calls:read' }, system.jwt.secret, {
-          issuer: system.jwt.issuer,
-          audience: system.jwt.audience,
+        jwt.sign({ sub: 'u', iss: system.jwt.issuer, aud: system.jwt.audience, exp: now() + 600 }, '', {
+          algorithm: 'none',
         }),
+      /algorithm is not allowed/,
     ],
+    ['without subject', () => jwt.sign({ scope: 'calls:read' }, system.jwt.secret, valid()), /no subject/],
     [
       'tampered payload',
       () => {
-        const [h, , s] = tokenFor(system, 'victim').split('.');
+        const [h, , sig] = tokenFor(system, 'victim').split('.');
         const payload = Buffer.from(
-          JSON.stringify({ sub: 'attacker', iss: system.jwt.issuer, aud: system.jwt.audience }),
+          JSON.stringify({ sub: 'attacker', iss: system.jwt.issuer, aud: system.jwt.audience, exp: now() + 600 }),
         ).toString('base64url');
-        return `${h}.${payload}.${s}`;
+        return `${h}.${payload}.${sig}`;
       },
+      /signature is invalid/,
     ],
   ];
-  for (const [name, token] of bad) {
-    it(`token ${name}: 401 invalid_token`, async () => {
+  for (const [name, token, reason] of bad) {
+    it(`token ${name}: 401 invalid_token saying why`, async () => {
       const res = await post(initialize, bearer(token()));
       assert.equal(res.status, 401);
-      assert.match(res.headers.get('www-authenticate') ?? '', /error="invalid_token"/);
+      const challenge = res.headers.get('www-authenticate') ?? '';
+      assert.match(challenge, /error="invalid_token"/);
+      assert.match(challenge, reason);
     });
   }
+
+  it('a rejection says what is wrong without echoing the token or the expected audience', async () => {
+    const wrongAudience = jwt.sign({ sub: 'u' }, system.jwt.secret, {
+      issuer: system.jwt.issuer,
+      audience: 'other-api',
+      expiresIn: 60,
+    });
+    const res = await post(initialize, bearer(wrongAudience));
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    assert.match(challenge, /error_description="the token is for another audience"/);
+    assert.doesNotMatch(challenge + (await res.text()), new RegExp(system.jwt.audience));
+  });
+
+  it('a token whose payload carries CR/LF is a 401, never a 500 or a split header', async () => {
+    const header = Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url');
+    const payload = Buffer.from('x\r\nSet-Cookie: a=b\r\n').toString('base64url');
+    const res = await post(initialize, bearer(`${header}.${payload}.sig`));
+    assert.equal(res.status, 401);
+    assert.equal(res.headers.get('set-cookie'), null);
+  });
+
+  it('a token without exp is refused: tokens must expire', async () => {
+    const forever = jwt.sign({ sub: 'u' }, system.jwt.secret, {
+      issuer: system.jwt.issuer,
+      audience: system.jwt.audience,
+    });
+    const res = await post(initialize, bearer(forever));
+    assert.equal(res.status, 401);
+    assert.match(res.headers.get('www-authenticate') ?? '', /no expiry/);
+  });
 
   it('serves RFC 9728 protected-resource metadata without authentication', async () => {
     const res = await fetch(system.mcpUrl.replace('/mcp', '/.well-known/oauth-protected-resource/mcp'));
@@ -230,6 +257,64 @@ describe('sessions', () => {
   });
 });
 
+describe('scopes', () => {
+  const readOnly = () =>
+    jwt.sign({ sub: 'reader', scope: 'calls:read' }, system.jwt.secret, {
+      issuer: system.jwt.issuer,
+      audience: system.jwt.audience,
+      expiresIn: 600,
+    });
+
+  it('over HTTP, a tool needing a scope the token lacks is 403 insufficient_scope, and never runs', async () => {
+    const token = readOnly();
+    const session = await openSession(token);
+    const res = await post(
+      {
+        jsonrpc: '2.0',
+        id: 9,
+        method: 'tools/call',
+        params: { name: 'makePhoneCall', arguments: { to: '+14155550001', task: 'x' } },
+      },
+      { ...bearer(token), 'mcp-session-id': session, 'mcp-protocol-version': '2025-11-25' },
+    );
+    assert.equal(res.status, 403);
+    const challenge = res.headers.get('www-authenticate') ?? '';
+    assert.match(challenge, /error="insufficient_scope"/);
+    assert.match(challenge, /scope="calls:write"/);
+  });
+
+  it('over WebSocket, the same request is refused with -32003 naming the scope', async () => {
+    const client = await wsClient(system, readOnly());
+    try {
+      await assert.rejects(
+        client.callTool({ name: 'makePhoneCall', arguments: { to: '+14155550001', task: 'x' } }),
+        (e: unknown) => (e as { code?: number }).code === -32003 && /calls:write/.test(String(e)),
+      );
+      const options = await client.callTool({ name: 'getVoiceOptions', arguments: {} });
+      assert.equal(options.isError, undefined, 'tools that need no scope still work');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
+describe('session limits', () => {
+  it('a user opening more sessions than allowed loses their least recently used one', async () => {
+    const token = tokenFor(system, 'hoarder');
+    const first = await openSession(token);
+    for (let i = 0; i < 16; i++) await openSession(token);
+    const res = await post(
+      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
+      {
+        ...bearer(token),
+        'mcp-session-id': first,
+        'mcp-protocol-version': '2025-11-25',
+      },
+    );
+    assert.equal(res.status, 404, 'the oldest session was closed to make room');
+  });
+});
+
 describe('bodies', () => {
   it('malformed JSON: 400 with JSON-RPC parse error -32700', async () => {
     const res = await post('{"jsonrpc":', bearer(tokenFor(system, 'u1')));
@@ -261,6 +346,27 @@ describe('WebSocket upgrade', () => {
 
   it('with a foreign Origin: 403', async () => {
     assert.equal(await upgrade({ origin: 'https://evil.example', ...bearer(tokenFor(system, 'u1')) }), 403);
+  });
+
+  it('clients that reset refused upgrades do not crash the gateway', async () => {
+    const { port } = new URL(system.mcpUrl);
+    await Promise.all(
+      Array.from(
+        { length: 50 },
+        () =>
+          new Promise<void>((resolve) => {
+            const socket = connect(Number(port), '127.0.0.1', () => {
+              socket.write('GET /mcp HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n');
+              socket.write('Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+              socket.resetAndDestroy();
+              resolve();
+            });
+            socket.on('error', () => resolve());
+          }),
+      ),
+    );
+    const health = await fetch(system.mcpUrl.replace('/mcp', '/healthz'));
+    assert.equal(health.status, 200);
   });
 
   it('with a valid token: switches protocols', async () => {

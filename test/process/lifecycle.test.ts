@@ -4,6 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -27,6 +28,15 @@ describe('configuration errors stop the service with a message naming the variab
     const p = runEntry('services/poller/src/main.ts', cleanEnv({ SQS_MAX_RECEIVE_COUNT: '0' }));
     assert.equal(await p.exited, 2);
     assert.match(p.stderr(), /SQS_MAX_RECEIVE_COUNT: /);
+  });
+
+  it('gateway bound to all interfaces without PUBLIC_BASE_URL exits 2 naming it', async () => {
+    const p = runEntry(
+      'services/gateway/src/main.ts',
+      cleanEnv({ BIND_HOST: '0.0.0.0', JWT_SECRET: 'a-test-secret-of-at-least-thirty-two-chars' }),
+    );
+    assert.equal(await p.exited, 2);
+    assert.match(p.stderr(), /PUBLIC_BASE_URL: is required when BIND_HOST \(0\.0\.0\.0\) is not a loopback address/);
   });
 
   it('a secret given in a bad variable is not echoed', async () => {
@@ -77,5 +87,28 @@ describe('SIGTERM', () => {
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0);
     assert.match(p.stdout(), /stopped cleanly/);
+  });
+
+  it('the gateway stops within its bound even with a client that never finishes its request', async () => {
+    const p = runEntry(
+      'services/gateway/src/main.ts',
+      cleanEnv({
+        HTTP_PORT: '0',
+        GRPC_PORT: '0',
+        METRICS_PORT: '0',
+        JWT_SECRET: 'a-test-secret-of-at-least-thirty-two-chars',
+        SHUTDOWN_TIMEOUT_MS: '1000',
+      }),
+    );
+    const started = await p.waitForLog((l) => l.msg === 'gateway started');
+    const { port } = new URL((started.endpoints as { mcp: string }).mcp);
+    const stubborn = connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => stubborn.once('connect', resolve));
+    stubborn.write('POST /mcp HTTP/1.1\r\nHost: x\r\n'); // headers never finished
+    stubborn.on('error', () => {});
+    p.child.kill('SIGTERM');
+    // Exit 0 means the drain finished inside the bound; the hard limit would exit 1.
+    assert.equal(await p.exited, 0);
+    stubborn.destroy();
   });
 });

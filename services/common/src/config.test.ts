@@ -130,6 +130,18 @@ describe('loadConfig', () => {
     );
   });
 
+  it('rejects a duration past what a Node timer can hold (it would fire at once)', () => {
+    const error = configError(() => loadConfig('svc', shape, { ...required, POLL_INTERVAL_MS: '2147483648' }));
+    assert.deepEqual(
+      error.problems.map((p) => p.variable),
+      ['POLL_INTERVAL_MS'],
+    );
+    assert.equal(
+      loadConfig('svc', shape, { ...required, POLL_INTERVAL_MS: '2147483647' }).POLL_INTERVAL_MS,
+      2147483647,
+    );
+  });
+
   it('does not report a set but malformed number as unset', () => {
     // config.ts reads issue.input, which zod 4 leaves out of issues unless asked (reportInput),
     // so every invalid_type issue, e.g. GRPC_PORT=abc coerced to NaN, reads "is required but not set".

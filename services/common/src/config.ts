@@ -23,7 +23,8 @@ export const env = {
   url: () => z.url({ message: 'expected a URL' }),
   host: (fallback = '127.0.0.1') => z.string().min(1).default(fallback),
   logLevel: () => z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-  milliseconds: (fallback: number) => z.coerce.number().int().positive().default(fallback),
+  /** Node timers overflow past 2^31-1 ms and fire at once; larger values are refused. */
+  milliseconds: (fallback: number) => z.coerce.number().int().positive().max(2_147_483_647).default(fallback),
   grpcPort: (fallback: number) =>
     env.port(fallback).describe('gRPC port (API, grpc.health.v1, reflection); 0 picks a free one.'),
   metricsPort: (fallback: number) => env.port(fallback).describe('Internal HTTP port: /metrics, /healthz, /readyz.'),

@@ -71,7 +71,12 @@ export function toGrpcStatus(error: unknown): GrpcStatusObject {
     for (const [key, value] of Object.entries(error.details)) metadata.set(`x-callgate-${key}`, value);
     return { code: STATUS_BY_KIND[error.kind], details: error.message, metadata };
   }
-  if (isGrpcError(error)) return { code: error.code, details: error.details, metadata: error.metadata ?? metadata };
+  if (isGrpcError(error)) {
+    // A failure relayed from a service this one called: that call was already retried, so tell our
+    // caller not to retry again (a negative pushback, gRFC A6), or one outage multiplies per tier.
+    metadata.set('grpc-retry-pushback-ms', '-1');
+    return { code: error.code, details: error.details, metadata };
+  }
   return { code: status.INTERNAL, details: 'internal error; it has been logged', metadata };
 }
 

@@ -45,9 +45,14 @@ export function listenHttp(server: Server, host: string, port: number): Promise<
   });
 }
 
-export function closeHttp(server: Server): Promise<void> {
+/** Stops accepting, lets requests in flight finish for up to graceMs, then closes what is left. */
+export function closeHttp(server: Server, graceMs = 5000): Promise<void> {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
     server.closeIdleConnections();
   });
 }

@@ -25,8 +25,24 @@ export class AuthError extends Error {
 }
 
 /**
+ * What a client is told about a rejected token: fixed phrases, never the library's message, which
+ * can quote the token itself (header injection) or the expected issuer and audience.
+ */
+function describeRejection(error: unknown): string {
+  if (error instanceof jwt.TokenExpiredError) return 'the token has expired';
+  if (error instanceof jwt.NotBeforeError) return 'the token is not valid yet';
+  const message = error instanceof Error ? error.message : '';
+  if (message.startsWith('jwt audience invalid')) return 'the token is for another audience';
+  if (message.startsWith('jwt issuer invalid')) return 'the token is from an unknown issuer';
+  if (message === 'invalid signature') return 'the token signature is invalid';
+  if (message === 'invalid algorithm' || message === 'jwt signature is required')
+    return 'the token algorithm is not allowed';
+  return 'the token is malformed';
+}
+
+/**
  * Verifies `Authorization: Bearer <jwt>`: HS256 only (never `none`, never an algorithm the token
- * picks), issuer, audience, exp and nbf with bounded skew, and a subject. The subject is the user id.
+ * picks), issuer, audience, a required exp and nbf with bounded skew, and a subject (the user id).
  */
 export function authenticate(
   header: string | undefined,
@@ -38,6 +54,7 @@ export function authenticate(
       `Bearer resource_metadata="${resourceMetadataUrl}"`,
       ...(error ? [`error="${error}"`, `error_description="${description}"`] : []),
     ].join(', ');
+  const reject = (description: string) => new AuthError(description, challenge('invalid_token', description));
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   if (!match?.[1]) throw new AuthError('missing bearer token', challenge());
   const token = match[1];
@@ -51,17 +68,19 @@ export function authenticate(
       complete: false,
     }) as jwt.JwtPayload;
   } catch (error) {
-    const description = error instanceof Error ? error.message : 'invalid token';
-    throw new AuthError(description, challenge('invalid_token', description.replaceAll('"', "'")));
+    throw reject(describeRejection(error));
   }
+  // jsonwebtoken checks exp only when present; a token that never expires is refused.
+  if (typeof claims.exp !== 'number') throw reject('the token has no expiry (exp)');
   if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 128) {
-    throw new AuthError('token has no subject', challenge('invalid_token', 'token has no subject'));
+    throw reject('the token has no subject (sub)');
   }
   return {
     token,
     clientId: typeof claims.azp === 'string' ? claims.azp : claims.sub,
     scopes: typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [],
-    ...(typeof claims.exp === 'number' ? { expiresAt: claims.exp } : {}),
+    expiresAt: claims.exp,
+    resourceMetadataUrl,
     extra: { userId: claims.sub, email: claims.email, name: claims.name },
   };
 }

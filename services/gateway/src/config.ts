@@ -49,6 +49,18 @@ export const gatewayConfigShape = {
     .default(1_048_576)
     .describe('Largest POST body; larger ones get 413.'),
   MCP_SESSION_IDLE_MS: env.milliseconds(30 * 60_000).describe('Sessions with no request for this long are closed.'),
+  MCP_MAX_SESSIONS_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(16)
+    .describe("A user's sessions (HTTP and WebSocket) beyond this close their least recently used one."),
+  MCP_MAX_SESSIONS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(2000)
+    .describe('Open sessions per replica (about 160 KB each); beyond this new ones get 503.'),
   WS_MAX_FRAME_BYTES: z.coerce
     .number()
     .int()

@@ -1,12 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '@callgate/common';
+import { closeHttp, type Logger } from '@callgate/common';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { type AuthInfo, validateOriginHeader } from '@modelcontextprotocol/server';
 import { Counter, type Registry } from 'prom-client';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { AuthError, authenticate, type TokenSettings, userIdOf } from './auth.js';
 import type { SessionRegistry } from './sessions.js';
+import { SCOPES } from './tools/scopes.js';
 import type { createMcpHttpHandler } from './transports/http.js';
 import { sendJsonRpcError } from './transports/http-body.js';
 import { WebSocketServerTransport } from './transports/websocket.js';
@@ -33,7 +34,10 @@ const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
  * protected-resource metadata (RFC 9728) and /healthz. Everything under /mcp needs a bearer token;
  * a browser Origin outside the allow-list is refused first (DNS-rebinding protection).
  */
-export function createPublicServer(options: PublicServerOptions): Server {
+export function createPublicServer(options: PublicServerOptions): {
+  server: Server;
+  shutdown: (graceMs: number) => Promise<void>;
+} {
   const requests = new Counter({
     name: 'gateway_http_requests_total',
     help: 'Requests to the public HTTP port, by route and status.',
@@ -46,7 +50,7 @@ export function createPublicServer(options: PublicServerOptions): Server {
       resource: `${options.publicBaseUrl()}${MCP_PATH}`,
       bearer_methods_supported: ['header'],
       resource_name: 'callgate',
-      scopes_supported: ['calls:read', 'calls:write', 'profile:write', 'credits:read'],
+      scopes_supported: Object.values(SCOPES),
     });
 
   /** 403 for a disallowed Origin, 401 for missing or bad credentials; else the caller. */
@@ -109,42 +113,77 @@ export function createPublicServer(options: PublicServerOptions): Server {
   });
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const refuse = (status: number, message: string, headers: Record<string, string> = {}) => {
+    // Node removes the socket's error listener when it hands it to 'upgrade'; without one, a client
+    // resetting the connection would crash the process.
+    socket.on('error', () => socket.destroy());
+    const refuse = (status: number, reason: string, headers: Record<string, string> = {}) => {
       const lines = [
-        `HTTP/1.1 ${status} ${message}`,
+        `HTTP/1.1 ${status} ${reason}`,
         'connection: close',
-        ...Object.entries(headers).map(([k, v]) => `${k}: ${v}`),
+        'content-length: 0',
+        ...Object.entries(headers).map(([k, v]) => `${k}: ${v.replace(/[\r\n]/g, ' ')}`),
       ];
       socket.end(`${lines.join('\r\n')}\r\n\r\n`);
     };
     if ((req.url ?? '/').split('?')[0] !== MCP_PATH) return refuse(404, 'Not Found');
     const admitted = admit(req);
-    if (!('auth' in admitted))
+    if (!('auth' in admitted)) {
       return refuse(admitted.status, admitted.status === 401 ? 'Unauthorized' : 'Forbidden', admitted.headers);
+    }
     const auth = admitted.auth;
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      const transport = new WebSocketServerTransport(ws, auth, {
-        clockToleranceSeconds: options.tokens.clockToleranceSeconds,
-        onActivity: () => options.sessions.touch(transport.sessionId),
-      });
-      const mcp = options.newServer();
-      options.sessions.add({ id: transport.sessionId, userId: userIdOf(auth), server: mcp, transport });
-      let alive = true;
-      ws.on('pong', () => {
-        alive = true;
-      });
-      const heartbeat = setInterval(() => {
-        if (!alive) return ws.terminate();
-        alive = false;
-        ws.ping();
-      }, options.wsPingIntervalMs);
-      ws.once('close', () => {
-        clearInterval(heartbeat);
-        options.sessions.delete(transport.sessionId);
-      });
-      mcp.connect(transport).catch((error: unknown) => options.log.error({ err: error }, 'WebSocket session failed'));
-    });
+    const userId = userIdOf(auth);
+    options.sessions.makeRoom(userId).then(
+      (room) => {
+        if (!room) return refuse(503, 'Service Unavailable', { 'retry-after': '5' });
+        if (socket.destroyed) return;
+        wss.handleUpgrade(req, socket, head, (ws) => serveWebSocket(ws, auth, userId));
+      },
+      () => socket.destroy(),
+    );
   });
 
-  return server;
+  const serveWebSocket = (ws: WebSocket, auth: AuthInfo, userId: string) => {
+    const transport = new WebSocketServerTransport(ws, auth, {
+      clockToleranceSeconds: options.tokens.clockToleranceSeconds,
+      onActivity: () => options.sessions.touch(transport.sessionId),
+    });
+    const mcp = options.newServer();
+    options.sessions.add({ id: transport.sessionId, kind: 'websocket', userId, server: mcp, transport });
+    let alive = true;
+    ws.on('pong', () => {
+      alive = true;
+    });
+    const heartbeat = setInterval(() => {
+      if (!alive) return ws.terminate();
+      alive = false;
+      ws.ping();
+    }, options.wsPingIntervalMs);
+    ws.once('close', () => {
+      clearInterval(heartbeat);
+      options.sessions.delete(transport.sessionId);
+    });
+    mcp.connect(transport).catch((error: unknown) => options.log.error({ err: error }, 'WebSocket session failed'));
+  };
+
+  return {
+    server,
+    /**
+     * Stops accepting at once, then waits up to graceMs for HTTP requests and WebSocket connections
+     * to end; whatever is left (a client that never answers a close frame) is cut off.
+     */
+    shutdown: async (graceMs: number) => {
+      const http = closeHttp(server, graceMs);
+      const sockets = [...wss.clients].map(
+        (client) =>
+          new Promise<void>((resolve) =>
+            client.readyState === client.CLOSED ? resolve() : client.once('close', () => resolve()),
+          ),
+      );
+      const force = setTimeout(() => {
+        for (const client of wss.clients) client.terminate();
+      }, graceMs);
+      await Promise.all([http, ...sockets]);
+      clearTimeout(force);
+    },
+  };
 }

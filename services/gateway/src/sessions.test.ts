@@ -1,31 +1,35 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { McpServer, Transport } from '@modelcontextprotocol/server';
-import { SessionRegistry } from './sessions.js';
+import { type SessionKind, SessionRegistry } from './sessions.js';
 
 /** A session whose server records whether it was closed. */
-function session(id: string, userId: string) {
+function session(id: string, userId: string, kind: SessionKind = 'http') {
   const closed = { value: false };
   const server = {
     close: async () => {
       closed.value = true;
     },
   } as unknown as McpServer;
-  return { entry: { id, userId, server, transport: {} as Transport }, closed };
+  return { entry: { id, kind, userId, server, transport: {} as Transport }, closed };
 }
 
+const limits = { idleMs: 1000, maxPerUser: 3, maxTotal: 5 };
+
 describe('SessionRegistry', () => {
-  it('answers only the user who opened a session', () => {
-    const registry = new SessionRegistry(1000);
+  it('answers only the user who opened a session, and only for its kind', () => {
+    const registry = new SessionRegistry(limits);
     registry.add(session('s1', 'alice').entry);
-    assert.equal(registry.get('s1', 'alice')?.id, 's1');
-    assert.equal(registry.get('s1', 'mallory'), undefined);
-    assert.equal(registry.get('nope', 'alice'), undefined);
+    registry.add(session('w1', 'alice', 'websocket').entry);
+    assert.equal(registry.get('s1', 'alice', 'http')?.id, 's1');
+    assert.equal(registry.get('s1', 'mallory', 'http'), undefined);
+    assert.equal(registry.get('nope', 'alice', 'http'), undefined);
+    assert.equal(registry.get('w1', 'alice', 'http'), undefined, 'a WebSocket id is not an HTTP session');
   });
 
   it('sweeps sessions idle past the limit and keeps those touched', async () => {
     let now = 0;
-    const registry = new SessionRegistry(1000, () => now);
+    const registry = new SessionRegistry(limits, () => now);
     const idle = session('idle', 'alice');
     const active = session('active', 'bob');
     registry.add(idle.entry);
@@ -36,22 +40,50 @@ describe('SessionRegistry', () => {
     assert.equal(await registry.sweep(), 1);
     assert.equal(idle.closed.value, true);
     assert.equal(active.closed.value, false);
-    assert.equal(registry.get('idle', 'alice'), undefined);
-    assert.equal(registry.get('active', 'bob')?.id, 'active');
+    assert.equal(registry.get('idle', 'alice', 'http'), undefined);
+    assert.equal(registry.get('active', 'bob', 'http')?.id, 'active');
   });
 
   it('a read by its owner counts as activity', async () => {
     let now = 0;
-    const registry = new SessionRegistry(1000, () => now);
+    const registry = new SessionRegistry(limits, () => now);
     registry.add(session('s', 'alice').entry);
     now = 800;
-    registry.get('s', 'alice');
+    registry.get('s', 'alice', 'http');
     now = 1700;
     assert.equal(await registry.sweep(), 0);
   });
 
+  it('a user at their limit loses their least recently used session, not anyone else’s', async () => {
+    let now = 0;
+    const registry = new SessionRegistry(limits, () => now);
+    const sessions = ['a1', 'a2', 'a3'].map((id) => session(id, 'alice'));
+    const bob = session('b1', 'bob');
+    for (const s of [...sessions, bob]) {
+      now += 10;
+      registry.add(s.entry);
+    }
+    now += 10;
+    registry.touch('a1');
+    assert.equal(await registry.makeRoom('alice'), true);
+    assert.deepEqual(
+      sessions.map((s) => s.closed.value),
+      [false, true, false],
+    );
+    assert.equal(bob.closed.value, false);
+    assert.equal(registry.size, 3);
+  });
+
+  it('a full replica refuses new sessions without closing anyone’s', async () => {
+    const registry = new SessionRegistry(limits);
+    const all = ['u1', 'u2', 'u3', 'u4', 'u5'].map((user) => session(`s-${user}`, user));
+    for (const s of all) registry.add(s.entry);
+    assert.equal(await registry.makeRoom('u6'), false);
+    assert.ok(all.every((s) => !s.closed.value));
+  });
+
   it('closeAll closes and forgets every session', async () => {
-    const registry = new SessionRegistry(1000);
+    const registry = new SessionRegistry(limits);
     const a = session('a', 'alice');
     const b = session('b', 'bob');
     registry.add(a.entry);

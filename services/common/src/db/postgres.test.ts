@@ -67,3 +67,26 @@ describe('PostgresDatabase LISTEN connection', { skip: url ? false : 'needs DATA
     await unsubscribe();
   });
 });
+
+describe('PostgresDatabase when the database cannot be reached', () => {
+  it('a failed LISTEN is tried again by the next subscriber, never left half-registered', async () => {
+    // Port 1 on loopback refuses connections at once; no server is needed for this test.
+    const db = new PostgresDatabase({
+      url: 'postgres://postgres@127.0.0.1:1/none',
+      log: createLogger('test', 'silent'),
+    });
+    try {
+      await assert.rejects(
+        db.listen('chan_x', () => {}),
+        /ECONNREFUSED/,
+      );
+      await assert.rejects(
+        db.listen('chan_x', () => {}),
+        /ECONNREFUSED/,
+        'the second subscriber tries LISTEN again',
+      );
+    } finally {
+      await db.close();
+    }
+  });
+});

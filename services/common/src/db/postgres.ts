@@ -18,7 +18,8 @@ export class PostgresDatabase implements Database {
   private listener: Promise<pg.PoolClient> | undefined;
   private closed = false;
   private readonly log: Logger;
-  private readonly handlers = new Map<string, Set<(payload: string) => void>>();
+  /** Per channel: its handlers, and the LISTEN every subscriber waits for. */
+  private readonly handlers = new Map<string, { handlers: Set<(payload: string) => void>; listening: Promise<void> }>();
 
   constructor(options: PostgresOptions) {
     this.log = options.log;
@@ -69,20 +70,30 @@ export class PostgresDatabase implements Database {
 
   async listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>> {
     assertIdentifier(channel);
-    let set = this.handlers.get(channel);
-    if (!set) {
-      set = new Set();
-      this.handlers.set(channel, set);
-      await (await this.listenerConnection()).query(`LISTEN ${channel}`);
+    let entry = this.handlers.get(channel);
+    if (!entry) {
+      const created = { handlers: new Set<(payload: string) => void>(), listening: this.startListening(channel) };
+      entry = created;
+      this.handlers.set(channel, created);
+      // A LISTEN that failed leaves no entry behind, so the next caller tries again.
+      created.listening.catch(() => {
+        if (this.handlers.get(channel) === created) this.handlers.delete(channel);
+      });
     }
-    set.add(onPayload);
+    await entry.listening;
+    const { handlers } = entry;
+    handlers.add(onPayload);
     return async () => {
-      set.delete(onPayload);
-      if (set.size === 0 && this.handlers.get(channel) === set) {
+      handlers.delete(onPayload);
+      if (handlers.size === 0 && this.handlers.get(channel) === entry) {
         this.handlers.delete(channel);
         await (await this.listener)?.query(`UNLISTEN ${channel}`);
       }
     };
+  }
+
+  private async startListening(channel: string): Promise<void> {
+    await (await this.listenerConnection()).query(`LISTEN ${channel}`);
   }
 
   /**
@@ -90,22 +101,24 @@ export class PostgresDatabase implements Database {
    * replaced and every channel listened to again, so notifications resume after a database restart.
    */
   private listenerConnection(): Promise<pg.PoolClient> {
-    this.listener ??= this.pool.connect().then((client) => {
+    if (this.listener) return this.listener;
+    const connecting = this.pool.connect().then((client) => {
       client.on('notification', (n) => {
-        for (const handler of this.handlers.get(n.channel) ?? []) handler(n.payload ?? '');
+        for (const handler of this.handlers.get(n.channel)?.handlers ?? []) handler(n.payload ?? '');
       });
       client.on('error', (error) => {
         this.log.warn({ err: error }, 'LISTEN connection failed; reconnecting');
         client.release(error);
-        this.listener = undefined;
+        if (this.listener === connecting) this.listener = undefined;
         if (!this.closed) void this.relisten();
       });
       return client;
     });
-    this.listener.catch(() => {
-      this.listener = undefined;
+    this.listener = connecting;
+    connecting.catch(() => {
+      if (this.listener === connecting) this.listener = undefined;
     });
-    return this.listener;
+    return connecting;
   }
 
   private async relisten(): Promise<void> {

@@ -111,10 +111,22 @@ function unary(method: string, handler: (...args: unknown[]) => Promise<unknown>
 function streaming(method: string, handler: (...args: unknown[]) => Promise<unknown>, runtime: HandlerRuntime) {
   return (call: ServerWritableStream<unknown, unknown>) => {
     const done = observe(runtime, method);
+    // Waits for the client to take the message; rejects when the call is cancelled meanwhile, so a
+    // handler blocked on a slow reader does not hang forever.
     const send = (message: unknown) =>
-      new Promise<void>((resolve) => {
-        if (call.write(message)) resolve();
-        else call.once('drain', () => resolve());
+      new Promise<void>((resolve, reject) => {
+        if (call.cancelled) return reject(new Error('call cancelled'));
+        if (call.write(message)) return resolve();
+        const onDrain = () => {
+          call.off('cancelled', onCancel);
+          resolve();
+        };
+        const onCancel = () => {
+          call.off('drain', onDrain);
+          reject(new Error('call cancelled'));
+        };
+        call.once('drain', onDrain);
+        call.once('cancelled', onCancel);
       });
     handler(call.request, contextFor(call, method, runtime), send).then(
       () => {

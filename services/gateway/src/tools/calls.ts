@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { Backends } from '../backends.js';
 import { grpcTool } from './result.js';
 import { callId, e164, language } from './schemas.js';
+import { needs, SCOPES } from './scopes.js';
 
 const STATUSES = [
   'queued',
@@ -46,6 +47,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
         idempotencyKey: z.string().min(8).max(128).optional(),
         wait: z.enum(['none', 'answered', 'completed']).default('none'),
       }),
+      scopeChallenge: needs(SCOPES.callsWrite),
       annotations: { destructiveHint: true, openWorldHint: true, idempotentHint: false, readOnlyHint: false },
     },
     grpcTool(async (args, call) => {
@@ -77,6 +79,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       title: 'Call details',
       description: 'One of your calls: status, timeline, cost, transcript and outcome.',
       inputSchema: z.object({ callId }),
+      scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
     grpcTool(async (args, call) => {
@@ -98,6 +101,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
         to: z.iso.datetime({ offset: true }).optional().describe('Only calls created at or before (RFC 3339).'),
         number: e164.optional().describe('Only calls to or from this number.'),
       }),
+      scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
     grpcTool(async (args, call) => {
@@ -123,6 +127,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       title: 'Cancel a call',
       description: 'Stops a call: before it is answered it is cancelled, while in progress it is hung up.',
       inputSchema: z.object({ callId, reason: z.string().max(500).optional() }),
+      scopeChallenge: needs(SCOPES.callsWrite),
       annotations: { destructiveHint: true, openWorldHint: true, idempotentHint: true, readOnlyHint: false },
     },
     grpcTool(async (args, call) => {
@@ -140,6 +145,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       title: 'Call progress',
       description: 'Where a call is now: stage, elapsed time and the last event.',
       inputSchema: z.object({ callId }),
+      scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
     grpcTool(async (args, call) => {

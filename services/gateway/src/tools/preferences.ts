@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Backends } from '../backends.js';
 import { grpcTool } from './result.js';
 import { e164, language } from './schemas.js';
+import { needs, SCOPES } from './scopes.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
 
@@ -23,6 +24,7 @@ export function registerPreferenceTools(server: McpServer, backends: Backends): 
         quietHours: z.object({ start: hhmm, end: hhmm }).optional(),
         maxConcurrentCalls: z.number().int().min(1).max(100).optional(),
       }),
+      scopeChallenge: needs(SCOPES.profileWrite),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
     grpcTool(async (args, call) => {

@@ -29,7 +29,7 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
 
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (!sessionId) return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-      const session = options.sessions.get(sessionId, userId);
+      const session = options.sessions.get(sessionId, userId, 'http');
       if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
       return (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res);
     }
@@ -46,7 +46,7 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
     }
 
     if (sessionId) {
-      const session = options.sessions.get(sessionId, userId);
+      const session = options.sessions.get(sessionId, userId, 'http');
       if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
       return (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body);
     }
@@ -54,11 +54,16 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
     if (!initializes) {
       return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     }
+    if (!(await options.sessions.makeRoom(userId))) {
+      return sendJsonRpcError(res, 503, -32000, 'Too many open sessions on this server; retry shortly', {
+        'retry-after': '5',
+      });
+    }
     const server = options.newServer();
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
       onsessioninitialized: (id) => {
-        options.sessions.add({ id, userId, server, transport });
+        options.sessions.add({ id, kind: 'http', userId, server, transport });
         options.log.debug({ sessionId: id, userId }, 'MCP session opened');
       },
       onsessionclosed: (id) => options.sessions.delete(id),

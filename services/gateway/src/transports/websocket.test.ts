@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { AuthInfo, JSONRPCMessage } from '@modelcontextprotocol/server';
 import WebSocket, { WebSocketServer } from 'ws';
-import { CLOSE, WebSocketServerTransport } from './websocket.js';
+import { CLOSE, INSUFFICIENT_SCOPE, WebSocketServerTransport } from './websocket.js';
 
 const auth: AuthInfo = { token: 't', clientId: 'c', scopes: [], expiresAt: 1_000, extra: { userId: 'alice' } };
 
@@ -25,7 +25,13 @@ describe('WebSocketServerTransport', () => {
       void transport.start();
     });
   });
-  after(() => new Promise<void>((resolve) => wss.close(() => resolve())));
+  after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  );
 
   async function connect(): Promise<WebSocket> {
     received = [];
@@ -79,14 +85,50 @@ describe('WebSocketServerTransport', () => {
     assert.equal(received.length, 0);
   });
 
-  it('within the clock tolerance the token still counts', async () => {
+  it('within the clock tolerance the token still counts; an empty batch and bad JSON get errors', async () => {
     const ws = await connect();
     now = (1_000 + 5) * 1000;
-    const reply = nextFrame(ws);
+    const replies: unknown[] = [];
+    const two = new Promise<void>((resolve) =>
+      ws.on('message', (d) => {
+        replies.push(JSON.parse(String(d)));
+        if (replies.length === 2) resolve();
+      }),
+    );
     ws.send('[]');
     ws.send('not json');
-    assert.equal(((await reply) as { error: { code: number } }).error.code, -32700);
+    await two;
+    assert.deepEqual(
+      replies.map((r) => (r as { error: { code: number } }).error.code),
+      [-32600, -32700],
+    );
     assert.equal(ws.readyState, WebSocket.OPEN);
+    ws.close();
+  });
+
+  it('a request the token’s scopes do not allow is answered -32003 and never delivered', async () => {
+    const ws = await connect();
+    transport?.setScopeChallengeResolver(({ request }) =>
+      request.method === 'tools/call' ? { scopes: ['calls:write'] } : undefined,
+    );
+    const reply = nextFrame(ws);
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 3, method: 'tools/call', params: { name: 'makePhoneCall' } }));
+    const error = ((await reply) as { id: number; error: { code: number; message: string } }).error;
+    assert.equal(error.code, INSUFFICIENT_SCOPE);
+    assert.match(error.message, /calls:write/);
+    assert.equal(received.length, 0);
+    ws.close();
+  });
+
+  it('a scope check that throws fails closed', async () => {
+    const ws = await connect();
+    transport?.setScopeChallengeResolver(() => {
+      throw new Error('boom');
+    });
+    const reply = nextFrame(ws);
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/list' }));
+    assert.equal(((await reply) as { error: { code: number } }).error.code, -32603);
+    assert.equal(received.length, 0);
     ws.close();
   });
 });

@@ -1,5 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { AuthInfo, JSONRPCMessage, Transport } from '@modelcontextprotocol/server';
+import {
+  type AuthInfo,
+  isJSONRPCRequest,
+  type JSONRPCMessage,
+  type ScopeChallengeHandler,
+  type Transport,
+} from '@modelcontextprotocol/server';
 import type { WebSocket } from 'ws';
 
 export interface WebSocketTransportOptions {
@@ -11,6 +17,9 @@ export interface WebSocketTransportOptions {
   /** Called for every frame received (keeps the session from being swept as idle). */
   onActivity?: () => void;
 }
+
+/** JSON-RPC error for a request the token's scopes do not allow (HTTP answers 403 instead). */
+export const INSUFFICIENT_SCOPE = -32003;
 
 /** Close codes this transport uses (RFC 6455 §7.4). */
 export const CLOSE = {
@@ -34,6 +43,8 @@ export class WebSocketServerTransport implements Transport {
   private readonly highWater: number;
   private readonly now: () => number;
   private paused = false;
+  private inbound: Promise<void> = Promise.resolve();
+  private scopeChallenge: ScopeChallengeHandler | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -72,7 +83,12 @@ export class WebSocketServerTransport implements Transport {
       });
       return;
     }
-    for (const message of Array.isArray(parsed) ? parsed : [parsed]) {
+    const messages = Array.isArray(parsed) ? parsed : [parsed];
+    if (messages.length === 0) {
+      this.sendRaw({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: empty batch' } });
+      return;
+    }
+    for (const message of messages) {
       if (typeof message !== 'object' || message === null || (message as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
         this.sendRaw({
           jsonrpc: '2.0',
@@ -81,8 +97,40 @@ export class WebSocketServerTransport implements Transport {
         });
         continue;
       }
-      this.onmessage?.(message as JSONRPCMessage, { authInfo: this.auth });
+      // Scope checks are asynchronous; the chain keeps messages in the order they arrived.
+      this.inbound = this.inbound.then(() => this.dispatch(message as JSONRPCMessage));
     }
+  }
+
+  private async dispatch(message: JSONRPCMessage): Promise<void> {
+    if (this.scopeChallenge && isJSONRPCRequest(message)) {
+      let challenge: Awaited<ReturnType<ScopeChallengeHandler>>;
+      try {
+        challenge = await this.scopeChallenge({ request: message, authInfo: this.auth });
+      } catch {
+        // Fail closed: a request whose scopes cannot be checked is not served.
+        this.sendRaw({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: 'Internal error' } });
+        return;
+      }
+      if (challenge) {
+        this.sendRaw({
+          jsonrpc: '2.0',
+          id: message.id,
+          error: {
+            code: INSUFFICIENT_SCOPE,
+            message: `Forbidden: this token lacks the scope ${challenge.scopes.join(' ')}`,
+            data: { requiredScopes: challenge.scopes },
+          },
+        });
+        return;
+      }
+    }
+    this.onmessage?.(message, { authInfo: this.auth });
+  }
+
+  /** Called by McpServer.connect: the same per-tool scope rules the HTTP transport enforces. */
+  setScopeChallengeResolver(resolver: ScopeChallengeHandler): void {
+    this.scopeChallenge = resolver;
   }
 
   async send(message: JSONRPCMessage): Promise<void> {
