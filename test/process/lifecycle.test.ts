@@ -3,7 +3,7 @@
  * message naming the variable; SIGTERM drains an in-flight gRPC call and then exits 0.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { after, describe, it } from 'node:test';
 import { asyncClient, checkServing, createClient, loadProto } from '@callgate/common';
 import { cleanEnv, runEntry } from '../support/process.js';
 
+const root = path.resolve(import.meta.dirname, '..', '..');
 const dataDir = mkdtempSync(path.join(tmpdir(), 'callgate-lifecycle-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
@@ -110,5 +111,19 @@ describe('SIGTERM', () => {
     // Exit 0 means the drain finished inside the bound; the hard limit would exit 1.
     assert.equal(await p.exited, 0);
     stubborn.destroy();
+  });
+
+  it('the built service (dist/main.js, as containers run it) boots and stops cleanly', {
+    skip: existsSync(path.join(root, 'services/call/dist/main.js')) ? false : 'run npm run build first (CI does)',
+  }, async () => {
+    const p = runEntry(
+      'services/call/dist/main.js',
+      cleanEnv({ GRPC_PORT: '0', METRICS_PORT: '0', DATA_DIR: dataDir }),
+      { compiled: true },
+    );
+    const started = await p.waitForLog((l) => l.msg === 'call started', 60_000);
+    await checkServing(`127.0.0.1:${started.grpcPort}`);
+    p.child.kill('SIGTERM');
+    assert.equal(await p.exited, 0);
   });
 });

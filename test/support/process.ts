@@ -16,8 +16,14 @@ export interface RunningProcess {
   exited: Promise<number | null>;
 }
 
-export function runEntry(entry: string, env: Record<string, string | undefined>): RunningProcess {
-  const child = spawn(process.execPath, ['--conditions=callgate-source', '--import', 'tsx', path.join(root, entry)], {
+/** With compiled, the entry is plain JavaScript run by node alone, resolving packages to their dist. */
+export function runEntry(
+  entry: string,
+  env: Record<string, string | undefined>,
+  options: { compiled?: boolean } = {},
+): RunningProcess {
+  const loader = options.compiled ? [] : ['--conditions=callgate-source', '--import', 'tsx'];
+  const child = spawn(process.execPath, [...loader, path.join(root, entry)], {
     cwd: root,
     env: env as NodeJS.ProcessEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -21,7 +21,6 @@ const REDACT = [
 /** One JSON logger per service; the service name is on every line. */
 export function createLogger(service: string, level = 'info'): Logger {
   return pino({
-    name: service,
     level,
     base: { service },
     redact: { paths: REDACT, censor: '[redacted]' },

@@ -62,7 +62,7 @@ export async function migrate(
       await tx.exec(m.sql);
       await tx.query(`INSERT INTO ${schema}.schema_migrations (version, name) VALUES ($1, $2)`, [m.version, m.name]);
       applied.push(m.version);
-      log.info({ schema, version: m.version, name: m.name }, 'migration applied');
+      log.info({ schema, version: m.version, migration: m.name }, 'migration applied');
     }
     return { applied };
   });
