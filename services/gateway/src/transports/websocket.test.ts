@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { AuthInfo, JSONRPCMessage } from '@modelcontextprotocol/server';
 import WebSocket, { WebSocketServer } from 'ws';
+import { within } from '../../../../test/support/within.js';
 import { CLOSE, INSUFFICIENT_SCOPE, WebSocketServerTransport } from './websocket.js';
 
 const auth: AuthInfo = { token: 't', clientId: 'c', scopes: [], expiresAt: 1_000, extra: { userId: 'alice' } };
@@ -20,7 +21,7 @@ describe('WebSocketServerTransport', () => {
     await new Promise((resolve) => wss.once('listening', resolve));
     url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
     wss.on('connection', (ws) => {
-      transport = new WebSocketServerTransport(ws, auth, { now: () => now, clockToleranceSeconds: 10 });
+      transport = new WebSocketServerTransport(ws, auth, { now: () => now, clockToleranceSeconds: 10, maxInFlight: 2 });
       transport.onmessage = (message, extra) => received.push({ message, auth: extra?.authInfo });
       void transport.start();
     });
@@ -129,6 +130,42 @@ describe('WebSocketServerTransport', () => {
     ws.send(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/list' }));
     assert.equal(((await reply) as { error: { code: number } }).error.code, -32603);
     assert.equal(received.length, 0);
+    ws.close();
+  });
+
+  it('refuses requests beyond the in-flight limit until earlier ones are answered', async () => {
+    const ws = await connect();
+    const frames: { id: number; error?: { code: number } }[] = [];
+    ws.on('message', (d) => frames.push(JSON.parse(String(d))));
+    const third = new Promise<void>((resolve) => {
+      const poll = () => (frames.length >= 1 ? resolve() : setImmediate(poll));
+      poll();
+    });
+    for (const id of [1, 2, 3]) ws.send(JSON.stringify({ jsonrpc: '2.0', id, method: 'tools/list' }));
+    await third;
+    assert.deepEqual(
+      frames.map((f) => [f.id, f.error?.code]),
+      [[3, -32000]],
+    );
+    assert.deepEqual(
+      received.map((r) => (r.message as { id: number }).id),
+      [1, 2],
+    );
+    // Answering one frees a place; so does the client cancelling one (it gets no answer).
+    await transport?.send({ jsonrpc: '2.0', id: 1, result: {} });
+    ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 2 } }));
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list' }));
+    const fourth = new Promise<void>((resolve) => {
+      const poll = () => (received.length >= 5 ? resolve() : setImmediate(poll));
+      poll();
+    });
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 4, method: 'tools/list' }));
+    await within(fourth, 'requests 4 and 5 (and the cancel) to be delivered');
+    assert.deepEqual(
+      received.map((r) => (r.message as { id?: number }).id),
+      [1, 2, undefined, 5, 4],
+    );
+    assert.equal(frames.filter((f) => f.error).length, 1, 'nothing else was refused');
     ws.close();
   });
 });

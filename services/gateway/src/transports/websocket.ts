@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AuthInfo,
+  isJSONRPCErrorResponse,
+  isJSONRPCNotification,
   isJSONRPCRequest,
+  isJSONRPCResultResponse,
   type JSONRPCMessage,
   type ScopeChallengeHandler,
   type Transport,
@@ -11,6 +14,8 @@ import type { WebSocket } from 'ws';
 export interface WebSocketTransportOptions {
   /** Above this many bytes queued for the client, stop reading its frames until the queue drains. */
   highWaterBytes?: number;
+  /** Requests this connection may have unanswered at once; more are refused with -32000. Default 32. */
+  maxInFlight?: number;
   /** Seconds of tolerance after the token's exp before the connection is closed. */
   clockToleranceSeconds?: number;
   now?: () => number;
@@ -44,6 +49,8 @@ export class WebSocketServerTransport implements Transport {
   private readonly now: () => number;
   private paused = false;
   private inbound: Promise<void> = Promise.resolve();
+  /** Ids of requests handed to the server and not yet answered. */
+  private readonly inFlight = new Set<unknown>();
   private scopeChallenge: ScopeChallengeHandler | undefined;
 
   constructor(
@@ -103,6 +110,15 @@ export class WebSocketServerTransport implements Transport {
   }
 
   private async dispatch(message: JSONRPCMessage): Promise<void> {
+    // One connection must not queue unbounded work (each request holds memory and a backend call).
+    if (isJSONRPCRequest(message) && this.inFlight.size >= (this.options.maxInFlight ?? 32)) {
+      this.sendRaw({
+        jsonrpc: '2.0',
+        id: message.id,
+        error: { code: -32000, message: 'Too many requests in flight on this connection; wait for answers first' },
+      });
+      return;
+    }
     if (this.scopeChallenge && isJSONRPCRequest(message)) {
       let challenge: Awaited<ReturnType<ScopeChallengeHandler>>;
       try {
@@ -125,6 +141,11 @@ export class WebSocketServerTransport implements Transport {
         return;
       }
     }
+    if (isJSONRPCRequest(message)) this.inFlight.add(message.id);
+    // A cancelled request gets no answer (the protocol says so), so its place is freed here.
+    if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
+      this.inFlight.delete((message.params as { requestId?: unknown } | undefined)?.requestId);
+    }
     this.onmessage?.(message, { authInfo: this.auth });
   }
 
@@ -135,6 +156,7 @@ export class WebSocketServerTransport implements Transport {
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.ws.readyState !== this.ws.OPEN) throw new Error('WebSocket is not open');
+    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) this.inFlight.delete(message.id);
     this.sendRaw(message);
   }
 
