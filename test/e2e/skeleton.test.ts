@@ -4,9 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { loadCatalog } from '@callgate/call/catalog';
-import { checkServing } from '@callgate/common';
+import { checkServing, listModels, loadCatalog } from '@callgate/common';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import type { LocalSystem } from '../../scripts/local-system.js';
 import { httpClient, startTestSystem, tokenFor, wsClient } from '../support/system.js';
@@ -22,7 +20,7 @@ const TOOLS = [
   'updateCallPreferences',
 ];
 
-const catalog = loadCatalog(fileURLToPath(new URL('../../services/call/catalog/options.json', import.meta.url)));
+const catalog = loadCatalog();
 
 let system: LocalSystem;
 before(async () => {
@@ -86,7 +84,7 @@ for (const [name, connect] of transports) {
       const { models } = result.structuredContent as { models: { id: string; creditsPerMinute: number }[] };
       assert.deepEqual(
         models.map((m) => [m.id, m.creditsPerMinute]),
-        catalog.models.map((m) => [m.id, m.creditsPerMinute]),
+        listModels(catalog).map((m) => [m.id, m.creditsPerMinute]),
       );
     });
 

@@ -1,12 +1,14 @@
 import {
   type AsyncHandlers,
+  type Catalog,
+  findVoices,
+  listModels,
   loadProto,
   protoDefinition,
   type RegisteredService,
   unimplemented,
 } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
-import { type Catalog, findVoices } from './catalog.js';
 
 const CALLS_ISSUE = 'not available yet: placing and tracking calls arrives with the calls issue (#4)';
 
@@ -39,7 +41,7 @@ export function callGrpcService(deps: { catalog: Catalog }): RegisteredService {
       defaultVoice: deps.catalog.defaultVoice,
     }),
     GetModelOptions: async () => ({
-      models: deps.catalog.models,
+      models: listModels(deps.catalog),
       defaultModel: deps.catalog.defaultModel,
     }),
   };

@@ -1,13 +1,11 @@
 import { fileURLToPath } from 'node:url';
-import { createServiceBase, type Database, type ServiceHandle, startGrpcService } from '@callgate/common';
-import { loadCatalog } from './catalog.js';
+import { createServiceBase, type Database, loadCatalog, type ServiceHandle, startGrpcService } from '@callgate/common';
 import type { CallConfig } from './config.js';
 import { callGrpcService } from './server.js';
 
 export { type CallConfig, callConfigShape } from './config.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
-const BUNDLED_CATALOG = fileURLToPath(new URL('../catalog/options.json', import.meta.url));
 
 /** Starts the call service. `db` is shared in local mode; the service closes it only if it owns it. */
 export async function startCallService(
@@ -15,7 +13,7 @@ export async function startCallService(
   deps: { db: Database; ownsDb: boolean },
 ): Promise<ServiceHandle> {
   const base = createServiceBase('call', config.LOG_LEVEL);
-  const catalog = loadCatalog(config.CALL_OPTIONS_FILE ?? BUNDLED_CATALOG);
+  const catalog = loadCatalog(config.CALL_OPTIONS_FILE);
   return startGrpcService({
     base,
     host: config.BIND_HOST,

@@ -54,6 +54,42 @@ export const databaseConfigShape = {
   DATA_DIR: z.string().min(1).default('.data').describe('Folder for embedded data (PGlite, the local JWT key).'),
 };
 
+/** Where calls' voices, models and prices come from; read by call (to offer and price) and user-credit (to validate preferences). */
+export const catalogConfigShape = {
+  CALL_OPTIONS_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'JSON file with the voices, models and price table. Unset: the bundled services/common/catalog/options.json.',
+    ),
+};
+
+/** E.164 numbers the account owns; every user may call from these, the first is the default caller id. */
+export const callerIdsConfigShape = {
+  CALLER_IDS: z
+    .string()
+    .default('+15005550006')
+    .transform((value, ctx) => {
+      const numbers = value
+        .split(',')
+        .map((n) => n.trim())
+        .filter(Boolean);
+      const bad = numbers.filter((n) => !/^\+[1-9]\d{6,14}$/.test(n));
+      if (numbers.length === 0 || bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `comma-separated E.164 numbers expected, got ${JSON.stringify(bad.length ? bad : value)}`,
+        });
+        return z.NEVER;
+      }
+      return numbers;
+    })
+    .describe(
+      "The account's caller-id numbers (E.164, comma-separated); every user may call from them, the first is the default. Default: Twilio's test number +15005550006.",
+    ),
+};
+
 /**
  * Parses the environment against a zod object shape. Returns typed config or throws
  * ConfigError naming each bad variable; main() turns that into a clear exit.

@@ -1,3 +1,5 @@
+export * from './catalog/catalog.js';
+export * from './catalog/pricing.js';
 export * from './config.js';
 export * from './db/database.js';
 export * from './db/migrate.js';
@@ -14,6 +16,7 @@ export * from './grpc/server.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './ops-server.js';
+export * from './paging.js';
 export * from './readiness.js';
 export * from './service.js';
 export * from './shutdown.js';

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { findVoices, loadCatalog } from './catalog.js';
+import { findModel, findVoices, listModels, loadCatalog } from './catalog.js';
 
-const bundled = fileURLToPath(new URL('../catalog/options.json', import.meta.url));
+const bundled = fileURLToPath(new URL('../../catalog/options.json', import.meta.url));
 
 function writeCatalog(content: unknown): string {
   const file = path.join(mkdtempSync(path.join(tmpdir(), 'catalog-')), 'options.json');
@@ -59,9 +59,28 @@ describe('the voice and model catalogue', () => {
     assert.throws(() => loadCatalog(file), /defaultVoice is not one of voices/);
   });
 
-  it('rejects a model with a fractional price, naming the field', () => {
-    const file = writeCatalog({ ...catalog, models: [{ ...catalog.models[0], creditsPerMinute: 2.5 }] });
+  it('rejects a tier with a fractional price, naming the field', () => {
+    const file = writeCatalog({
+      ...catalog,
+      pricing: { ...catalog.pricing, tiers: { standard: { creditsPerMinute: 2.5 } } },
+    });
     assert.throws(() => loadCatalog(file), /creditsPerMinute/);
+  });
+
+  it('rejects a model whose tier has no price', () => {
+    const file = writeCatalog({
+      ...catalog,
+      models: [...catalog.models, { ...catalog.models[0], id: 'x', tier: 'gold' }],
+    });
+    assert.throws(() => loadCatalog(file), /every model tier must be priced/);
+  });
+
+  it('resolves a model price from its tier and the default file is the bundled one', () => {
+    assert.deepEqual(loadCatalog(), catalog);
+    const standard = findModel(catalog, 'callgate-standard');
+    assert.equal(standard?.creditsPerMinute, catalog.pricing.tiers[standard?.tier ?? '']?.creditsPerMinute);
+    assert.equal(findModel(catalog, 'nope'), undefined);
+    assert.equal(listModels(catalog).length, catalog.models.length);
   });
 
   it('rejects a file that is not JSON or does not exist, naming the file', () => {
