@@ -3,13 +3,13 @@
  * token for the local gateway with JWT_SECRET, or with the key `npm start` keeps under .data/.
  */
 import { parseArgs } from 'node:util';
-import { mintToken } from '@callgate/gateway';
+import { mintToken, USER_SCOPES } from '@callgate/gateway';
 import { localJwtSecret } from './local-system.js';
 
 const { values } = parseArgs({
   options: {
     sub: { type: 'string', default: 'local-user' },
-    scope: { type: 'string', default: 'calls:read calls:write profile:write credits:read' },
+    scope: { type: 'string', default: USER_SCOPES },
     ttl: { type: 'string', default: '43200' },
     email: { type: 'string' },
     name: { type: 'string' },

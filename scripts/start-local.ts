@@ -3,7 +3,7 @@
  * Ctrl-C (or SIGTERM) drains and stops every service.
  */
 import { ConfigError } from '@callgate/common';
-import { mintToken } from '@callgate/gateway';
+import { mintToken, USER_SCOPES } from '@callgate/gateway';
 import { startLocalSystem } from './local-system.js';
 
 const started = Date.now();
@@ -12,11 +12,7 @@ try {
     env: { LOG_LEVEL: 'warn', ...process.env },
     ports: process.env.CALLGATE_PORTS === 'ephemeral' ? 'ephemeral' : 'default',
   });
-  const token = mintToken(
-    system.jwt,
-    { sub: 'local-user', scope: 'calls:read calls:write profile:write credits:read' },
-    12 * 3600,
-  );
+  const token = mintToken(system.jwt, { sub: 'local-user', scope: USER_SCOPES }, 12 * 3600);
   const lines = system.services.map((s) => {
     const parts = s.grpcPort
       ? [

@@ -1,5 +1,5 @@
 /** The whole local system on ephemeral ports, and MCP clients for it, for end-to-end tests. */
-import { mintToken } from '@callgate/gateway';
+import { mintToken, USER_SCOPES } from '@callgate/gateway';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
@@ -13,7 +13,7 @@ export async function startTestSystem(): Promise<LocalSystem> {
 }
 
 export function tokenFor(system: LocalSystem, sub: string, expiresInSeconds = 600): string {
-  return mintToken(system.jwt, { sub, scope: 'calls:read calls:write profile:write credits:read' }, expiresInSeconds);
+  return mintToken(system.jwt, { sub, scope: USER_SCOPES }, expiresInSeconds);
 }
 
 export async function httpClient(system: LocalSystem, token: string): Promise<Client> {

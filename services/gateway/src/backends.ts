@@ -1,25 +1,30 @@
 import { asyncClient, createClient, loadProto, type PromiseClient, type ServiceMetrics } from '@callgate/common';
 import type { callV1, creditV1 } from '@callgate/protos';
 import type { GatewayConfig } from './config.js';
+import { UserDirectory } from './user-directory.js';
 
 /** The gRPC services the gateway translates MCP into. */
 export interface Backends {
   call: PromiseClient<callV1.CallServiceDefinition>;
   credit: PromiseClient<creditV1.CreditServiceDefinition>;
+  /** Creates each user on their first authenticated request. */
+  users: UserDirectory;
 }
 
 export function connectBackends(config: GatewayConfig, metrics: ServiceMetrics): Backends {
   const call = loadProto('call').callgate.call.v1.CallService;
   const credit = loadProto('credit').callgate.credit.v1.CreditService;
   const options = { defaultDeadlineMs: config.GRPC_DEADLINE_MS, metrics };
+  const creditClient = asyncClient(
+    createClient(credit, config.CREDIT_SERVICE_ADDR, { ...options, fullName: 'callgate.credit.v1.CreditService' }),
+    credit.service,
+  );
   return {
     call: asyncClient(
       createClient(call, config.CALL_SERVICE_ADDR, { ...options, fullName: 'callgate.call.v1.CallService' }),
       call.service,
     ),
-    credit: asyncClient(
-      createClient(credit, config.CREDIT_SERVICE_ADDR, { ...options, fullName: 'callgate.credit.v1.CreditService' }),
-      credit.service,
-    ),
+    credit: creditClient,
+    users: new UserDirectory(creditClient),
   };
 }

@@ -40,3 +40,44 @@ export function toolErrorFrom(error: unknown): CallToolResult {
     _meta: { 'callgate/grpc-status': status[error.code], 'callgate/retryable': outcome.retryable },
   };
 }
+
+/** JSON-RPC codes for a failed resource read; -32002 is the spec's "resource not found". */
+const RESOURCE_NOT_FOUND = -32002;
+
+/**
+ * A failed gRPC call behind resources/read. Reads have no isError result, so everything is a JSON-RPC
+ * error: bad parameters are invalid params, a missing record is "resource not found", and outages keep
+ * their message and say they are worth retrying.
+ */
+export function resourceErrorFrom(error: unknown, uri: string): never {
+  if (!isGrpcError(error)) throw error;
+  const field = error.metadata?.get('x-callgate-field')[0];
+  switch (error.code) {
+    case status.INVALID_ARGUMENT:
+    case status.OUT_OF_RANGE:
+      throw new ProtocolError(
+        ProtocolErrorCode.InvalidParams,
+        error.details,
+        field ? { field: String(field) } : undefined,
+      );
+    case status.NOT_FOUND:
+      throw new ProtocolError(RESOURCE_NOT_FOUND, error.details, { uri });
+    default: {
+      const outcome = OUTCOME_BY_STATUS[error.code];
+      if (outcome?.kind === 'tool' && outcome.retryable) {
+        throw new ProtocolError(
+          ProtocolErrorCode.InternalError,
+          `${error.details} This is temporary: retry in a few seconds.`,
+          {
+            grpcStatus: status[error.code],
+            retryable: true,
+          },
+        );
+      }
+      throw new ProtocolError(ProtocolErrorCode.InternalError, outcome ? error.details : 'internal error', {
+        grpcStatus: status[error.code],
+        retryable: false,
+      });
+    }
+  }
+}

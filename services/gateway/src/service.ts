@@ -16,6 +16,7 @@ import { createMcpHttpHandler } from './transports/http.js';
 
 export { mintToken } from './auth.js';
 export { type GatewayConfig, gatewayConfigShape } from './config.js';
+export { SCOPES, USER_SCOPES } from './tools/scopes.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 

@@ -50,27 +50,30 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       scopeChallenge: needs(SCOPES.callsWrite),
       annotations: { destructiveHint: true, openWorldHint: true, idempotentHint: false, readOnlyHint: false },
     },
-    grpcTool(async (args, call) => {
-      const r = await backends.call.placeCall(
-        {
-          userId: call.userId,
-          to: args.to,
-          from: args.callerId ?? '',
-          task: args.task,
-          firstMessage: args.firstMessage ?? '',
-          voice: args.voice ?? '',
-          model: args.model ?? '',
-          language: args.language ?? '',
-          maxDurationSeconds: args.maxDurationSeconds ?? 0,
-          machineDetection: args.machineDetection ?? false,
-          outcomeSchemaJson: args.outcomeSchema ? JSON.stringify(args.outcomeSchema) : '',
-          metadata: args.metadata ?? {},
-          idempotencyKey: args.idempotencyKey ?? randomUUID(),
-        },
-        { signal: call.signal },
-      );
-      return { call: r.call, deduplicated: r.deduplicated };
-    }),
+    grpcTool(
+      async (args, call) => {
+        const r = await backends.call.placeCall(
+          {
+            userId: call.userId,
+            to: args.to,
+            from: args.callerId ?? '',
+            task: args.task,
+            firstMessage: args.firstMessage ?? '',
+            voice: args.voice ?? '',
+            model: args.model ?? '',
+            language: args.language ?? '',
+            maxDurationSeconds: args.maxDurationSeconds ?? 0,
+            machineDetection: args.machineDetection ?? false,
+            outcomeSchemaJson: args.outcomeSchema ? JSON.stringify(args.outcomeSchema) : '',
+            metadata: args.metadata ?? {},
+            idempotencyKey: args.idempotencyKey ?? randomUUID(),
+          },
+          { signal: call.signal },
+        );
+        return { call: r.call, deduplicated: r.deduplicated };
+      },
+      { users: backends.users },
+    ),
   );
 
   server.registerTool(
@@ -82,10 +85,13 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    grpcTool(async (args, call) => {
-      const r = await backends.call.getCall({ userId: call.userId, callId: args.callId }, { signal: call.signal });
-      return { call: r.call };
-    }),
+    grpcTool(
+      async (args, call) => {
+        const r = await backends.call.getCall({ userId: call.userId, callId: args.callId }, { signal: call.signal });
+        return { call: r.call };
+      },
+      { users: backends.users },
+    ),
   );
 
   server.registerTool(
@@ -104,21 +110,24 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    grpcTool(async (args, call) => {
-      const r = await backends.call.listCalls(
-        {
-          userId: call.userId,
-          pageSize: args.pageSize,
-          pageToken: args.cursor ?? '',
-          statuses: (args.status ?? []).map(toProtoStatus),
-          createdAfter: args.from ?? '',
-          createdBefore: args.to ?? '',
-          number: args.number ?? '',
-        },
-        { signal: call.signal },
-      );
-      return { calls: r.calls, nextCursor: r.nextPageToken || null };
-    }),
+    grpcTool(
+      async (args, call) => {
+        const r = await backends.call.listCalls(
+          {
+            userId: call.userId,
+            pageSize: args.pageSize,
+            pageToken: args.cursor ?? '',
+            statuses: (args.status ?? []).map(toProtoStatus),
+            createdAfter: args.from ?? '',
+            createdBefore: args.to ?? '',
+            number: args.number ?? '',
+          },
+          { signal: call.signal },
+        );
+        return { calls: r.calls, nextCursor: r.nextPageToken || null };
+      },
+      { users: backends.users },
+    ),
   );
 
   server.registerTool(
@@ -130,13 +139,16 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       scopeChallenge: needs(SCOPES.callsWrite),
       annotations: { destructiveHint: true, openWorldHint: true, idempotentHint: true, readOnlyHint: false },
     },
-    grpcTool(async (args, call) => {
-      const r = await backends.call.cancelCall(
-        { userId: call.userId, callId: args.callId, reason: args.reason ?? '' },
-        { signal: call.signal },
-      );
-      return { call: r.call, outcome: r.outcome };
-    }),
+    grpcTool(
+      async (args, call) => {
+        const r = await backends.call.cancelCall(
+          { userId: call.userId, callId: args.callId, reason: args.reason ?? '' },
+          { signal: call.signal },
+        );
+        return { call: r.call, outcome: r.outcome };
+      },
+      { users: backends.users },
+    ),
   );
 
   server.registerTool(
@@ -148,12 +160,15 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
-    grpcTool(async (args, call) => {
-      const r = await backends.call.getCallProgress(
-        { userId: call.userId, callId: args.callId },
-        { signal: call.signal },
-      );
-      return { progress: r.progress };
-    }),
+    grpcTool(
+      async (args, call) => {
+        const r = await backends.call.getCallProgress(
+          { userId: call.userId, callId: args.callId },
+          { signal: call.signal },
+        );
+        return { progress: r.progress };
+      },
+      { users: backends.users },
+    ),
   );
 }

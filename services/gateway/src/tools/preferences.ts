@@ -27,25 +27,28 @@ export function registerPreferenceTools(server: McpServer, backends: Backends): 
       scopeChallenge: needs(SCOPES.profileWrite),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },
-    grpcTool(async (args, call) => {
-      const r = await backends.credit.updatePreferences(
-        {
-          userId: call.userId,
-          patch: {
-            defaultVoice: args.defaultVoice,
-            defaultModel: args.defaultModel,
-            language: args.language,
-            callerId: args.callerId,
-            maxCallDurationSeconds: args.maxCallDurationSeconds,
-            recordingEnabled: args.recordingEnabled,
-            timezone: args.timezone,
-            quietHours: args.quietHours ?? null,
-            maxConcurrentCalls: args.maxConcurrentCalls,
+    grpcTool(
+      async (args, call) => {
+        const r = await backends.credit.updatePreferences(
+          {
+            userId: call.userId,
+            patch: {
+              defaultVoice: args.defaultVoice,
+              defaultModel: args.defaultModel,
+              language: args.language,
+              callerId: args.callerId,
+              maxCallDurationSeconds: args.maxCallDurationSeconds,
+              recordingEnabled: args.recordingEnabled,
+              timezone: args.timezone,
+              quietHours: args.quietHours ?? null,
+              maxConcurrentCalls: args.maxConcurrentCalls,
+            },
           },
-        },
-        { signal: call.signal },
-      );
-      return { preferences: r.preferences };
-    }),
+          { signal: call.signal },
+        );
+        return { preferences: r.preferences };
+      },
+      { users: backends.users },
+    ),
   );
 }

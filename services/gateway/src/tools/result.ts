@@ -1,6 +1,7 @@
 import type { CallToolResult, ServerContext } from '@modelcontextprotocol/server';
 import { userIdOf } from '../auth.js';
 import { toolErrorFrom } from '../grpc-errors.js';
+import type { UserDirectory } from '../user-directory.js';
 
 /** The caller of a tool, as every handler needs it. */
 export interface ToolCall {
@@ -9,13 +10,20 @@ export interface ToolCall {
 }
 
 /**
- * Wraps a tool body that calls gRPC: gives it the authenticated user, returns its value as
+ * Wraps a tool body that calls gRPC: gives it the authenticated user (created on first sight when
+ * `users` is given), returns its value as
  * structuredContent plus a readable text block, and maps gRPC failures through one table.
  */
-export function grpcTool<A>(body: (args: A, call: ToolCall) => Promise<Record<string, unknown>>) {
+export function grpcTool<A>(
+  body: (args: A, call: ToolCall) => Promise<Record<string, unknown>>,
+  options: { users?: UserDirectory } = {},
+) {
   return async (args: A, ctx: ServerContext): Promise<CallToolResult> => {
-    const call = { userId: userIdOf(ctx.http?.authInfo), signal: ctx.mcpReq.signal };
+    const auth = ctx.http?.authInfo;
+    const call = { userId: userIdOf(auth), signal: ctx.mcpReq.signal };
     try {
+      // Tools on user data make sure the user exists first; catalogue tools do not need a user.
+      await options.users?.ensure(auth, call.signal);
       const value = await body(args, call);
       return { structuredContent: value, content: [{ type: 'text', text: JSON.stringify(value) }] };
     } catch (error) {

@@ -1,12 +1,16 @@
 import { requireScopes } from '@modelcontextprotocol/server';
 
-/** OAuth scopes a token may carry; each tool that touches user data demands one. */
+/** OAuth scopes a token may carry; each tool and resource that touches user data demands one. */
 export const SCOPES = {
   callsRead: 'calls:read',
   callsWrite: 'calls:write',
+  profileRead: 'profile:read',
   profileWrite: 'profile:write',
   creditsRead: 'credits:read',
 } as const;
+
+/** Every user scope: what local tokens (npm start, mint-token, tests) carry unless told otherwise. */
+export const USER_SCOPES = Object.values(SCOPES).join(' ');
 
 /**
  * The SDK's scope check for a tool: over HTTP a missing scope is answered 403 with an
