@@ -20,3 +20,4 @@ export * from './paging.js';
 export * from './readiness.js';
 export * from './service.js';
 export * from './shutdown.js';
+export * from './sqs.js';

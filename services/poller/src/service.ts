@@ -1,7 +1,14 @@
 import { fileURLToPath } from 'node:url';
-import { createServiceBase, type Database, type ServiceHandle, startGrpcService } from '@callgate/common';
+import {
+  checkQueue,
+  createServiceBase,
+  createSqsClient,
+  type Database,
+  resolveQueue,
+  type ServiceHandle,
+  startGrpcService,
+} from '@callgate/common';
 import type { PollerConfig } from './config.js';
-import { checkQueue, createSqsClient, resolveQueue } from './queue.js';
 import { pollerGrpcService } from './server.js';
 
 export { type PollerConfig, pollerConfigShape } from './config.js';

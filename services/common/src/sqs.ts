@@ -1,7 +1,42 @@
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { PollerConfig } from './config.js';
+import { z } from 'zod';
+import { env } from './config.js';
 
-export function createSqsClient(config: PollerConfig): SQSClient {
+/** Where the call-status queue is: the call service enqueues status polls, the poller consumes them. */
+export const sqsConfigShape = {
+  AWS_REGION: z.string().min(1).default('us-east-1').describe('AWS region of the queue.'),
+  SQS_QUEUE_URL: env
+    .url()
+    .optional()
+    .describe(
+      'The call-status queue (production: created by Terraform). Unset: found or created by name at SQS_ENDPOINT.',
+    ),
+  SQS_ENDPOINT: env
+    .url()
+    .optional()
+    .describe('An SQS-compatible endpoint (the local emulator, LocalStack). Unset: AWS.'),
+  SQS_QUEUE_NAME: z
+    .string()
+    .min(1)
+    .default('callgate-call-status')
+    .describe('Queue name, when SQS_QUEUE_URL is unset.'),
+  SQS_DLQ_NAME: z
+    .string()
+    .min(1)
+    .default('callgate-call-status-dlq')
+    .describe('Dead-letter queue created beside it on an emulator.'),
+  SQS_MAX_RECEIVE_COUNT: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(5)
+    .describe('Receives before SQS moves a message to the dead-letter queue.'),
+};
+
+export type SqsConfig = z.infer<z.ZodObject<typeof sqsConfigShape>>;
+
+export function createSqsClient(config: SqsConfig): SQSClient {
   return new SQSClient({
     region: config.AWS_REGION,
     ...(config.SQS_ENDPOINT
@@ -22,7 +57,7 @@ export function createSqsClient(config: PollerConfig): SQSClient {
  * come from Terraform). Against an emulator the queue and its dead-letter queue are created when
  * missing, with the redrive policy, so a fresh local run works.
  */
-export async function resolveQueue(sqs: SQSClient, config: PollerConfig): Promise<string> {
+export async function resolveQueue(sqs: SQSClient, config: SqsConfig): Promise<string> {
   if (config.SQS_QUEUE_URL) return config.SQS_QUEUE_URL;
   if (!config.SQS_ENDPOINT) {
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: config.SQS_QUEUE_NAME }));
