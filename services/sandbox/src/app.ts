@@ -1,31 +1,86 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '@callgate/common';
+import { authenticatedAccount, type Credentials } from './twilio/auth.js';
+import type { CallsApi, Reply } from './twilio/calls.js';
+import { authenticate, internalError, isTwilioError, methodNotAllowed, resourceNotFound } from './twilio/errors.js';
+import { readForm } from './twilio/form.js';
+
+export interface SandboxAppOptions {
+  /** The account the Twilio stand-in serves; requests must authenticate as it. */
+  credentials: Credentials;
+  calls: CallsApi;
+  log: Logger;
+}
+
+const ACCOUNT = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json$|\/)/;
+const CALLS = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
+const CALL = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
 
 /**
  * The sandbox plays Twilio (REST under /2010-04-01) and Google Sheets (under /v4/spreadsheets) for
- * local runs and tests. In this first version it answers every API path with the error each real API
- * would give for an unknown resource, in that API's own error shape; the carrier and the sheet arrive
- * with the calls and sheets-sync issues.
+ * local runs and tests. Twilio's Calls endpoints are served by the carrier stand-in; every other path
+ * gets the error each real API gives for an unknown resource, in that API's own error shape.
  */
-export function handleSandboxRequest(req: IncomingMessage, res: ServerResponse): void {
-  const url = new URL(req.url ?? '/', 'http://sandbox');
-  if (url.pathname === '/healthz') {
-    json(res, 200, { status: 'ok' });
-  } else if (url.pathname.startsWith('/2010-04-01/')) {
-    json(res, 404, {
-      code: 20404,
-      message: `The requested resource ${url.pathname} was not found`,
-      more_info: 'https://www.twilio.com/docs/errors/20404',
-      status: 404,
-    });
-  } else if (url.pathname.startsWith('/v4/spreadsheets')) {
-    json(res, 404, {
-      error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' },
-    });
-  } else {
-    json(res, 404, { error: 'not found' });
+export function createSandboxApp(options: SandboxAppOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    if (url.pathname === '/healthz') {
+      json(res, 200, { status: 'ok' });
+    } else if (url.pathname.startsWith('/2010-04-01/')) {
+      void serveTwilio(req, res, url.pathname, options);
+    } else if (url.pathname.startsWith('/v4/spreadsheets')) {
+      json(res, 404, {
+        error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' },
+      });
+    } else {
+      json(res, 404, { error: 'not found' });
+    }
+  };
+}
+
+/** Never rejects: every failure becomes a Twilio-shaped error response. */
+async function serveTwilio(
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  { credentials, calls, log }: SandboxAppOptions,
+): Promise<void> {
+  try {
+    const account = authenticatedAccount(req.headers.authorization, credentials);
+    // Credentials are good only for their own account: another account's path is refused like bad ones.
+    if (!account || (ACCOUNT.exec(path)?.[1] ?? account) !== account) throw authenticate();
+    const reply = await route(req, path, calls);
+    json(res, reply.status, reply.body, TWILIO_JSON);
+  } catch (error) {
+    if (!isTwilioError(error)) log.error({ err: error, path }, 'Twilio stand-in failed');
+    const failure = isTwilioError(error) ? error : internalError();
+    if (!res.headersSent) json(res, failure.status, failure.toJSON(), { ...TWILIO_JSON, ...failure.headers });
   }
 }
 
-function json(res: ServerResponse, status: number, body: unknown): void {
-  res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+async function route(req: IncomingMessage, path: string, calls: CallsApi): Promise<Reply> {
+  const method = req.method ?? 'GET';
+  const list = CALLS.exec(path);
+  if (list?.[1]) {
+    if (method === 'POST') return calls.create(list[1], await readForm(req));
+    throw methodNotAllowed(method);
+  }
+  const one = CALL.exec(path);
+  if (one?.[1] && one[2]) {
+    if (method === 'GET') return calls.fetch(one[1], one[2]);
+    if (method === 'POST') return calls.update(one[1], one[2], await readForm(req));
+    throw methodNotAllowed(method);
+  }
+  throw resourceNotFound(path);
+}
+
+const TWILIO_JSON = { 'content-type': 'application/json; charset=utf-8' };
+
+function json(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = { 'content-type': 'application/json' },
+): void {
+  res.writeHead(status, headers).end(JSON.stringify(body));
 }

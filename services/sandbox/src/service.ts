@@ -1,21 +1,45 @@
 import { createServer } from 'node:http';
 import { closeHttp, createLogger, listenHttp, type ServiceHandle } from '@callgate/common';
-import { handleSandboxRequest } from './app.js';
+import { createSandboxApp } from './app.js';
 import type { SandboxConfig } from './config.js';
+import { CallsApi } from './twilio/calls.js';
+import { CallLifecycle } from './twilio/lifecycle.js';
+import { StatusCallbacks } from './twilio/status-callbacks.js';
 
-export { type SandboxConfig, sandboxConfigShape } from './config.js';
+export { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, type SandboxConfig, sandboxConfigShape } from './config.js';
+export { OUTCOME_BY_LAST_FOUR, type Outcome, SANDBOX_NUMBERS } from './twilio/outcomes.js';
 
-/** Starts the sandbox HTTP server (Twilio and Google Sheets stand-ins). */
+/** Starts the sandbox HTTP server (Twilio carrier and Google Sheets stand-ins). */
 export async function startSandbox(config: SandboxConfig): Promise<ServiceHandle> {
   const log = createLogger('sandbox', config.LOG_LEVEL);
-  const server = createServer(handleSandboxRequest);
+  const callbacks = new StatusCallbacks({ authToken: config.TWILIO_AUTH_TOKEN, log });
+  const lifecycle = new CallLifecycle({
+    stepMs: config.SANDBOX_CALL_STEP_MS,
+    talkMs: config.SANDBOX_TALK_MS,
+    onProgress: callbacks.onProgress,
+  });
+  const app = createSandboxApp({
+    credentials: { accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN },
+    calls: new CallsApi(lifecycle),
+    log,
+  });
+  const server = createServer(app);
   const port = await listenHttp(server, config.BIND_HOST, config.SANDBOX_PORT);
-  log.info({ port }, 'sandbox started');
+  log.info({ port, accountSid: config.TWILIO_ACCOUNT_SID }, 'sandbox started');
+  let stopping: Promise<void> | undefined;
   return {
     name: 'sandbox',
     grpcPort: 0,
     opsPort: port,
     endpoints: { twilio: `http://${config.BIND_HOST}:${port}`, sheets: `http://${config.BIND_HOST}:${port}` },
-    stop: () => closeHttp(server),
+    stop: () => {
+      stopping ??= (async () => {
+        // Calls stop first so that no new callback is produced while those in flight are aborted.
+        lifecycle.stop();
+        await callbacks.stop();
+        await closeHttp(server);
+      })();
+      return stopping;
+    },
   };
 }

@@ -1,0 +1,233 @@
+import { randomBytes } from 'node:crypto';
+import { type Outcome, outcomeFor } from './outcomes.js';
+
+/** The statuses a Twilio Call resource reports (Twilio's REST API has no `initiated` status). */
+export type CallStatus =
+  | 'queued'
+  | 'ringing'
+  | 'in-progress'
+  | 'completed'
+  | 'busy'
+  | 'failed'
+  | 'no-answer'
+  | 'canceled';
+export type FinalStatus = 'completed' | 'busy' | 'failed' | 'no-answer' | 'canceled';
+/** StatusCallbackEvent values. */
+export type CallEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
+export type MachineDetection = 'Enable' | 'DetectMessageEnd';
+export type AnsweredBy = 'human' | 'machine_start';
+
+/** Time, injectable so that tests move it instead of sleeping. */
+export interface Scheduler {
+  now(): number;
+  /** Runs fn after ms; the returned function cancels it. */
+  after(ms: number, fn: () => void): () => void;
+}
+
+export const realScheduler: Scheduler = {
+  now: () => Date.now(),
+  after(ms, fn) {
+    const timer = setTimeout(fn, ms);
+    return () => clearTimeout(timer);
+  },
+};
+
+export interface StatusCallback {
+  url: string;
+  method: 'GET' | 'POST';
+  /** Requested events; `completed` is sent whether requested or not, as Twilio does. */
+  events: ReadonlySet<CallEvent>;
+}
+
+/** A validated create request (POST …/Calls.json). */
+export interface CallRequest {
+  accountSid: string;
+  to: string;
+  from: string;
+  statusCallback?: StatusCallback;
+  machineDetection?: MachineDetection;
+  /** Twilio's Timeout: seconds of ringing before no-answer. */
+  timeoutSeconds: number;
+  /** Twilio's TimeLimit: longest the call may last once answered, in seconds. */
+  timeLimitSeconds: number;
+}
+
+export interface CallRecord extends Readonly<CallRequest> {
+  readonly sid: string;
+  readonly outcome: Outcome;
+  status: CallStatus;
+  dateCreated: number;
+  dateUpdated: number;
+  /** When dialing began (the initiated event): Twilio's start_time. */
+  startTime?: number;
+  answerTime?: number;
+  /** Set only when an answered call ends; Twilio leaves end_time empty for calls that never connected. */
+  endTime?: number;
+  durationSeconds?: number;
+  price?: string;
+  answeredBy?: AnsweredBy;
+}
+
+/** One step of a call as a status callback reports it. */
+export interface Progress {
+  event: CallEvent;
+  /** `initiated` for the initiated event, `in-progress` for answered, the final status for completed. */
+  callStatus: 'initiated' | CallStatus;
+  at: number;
+}
+
+export interface LifecycleOptions {
+  /** Time between stages: queued → initiated → ringing → answered or a final status. */
+  stepMs: number;
+  /** How long an answered call talks before the far end hangs up (TimeLimit may cut it shorter). */
+  talkMs: number;
+  scheduler?: Scheduler;
+  onProgress?: (call: Readonly<CallRecord>, progress: Progress) => void;
+}
+
+/** USD per started minute, in units of 0.00001 (Twilio prices calls to five decimals). */
+const PRICE_PER_MINUTE = 1300;
+
+/**
+ * Plays each call the way a carrier would: one timer per call moves it to its next stage, and
+ * every stage is reported to onProgress. State lives in memory; the sandbox is not durable.
+ */
+export class CallLifecycle {
+  readonly #calls = new Map<string, CallRecord>();
+  readonly #timers = new Map<string, () => void>();
+  readonly #scheduler: Scheduler;
+  #stopped = false;
+
+  constructor(private readonly options: LifecycleOptions) {
+    this.#scheduler = options.scheduler ?? realScheduler;
+  }
+
+  place(request: CallRequest): Readonly<CallRecord> {
+    if (this.#stopped) throw new Error('the sandbox carrier has stopped');
+    const now = this.#scheduler.now();
+    const call: CallRecord = {
+      ...request,
+      sid: `CA${randomBytes(16).toString('hex')}`,
+      outcome: outcomeFor(request.to),
+      status: 'queued',
+      dateCreated: now,
+      dateUpdated: now,
+    };
+    this.#calls.set(call.sid, call);
+    this.#after(call, this.options.stepMs, () => this.#initiate(call));
+    return call;
+  }
+
+  get(sid: string): Readonly<CallRecord> | undefined {
+    return this.#calls.get(sid);
+  }
+
+  /** Status=canceled: ends a call that has not been answered; an answered call goes on, as on Twilio. */
+  cancel(sid: string): Readonly<CallRecord> | undefined {
+    const call = this.#calls.get(sid);
+    if (call && (call.status === 'queued' || call.status === 'ringing')) {
+      this.#clearTimer(call);
+      this.#end(call, 'canceled');
+    }
+    return call;
+  }
+
+  /**
+   * Status=completed: hangs up an answered call. A call not yet answered ends as canceled, since
+   * Twilio's `completed` means a connection was made (and billed).
+   */
+  hangUp(sid: string): Readonly<CallRecord> | undefined {
+    const call = this.#calls.get(sid);
+    if (call?.status === 'in-progress') {
+      this.#clearTimer(call);
+      this.#complete(call);
+      return call;
+    }
+    return this.cancel(sid);
+  }
+
+  /** Clears every timer: no call moves, and so no callback is produced, after this. */
+  stop(): void {
+    this.#stopped = true;
+    for (const cancel of this.#timers.values()) cancel();
+    this.#timers.clear();
+  }
+
+  #initiate(call: CallRecord): void {
+    // The resource stays queued: Twilio's Call status has no `initiated`, only the callback does.
+    call.startTime = this.#touch(call);
+    this.#emit(call, 'initiated', 'initiated');
+    if (call.outcome === 'fail') this.#after(call, this.options.stepMs, () => this.#end(call, 'failed'));
+    else this.#after(call, this.options.stepMs, () => this.#ring(call));
+  }
+
+  #ring(call: CallRecord): void {
+    call.status = 'ringing';
+    this.#touch(call);
+    this.#emit(call, 'ringing', 'ringing');
+    const { stepMs } = this.options;
+    const timeoutMs = call.timeoutSeconds * 1000;
+    if (call.outcome === 'busy') {
+      this.#after(call, stepMs, () => this.#end(call, 'busy'));
+    } else if (call.outcome === 'no-answer' || timeoutMs < stepMs) {
+      // Nobody picks up after Timeout, so a Timeout shorter than a step turns an answer into no-answer.
+      this.#after(call, Math.min(stepMs, timeoutMs), () => this.#end(call, 'no-answer'));
+    } else {
+      this.#after(call, stepMs, () => this.#answer(call));
+    }
+  }
+
+  #answer(call: CallRecord): void {
+    call.status = 'in-progress';
+    call.answerTime = this.#touch(call);
+    // AnsweredBy exists only when answering machine detection was asked for.
+    if (call.machineDetection) call.answeredBy = call.outcome === 'machine' ? 'machine_start' : 'human';
+    this.#emit(call, 'answered', 'in-progress');
+    const talkMs = Math.min(this.options.talkMs, call.timeLimitSeconds * 1000);
+    // The planned length, not the timer's late firing, so that a call never outlasts its TimeLimit.
+    this.#after(call, talkMs, () => this.#complete(call, talkMs));
+  }
+
+  #complete(call: CallRecord, talkedMs?: number): void {
+    const now = this.#touch(call);
+    const answered = call.answerTime ?? now;
+    const talked = talkedMs ?? now - answered;
+    call.status = 'completed';
+    call.endTime = answered + talked;
+    call.durationSeconds = Math.ceil(talked / 1000);
+    // A connected call is billed per started minute, at least one.
+    const minutes = Math.max(1, Math.ceil(call.durationSeconds / 60));
+    call.price = (-(minutes * PRICE_PER_MINUTE) / 100_000).toFixed(5);
+    this.#emit(call, 'completed', 'completed');
+  }
+
+  /** A call that never connected: no end_time, duration or price, as Twilio reports it. */
+  #end(call: CallRecord, status: Exclude<FinalStatus, 'completed'>): void {
+    call.status = status;
+    this.#touch(call);
+    this.#emit(call, 'completed', status);
+  }
+
+  #touch(call: CallRecord): number {
+    call.dateUpdated = this.#scheduler.now();
+    return call.dateUpdated;
+  }
+
+  #emit(call: CallRecord, event: CallEvent, callStatus: Progress['callStatus']): void {
+    this.options.onProgress?.(call, { event, callStatus, at: call.dateUpdated });
+  }
+
+  #after(call: CallRecord, ms: number, step: () => void): void {
+    if (this.#stopped) return;
+    const cancel = this.#scheduler.after(ms, () => {
+      this.#timers.delete(call.sid);
+      step();
+    });
+    this.#timers.set(call.sid, cancel);
+  }
+
+  #clearTimer(call: CallRecord): void {
+    this.#timers.get(call.sid)?.();
+    this.#timers.delete(call.sid);
+  }
+}
