@@ -18,7 +18,7 @@ import {
 } from '@callgate/common';
 import { gatewayConfigShape, startGateway } from '@callgate/gateway';
 import { pollerConfigShape, startPollerService } from '@callgate/poller';
-import { sandboxConfigShape, startSandbox } from '@callgate/sandbox';
+import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, sandboxConfigShape, startSandbox } from '@callgate/sandbox';
 import { sheetsSyncConfigShape, startSheetsSyncService } from '@callgate/sheets-sync';
 import { startUserCreditService, userCreditConfigShape } from '@callgate/user-credit';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
@@ -42,7 +42,7 @@ export interface LocalSystem {
   stop(): Promise<void>;
 }
 
-const PORT_VARIABLES = ['GRPC_PORT', 'METRICS_PORT', 'HTTP_PORT', 'SANDBOX_PORT'];
+const PORT_VARIABLES = ['GRPC_PORT', 'METRICS_PORT', 'HTTP_PORT', 'SANDBOX_PORT', 'WEBHOOK_PORT'];
 
 /** The JWT key for local runs: JWT_SECRET if set, else one generated once and kept under .data/. */
 export function localJwtSecret(env: Record<string, string | undefined>, dataDir: string | undefined): string {
@@ -112,7 +112,17 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       return handle;
     };
 
-    remember(await startSandbox(loadConfig('sandbox', sandboxConfigShape, envFor({ SANDBOX_PORT: port('8090') }))));
+    // Real Twilio credentials (and no base URL) mean real calls; otherwise the sandbox plays the carrier.
+    const realTwilio = Boolean(inherited.TWILIO_ACCOUNT_SID && inherited.TWILIO_AUTH_TOKEN);
+    const carrierAccount = {
+      TWILIO_ACCOUNT_SID: realTwilio ? (inherited.TWILIO_ACCOUNT_SID as string) : SANDBOX_ACCOUNT_SID,
+      TWILIO_AUTH_TOKEN: realTwilio ? (inherited.TWILIO_AUTH_TOKEN as string) : SANDBOX_AUTH_TOKEN,
+    };
+    const sandbox = remember(
+      await startSandbox(
+        loadConfig('sandbox', sandboxConfigShape, envFor({ SANDBOX_PORT: port('8090'), ...carrierAccount })),
+      ),
+    );
 
     let sqsEndpoint = inherited.SQS_ENDPOINT;
     if (!sqsEndpoint && !inherited.SQS_QUEUE_URL) {
@@ -142,7 +152,19 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     );
     remember(
       await startCallService(
-        loadConfig('call', callConfigShape, envFor({ GRPC_PORT: port('50051'), METRICS_PORT: port('9102') })),
+        loadConfig(
+          'call',
+          callConfigShape,
+          envFor({
+            GRPC_PORT: port('50051'),
+            METRICS_PORT: port('9102'),
+            WEBHOOK_PORT: port('8081'),
+            CREDIT_SERVICE_ADDR: grpc['user-credit'] as string,
+            ...carrierAccount,
+            ...(realTwilio ? {} : { TWILIO_API_BASE_URL: sandbox.endpoints.twilio as string }),
+            ...(sqsEndpoint ? { SQS_ENDPOINT: sqsEndpoint } : {}),
+          }),
+        ),
         await database('call'),
       ),
     );

@@ -1,13 +1,61 @@
-import { baseConfigShape, callerIdsConfigShape, catalogConfigShape, databaseConfigShape, env } from '@callgate/common';
-import type { z } from 'zod';
+import {
+  baseConfigShape,
+  callerIdsConfigShape,
+  catalogConfigShape,
+  databaseConfigShape,
+  env,
+  sqsConfigShape,
+} from '@callgate/common';
+import { z } from 'zod';
 
 export const callConfigShape = {
   ...baseConfigShape,
   ...databaseConfigShape,
-  GRPC_PORT: env.grpcPort(50051),
-  METRICS_PORT: env.metricsPort(9102),
   ...catalogConfigShape,
   ...callerIdsConfigShape,
+  ...sqsConfigShape,
+  GRPC_PORT: env.grpcPort(50051),
+  METRICS_PORT: env.metricsPort(9102),
+  WEBHOOK_PORT: env.port(8081).describe("Public HTTP port for Twilio's status callbacks (POST /twilio/status)."),
+  PUBLIC_BASE_URL: env
+    .url()
+    .optional()
+    .describe(
+      'The URL Twilio reaches the webhook port at (behind a proxy or load balancer); signatures are checked against it. Unset: http://BIND_HOST:WEBHOOK_PORT.',
+    ),
+  CREDIT_SERVICE_ADDR: env.grpcAddress('127.0.0.1:50052', 'user-credit'),
+  GRPC_DEADLINE_MS: env.milliseconds(5000).describe('Deadline of each gRPC call to user-credit.'),
+  TWILIO_ACCOUNT_SID: z
+    .string()
+    .regex(/^AC[0-9a-fA-F]{32}$/, 'AC followed by 32 hex digits')
+    .describe('Twilio account SID (in local runs: the sandbox account).'),
+  TWILIO_AUTH_TOKEN: z
+    .string()
+    .min(1)
+    .describe('Twilio auth token: authenticates API requests and signs status callbacks. Secret.'),
+  TWILIO_API_BASE_URL: env
+    .url()
+    .optional()
+    .describe('Send Twilio API requests here instead of https://api.twilio.com (the sandbox, Prism).'),
+  CARRIER_TIMEOUT_MS: env.milliseconds(15_000).describe('Timeout of each Twilio API request.'),
+  RECOVERY_INTERVAL_MS: env
+    .milliseconds(15_000)
+    .describe('How often unfinished dials and unsettled calls are looked at (also once at start-up).'),
+  DIAL_GRACE_MS: env
+    .milliseconds(10_000)
+    .describe('Age after which a recorded intent nobody is dialling is dialled by the recovery job.'),
+  DIAL_UNKNOWN_TIMEOUT_MS: env
+    .milliseconds(120_000)
+    .describe(
+      'How long a dial with no answer from the carrier waits for a status callback before it counts as failed.',
+    ),
+  POLL_FIRST_DELAY_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(900)
+    .default(60)
+    .describe('Delay of the first status poll after a call is placed (the safety net for lost callbacks).'),
 };
 
 export type CallConfig = z.infer<z.ZodObject<typeof callConfigShape>>;

@@ -2,39 +2,75 @@ import {
   type AsyncHandlers,
   type Catalog,
   findVoices,
+  invalidArgument,
   listModels,
   loadProto,
   protoDefinition,
   type RegisteredService,
-  unimplemented,
 } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
+import { type ActionOptions, cancelCall, refreshStatus } from './call-actions.js';
+import type { CallStore } from './call-store.js';
+import { toCall, toProgress } from './call-view.js';
+import { type PlaceCallOptions, placeCall } from './place-call.js';
+import { type CallStatus, fromProtoStatus, isTerminal } from './state-machine.js';
+import type { CallWatchers } from './watch.js';
 
-const CALLS_ISSUE = 'not available yet: placing and tracking calls arrives with the calls issue (#4)';
+export interface CallServiceDeps {
+  catalog: Catalog;
+  store: CallStore;
+  place: PlaceCallOptions;
+  actions: ActionOptions;
+  watchers: CallWatchers;
+  now: () => Date;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A call id from a request: anything but a UUID cannot name a call, so say so instead of NOT_FOUND. */
+function callIdOf(request: { callId: string }): string {
+  if (!UUID.test(request.callId)) throw invalidArgument('callId', `not a call id: ${JSON.stringify(request.callId)}`);
+  return request.callId;
+}
 
 /** gRPC handlers of callgate.call.v1.CallService: thin, they translate and delegate. */
-export function callGrpcService(deps: { catalog: Catalog }): RegisteredService {
+export function callGrpcService(deps: CallServiceDeps): RegisteredService {
+  const { store } = deps;
   const handlers: AsyncHandlers<callV1.CallServiceHandlers> = {
-    PlaceCall: async () => {
-      throw unimplemented('PlaceCall', CALLS_ISSUE);
+    PlaceCall: async (request, ctx) => {
+      const { call, deduplicated } = await placeCall(deps.place, request, ctx.signal);
+      return { call: toCall(call, await store.events(call.call_id)), deduplicated };
     },
-    GetCall: async () => {
-      throw unimplemented('GetCall', CALLS_ISSUE);
+    GetCall: async (request) => {
+      const call = await store.forUser(request.userId, callIdOf(request));
+      return { call: toCall(call, await store.events(call.call_id)) };
     },
-    ListCalls: async () => {
-      throw unimplemented('ListCalls', CALLS_ISSUE);
+    ListCalls: async (request) => {
+      const statuses = request.statuses.map((s) => {
+        const status = fromProtoStatus(s);
+        if (!status) throw invalidArgument('statuses', `unknown status ${s}`);
+        return status;
+      });
+      const page = await store.list({ ...request, statuses: statuses as CallStatus[] });
+      return { calls: page.calls.map((c) => toCall(c)), nextPageToken: page.nextPageToken };
     },
-    CancelCall: async () => {
-      throw unimplemented('CancelCall', CALLS_ISSUE);
+    CancelCall: async (request) => {
+      callIdOf(request);
+      const { call, outcome } = await cancelCall(deps.actions, request);
+      return { call: toCall(call, await store.events(call.call_id)), outcome };
     },
-    GetCallProgress: async () => {
-      throw unimplemented('GetCallProgress', CALLS_ISSUE);
+    GetCallProgress: async (request) => {
+      const call = await store.forUser(request.userId, callIdOf(request));
+      const events = await store.events(call.call_id, Math.max(0, Number(call.last_sequence) - 1));
+      return { progress: toProgress(call, events.at(-1), deps.now()) };
     },
-    WatchCall: async () => {
-      throw unimplemented('WatchCall', CALLS_ISSUE);
+    WatchCall: async (request, ctx, send) => {
+      await deps.watchers.watch(request.userId, callIdOf(request), request.afterSequence, ctx.signal, send);
     },
-    RefreshStatus: async () => {
-      throw unimplemented('RefreshStatus', CALLS_ISSUE);
+    RefreshStatus: async (request) => {
+      callIdOf(request);
+      const { call, changed } = await refreshStatus(deps.actions, request);
+      return { call: toCall(call), changed, terminal: isTerminal(call.status) };
     },
     GetVoiceOptions: async (request) => ({
       voices: findVoices(deps.catalog, request),

@@ -1,26 +1,141 @@
 import { fileURLToPath } from 'node:url';
-import { createServiceBase, type Database, loadCatalog, type ServiceHandle, startGrpcService } from '@callgate/common';
+import {
+  asyncClient,
+  checkServing,
+  closeHttp,
+  createClient,
+  createServiceBase,
+  createSqsClient,
+  type Database,
+  listenHttp,
+  loadCatalog,
+  loadProto,
+  resolveQueue,
+  type ServiceHandle,
+  startGrpcService,
+} from '@callgate/common';
+import { CallStore } from './call-store.js';
+import { twilioCarrier } from './carrier.js';
 import type { CallConfig } from './config.js';
+import { Settlement } from './credits.js';
+import { Dialer } from './dialer.js';
+import { PollQueue } from './poll-queue.js';
+import { startRecovery } from './recovery.js';
 import { callGrpcService } from './server.js';
+import { CallWatchers } from './watch.js';
+import { createWebhookServer } from './webhooks.js';
 
 export { type CallConfig, callConfigShape } from './config.js';
+export { callIdFor } from './place-call.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
 /** Starts the call service. `db` is shared in local mode; the service closes it only if it owns it. */
 export async function startCallService(
   config: CallConfig,
-  deps: { db: Database; ownsDb: boolean },
+  deps: { db: Database; ownsDb: boolean; now?: () => Date },
 ): Promise<ServiceHandle> {
   const base = createServiceBase('call', config.LOG_LEVEL);
+  const now = deps.now ?? (() => new Date());
   const catalog = loadCatalog(config.CALL_OPTIONS_FILE);
-  return startGrpcService({
-    base,
-    host: config.BIND_HOST,
-    grpcPort: config.GRPC_PORT,
-    opsPort: config.METRICS_PORT,
-    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    services: [callGrpcService({ catalog })],
-    database: { db: deps.db, schema: 'calls', migrationsDir: MIGRATIONS, close: deps.ownsDb },
+  const store = new CallStore(deps.db, now);
+  const creditService = loadProto('credit').callgate.credit.v1.CreditService;
+  const credit = asyncClient(
+    createClient(creditService, config.CREDIT_SERVICE_ADDR, {
+      fullName: 'callgate.credit.v1.CreditService',
+      defaultDeadlineMs: config.GRPC_DEADLINE_MS,
+      metrics: base.metrics,
+    }),
+    creditService.service,
+  );
+  const carrier = twilioCarrier({
+    accountSid: config.TWILIO_ACCOUNT_SID,
+    authToken: config.TWILIO_AUTH_TOKEN,
+    apiBaseUrl: config.TWILIO_API_BASE_URL,
+    timeoutMs: config.CARRIER_TIMEOUT_MS,
   });
+  const sqs = createSqsClient(config);
+  const queueUrl = await resolveQueue(sqs, config);
+  const polls = new PollQueue(sqs, queueUrl, base.log, base.metrics.registry);
+  const settlement = new Settlement(store, credit, catalog.pricing, base.log);
+
+  // The webhook port is bound first: the public URL Twilio calls back is derived from it when unset.
+  let webhookPort = config.WEBHOOK_PORT;
+  const publicBaseUrl = () => config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `http://${config.BIND_HOST}:${webhookPort}`;
+  const webhooks = createWebhookServer({
+    store,
+    settlement,
+    authToken: config.TWILIO_AUTH_TOKEN,
+    get publicBaseUrl() {
+      return publicBaseUrl();
+    },
+    log: base.log,
+    registry: base.metrics.registry,
+    now,
+  });
+  webhookPort = await listenHttp(webhooks, config.BIND_HOST, config.WEBHOOK_PORT);
+
+  const dialer = new Dialer({
+    store,
+    carrier,
+    settlement,
+    polls,
+    catalog,
+    log: base.log,
+    now,
+    get publicBaseUrl() {
+      return publicBaseUrl();
+    },
+    pollFirstDelaySeconds: config.POLL_FIRST_DELAY_SECONDS,
+  });
+  const watchers = new CallWatchers(deps.db, store, base.log, now);
+  let recovery: ReturnType<typeof startRecovery> | undefined;
+  base.readiness.add('credit-service', () => checkServing(credit.raw), { critical: false });
+
+  let handle: ServiceHandle;
+  try {
+    await watchers.start();
+    handle = await startGrpcService({
+      base,
+      host: config.BIND_HOST,
+      grpcPort: config.GRPC_PORT,
+      opsPort: config.METRICS_PORT,
+      shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      services: [
+        callGrpcService({
+          catalog,
+          store,
+          now,
+          watchers,
+          place: { store, credit, dialer, catalog, accountCallerIds: config.CALLER_IDS, log: base.log, now },
+          actions: { store, carrier, settlement, log: base.log, now },
+        }),
+      ],
+      database: { db: deps.db, schema: 'calls', migrationsDir: MIGRATIONS, close: deps.ownsDb },
+      endpoints: { webhooks: publicBaseUrl() },
+      onStop: async () => {
+        await recovery?.stop();
+        await closeHttp(webhooks, config.SHUTDOWN_TIMEOUT_MS);
+        await watchers.stop();
+        credit.close();
+        sqs.destroy();
+      },
+    });
+  } catch (error) {
+    await watchers.stop().catch(() => undefined);
+    await closeHttp(webhooks, 0).catch(() => undefined);
+    throw error;
+  }
+  recovery = startRecovery({
+    store,
+    dialer,
+    settlement,
+    log: base.log,
+    now,
+    intervalMs: config.RECOVERY_INTERVAL_MS,
+    dialGraceMs: config.DIAL_GRACE_MS,
+    dialUnknownTimeoutMs: config.DIAL_UNKNOWN_TIMEOUT_MS,
+  });
+  void recovery.runOnce();
+  return handle;
 }

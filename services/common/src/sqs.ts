@@ -89,3 +89,15 @@ export async function checkQueue(sqs: SQSClient, queueUrl: string): Promise<void
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }),
   );
 }
+
+/** A message on the call-status queue: "refresh this call's status". The call service writes it, the poller reads it. */
+export const pollMessageSchema = z.object({
+  callId: z.string().uuid(),
+  /** 1 for the first poll of a call; grows as the poller re-enqueues a call still not terminal. */
+  attempt: z.number().int().min(1),
+  /** Why it was enqueued: "placed" (after dialling), "sweep" (stale-call sweep), "retry". */
+  reason: z.enum(['placed', 'sweep', 'retry']),
+  enqueuedAt: z.string().datetime(),
+});
+
+export type PollMessage = z.infer<typeof pollMessageSchema>;

@@ -1,0 +1,102 @@
+import { failedPrecondition, type Logger, notFound } from '@callgate/common';
+import type { callV1 } from '@callgate/protos';
+import type { CallRow, CallStore } from './call-store.js';
+import { type Carrier, type CarrierCall, carrierErrorToDomain } from './carrier.js';
+import type { Settlement } from './credits.js';
+import { isCallStatus, isTerminal } from './state-machine.js';
+
+export interface ActionOptions {
+  store: CallStore;
+  carrier: Carrier;
+  settlement: Settlement;
+  log: Logger;
+  now: () => Date;
+}
+
+/** Applies what the carrier says about a call through the state machine, and settles if it ended. */
+async function applyCarrierView(
+  options: ActionOptions,
+  call: CallRow,
+  view: CarrierCall,
+  source: 'api' | 'poll',
+  detail: string,
+) {
+  if (!isCallStatus(view.status)) return { call, changed: false, ended: false };
+  const applied = await options.store.apply(call.call_id, {
+    status: view.status,
+    occurredAt: view.endTime ?? options.now(),
+    source,
+    carrierCallId: view.sid,
+    durationSeconds: view.durationSeconds,
+    answeredBy: view.answeredBy,
+    detail,
+  });
+  if (applied.ended) await options.settlement.settle(applied.call);
+  return applied;
+}
+
+/**
+ * CancelCall: before answer the call is canceled, in progress it is hung up; a call not yet dialled is
+ * canceled here and never dialled. An ended call is a FAILED_PRECONDITION that says how it ended.
+ */
+export async function cancelCall(
+  options: ActionOptions,
+  request: callV1.CancelCallRequest__Output,
+): Promise<{ call: CallRow; outcome: callV1.CancelOutcome__Output }> {
+  const call = await options.store.forUser(request.userId, request.callId);
+  if (isTerminal(call.status)) {
+    throw failedPrecondition(
+      `call ${call.call_id} already ended (${call.status}${call.ended_at ? ` at ${call.ended_at.toISOString()}` : ''}); nothing to cancel`,
+    );
+  }
+  const reason = request.reason ? `canceled: ${request.reason.slice(0, 200)}` : 'canceled by the user';
+  if (!call.carrier_call_id) {
+    // Not dialled (or the dial's answer is pending): take the dial claim away so it never rings.
+    await options.store.setDialState(call.call_id, 'canceled');
+    const applied = await options.store.apply(call.call_id, {
+      status: 'canceled',
+      occurredAt: options.now(),
+      source: 'api',
+      detail: reason,
+    });
+    if (applied.ended) await options.settlement.settle(applied.call);
+    return { call: applied.call, outcome: 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER' };
+  }
+  try {
+    let view = call.status === 'in-progress' ? undefined : await options.carrier.cancel(call.carrier_call_id);
+    const hangUp = view === undefined || view.status === 'in-progress';
+    // Twilio leaves an answered call alone on `canceled`: it was answered meanwhile, so hang up.
+    if (hangUp) view = await options.carrier.hangUp(call.carrier_call_id);
+    const applied = await applyCarrierView(options, call, view as CarrierCall, 'api', reason);
+    const outcome = hangUp
+      ? 'CANCEL_OUTCOME_HUNG_UP'
+      : isTerminal(applied.call.status) && applied.call.status !== 'canceled'
+        ? 'CANCEL_OUTCOME_ALREADY_ENDED'
+        : 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER';
+    return { call: applied.call, outcome };
+  } catch (error) {
+    throw carrierErrorToDomain(error);
+  }
+}
+
+/** RefreshStatus (the poller's safety net): fetch the call from the carrier and apply it. */
+export async function refreshStatus(
+  options: ActionOptions,
+  request: callV1.RefreshStatusRequest__Output,
+): Promise<{ call: CallRow; changed: boolean }> {
+  const call = await options.store.byId(request.callId);
+  if (!call) throw notFound('call', request.callId);
+  if (isTerminal(call.status)) {
+    if (call.settlement === 'pending') await options.settlement.settle(call);
+    return { call, changed: false };
+  }
+  if (!call.carrier_call_id) return { call, changed: false };
+  let view: CarrierCall;
+  try {
+    view = await options.carrier.fetch(call.carrier_call_id);
+  } catch (error) {
+    throw carrierErrorToDomain(error);
+  }
+  const applied = await applyCarrierView(options, call, view, 'poll', `refreshed (${request.reason || 'poll'})`);
+  return { call: applied.call, changed: applied.changed };
+}

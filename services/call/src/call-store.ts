@@ -1,0 +1,395 @@
+import {
+  type Database,
+  decodeCursor,
+  encodeCursor,
+  notFound,
+  pageSize,
+  type Queryable,
+  timeBound,
+} from '@callgate/common';
+import { advances, type CallStatus, isTerminal } from './state-machine.js';
+
+export const EVENTS_CHANNEL = 'call_events';
+
+export interface CallRow {
+  call_id: string;
+  user_id: string;
+  idempotency_key: string;
+  to_number: string;
+  from_number: string;
+  status: CallStatus;
+  dial_state: 'pending' | 'dialing' | 'dialed' | 'refused' | 'canceled';
+  dial_started_at: Date | null;
+  task: string;
+  first_message: string;
+  voice: string;
+  model: string;
+  language: string;
+  max_duration_seconds: number;
+  machine_detection: boolean;
+  outcome_schema_json: string;
+  metadata: Record<string, string>;
+  credits_per_minute: number;
+  reservation_id: string;
+  reserved_credits: string | number;
+  carrier_call_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+  answered_at: Date | null;
+  ended_at: Date | null;
+  duration_seconds: number;
+  answered_by: string;
+  error_code: string;
+  error_message: string;
+  settlement: 'open' | 'pending' | 'settled' | 'released';
+  cost_credits: string | number;
+  last_sequence: string | number;
+}
+
+export interface EventRow {
+  call_id: string;
+  sequence: string | number;
+  status: CallStatus;
+  occurred_at: Date;
+  source: 'api' | 'callback' | 'poll' | 'system';
+  detail: string;
+}
+
+export type NewCall = Omit<
+  CallRow,
+  | 'status'
+  | 'dial_state'
+  | 'dial_started_at'
+  | 'carrier_call_id'
+  | 'updated_at'
+  | 'answered_at'
+  | 'ended_at'
+  | 'duration_seconds'
+  | 'answered_by'
+  | 'error_code'
+  | 'error_message'
+  | 'settlement'
+  | 'cost_credits'
+  | 'last_sequence'
+>;
+
+/** A report of where a call is, from whichever source saw it. */
+export interface StatusReport {
+  status: CallStatus;
+  occurredAt: Date;
+  source: EventRow['source'];
+  detail?: string;
+  carrierCallId?: string;
+  durationSeconds?: number | null;
+  answeredBy?: string | null;
+  errorCode?: string;
+  errorMessage?: string;
+}
+
+export interface AppliedReport {
+  call: CallRow;
+  changed: boolean;
+  /** The report moved the call into a terminal state: settle its credits now. */
+  ended: boolean;
+}
+
+const COLUMNS = 'c.*';
+
+/** The calls schema: calls, their timelines, and how reports move them (the state machine, under a row lock). */
+export class CallStore {
+  constructor(
+    readonly db: Database,
+    private readonly now: () => Date,
+  ) {}
+
+  async byIdempotencyKey(userId: string, key: string): Promise<CallRow | undefined> {
+    const { rows } = await this.db.query<CallRow>(
+      `SELECT ${COLUMNS} FROM calls.calls c WHERE user_id = $1 AND idempotency_key = $2`,
+      [userId, key],
+    );
+    return rows[0];
+  }
+
+  /** One call of one user; another user's call is NOT_FOUND, the same as a call that does not exist. */
+  async forUser(userId: string, callId: string): Promise<CallRow> {
+    const { rows } = await this.db.query<CallRow>(
+      `SELECT ${COLUMNS} FROM calls.calls c WHERE call_id = $1 AND user_id = $2`,
+      [callId, userId],
+    );
+    if (!rows[0]) throw notFound('call', callId);
+    return rows[0];
+  }
+
+  async byId(callId: string): Promise<CallRow | undefined> {
+    const { rows } = await this.db.query<CallRow>(`SELECT ${COLUMNS} FROM calls.calls c WHERE call_id = $1`, [callId]);
+    return rows[0];
+  }
+
+  async byCarrierId(carrierCallId: string): Promise<CallRow | undefined> {
+    const { rows } = await this.db.query<CallRow>(`SELECT ${COLUMNS} FROM calls.calls c WHERE carrier_call_id = $1`, [
+      carrierCallId,
+    ]);
+    return rows[0];
+  }
+
+  /**
+   * Records the intent to call, before the carrier is asked. Serialised per user (an advisory lock) so
+   * the concurrent-call limit holds under concurrency. Returns undefined when the idempotency key was
+   * taken meanwhile (a concurrent duplicate won): the caller returns that call instead.
+   */
+  async insertIntent(call: NewCall, maxConcurrent: number): Promise<CallRow | 'limit' | undefined> {
+    return this.db.transaction(async (tx) => {
+      await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`calls:${call.user_id}`]);
+      const existing = await tx.query('SELECT 1 FROM calls.calls WHERE user_id = $1 AND idempotency_key = $2', [
+        call.user_id,
+        call.idempotency_key,
+      ]);
+      if (existing.rowCount > 0) return undefined;
+      const active = await tx.query<{ n: string | number }>(
+        `SELECT count(*) AS n FROM calls.calls WHERE user_id = $1 AND status IN ('queued', 'initiated', 'ringing', 'in-progress')`,
+        [call.user_id],
+      );
+      if (Number(active.rows[0]?.n) >= maxConcurrent) return 'limit';
+      const now = this.now();
+      const { rows } = await tx.query<CallRow>(
+        `INSERT INTO calls.calls (call_id, user_id, idempotency_key, to_number, from_number, status, dial_state, task,
+           first_message, voice, model, language, max_duration_seconds, machine_detection, outcome_schema_json, metadata,
+           credits_per_minute, reservation_id, reserved_credits, created_at, updated_at, last_sequence)
+         VALUES ($1, $2, $3, $4, $5, 'queued', 'pending', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1)
+         RETURNING *`,
+        [
+          call.call_id,
+          call.user_id,
+          call.idempotency_key,
+          call.to_number,
+          call.from_number,
+          call.task,
+          call.first_message,
+          call.voice,
+          call.model,
+          call.language,
+          call.max_duration_seconds,
+          call.machine_detection,
+          call.outcome_schema_json,
+          JSON.stringify(call.metadata),
+          call.credits_per_minute,
+          call.reservation_id,
+          call.reserved_credits,
+          now,
+        ],
+      );
+      await insertEvent(tx, call.call_id, 1, 'queued', now, now, 'api', 'call recorded; dialling');
+      return rows[0] as CallRow;
+    });
+  }
+
+  /** Takes the right to dial: exactly one of PlaceCall and the recovery job wins it. */
+  async claimDial(callId: string): Promise<boolean> {
+    const r = await this.db.query(
+      `UPDATE calls.calls SET dial_state = 'dialing', dial_started_at = $2, updated_at = $2
+       WHERE call_id = $1 AND dial_state = 'pending'`,
+      [callId, this.now()],
+    );
+    return r.rowCount === 1;
+  }
+
+  async markDialed(callId: string, carrierCallId: string): Promise<void> {
+    await this.db.query(
+      `UPDATE calls.calls SET dial_state = 'dialed', carrier_call_id = coalesce(carrier_call_id, $2), updated_at = $3
+       WHERE call_id = $1`,
+      [callId, carrierCallId, this.now()],
+    );
+  }
+
+  async setDialState(callId: string, state: CallRow['dial_state']): Promise<void> {
+    await this.db.query('UPDATE calls.calls SET dial_state = $2, updated_at = $3 WHERE call_id = $1', [
+      callId,
+      state,
+      this.now(),
+    ]);
+  }
+
+  /**
+   * Applies a status report through the state machine, under the call's row lock: a report that does not
+   * move the call forward changes nothing (duplicates, late or out-of-order callbacks). A change is added
+   * to the timeline and announced on NOTIFY (delivered on commit), so any replica's watchers see it.
+   */
+  async apply(callId: string, report: StatusReport): Promise<AppliedReport> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<CallRow>(`SELECT ${COLUMNS} FROM calls.calls c WHERE call_id = $1 FOR UPDATE`, [
+        callId,
+      ]);
+      const call = rows[0];
+      if (!call) throw notFound('call', callId);
+      if (!advances(call.status, report.status)) {
+        // Not a move, but a late report may still carry facts the call lacks (its carrier id).
+        if (report.carrierCallId && !call.carrier_call_id) {
+          await tx.query('UPDATE calls.calls SET carrier_call_id = $2 WHERE call_id = $1', [
+            callId,
+            report.carrierCallId,
+          ]);
+        }
+        return { call, changed: false, ended: false };
+      }
+      const now = this.now();
+      const sequence = Number(call.last_sequence) + 1;
+      const ended = isTerminal(report.status);
+      const updated = await tx.query<CallRow>(
+        `UPDATE calls.calls SET status = $2, last_sequence = $3, updated_at = $4,
+           carrier_call_id = coalesce(carrier_call_id, $5),
+           answered_at = CASE WHEN $2 = 'in-progress' AND answered_at IS NULL THEN $6 ELSE answered_at END,
+           ended_at = CASE WHEN $7 THEN $6 ELSE ended_at END,
+           duration_seconds = coalesce($8, duration_seconds),
+           answered_by = coalesce($9, answered_by),
+           error_code = coalesce($10, error_code),
+           error_message = coalesce($11, error_message),
+           settlement = CASE WHEN $7 THEN 'pending' ELSE settlement END,
+           dial_state = CASE WHEN dial_state = 'pending' AND $7 THEN 'canceled' ELSE dial_state END
+         WHERE call_id = $1 RETURNING *`,
+        [
+          callId,
+          report.status,
+          sequence,
+          now,
+          report.carrierCallId ?? null,
+          report.occurredAt,
+          ended,
+          report.durationSeconds ?? null,
+          report.answeredBy || null,
+          report.errorCode || null,
+          report.errorMessage || null,
+        ],
+      );
+      await insertEvent(
+        tx,
+        callId,
+        sequence,
+        report.status,
+        report.occurredAt,
+        now,
+        report.source,
+        report.detail ?? '',
+      );
+      await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify({ callId, sequence })]);
+      return { call: updated.rows[0] as CallRow, changed: true, ended };
+    });
+  }
+
+  async recordCallback(entry: {
+    callId: string | null;
+    carrierCallId: string;
+    carrierStatus: string;
+    carrierSequence: number | null;
+    params: Record<string, string>;
+    applied: boolean;
+  }): Promise<void> {
+    await this.db.query(
+      `INSERT INTO calls.carrier_callbacks (call_id, carrier_call_id, carrier_status, carrier_sequence, params, applied, received_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [
+        entry.callId,
+        entry.carrierCallId,
+        entry.carrierStatus,
+        entry.carrierSequence,
+        JSON.stringify(entry.params),
+        entry.applied,
+        this.now(),
+      ],
+    );
+  }
+
+  async markSettled(callId: string, outcome: 'settled' | 'released', cost: number): Promise<void> {
+    await this.db.query(
+      `UPDATE calls.calls SET settlement = $2, cost_credits = $3, updated_at = $4 WHERE call_id = $1 AND settlement = 'pending'`,
+      [callId, outcome, cost, this.now()],
+    );
+  }
+
+  async events(callId: string, afterSequence = 0): Promise<EventRow[]> {
+    const { rows } = await this.db.query<EventRow>(
+      `SELECT call_id, sequence, status, occurred_at, source, detail FROM calls.call_events
+       WHERE call_id = $1 AND sequence > $2 ORDER BY sequence`,
+      [callId, afterSequence],
+    );
+    return rows;
+  }
+
+  /** The user's calls, newest first, keyset-paged on (created_at, call_id). */
+  async list(request: {
+    userId: string;
+    pageSize: number;
+    pageToken: string;
+    statuses: CallStatus[];
+    createdAfter: string;
+    createdBefore: string;
+    number: string;
+  }): Promise<{ calls: CallRow[]; nextPageToken: string }> {
+    const size = pageSize(request.pageSize);
+    const cursor = decodeCursor(request.pageToken, ['t', 'id'] as const);
+    const after = timeBound('createdAfter', request.createdAfter);
+    const before = timeBound('createdBefore', request.createdBefore);
+    const { rows } = await this.db.query<CallRow>(
+      `SELECT ${COLUMNS} FROM calls.calls c
+        WHERE user_id = $1
+          AND (cardinality($2::text[]) = 0 OR status = ANY($2))
+          AND ($3::timestamptz IS NULL OR created_at >= $3)
+          AND ($4::timestamptz IS NULL OR created_at <= $4)
+          AND ($5 = '' OR to_number = $5 OR from_number = $5)
+          AND ($6::timestamptz IS NULL OR (created_at, call_id) < ($6, $7::uuid))
+        ORDER BY created_at DESC, call_id DESC LIMIT $8`,
+      [
+        request.userId,
+        request.statuses,
+        after ?? null,
+        before ?? null,
+        request.number,
+        cursor ? new Date(String(cursor.t)) : null,
+        cursor ? String(cursor.id) : null,
+        size + 1,
+      ],
+    );
+    const page = rows.slice(0, size);
+    const last = page.at(-1);
+    return {
+      calls: page,
+      nextPageToken:
+        rows.length > size && last ? encodeCursor({ t: last.created_at.toISOString(), id: last.call_id }) : '',
+    };
+  }
+
+  /** Intents whose dialling never finished: pending ones not claimed, and dialing ones never answered. */
+  async unfinishedDials(olderThan: Date, limit = 50): Promise<CallRow[]> {
+    const { rows } = await this.db.query<CallRow>(
+      `SELECT ${COLUMNS} FROM calls.calls c
+        WHERE dial_state IN ('pending', 'dialing') AND coalesce(dial_started_at, created_at) < $1
+        ORDER BY created_at LIMIT $2`,
+      [olderThan, limit],
+    );
+    return rows;
+  }
+
+  async pendingSettlements(limit = 50): Promise<CallRow[]> {
+    const { rows } = await this.db.query<CallRow>(
+      `SELECT ${COLUMNS} FROM calls.calls c WHERE settlement = 'pending' ORDER BY updated_at LIMIT $1`,
+      [limit],
+    );
+    return rows;
+  }
+}
+
+async function insertEvent(
+  tx: Queryable,
+  callId: string,
+  sequence: number,
+  status: CallStatus,
+  occurredAt: Date,
+  recordedAt: Date,
+  source: EventRow['source'],
+  detail: string,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO calls.call_events (call_id, sequence, status, occurred_at, recorded_at, source, detail)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+    [callId, sequence, status, occurredAt, recordedAt, source, detail],
+  );
+}

@@ -1,0 +1,61 @@
+import { callCost, isGrpcError, type Logger, type PriceTable, type PromiseClient } from '@callgate/common';
+import type { creditV1 } from '@callgate/protos';
+import type { CallRow, CallStore } from './call-store.js';
+
+export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
+
+/**
+ * Closes a finished call's credit hold, exactly once: a call that connected is charged its billed
+ * duration (the price table rounds), one that never connected is released. The idempotency keys are the
+ * call's, so a retry after a crash or a timeout has no second effect at user-credit.
+ */
+export class Settlement {
+  private readonly running = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly store: CallStore,
+    private readonly credit: CreditClient,
+    private readonly pricing: PriceTable,
+    private readonly log: Logger,
+  ) {}
+
+  /** Settles or releases; a failure leaves settlement 'pending' for the recovery job to retry. */
+  settle(call: CallRow): Promise<void> {
+    let run = this.running.get(call.call_id);
+    if (!run) {
+      run = this.close(call)
+        .catch((error: unknown) => {
+          this.log.warn({ err: error, callId: call.call_id }, 'credit settlement failed; the recovery job retries it');
+        })
+        .finally(() => this.running.delete(call.call_id));
+      this.running.set(call.call_id, run);
+    }
+    return run;
+  }
+
+  private async close(call: CallRow): Promise<void> {
+    if (call.settlement !== 'pending') return;
+    const connected = call.answered_at !== null && call.duration_seconds > 0;
+    if (connected) {
+      const cost = callCost(this.pricing, call.credits_per_minute, call.duration_seconds);
+      await this.credit.settle({
+        reservationId: call.reservation_id,
+        actualAmount: cost,
+        idempotencyKey: `settle:${call.call_id}`,
+      });
+      await this.store.markSettled(call.call_id, 'settled', cost);
+    } else {
+      try {
+        await this.credit.release({
+          reservationId: call.reservation_id,
+          idempotencyKey: `release:${call.call_id}`,
+          reason: `call ${call.call_id} ended ${call.status} without connecting`,
+        });
+      } catch (error) {
+        // A hold that is gone already (settled by an earlier attempt) must not block the call forever.
+        if (!(isGrpcError(error) && error.code === 9 && /already settled/.test(error.details))) throw error;
+      }
+      await this.store.markSettled(call.call_id, 'released', 0);
+    }
+  }
+}

@@ -1,0 +1,82 @@
+import { type Catalog, findVoice, type Logger } from '@callgate/common';
+import type { CallRow, CallStore } from './call-store.js';
+import { type Carrier, isCarrierError } from './carrier.js';
+import type { Settlement } from './credits.js';
+import type { PollQueue } from './poll-queue.js';
+import { isCallStatus } from './state-machine.js';
+import { firstMessageTwiml } from './twiml.js';
+
+export interface DialerOptions {
+  store: CallStore;
+  carrier: Carrier;
+  settlement: Settlement;
+  polls: PollQueue;
+  catalog: Catalog;
+  log: Logger;
+  now: () => Date;
+  /** The public base URL of the webhook server; status callbacks carry the call id in their URL. */
+  publicBaseUrl: string;
+  pollFirstDelaySeconds: number;
+}
+
+export type DialResult = { dialed: true; call: CallRow } | { dialed: false; call: CallRow; error?: unknown };
+
+/**
+ * Asks the carrier to place a recorded call. Only the holder of the dial claim gets here (CallStore.claimDial),
+ * so PlaceCall and the recovery job never dial one intent twice.
+ */
+export class Dialer {
+  constructor(private readonly options: DialerOptions) {}
+
+  statusCallbackUrl(callId: string): string {
+    return `${this.options.publicBaseUrl}/twilio/status?callId=${callId}`;
+  }
+
+  async dial(call: CallRow): Promise<DialResult> {
+    const { store, carrier, log } = this.options;
+    try {
+      const placed = await carrier.create({
+        to: call.to_number,
+        from: call.from_number,
+        twiml: firstMessageTwiml({
+          voice: findVoice(this.options.catalog, call.voice),
+          language: call.language,
+          message: call.first_message,
+        }),
+        statusCallbackUrl: this.statusCallbackUrl(call.call_id),
+        timeLimitSeconds: call.max_duration_seconds,
+        machineDetection: call.machine_detection,
+      });
+      await store.markDialed(call.call_id, placed.sid);
+      const applied = isCallStatus(placed.status)
+        ? await store.apply(call.call_id, {
+            status: placed.status,
+            occurredAt: this.options.now(),
+            source: 'api',
+            carrierCallId: placed.sid,
+            detail: 'the carrier accepted the call',
+          })
+        : undefined;
+      await this.options.polls.enqueue(call.call_id, this.options.pollFirstDelaySeconds, this.options.now());
+      return { dialed: true, call: applied?.call ?? (await store.byId(call.call_id)) ?? call };
+    } catch (error) {
+      if (isCarrierError(error) && error.mayHaveTakenEffect) {
+        // The call may exist: its callbacks name our call id and will attach it. Until then it stays
+        // 'dialing'; the recovery job fails it if nothing arrives (never dials it again).
+        log.warn({ err: error, callId: call.call_id }, 'carrier outcome unknown; waiting for a status callback');
+        return { dialed: false, call, error };
+      }
+      await store.setDialState(call.call_id, 'refused');
+      const failed = await store.apply(call.call_id, {
+        status: 'failed',
+        occurredAt: this.options.now(),
+        source: 'api',
+        errorCode: isCarrierError(error) && error.code ? String(error.code) : '',
+        errorMessage: error instanceof Error ? error.message : String(error),
+        detail: 'the carrier refused the call',
+      });
+      if (failed.ended) await this.options.settlement.settle(failed.call);
+      return { dialed: false, call: failed.call, error };
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import { createHash } from 'node:crypto';
+import {
+  type Catalog,
+  DomainError,
+  failedPrecondition,
+  findModel,
+  findVoice,
+  invalidArgument,
+  isGrpcError,
+  type Logger,
+  speaks,
+  worstCaseCost,
+} from '@callgate/common';
+import type { callV1 } from '@callgate/protos';
+import type { CallRow, CallStore } from './call-store.js';
+import { carrierErrorToDomain } from './carrier.js';
+import type { CreditClient } from './credits.js';
+import type { Dialer } from './dialer.js';
+import { inQuietHours } from './quiet-hours.js';
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+const DEFAULT_FIRST_MESSAGE =
+  'Hello, this is an AI assistant calling on behalf of a callgate user. This call may be recorded.';
+
+export interface PlaceCallOptions {
+  store: CallStore;
+  credit: CreditClient;
+  dialer: Dialer;
+  catalog: Catalog;
+  accountCallerIds: readonly string[];
+  log: Logger;
+  now: () => Date;
+}
+
+/** The call id of an idempotency key: retries of one request name the same call, and the same credit hold. */
+export function callIdFor(userId: string, idempotencyKey: string): string {
+  const hex = createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex');
+  const variant = ((Number.parseInt(hex[16] ?? '0', 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * PlaceCall: validate against the user's preferences and the catalogue, hold the worst-case credits,
+ * record the intent, then dial. Each step is keyed by the request's idempotency key, so a retry (also
+ * after a crash at any point) finds what the first attempt did and never holds or dials twice.
+ */
+export async function placeCall(
+  options: PlaceCallOptions,
+  request: callV1.PlaceCallRequest__Output,
+  signal: AbortSignal,
+): Promise<{ call: CallRow; deduplicated: boolean }> {
+  const { store, credit, catalog } = options;
+  if (!request.userId) throw invalidArgument('userId', 'required');
+  if (!request.idempotencyKey || request.idempotencyKey.length > 128) {
+    throw invalidArgument('idempotencyKey', 'required, at most 128 characters: retries with it never dial twice');
+  }
+  const existing = await store.byIdempotencyKey(request.userId, request.idempotencyKey);
+  if (existing) return { call: existing, deduplicated: true };
+
+  if (!E164.test(request.to)) {
+    throw invalidArgument(
+      'to',
+      `an E.164 phone number such as +14155550001 is expected, got ${JSON.stringify(request.to)}`,
+    );
+  }
+  const task = request.task.trim();
+  if (!task || task.length > 4000)
+    throw invalidArgument('task', 'say what the call should achieve (1 to 4000 characters)');
+  if (request.firstMessage.length > 1000) throw invalidArgument('firstMessage', 'at most 1000 characters');
+  if (request.outcomeSchemaJson) {
+    let schema: unknown;
+    try {
+      schema = JSON.parse(request.outcomeSchemaJson);
+    } catch {
+      schema = undefined;
+    }
+    if (!schema || typeof schema !== 'object' || Array.isArray(schema)) {
+      throw invalidArgument('outcomeSchema', 'a JSON Schema object is expected');
+    }
+  }
+  if (Object.keys(request.metadata).length > 20) throw invalidArgument('metadata', 'at most 20 keys');
+
+  const { preferences } = await credit.getPreferences({ userId: request.userId }, { signal });
+  if (!preferences) throw new DomainError('internal', 'user-credit returned no preferences');
+
+  const from = request.from || preferences.callerId;
+  if (!options.accountCallerIds.includes(from)) {
+    const { profile } = await credit.getProfile({ userId: request.userId }, { signal });
+    if (!profile?.callerIds.includes(from)) {
+      const allowed = [...options.accountCallerIds, ...(profile?.callerIds ?? [])];
+      throw invalidArgument('callerId', `${from} is not a number you may call from; use one of ${allowed.join(', ')}`);
+    }
+  }
+  const voiceId = request.voice || preferences.defaultVoice;
+  const voice = findVoice(catalog, voiceId);
+  if (!voice) throw invalidArgument('voice', `unknown voice "${voiceId}"; getVoiceOptions lists them`);
+  const language = request.language || preferences.language;
+  if (!speaks(voice, language)) {
+    throw invalidArgument('voice', `voice ${voice.id} speaks ${voice.languages.join(', ')}, not ${language}`);
+  }
+  const modelId = request.model || preferences.defaultModel;
+  const model = findModel(catalog, modelId);
+  if (!model) throw invalidArgument('model', `unknown model "${modelId}"; getModelOptions lists them`);
+  const maxDuration = request.maxDurationSeconds || preferences.maxCallDurationSeconds;
+  if (!Number.isInteger(maxDuration) || maxDuration < 30 || maxDuration > 3600) {
+    throw invalidArgument('maxDurationSeconds', 'between 30 and 3600 seconds');
+  }
+  const now = options.now();
+  const quiet = preferences.quietHours;
+  if (quiet?.start && quiet.end && inQuietHours(now, preferences.timezone, quiet.start, quiet.end)) {
+    throw failedPrecondition(
+      `it is within your quiet hours (${quiet.start}–${quiet.end} ${preferences.timezone}); call after ${quiet.end} or change quietHours`,
+    );
+  }
+
+  const callId = callIdFor(request.userId, request.idempotencyKey);
+  const amount = worstCaseCost(catalog.pricing, model.creditsPerMinute, maxDuration);
+  let reservationId: string;
+  try {
+    const held = await credit.reserve(
+      { userId: request.userId, amount, idempotencyKey: `call:${callId}`, callId, ttlSeconds: 0 },
+      { signal },
+    );
+    reservationId = held.reservation?.reservationId ?? '';
+  } catch (error) {
+    if (isGrpcError(error) && error.code === 9) {
+      const available = error.metadata?.get('x-callgate-available')[0];
+      throw failedPrecondition(
+        `not enough credits: a call of up to ${maxDuration} s on ${model.id} (${model.creditsPerMinute} credits a minute) needs ${amount} credits held, ` +
+          `and ${available ?? 'fewer'} are available. Shorten maxDurationSeconds, choose a cheaper model, or add credits.`,
+        { needed: String(amount), available: String(available ?? '') },
+      );
+    }
+    throw error;
+  }
+
+  const inserted = await store.insertIntent(
+    {
+      call_id: callId,
+      user_id: request.userId,
+      idempotency_key: request.idempotencyKey,
+      to_number: request.to,
+      from_number: from,
+      task,
+      first_message: request.firstMessage || DEFAULT_FIRST_MESSAGE,
+      voice: voice.id,
+      model: model.id,
+      language,
+      max_duration_seconds: maxDuration,
+      machine_detection: request.machineDetection,
+      outcome_schema_json: request.outcomeSchemaJson,
+      metadata: request.metadata,
+      credits_per_minute: model.creditsPerMinute,
+      reservation_id: reservationId,
+      reserved_credits: amount,
+      created_at: now,
+    },
+    preferences.maxConcurrentCalls,
+  );
+  if (inserted === undefined) {
+    // A concurrent duplicate recorded it first; the hold is shared (same key), so nothing to undo.
+    const winner = await store.byIdempotencyKey(request.userId, request.idempotencyKey);
+    if (!winner) throw new DomainError('aborted', 'the call was recorded concurrently; retry with the same key');
+    return { call: winner, deduplicated: true };
+  }
+  if (inserted === 'limit') {
+    await credit.release({ reservationId, idempotencyKey: `release:${callId}`, reason: 'concurrent-call limit' });
+    throw new DomainError(
+      'resource_exhausted',
+      `you already have ${preferences.maxConcurrentCalls} call(s) in progress, your limit; wait for one to end or raise maxConcurrentCalls`,
+    );
+  }
+  if (!(await store.claimDial(callId))) return { call: inserted, deduplicated: false };
+  const result = await options.dialer.dial(inserted);
+  if (!result.dialed && result.error && result.call.status === 'failed') {
+    throw carrierErrorToDomain(result.error);
+  }
+  return { call: result.call, deduplicated: false };
+}

@@ -1,0 +1,128 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Logger } from '@callgate/common';
+import { Counter, type Registry } from 'prom-client';
+import twilio from 'twilio';
+import type { CallStore } from './call-store.js';
+import type { Settlement } from './credits.js';
+import { isCallStatus } from './state-machine.js';
+
+const MAX_BODY_BYTES = 64 * 1024;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface WebhookOptions {
+  store: CallStore;
+  settlement: Settlement;
+  authToken: string;
+  /** The URL Twilio was given (PUBLIC_BASE_URL): the signature covers it, not the address we listen on. */
+  publicBaseUrl: string;
+  log: Logger;
+  registry: Registry;
+  now: () => Date;
+}
+
+/**
+ * Twilio's status callbacks (POST /twilio/status, form-encoded). Each must carry a valid
+ * X-Twilio-Signature for the public URL it was sent to, else 403 and nothing changes. A good one is
+ * applied through the state machine and answered 200 at once; settling credits happens after.
+ */
+export function createWebhookServer(options: WebhookOptions): Server {
+  const callbacks = new Counter({
+    name: 'call_status_callbacks_total',
+    help: 'Twilio status callbacks by result: applied, ignored (duplicate, late), unknown (no such call), rejected (bad signature).',
+    labelNames: ['result'],
+    registers: [options.registry],
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://webhook');
+    if (url.pathname !== '/twilio/status') return reply(res, 404, 'not found');
+    if (req.method !== 'POST') {
+      res.setHeader('allow', 'POST');
+      return reply(res, 405, 'POST only');
+    }
+    const body = await readBody(req);
+    if (body === undefined) return reply(res, 413, 'body too large');
+    const params = Object.fromEntries(new URLSearchParams(body));
+    const signature = req.headers['x-twilio-signature'];
+    const signedUrl = `${options.publicBaseUrl}${req.url ?? ''}`;
+    if (typeof signature !== 'string' || !twilio.validateRequest(options.authToken, signature, signedUrl, params)) {
+      callbacks.inc({ result: 'rejected' });
+      options.log.warn({ url: signedUrl }, 'status callback with a missing or bad X-Twilio-Signature refused');
+      return reply(res, 403, 'invalid X-Twilio-Signature');
+    }
+    const carrierCallId = params.CallSid ?? '';
+    const carrierStatus = params.CallStatus ?? '';
+    const claimedId = url.searchParams.get('callId') ?? '';
+    const call = UUID.test(claimedId)
+      ? await options.store.byId(claimedId)
+      : carrierCallId
+        ? await options.store.byCarrierId(carrierCallId)
+        : undefined;
+    const sequence = params.SequenceNumber === undefined ? null : Number.parseInt(params.SequenceNumber, 10);
+    if (!call || !isCallStatus(carrierStatus) || (call.carrier_call_id && call.carrier_call_id !== carrierCallId)) {
+      callbacks.inc({ result: 'unknown' });
+      await options.store.recordCallback({
+        callId: call?.call_id ?? null,
+        carrierCallId,
+        carrierStatus,
+        carrierSequence: Number.isNaN(sequence) ? null : sequence,
+        params,
+        applied: false,
+      });
+      options.log.warn(
+        { carrierCallId, carrierStatus, claimedId },
+        'status callback for no known call; recorded, ignored',
+      );
+      return reply(res, 200, '');
+    }
+    const duration = params.CallDuration === undefined ? null : Number.parseInt(params.CallDuration, 10);
+    const timestamp = params.Timestamp ? new Date(params.Timestamp) : options.now();
+    const applied = await options.store.apply(call.call_id, {
+      status: carrierStatus,
+      occurredAt: Number.isNaN(timestamp.getTime()) ? options.now() : timestamp,
+      source: 'callback',
+      carrierCallId,
+      durationSeconds: Number.isNaN(duration) ? null : duration,
+      answeredBy: params.AnsweredBy ?? null,
+      errorCode: params.ErrorCode ?? (carrierStatus === 'failed' ? (params.SipResponseCode ?? '') : ''),
+      errorMessage: params.ErrorMessage ?? '',
+      detail: params.SipResponseCode ? `SIP ${params.SipResponseCode}` : '',
+    });
+    if (!call.carrier_call_id && call.dial_state === 'dialing')
+      await options.store.markDialed(call.call_id, carrierCallId);
+    await options.store.recordCallback({
+      callId: call.call_id,
+      carrierCallId,
+      carrierStatus,
+      carrierSequence: Number.isNaN(sequence) ? null : sequence,
+      params,
+      applied: applied.changed,
+    });
+    callbacks.inc({ result: applied.changed ? 'applied' : 'ignored' });
+    reply(res, 200, '');
+    if (applied.ended) void options.settlement.settle(applied.call);
+  }
+
+  return createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      options.log.error({ err: error }, 'status callback failed');
+      // 5xx: the carrier may retry, and the poller corrects the state if it does not.
+      if (!res.headersSent) reply(res, 500, 'internal error');
+    });
+  });
+}
+
+function reply(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(text);
+}
+
+async function readBody(req: IncomingMessage): Promise<string | undefined> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) return undefined;
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
