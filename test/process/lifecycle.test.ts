@@ -80,8 +80,11 @@ describe('SIGTERM', () => {
   });
 
   it('a service started as its own process serves health, then stops cleanly', async () => {
-    const p = runEntry('services/call/src/main.ts', cleanEnv({ GRPC_PORT: '0', METRICS_PORT: '0', DATA_DIR: dataDir }));
-    const started = await p.waitForLog((l) => l.msg === 'call started', 60_000);
+    const p = runEntry(
+      'services/user-credit/src/main.ts',
+      cleanEnv({ GRPC_PORT: '0', METRICS_PORT: '0', DATA_DIR: dataDir }),
+    );
+    const started = await p.waitForLog((l) => l.msg === 'user-credit started', 60_000);
     await checkServing(`127.0.0.1:${started.grpcPort}`);
     const ready = await fetch(`http://127.0.0.1:${started.opsPort}/readyz`);
     assert.equal(ready.status, 200);
@@ -109,19 +112,19 @@ describe('SIGTERM', () => {
     stubborn.on('error', () => {});
     p.child.kill('SIGTERM');
     // Exit 0 means the drain finished inside the bound; the hard limit would exit 1.
-    assert.equal(await p.exited, 0);
+    assert.equal(await p.exited, 0, `gateway output:\n${p.stdout()}\n${p.stderr()}`);
     stubborn.destroy();
   });
 
   it('the built service (dist/main.js, as containers run it) boots and stops cleanly', {
-    skip: existsSync(path.join(root, 'services/call/dist/main.js')) ? false : 'run npm run build first (CI does)',
+    skip: existsSync(path.join(root, 'services/user-credit/dist/main.js')) ? false : 'run npm run build first (CI does)',
   }, async () => {
     const p = runEntry(
-      'services/call/dist/main.js',
+      'services/user-credit/dist/main.js',
       cleanEnv({ GRPC_PORT: '0', METRICS_PORT: '0', DATA_DIR: dataDir }),
       { compiled: true },
     );
-    const started = await p.waitForLog((l) => l.msg === 'call started', 60_000);
+    const started = await p.waitForLog((l) => l.msg === 'user-credit started', 60_000);
     await checkServing(`127.0.0.1:${started.grpcPort}`);
     p.child.kill('SIGTERM');
     assert.equal(await p.exited, 0);
