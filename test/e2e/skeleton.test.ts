@@ -14,7 +14,9 @@ const TOOLS = [
   'getCallDetails',
   'getCallHistory',
   'getCallProgress',
+  'getCreditBalance',
   'getModelOptions',
+  'getProfile',
   'getVoiceOptions',
   'makePhoneCall',
   'updateCallPreferences',
@@ -54,7 +56,7 @@ for (const [name, connect] of transports) {
       assert.deepEqual(await client.ping(), {});
     });
 
-    it('lists the eight tools, each with an object input schema and annotations', async () => {
+    it('lists the ten tools, each with an object input schema and annotations', async () => {
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS);
       for (const tool of tools) {

@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import type { Backends } from './backends.js';
 import { registerAccountResources } from './resources/account.js';
+import { registerAccountTools } from './tools/account.js';
 import { registerCallTools } from './tools/calls.js';
 import { registerOptionTools } from './tools/options.js';
 import { registerPreferenceTools } from './tools/preferences.js';
@@ -22,6 +23,7 @@ export function createMcpServer(backends: Backends): McpServer {
   registerCallTools(server, backends);
   registerPreferenceTools(server, backends);
   registerOptionTools(server, backends);
+  registerAccountTools(server, backends);
   registerAccountResources(server, backends);
   return server;
 }

@@ -6,6 +6,7 @@ import type { Backends } from '../backends.js';
 import { grpcTool } from './result.js';
 import { callId, e164, language } from './schemas.js';
 import { needs, SCOPES } from './scopes.js';
+import { waitForCall } from './watch-call.js';
 
 const STATUSES = [
   'queued',
@@ -45,7 +46,13 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
         outcomeSchema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema of what to learn.'),
         metadata: z.record(z.string(), z.string().max(500)).optional(),
         idempotencyKey: z.string().min(8).max(128).optional(),
-        wait: z.enum(['none', 'answered', 'completed']).default('none'),
+        wait: z
+          .enum(['none', 'answered', 'completed'])
+          .default('none')
+          .describe(
+            'none: return at once with the call id. answered/completed: return when the call is answered or has ended, ' +
+              'sending progress notifications meanwhile (pass a progressToken, and let progress reset your request timeout).',
+          ),
       }),
       scopeChallenge: needs(SCOPES.callsWrite),
       annotations: { destructiveHint: true, openWorldHint: true, idempotentHint: false, readOnlyHint: false },
@@ -70,7 +77,22 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
           },
           { signal: call.signal },
         );
-        return { call: r.call, deduplicated: r.deduplicated };
+        if (args.wait === 'none' || !r.call) return { call: r.call, deduplicated: r.deduplicated };
+        let step = 0;
+        await waitForCall({
+          backends,
+          userId: call.userId,
+          callId: r.call.callId,
+          until: args.wait,
+          // Ringing takes up to a minute; then the call's own time limit; then a margin for the last callback.
+          timeoutMs: (r.call.maxDurationSeconds + 120) * 1000,
+          signal: call.signal,
+          onEvent: async (event) => {
+            if (event.progress) await call.progress(++step, `${event.progress.stage} (${event.progress.percent}%)`);
+          },
+        });
+        const now = await backends.call.getCall({ userId: call.userId, callId: r.call.callId });
+        return { call: now.call, deduplicated: r.deduplicated };
       },
       { users: backends.users },
     ),

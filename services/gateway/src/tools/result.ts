@@ -7,6 +7,11 @@ import type { UserDirectory } from '../user-directory.js';
 export interface ToolCall {
   userId: string;
   signal: AbortSignal;
+  /**
+   * Sends notifications/progress for this request when the client asked for it (a progressToken in
+   * _meta); otherwise does nothing. Progress must grow with each call, as the spec requires.
+   */
+  progress(progress: number, message: string, total?: number): Promise<void>;
 }
 
 /**
@@ -20,7 +25,18 @@ export function grpcTool<A>(
 ) {
   return async (args: A, ctx: ServerContext): Promise<CallToolResult> => {
     const auth = ctx.http?.authInfo;
-    const call = { userId: userIdOf(auth), signal: ctx.mcpReq.signal };
+    const token = ctx.mcpReq._meta?.progressToken;
+    const call: ToolCall = {
+      userId: userIdOf(auth),
+      signal: ctx.mcpReq.signal,
+      progress: async (progress, message, total) => {
+        if (token === undefined) return;
+        await ctx.mcpReq.notify({
+          method: 'notifications/progress',
+          params: { progressToken: token, progress, message, ...(total === undefined ? {} : { total }) },
+        });
+      },
+    };
     try {
       // Tools on user data make sure the user exists first; catalogue tools do not need a user.
       await options.users?.ensure(auth, call.signal);

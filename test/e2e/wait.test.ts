@@ -1,0 +1,113 @@
+/**
+ * makePhoneCall with `wait`: the gateway follows the call over the WatchCall stream and sends progress
+ * notifications until the call is answered or ends; a client that cancels stops the wait, not the call.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
+import { httpClient, tokenFor, wsClient } from '../support/system.js';
+
+let system: LocalSystem;
+before(async () => {
+  system = await startLocalSystem({
+    ports: 'ephemeral',
+    env: { ...process.env, LOG_LEVEL: 'silent', SANDBOX_CALL_STEP_MS: '60', SANDBOX_TALK_MS: '300' },
+  });
+});
+after(async () => {
+  await system.stop();
+});
+
+interface CallView {
+  callId: string;
+  status: string;
+  timeline: { status: string }[];
+}
+
+for (const [name, connect] of [
+  ['Streamable HTTP', httpClient],
+  ['WebSocket', wsClient],
+] as const) {
+  describe(`makePhoneCall wait over ${name}`, () => {
+    let client: Client;
+    before(async () => {
+      client = await connect(system, tokenFor(system, `waiter-${randomUUID()}`));
+    });
+    after(async () => {
+      await client.close();
+    });
+
+    it('wait: completed streams progress until the call ends, then returns the ended call', async () => {
+      const messages: { progress: number; message?: string }[] = [];
+      const result = await client.callTool(
+        { name: 'makePhoneCall', arguments: { to: '+14155550001', task: 'confirm', wait: 'completed' } },
+        CallToolResultSchema,
+        { onprogress: (p) => messages.push(p), resetTimeoutOnProgress: true },
+      );
+      assert.equal(result.isError, undefined, JSON.stringify(result.content));
+      const call = (result.structuredContent as { call: CallView }).call;
+      assert.equal(call.status, 'CALL_STATUS_COMPLETED');
+      assert.deepEqual(
+        call.timeline.map((e) => e.status),
+        [
+          'CALL_STATUS_QUEUED',
+          'CALL_STATUS_INITIATED',
+          'CALL_STATUS_RINGING',
+          'CALL_STATUS_IN_PROGRESS',
+          'CALL_STATUS_COMPLETED',
+        ],
+      );
+      assert.ok(messages.length >= 4, `one notification per event, got ${JSON.stringify(messages)}`);
+      assert.ok(
+        messages.every((m, i) => i === 0 || m.progress > (messages[i - 1]?.progress ?? 0)),
+        'progress increases',
+      );
+      assert.match(messages.at(-1)?.message ?? '', /completed \(100%\)/);
+      assert.ok(messages.some((m) => /ringing/.test(m.message ?? '')));
+    });
+
+    it('wait: answered returns once the call is in progress, before it ends', async () => {
+      const result = await client.callTool({
+        name: 'makePhoneCall',
+        arguments: { to: '+14155550001', task: 'confirm', wait: 'answered', maxDurationSeconds: 60 },
+      });
+      const call = (result.structuredContent as { call: CallView }).call;
+      assert.equal(call.status, 'CALL_STATUS_IN_PROGRESS');
+    });
+
+    it('wait on a busy line returns the ended call', async () => {
+      const result = await client.callTool({
+        name: 'makePhoneCall',
+        arguments: { to: '+14155550002', task: 'confirm', wait: 'answered' },
+      });
+      assert.equal((result.structuredContent as { call: CallView }).call.status, 'CALL_STATUS_BUSY');
+    });
+
+    it('a client that cancels the request stops waiting; the call itself goes on', async () => {
+      const controller = new AbortController();
+      const key = `cancel-wait-${randomUUID()}`;
+      const pending = client.callTool(
+        { name: 'makePhoneCall', arguments: { to: '+14155550001', task: 'x', wait: 'completed', idempotencyKey: key } },
+        CallToolResultSchema,
+        {
+          signal: controller.signal,
+          onprogress: (p) => {
+            if (/ringing/.test(p.message ?? '')) controller.abort('enough');
+          },
+        },
+      );
+      await assert.rejects(pending);
+      // The same key returns the same call, which reaches its end without anyone waiting.
+      const again = await client.callTool({
+        name: 'makePhoneCall',
+        arguments: { to: '+14155550001', task: 'x', wait: 'completed', idempotencyKey: key },
+      });
+      const body = again.structuredContent as { call: CallView; deduplicated: boolean };
+      assert.equal(body.deduplicated, true);
+      assert.equal(body.call.status, 'CALL_STATUS_COMPLETED');
+    });
+  });
+}
