@@ -60,9 +60,15 @@ for (const [name, connect] of transports) {
 
     it('lists the account resources and the usage template', async () => {
       const { resources } = await a.listResources();
-      assert.deepEqual(resources.map((r) => r.uri).sort(), Object.values(URIS).sort());
+      const own = resources.map((r) => r.uri).filter((u) => u.startsWith('callgate://me/'));
+      assert.deepEqual(own.sort(), Object.values(URIS).sort());
+      assert.ok(
+        resources.some((r) => r.uri === 'callgate://calls'),
+        'call history',
+      );
       const { resourceTemplates } = await a.listResourceTemplates();
       assert.ok(resourceTemplates.some((t) => t.uriTemplate.startsWith(`${URIS.usage}{?`)));
+      assert.ok(resourceTemplates.some((t) => t.uriTemplate === 'callgate://calls/{callId}'));
     });
 
     it('the first request creates the user from the token: profile, welcome credits, usage', async () => {

@@ -111,3 +111,40 @@ for (const [name, connect] of [
     });
   });
 }
+
+describe('call resources', () => {
+  it("a call is readable at callgate://calls/{id} by its owner only, and listed in the owner's history", async () => {
+    const owner = await httpClient(system, tokenFor(system, `owner-${randomUUID()}`));
+    const other = await wsClient(system, tokenFor(system, `other-${randomUUID()}`));
+    try {
+      const placed = await owner.callTool({
+        name: 'makePhoneCall',
+        arguments: { to: '+14155550002', task: 'x', wait: 'completed' },
+      });
+      const { callId } = (placed.structuredContent as { call: CallView }).call;
+      const read = await owner.readResource({ uri: `callgate://calls/${callId}` });
+      const call = JSON.parse(String((read.contents[0] as { text: string }).text)) as CallView;
+      assert.equal(call.callId, callId);
+      assert.equal(call.status, 'CALL_STATUS_BUSY');
+      const history = await owner.readResource({ uri: 'callgate://calls' });
+      const calls = (JSON.parse(String((history.contents[0] as { text: string }).text)) as { calls: CallView[] }).calls;
+      assert.deepEqual(
+        calls.map((c) => c.callId),
+        [callId],
+      );
+      const listed = await owner.listResources();
+      assert.ok(listed.resources.some((r) => r.uri === `callgate://calls/${callId}`));
+      await assert.rejects(
+        other.readResource({ uri: `callgate://calls/${callId}` }),
+        (e: unknown) =>
+          (e as { code?: number }).code === -32602 && /not found/.test(String(e)) && !/BUSY/.test(String(e)),
+        "another user's call is not found",
+      );
+      const otherHistory = await other.readResource({ uri: 'callgate://calls' });
+      assert.deepEqual(JSON.parse(String((otherHistory.contents[0] as { text: string }).text)).calls, []);
+    } finally {
+      await owner.close();
+      await other.close();
+    }
+  });
+});

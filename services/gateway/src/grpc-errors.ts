@@ -1,6 +1,11 @@
 import { isGrpcError } from '@callgate/common';
 import { status } from '@grpc/grpc-js';
-import { type CallToolResult, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import {
+  type CallToolResult,
+  ProtocolError,
+  ProtocolErrorCode,
+  ResourceNotFoundError,
+} from '@modelcontextprotocol/server';
 
 /**
  * How a failed gRPC call reaches an MCP client, in one table. Client mistakes the tool's schema
@@ -41,9 +46,6 @@ export function toolErrorFrom(error: unknown): CallToolResult {
   };
 }
 
-/** JSON-RPC codes for a failed resource read; -32002 is the spec's "resource not found". */
-const RESOURCE_NOT_FOUND = -32002;
-
 /**
  * A failed gRPC call behind resources/read. Reads have no isError result, so everything is a JSON-RPC
  * error: bad parameters are invalid params, a missing record is "resource not found", and outages keep
@@ -61,7 +63,8 @@ export function resourceErrorFrom(error: unknown, uri: string): never {
         field ? { field: String(field) } : undefined,
       );
     case status.NOT_FOUND:
-      throw new ProtocolError(RESOURCE_NOT_FOUND, error.details, { uri });
+      // The SDK's own error: -32602 with the uri, as the 2025-11-25 specification asks.
+      throw new ResourceNotFoundError(uri, error.details);
     default: {
       const outcome = OUTCOME_BY_STATUS[error.code];
       if (outcome?.kind === 'tool' && outcome.retryable) {

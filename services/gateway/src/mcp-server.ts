@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import type { Backends } from './backends.js';
 import { registerAccountResources } from './resources/account.js';
+import { registerCallResources } from './resources/calls.js';
 import { registerAccountTools } from './tools/account.js';
 import { registerCallTools } from './tools/calls.js';
 import { registerOptionTools } from './tools/options.js';
@@ -25,5 +26,6 @@ export function createMcpServer(backends: Backends): McpServer {
   registerOptionTools(server, backends);
   registerAccountTools(server, backends);
   registerAccountResources(server, backends);
+  registerCallResources(server, backends);
   return server;
 }
