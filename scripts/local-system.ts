@@ -160,6 +160,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
             METRICS_PORT: port('9102'),
             WEBHOOK_PORT: port('8081'),
             CREDIT_SERVICE_ADDR: grpc['user-credit'] as string,
+            SHEETS_SERVICE_ADDR: grpc['sheets-sync'] as string,
             ...carrierAccount,
             ...(realTwilio ? {} : { TWILIO_API_BASE_URL: sandbox.endpoints.twilio as string }),
             ...(sqsEndpoint ? { SQS_ENDPOINT: sqsEndpoint } : {}),

@@ -44,6 +44,8 @@ export interface CallRow {
   settlement: 'open' | 'pending' | 'settled' | 'released';
   cost_credits: string | number;
   last_sequence: string | number;
+  row_version: string | number;
+  sheets_version: string | number;
 }
 
 export interface EventRow {
@@ -71,6 +73,8 @@ export type NewCall = Omit<
   | 'settlement'
   | 'cost_credits'
   | 'last_sequence'
+  | 'row_version'
+  | 'sheets_version'
 >;
 
 /** A report of where a call is, from whichever source saw it. */
@@ -235,7 +239,7 @@ export class CallStore {
       const sequence = Number(call.last_sequence) + 1;
       const ended = isTerminal(report.status);
       const updated = await tx.query<CallRow>(
-        `UPDATE calls.calls SET status = $2, last_sequence = $3, updated_at = $4,
+        `UPDATE calls.calls SET status = $2, last_sequence = $3, row_version = $3 * 2, updated_at = $4,
            carrier_call_id = coalesce(carrier_call_id, $5),
            answered_at = CASE WHEN $2 = 'in-progress' AND answered_at IS NULL THEN $6 ELSE answered_at END,
            ended_at = CASE WHEN $7 THEN $6 ELSE ended_at END,
@@ -300,9 +304,28 @@ export class CallStore {
 
   async markSettled(callId: string, outcome: 'settled' | 'released', cost: number): Promise<void> {
     await this.db.query(
-      `UPDATE calls.calls SET settlement = $2, cost_credits = $3, updated_at = $4 WHERE call_id = $1 AND settlement = 'pending'`,
+      `UPDATE calls.calls SET settlement = $2, cost_credits = $3, updated_at = $4, row_version = row_version + 1
+       WHERE call_id = $1 AND settlement = 'pending'`,
       [callId, outcome, cost, this.now()],
     );
+  }
+
+  /** Records that sheets-sync has the call's row at this version (never moves back). */
+  async markMirrored(callId: string, version: number): Promise<void> {
+    await this.db.query('UPDATE calls.calls SET sheets_version = greatest(sheets_version, $2) WHERE call_id = $1', [
+      callId,
+      version,
+    ]);
+  }
+
+  /** Calls whose current row version sheets-sync has not acknowledged, oldest change first. */
+  async behindSheets(limit = 50): Promise<CallRow[]> {
+    const { rows } = await this.db.query<CallRow>(
+      `SELECT ${COLUMNS} FROM calls.calls c
+        WHERE sheets_version < row_version ORDER BY updated_at LIMIT $1`,
+      [limit],
+    );
+    return rows;
   }
 
   async events(callId: string, afterSequence = 0): Promise<EventRow[]> {

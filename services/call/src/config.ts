@@ -24,7 +24,8 @@ export const callConfigShape = {
       'The URL Twilio reaches the webhook port at (behind a proxy or load balancer); signatures are checked against it. Unset: http://BIND_HOST:WEBHOOK_PORT.',
     ),
   CREDIT_SERVICE_ADDR: env.grpcAddress('127.0.0.1:50052', 'user-credit'),
-  GRPC_DEADLINE_MS: env.milliseconds(5000).describe('Deadline of each gRPC call to user-credit.'),
+  SHEETS_SERVICE_ADDR: env.grpcAddress('127.0.0.1:50053', 'sheets-sync'),
+  GRPC_DEADLINE_MS: env.milliseconds(5000).describe('Deadline of each gRPC call to user-credit and sheets-sync.'),
   TWILIO_ACCOUNT_SID: z
     .string()
     .regex(/^AC[0-9a-fA-F]{32}$/, 'AC followed by 32 hex digits')

@@ -17,6 +17,8 @@ export class Settlement {
     private readonly credit: CreditClient,
     private readonly pricing: PriceTable,
     private readonly log: Logger,
+    /** Called once a call's credits are closed (to mirror its final cost). */
+    private readonly onClosed: (callId: string) => Promise<unknown> = async () => undefined,
   ) {}
 
   /** Settles or releases; a failure leaves settlement 'pending' for the recovery job to retry. */
@@ -57,5 +59,6 @@ export class Settlement {
       }
       await this.store.markSettled(call.call_id, 'released', 0);
     }
+    await this.onClosed(call.call_id);
   }
 }

@@ -2,11 +2,13 @@ import type { Logger } from '@callgate/common';
 import type { CallStore } from './call-store.js';
 import type { Settlement } from './credits.js';
 import type { Dialer } from './dialer.js';
+import type { SheetsMirror } from './sheets-mirror.js';
 
 export interface RecoveryOptions {
   store: CallStore;
   dialer: Dialer;
   settlement: Settlement;
+  mirror: SheetsMirror;
   log: Logger;
   now: () => Date;
   intervalMs: number;
@@ -21,7 +23,8 @@ export interface RecoveryOptions {
  *  - an intent recorded but never dialled is dialled, once (the dial claim makes it exclusive);
  *  - a dial whose answer was lost (a timeout) and that no callback confirmed is failed and released,
  *    never dialled again, since the carrier may have placed it;
- *  - a finished call whose credits were not settled (user-credit was down) is settled.
+ *  - a finished call whose credits were not settled (user-credit was down) is settled;
+ *  - a call whose sheet row sheets-sync has not acknowledged is handed over again.
  */
 export function startRecovery(options: RecoveryOptions): { runOnce(): Promise<void>; stop(): Promise<void> } {
   let running: Promise<void> | undefined;
@@ -49,6 +52,10 @@ export function startRecovery(options: RecoveryOptions): { runOnce(): Promise<vo
       }
     }
     for (const call of await options.store.pendingSettlements()) await options.settlement.settle(call);
+    for (const call of await options.store.behindSheets()) {
+      // sheets-sync down (or not deployed): stop for this pass rather than knock on its door per call.
+      if (!(await options.mirror.push(call))) break;
+    }
   }
 
   const runOnce = () => {

@@ -22,6 +22,7 @@ import { Dialer } from './dialer.js';
 import { PollQueue } from './poll-queue.js';
 import { startRecovery } from './recovery.js';
 import { callGrpcService } from './server.js';
+import { SheetsMirror } from './sheets-mirror.js';
 import { CallWatchers } from './watch.js';
 import { createWebhookServer } from './webhooks.js';
 
@@ -57,7 +58,20 @@ export async function startCallService(
   const sqs = createSqsClient(config);
   const queueUrl = await resolveQueue(sqs, config);
   const polls = new PollQueue(sqs, queueUrl, base.log, base.metrics.registry);
-  const settlement = new Settlement(store, credit, catalog.pricing, base.log);
+  const sheetsService = loadProto('sheets').callgate.sheets.v1.SheetsSyncService;
+  const sheets = asyncClient(
+    createClient(sheetsService, config.SHEETS_SERVICE_ADDR, {
+      fullName: 'callgate.sheets.v1.SheetsSyncService',
+      defaultDeadlineMs: config.GRPC_DEADLINE_MS,
+      metrics: base.metrics,
+    }),
+    sheetsService.service,
+  );
+  const mirror = new SheetsMirror(sheets, store, base.log);
+  const settlement = new Settlement(store, credit, catalog.pricing, base.log, async (callId) => {
+    const call = await store.byId(callId);
+    if (call) await mirror.push(call);
+  });
 
   // The webhook port is bound first: the public URL Twilio calls back is derived from it when unset.
   let webhookPort = config.WEBHOOK_PORT;
@@ -118,6 +132,7 @@ export async function startCallService(
         await closeHttp(webhooks, config.SHUTDOWN_TIMEOUT_MS);
         await watchers.stop();
         credit.close();
+        sheets.close();
         sqs.destroy();
       },
     });
@@ -130,6 +145,7 @@ export async function startCallService(
     store,
     dialer,
     settlement,
+    mirror,
     log: base.log,
     now,
     intervalMs: config.RECOVERY_INTERVAL_MS,
