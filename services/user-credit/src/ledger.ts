@@ -67,6 +67,7 @@ export class Ledger {
   constructor(private readonly options: LedgerOptions) {}
 
   async balance(userId: string): Promise<Balance> {
+    requireUser(userId);
     const { rows } = await this.options.db.query<AccountRow>(
       'SELECT user_id, available, held, debt FROM credits.accounts WHERE user_id = $1',
       [userId],

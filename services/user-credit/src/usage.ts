@@ -1,4 +1,4 @@
-import { type Database, decodeCursor, encodeCursor, pageSize, timeBound } from '@callgate/common';
+import { type Database, decodeCursor, encodeCursor, invalidArgument, pageSize, timeBound } from '@callgate/common';
 import type { creditV1 } from '@callgate/protos';
 import { requireUser } from './ledger.js';
 
@@ -24,6 +24,10 @@ export async function listUsage(
   requireUser(request.userId);
   const size = pageSize(request.pageSize);
   const cursor = decodeCursor(request.pageToken, ['before'] as const);
+  const before = cursor ? Number(cursor.before) : null;
+  if (before !== null && (!Number.isSafeInteger(before) || before < 1)) {
+    throw invalidArgument('pageToken', 'not a page token from a previous response; start without one');
+  }
   const from = timeBound('from', request.from);
   const to = timeBound('to', request.to);
   const filter = `user_id = $1 AND ($2::timestamptz IS NULL OR created_at >= $2) AND ($3::timestamptz IS NULL OR created_at <= $3)
@@ -35,7 +39,7 @@ export async function listUsage(
        FROM credits.entries
       WHERE ${filter} AND ($5::bigint IS NULL OR entry_id < $5)
       ORDER BY entry_id DESC LIMIT $6`,
-    [...params, cursor ? Number(cursor.before) : null, size + 1],
+    [...params, before, size + 1],
   );
   const page = rows.slice(0, size);
   const daily = await db.query<{ day: string; charged: string | number; calls: string | number }>(

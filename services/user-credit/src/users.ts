@@ -1,5 +1,6 @@
 import { type Database, invalidArgument } from '@callgate/common';
 import type { creditV1 } from '@callgate/protos';
+import { once } from './idempotency.js';
 import { type Ledger, requireUser, unknownUser } from './ledger.js';
 
 interface UserRow {
@@ -30,9 +31,8 @@ export class Users {
     if (!request.createIfMissing) {
       return { user: toUser(await this.row(request.userId)), created: false };
     }
-    if (request.displayName.length > 200 || request.email.length > 320) {
-      throw invalidArgument('displayName', 'display name at most 200 and email at most 320 characters');
-    }
+    if (request.displayName.length > 200) throw invalidArgument('displayName', 'at most 200 characters');
+    if (request.email.length > 320) throw invalidArgument('email', 'at most 320 characters');
     const now = this.options.now();
     return this.options.db.transaction(async (tx) => {
       // Two first requests of one user race here: the second waits on the primary key, then finds the row.
@@ -54,13 +54,24 @@ export class Users {
       );
       await tx.query('INSERT INTO credits.preferences (user_id, updated_at) VALUES ($1, $2)', [request.userId, now]);
       if (this.options.signupCredits > 0) {
-        await this.options.ledger.grantWithin(tx, now, {
+        // Through the idempotency table like any grant, so an admin grant reusing the key "signup" cannot add more.
+        const grant = {
           userId: request.userId,
           amount: this.options.signupCredits,
           idempotencyKey: 'signup',
           reason: 'welcome credits for a new user',
           actor: 'signup',
-        });
+        };
+        await once(
+          tx,
+          {
+            scope: `grant:${request.userId}`,
+            key: grant.idempotencyKey,
+            request: { amount: grant.amount, reason: grant.reason, actor: grant.actor },
+            now,
+          },
+          () => this.options.ledger.grantWithin(tx, now, grant),
+        );
       }
       return { user: toUser(created), created: true };
     });

@@ -1,0 +1,199 @@
+/**
+ * The user-credit service on an ephemeral port, in this process, against the test database, with an
+ * injectable clock and a real gRPC client: tests go through the same surface the gateway and call use.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  asyncClient,
+  createClient,
+  type Database,
+  isGrpcError,
+  loadConfig,
+  loadProto,
+  type PromiseClient,
+  type ServiceHandle,
+} from '@callgate/common';
+import type { creditV1 } from '@callgate/protos';
+import { startUserCreditService, userCreditConfigShape } from '@callgate/user-credit';
+import type { status } from '@grpc/grpc-js';
+
+export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
+
+/**
+ * A clock that only moves when told to, starting at the real time. Every service's sweeper expires the due
+ * holds of all users in the shared `credits` schema by its own clock, so: a clock ahead of real time sweeps
+ * others' holds (keep it ahead by less than the shortest ttl others use, and only with holds of a short
+ * ttl of its own); a clock behind real time makes holds that real-time sweepers find due (give them a ttl
+ * that outlasts the gap, as usage.test.ts does with a week).
+ */
+export class FakeClock {
+  private time: number;
+  constructor(start = Date.now()) {
+    this.time = start;
+  }
+  readonly now = (): Date => new Date(this.time);
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
+
+export interface CreditService {
+  handle: ServiceHandle;
+  client: CreditClient;
+  clock: FakeClock;
+  address: string;
+  stop(): Promise<void>;
+}
+
+/** Connects a promise client to a CreditService at host:port. */
+export function creditClient(address: string, deadlineMs = 30_000): CreditClient {
+  const Credit = loadProto('credit').callgate.credit.v1.CreditService;
+  return asyncClient(
+    createClient(Credit, address, { fullName: 'callgate.credit.v1.CreditService', defaultDeadlineMs: deadlineMs }),
+    Credit.service,
+  );
+}
+
+/** The longest interval a Node timer takes: the sweeper never runs after its start-up pass. */
+export const NEVER_MS = 2_147_483_647;
+
+/**
+ * Starts user-credit on free ports with SIGNUP_CREDITS=0 and the periodic sweeper off (it still makes its
+ * start-up pass), unless env says otherwise. The database is the test's (not owned: stop leaves it open).
+ */
+export async function startCredit(
+  db: Database,
+  env: Record<string, string> = {},
+  clock: FakeClock = new FakeClock(),
+): Promise<CreditService> {
+  const config = loadConfig('user-credit', userCreditConfigShape, {
+    GRPC_PORT: '0',
+    METRICS_PORT: '0',
+    SIGNUP_CREDITS: '0',
+    // The sweeper expires due holds of every user in the shared schema by this service's clock; a test
+    // that moves its clock must not sweep other tests' holds, so only tests of expiry turn it on.
+    EXPIRY_SWEEP_INTERVAL_MS: String(NEVER_MS),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...env,
+  });
+  const handle = await startUserCreditService(config, { db, ownsDb: false, now: clock.now });
+  const address = `127.0.0.1:${handle.grpcPort}`;
+  const client = creditClient(address);
+  return {
+    handle,
+    client,
+    clock,
+    address,
+    stop: async () => {
+      client.close();
+      await handle.stop();
+    },
+  };
+}
+
+/** A user id no other test (or test file running in parallel) uses. */
+export function newUserId(prefix = 'test'): string {
+  return `${prefix}-${randomUUID()}`;
+}
+
+/** Creates a user through GetUser createIfMissing and, when credits > 0, grants them with a fresh key. */
+export async function userWith(client: CreditClient, credits: number, prefix = 'test'): Promise<string> {
+  const userId = newUserId(prefix);
+  const { created } = await client.getUser({ userId, createIfMissing: true, displayName: 'Test', email: '' });
+  if (!created) throw new Error(`user ${userId} already existed`);
+  if (credits > 0) {
+    await client.grant({
+      userId,
+      amount: credits,
+      idempotencyKey: `setup-${randomUUID()}`,
+      reason: 'setup',
+      actor: 'test',
+    });
+  }
+  return userId;
+}
+
+/** The gRPC status of a failed call, to assert on: code, message, and the x-callgate-* details. */
+export async function grpcFailure(
+  call: Promise<unknown>,
+): Promise<{ code: status; details: string; meta: Record<string, string> }> {
+  try {
+    await call;
+  } catch (error) {
+    if (!isGrpcError(error)) throw error;
+    const meta: Record<string, string> = {};
+    for (const [key, value] of Object.entries(error.metadata?.getMap() ?? {})) {
+      if (key.startsWith('x-callgate-')) meta[key.slice('x-callgate-'.length)] = String(value);
+    }
+    return { code: error.code, details: error.details, meta };
+  }
+  throw new Error('expected the call to fail, but it succeeded');
+}
+
+export interface LedgerSums {
+  entries: number;
+  available: number;
+  held: number;
+  debt: number;
+  charged: number;
+}
+
+/** The user's ledger summed directly in SQL: what the balances must equal. */
+export async function ledgerSums(db: Database, userId: string): Promise<LedgerSums> {
+  const { rows } = await db.query<Record<keyof LedgerSums, string>>(
+    `SELECT count(*) AS entries, coalesce(sum(available_change), 0) AS available, coalesce(sum(held_change), 0) AS held,
+            coalesce(sum(debt_change), 0) AS debt, coalesce(sum(charged), 0) AS charged
+       FROM credits.entries WHERE user_id = $1`,
+    [userId],
+  );
+  const row = rows[0];
+  if (!row) throw new Error('no sums');
+  return {
+    entries: Number(row.entries),
+    available: Number(row.available),
+    held: Number(row.held),
+    debt: Number(row.debt),
+    charged: Number(row.charged),
+  };
+}
+
+/** Entries per kind for a user, e.g. { grant: 1, reserve: 50 }. */
+export async function entryKinds(db: Database, userId: string): Promise<Record<string, number>> {
+  const { rows } = await db.query<{ kind: string; n: string }>(
+    'SELECT kind, count(*) AS n FROM credits.entries WHERE user_id = $1 GROUP BY kind ORDER BY kind',
+    [userId],
+  );
+  return Object.fromEntries(rows.map((r) => [r.kind, Number(r.n)]));
+}
+
+/** Every usage entry of a user through ListUsage, following page tokens (newest first). */
+export async function allUsage(
+  client: CreditClient,
+  userId: string,
+  filter: { callId?: string; from?: string; to?: string } = {},
+): Promise<creditV1.UsageEntry__Output[]> {
+  const entries: creditV1.UsageEntry__Output[] = [];
+  let pageToken = '';
+  for (let page = 0; page < 1000; page++) {
+    const response = await client.listUsage({ userId, pageSize: 100, pageToken, ...filter });
+    entries.push(...response.entries);
+    pageToken = response.nextPageToken;
+    if (!pageToken) return entries;
+  }
+  throw new Error('ListUsage never ended');
+}
+
+/**
+ * Polls check until it returns a value other than undefined; fails after ms (a bound, as within() gives),
+ * and stops polling then, so nothing keeps running after the test.
+ */
+export async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 5000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    last = await check();
+    if (last !== undefined) return last as T;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
