@@ -239,7 +239,7 @@ export class CallStore {
       const sequence = Number(call.last_sequence) + 1;
       const ended = isTerminal(report.status);
       const updated = await tx.query<CallRow>(
-        `UPDATE calls.calls SET status = $2, last_sequence = $3, row_version = $3 * 2, updated_at = $4,
+        `UPDATE calls.calls SET status = $2, last_sequence = $3::bigint, row_version = $3::bigint * 2, updated_at = $4,
            carrier_call_id = coalesce(carrier_call_id, $5),
            answered_at = CASE WHEN $2 = 'in-progress' AND answered_at IS NULL THEN $6 ELSE answered_at END,
            ended_at = CASE WHEN $7 THEN $6 ELSE ended_at END,
