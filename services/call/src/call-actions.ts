@@ -1,4 +1,4 @@
-import { failedPrecondition, type Logger, notFound } from '@callgate/common';
+import { DomainError, failedPrecondition, type Logger, notFound } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import type { CallRow, CallStore } from './call-store.js';
 import { type Carrier, type CarrierCall, carrierErrorToDomain } from './carrier.js';
@@ -43,30 +43,40 @@ export async function cancelCall(
   options: ActionOptions,
   request: callV1.CancelCallRequest__Output,
 ): Promise<{ call: CallRow; outcome: callV1.CancelOutcome__Output }> {
-  const call = await options.store.forUser(request.userId, request.callId);
-  if (isTerminal(call.status)) {
-    throw failedPrecondition(
-      `call ${call.call_id} already ended (${call.status}${call.ended_at ? ` at ${call.ended_at.toISOString()}` : ''}); nothing to cancel`,
+  let call = await options.store.forUser(request.userId, request.callId);
+  const ended = (c: CallRow) =>
+    failedPrecondition(
+      `call ${c.call_id} already ended (${c.status}${c.ended_at ? ` at ${c.ended_at.toISOString()}` : ''}); nothing to cancel`,
     );
-  }
+  if (isTerminal(call.status)) throw ended(call);
   const reason = request.reason ? `canceled: ${request.reason.slice(0, 200)}` : 'canceled by the user';
   if (!call.carrier_call_id) {
-    // Not dialled (or the dial's answer is pending): take the dial claim away so it never rings.
-    await options.store.setDialState(call.call_id, 'canceled');
-    const applied = await options.store.apply(call.call_id, {
+    // Not dialled yet: cancel it here, under the row lock, only if no dial has been claimed meanwhile.
+    const applied = await options.store.cancelUndialed(call.call_id, {
       status: 'canceled',
       occurredAt: options.now(),
       source: 'api',
       detail: reason,
     });
-    if (applied.ended) await options.settlement.settle(applied.call);
-    return { call: applied.call, outcome: 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER' };
+    if (applied) {
+      if (applied.ended) await options.settlement.settle(applied.call);
+      return { call: applied.call, outcome: 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER' };
+    }
+    call = await options.store.forUser(request.userId, request.callId);
+    if (isTerminal(call.status)) throw ended(call);
+    if (!call.carrier_call_id) {
+      throw new DomainError(
+        'unavailable',
+        `call ${call.call_id} is being dialled right now; retry the cancel in a moment`,
+      );
+    }
   }
+  const carrierCallId = call.carrier_call_id as string;
   try {
-    let view = call.status === 'in-progress' ? undefined : await options.carrier.cancel(call.carrier_call_id);
+    let view = call.status === 'in-progress' ? undefined : await options.carrier.cancel(carrierCallId);
     const hangUp = view === undefined || view.status === 'in-progress';
     // Twilio leaves an answered call alone on `canceled`: it was answered meanwhile, so hang up.
-    if (hangUp) view = await options.carrier.hangUp(call.carrier_call_id);
+    if (hangUp) view = await options.carrier.hangUp(carrierCallId);
     const applied = await applyCarrierView(options, call, view as CarrierCall, 'api', reason);
     const outcome = hangUp
       ? 'CANCEL_OUTCOME_HUNG_UP'

@@ -11,6 +11,14 @@ import { advances, type CallStatus, isTerminal } from './state-machine.js';
 
 export const EVENTS_CHANNEL = 'call_events';
 
+/** The NOTIFY payload of a status change: small, since watchers read the events from the table. */
+export interface CallChangeNotice {
+  callId: string;
+  sequence: number;
+  userId: string;
+  status: CallStatus;
+}
+
 export interface CallRow {
   call_id: string;
   user_id: string;
@@ -46,6 +54,7 @@ export interface CallRow {
   last_sequence: string | number;
   row_version: string | number;
   sheets_version: string | number;
+  request_hash: string;
 }
 
 export interface EventRow {
@@ -158,8 +167,8 @@ export class CallStore {
       const { rows } = await tx.query<CallRow>(
         `INSERT INTO calls.calls (call_id, user_id, idempotency_key, to_number, from_number, status, dial_state, task,
            first_message, voice, model, language, max_duration_seconds, machine_detection, outcome_schema_json, metadata,
-           credits_per_minute, reservation_id, reserved_credits, created_at, updated_at, last_sequence)
-         VALUES ($1, $2, $3, $4, $5, 'queued', 'pending', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1)
+           credits_per_minute, reservation_id, reserved_credits, created_at, updated_at, last_sequence, request_hash)
+         VALUES ($1, $2, $3, $4, $5, 'queued', 'pending', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1, $19)
          RETURNING *`,
         [
           call.call_id,
@@ -180,6 +189,7 @@ export class CallStore {
           call.reservation_id,
           call.reserved_credits,
           now,
+          call.request_hash,
         ],
       );
       await insertEvent(tx, call.call_id, 1, 'queued', now, now, 'api', 'call recorded; dialling');
@@ -205,33 +215,72 @@ export class CallStore {
     );
   }
 
-  async setDialState(callId: string, state: CallRow['dial_state']): Promise<void> {
-    await this.db.query('UPDATE calls.calls SET dial_state = $2, updated_at = $3 WHERE call_id = $1', [
-      callId,
-      state,
-      this.now(),
-    ]);
-  }
-
   /**
    * Applies a status report through the state machine, under the call's row lock: a report that does not
    * move the call forward changes nothing (duplicates, late or out-of-order callbacks). A change is added
    * to the timeline and announced on NOTIFY (delivered on commit), so any replica's watchers see it.
    */
   async apply(callId: string, report: StatusReport): Promise<AppliedReport> {
+    return (await this.applyIf(callId, report, undefined)) as AppliedReport;
+  }
+
+  /** Cancels a call nobody has started dialling; undefined when a dial was claimed meanwhile. */
+  cancelUndialed(callId: string, report: StatusReport): Promise<AppliedReport | undefined> {
+    return this.applyIf(callId, report, 'undialed');
+  }
+
+  /** Fails a dial the carrier never confirmed; undefined when a callback confirmed it meanwhile. */
+  failDial(callId: string, report: StatusReport): Promise<AppliedReport | undefined> {
+    return this.applyIf(callId, report, 'unconfirmed');
+  }
+
+  /**
+   * apply, under a condition on the dial checked under the same row lock, so a concurrent dial or
+   * callback either happens entirely before (and the condition fails) or entirely after.
+   */
+  private async applyIf(
+    callId: string,
+    report: StatusReport,
+    guard: 'undialed' | 'unconfirmed' | undefined,
+  ): Promise<AppliedReport | undefined> {
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<CallRow>(`SELECT ${COLUMNS} FROM calls.calls c WHERE call_id = $1 FOR UPDATE`, [
         callId,
       ]);
       const call = rows[0];
       if (!call) throw notFound('call', callId);
+      let dialState: CallRow['dial_state'] | null = null;
+      if (guard === 'undialed') {
+        if (call.dial_state !== 'pending') return undefined;
+        dialState = 'canceled';
+      } else if (guard === 'unconfirmed') {
+        if (call.carrier_call_id || !['pending', 'dialing'].includes(call.dial_state)) return undefined;
+        dialState = 'refused';
+      }
       if (!advances(call.status, report.status)) {
-        // Not a move, but a late report may still carry facts the call lacks (its carrier id).
+        // Not a move, but a late report may still carry facts the call lacks: its carrier id, or the
+        // billed duration of a completed call that was recorded without one (a hang-up's answer).
         if (report.carrierCallId && !call.carrier_call_id) {
           await tx.query('UPDATE calls.calls SET carrier_call_id = $2 WHERE call_id = $1', [
             callId,
             report.carrierCallId,
           ]);
+        }
+        const duration = report.durationSeconds ?? 0;
+        if (
+          report.status === 'completed' &&
+          call.status === 'completed' &&
+          call.duration_seconds === 0 &&
+          duration > 0 &&
+          (call.settlement === 'open' || call.settlement === 'pending')
+        ) {
+          const fixed = await tx.query<CallRow>(
+            `UPDATE calls.calls SET duration_seconds = $2,
+               answered_at = coalesce(answered_at, $3::timestamptz - make_interval(secs => $2::integer)), updated_at = $4
+             WHERE call_id = $1 RETURNING *`,
+            [callId, duration, report.occurredAt, this.now()],
+          );
+          return { call: fixed.rows[0] as CallRow, changed: false, ended: false };
         }
         return { call, changed: false, ended: false };
       }
@@ -241,14 +290,19 @@ export class CallStore {
       const updated = await tx.query<CallRow>(
         `UPDATE calls.calls SET status = $2, last_sequence = $3::bigint, row_version = $3::bigint * 2, updated_at = $4,
            carrier_call_id = coalesce(carrier_call_id, $5),
-           answered_at = CASE WHEN $2 = 'in-progress' AND answered_at IS NULL THEN $6 ELSE answered_at END,
+           answered_at = CASE
+             WHEN answered_at IS NOT NULL THEN answered_at
+             WHEN $2 = 'in-progress' THEN $6
+             -- A completed report that overtook its in-progress one still tells when the call was answered.
+             WHEN $2 = 'completed' AND coalesce($8::integer, 0) > 0 THEN $6::timestamptz - make_interval(secs => $8::integer)
+             ELSE NULL END,
            ended_at = CASE WHEN $7 THEN $6 ELSE ended_at END,
            duration_seconds = coalesce($8, duration_seconds),
            answered_by = coalesce($9, answered_by),
            error_code = coalesce($10, error_code),
            error_message = coalesce($11, error_message),
            settlement = CASE WHEN $7 THEN 'pending' ELSE settlement END,
-           dial_state = CASE WHEN dial_state = 'pending' AND $7 THEN 'canceled' ELSE dial_state END
+           dial_state = coalesce($12, CASE WHEN dial_state = 'pending' AND $7 THEN 'canceled' ELSE dial_state END)
          WHERE call_id = $1 RETURNING *`,
         [
           callId,
@@ -262,6 +316,7 @@ export class CallStore {
           report.answeredBy || null,
           report.errorCode || null,
           report.errorMessage || null,
+          dialState,
         ],
       );
       await insertEvent(
@@ -274,7 +329,8 @@ export class CallStore {
         report.source,
         report.detail ?? '',
       );
-      await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify({ callId, sequence })]);
+      const change: CallChangeNotice = { callId, sequence, userId: call.user_id, status: report.status };
+      await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(change)]);
       return { call: updated.rows[0] as CallRow, changed: true, ended };
     });
   }
@@ -308,6 +364,11 @@ export class CallStore {
        WHERE call_id = $1 AND settlement = 'pending'`,
       [callId, outcome, cost, this.now()],
     );
+  }
+
+  /** Moves a call to the back of the recovery job's queues (after a failed attempt). */
+  async touch(callId: string): Promise<void> {
+    await this.db.query('UPDATE calls.calls SET updated_at = $2 WHERE call_id = $1', [callId, this.now()]);
   }
 
   /** Records that sheets-sync has the call's row at this version (never moves back). */

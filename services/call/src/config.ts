@@ -45,6 +45,9 @@ export const callConfigShape = {
   DIAL_GRACE_MS: env
     .milliseconds(10_000)
     .describe('Age after which a recorded intent nobody is dialling is dialled by the recovery job.'),
+  DIAL_MAX_AGE_MS: env
+    .milliseconds(300_000)
+    .describe('A recorded call not dialled within this (the service was down) fails instead of ringing late.'),
   DIAL_UNKNOWN_TIMEOUT_MS: env
     .milliseconds(120_000)
     .describe(

@@ -1,6 +1,7 @@
 import { callCost, isGrpcError, type Logger, type PriceTable, type PromiseClient } from '@callgate/common';
 import type { creditV1 } from '@callgate/protos';
 import type { CallRow, CallStore } from './call-store.js';
+import type { Carrier } from './carrier.js';
 
 export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
 
@@ -17,6 +18,8 @@ export class Settlement {
     private readonly credit: CreditClient,
     private readonly pricing: PriceTable,
     private readonly log: Logger,
+    /** Asked for the billed duration of a completed call recorded without one. */
+    private readonly carrier: Pick<Carrier, 'fetch'>,
     /** Called once a call's credits are closed (to mirror its final cost). */
     private readonly onClosed: (callId: string) => Promise<unknown> = async () => undefined,
   ) {}
@@ -35,9 +38,11 @@ export class Settlement {
     return run;
   }
 
-  private async close(call: CallRow): Promise<void> {
-    if (call.settlement !== 'pending') return;
-    const connected = call.answered_at !== null && call.duration_seconds > 0;
+  private async close(recorded: CallRow): Promise<void> {
+    if (recorded.settlement !== 'pending') return;
+    const call = await this.withBilledDuration(recorded);
+    // Billed by the carrier's duration of a completed call, whatever order its reports came in.
+    const connected = call.status === 'completed' && call.duration_seconds > 0;
     if (connected) {
       const cost = callCost(this.pricing, call.credits_per_minute, call.duration_seconds);
       await this.credit.settle({
@@ -60,5 +65,25 @@ export class Settlement {
       await this.store.markSettled(call.call_id, 'released', 0);
     }
     await this.onClosed(call.call_id);
+  }
+
+  /**
+   * A completed call recorded with no duration (the answer to a hang-up carries none) is asked of the
+   * carrier before it is settled, so it is never released free when it was in fact answered.
+   */
+  private async withBilledDuration(call: CallRow): Promise<CallRow> {
+    if (call.status !== 'completed' || call.duration_seconds > 0 || !call.carrier_call_id) return call;
+    const view = await this.carrier.fetch(call.carrier_call_id);
+    if (view.status !== 'completed' || view.durationSeconds === null) {
+      throw new Error(`carrier has no final duration for ${call.carrier_call_id} yet (status ${view.status})`);
+    }
+    if (view.durationSeconds === 0) return call;
+    const fixed = await this.store.apply(call.call_id, {
+      status: 'completed',
+      occurredAt: view.endTime ?? new Date(),
+      source: 'poll',
+      durationSeconds: view.durationSeconds,
+    });
+    return fixed.call;
   }
 }

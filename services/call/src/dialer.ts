@@ -1,9 +1,12 @@
 import { type Catalog, findVoice, type Logger } from '@callgate/common';
 import type { CallRow, CallStore } from './call-store.js';
-import { type Carrier, isCarrierError } from './carrier.js';
+import { type Carrier, type CarrierCall, isCarrierError } from './carrier.js';
 import type { Settlement } from './credits.js';
 import type { PollQueue } from './poll-queue.js';
-import { isCallStatus } from './state-machine.js';
+import { type CallStatus, isCallStatus, isTerminal } from './state-machine.js';
+
+const fromCarrier = (status: string): CallStatus => (isCallStatus(status) ? status : 'queued');
+
 import { firstMessageTwiml } from './twiml.js';
 
 export interface DialerOptions {
@@ -34,8 +37,11 @@ export class Dialer {
 
   async dial(call: CallRow): Promise<DialResult> {
     const { store, carrier, log } = this.options;
+    let placed: CarrierCall;
+    // Only the carrier request is guarded: a failure after the carrier accepted must never be taken
+    // for a refusal (the phone is ringing; its callbacks find the call by the id in their URL).
     try {
-      const placed = await carrier.create({
+      placed = await carrier.create({
         to: call.to_number,
         from: call.from_number,
         twiml: firstMessageTwiml({
@@ -47,18 +53,6 @@ export class Dialer {
         timeLimitSeconds: call.max_duration_seconds,
         machineDetection: call.machine_detection,
       });
-      await store.markDialed(call.call_id, placed.sid);
-      const applied = isCallStatus(placed.status)
-        ? await store.apply(call.call_id, {
-            status: placed.status,
-            occurredAt: this.options.now(),
-            source: 'api',
-            carrierCallId: placed.sid,
-            detail: 'the carrier accepted the call',
-          })
-        : undefined;
-      await this.options.polls.enqueue(call.call_id, this.options.pollFirstDelaySeconds, this.options.now());
-      return { dialed: true, call: applied?.call ?? (await store.byId(call.call_id)) ?? call };
     } catch (error) {
       if (isCarrierError(error) && error.mayHaveTakenEffect) {
         // The call may exist: its callbacks name our call id and will attach it. Until then it stays
@@ -66,8 +60,7 @@ export class Dialer {
         log.warn({ err: error, callId: call.call_id }, 'carrier outcome unknown; waiting for a status callback');
         return { dialed: false, call, error };
       }
-      await store.setDialState(call.call_id, 'refused');
-      const failed = await store.apply(call.call_id, {
+      const failed = await store.failDial(call.call_id, {
         status: 'failed',
         occurredAt: this.options.now(),
         source: 'api',
@@ -75,8 +68,37 @@ export class Dialer {
         errorMessage: error instanceof Error ? error.message : String(error),
         detail: 'the carrier refused the call',
       });
-      if (failed.ended) await this.options.settlement.settle(failed.call);
-      return { dialed: false, call: failed.call, error };
+      if (failed?.ended) await this.options.settlement.settle(failed.call);
+      return { dialed: false, call: failed?.call ?? call, error };
+    }
+    await store.markDialed(call.call_id, placed.sid);
+    const applied = isCallStatus(placed.status)
+      ? await store.apply(call.call_id, {
+          status: placed.status,
+          occurredAt: this.options.now(),
+          source: 'api',
+          carrierCallId: placed.sid,
+          detail: 'the carrier accepted the call',
+        })
+      : undefined;
+    const now = applied?.call ?? (await store.byId(call.call_id)) ?? call;
+    if (isTerminal(now.status) && !isTerminal(fromCarrier(placed.status))) {
+      // Canceled (or failed by recovery) while the carrier was being asked: end the real call too.
+      await this.endOrphan(placed.sid);
+    } else {
+      await this.options.polls.enqueue(call.call_id, this.options.pollFirstDelaySeconds, this.options.now());
+    }
+    return { dialed: true, call: now };
+  }
+
+  /** Ends a carrier call that our records already consider over, whatever stage it reached. */
+  async endOrphan(sid: string): Promise<void> {
+    try {
+      const view = await this.options.carrier.cancel(sid);
+      if (view.status === 'in-progress') await this.options.carrier.hangUp(sid);
+      this.options.log.warn({ sid }, 'ended a carrier call whose record had already ended');
+    } catch (error) {
+      this.options.log.error({ err: error, sid }, 'could not end a carrier call whose record had already ended');
     }
   }
 }

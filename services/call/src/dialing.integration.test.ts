@@ -73,14 +73,13 @@ async function ledgerConsistent(userId: string): Promise<void> {
 describe('a crash between recording the intent and dialling', () => {
   it('is dialled by recovery exactly once, however many replicas look, and runs to its end', async () => {
     const userId = await newUser(rig.credit);
-    // The process that recorded it is gone; nobody dials an intent younger than DIAL_GRACE_MS.
-    const intent = await recordIntent(userId, { agoMs: 2000 });
-    assert.equal(intent.dial_state, 'pending');
-    assert.equal(rig.carrier.createsFor(intent.call_id), 0);
-
     await withInstances([EAGER_RECOVERY, EAGER_RECOVERY, EAGER_RECOVERY], async ([replica]) => {
       const client = replica?.client;
       assert.ok(client);
+      // The process that recorded it died before dialling; three replicas, each passing every 50 ms,
+      // find it older than DIAL_GRACE_MS and race for the dial claim.
+      const intent = await recordIntent(userId, { agoMs: 2000 });
+      assert.equal(intent.dial_state, 'pending');
       const ended = await settledCall(client, userId, intent.call_id);
       assert.equal(ended.status, 'CALL_STATUS_COMPLETED');
       assert.deepEqual(
@@ -95,21 +94,24 @@ describe('a crash between recording the intent and dialling', () => {
       );
       assert.equal(ended.costCredits, 10);
 
-      // Later passes of all three replicas: a sentinel intent recorded now is dialled by one of them.
+      // Later passes of the replicas: a sentinel intent recorded now is dialled by one of them.
       const sentinelUser = await newUser(rig.credit);
       const sentinel = await recordIntent(sentinelUser, { agoMs: 1500, to: NUMBERS.busy });
       await within(rig.carrier.createArrived(sentinel.call_id), 'a later recovery pass', 5000);
       await settledCall(client, sentinelUser, sentinel.call_id);
       assert.equal(rig.carrier.createsFor(sentinel.call_id), 1);
-    });
 
-    assert.equal(rig.carrier.createsFor(intent.call_id), 1, 'the carrier was asked to place the call once');
-    const after = await row(intent.call_id);
-    assert.equal(after.dial_state, 'dialed');
-    assert.match(after.carrier_call_id ?? '', /^CA[0-9a-f]{32}$/);
-    assert.deepEqual(await balanceOf(rig.credit, userId), { available: SIGNUP_CREDITS - 10, held: 0 });
-    assert.deepEqual(await entryKindsOf(rig.credit, userId, intent.call_id), ['ENTRY_KIND_RESERVE', 'ENTRY_KIND_SETTLE']);
-    await ledgerConsistent(userId);
+      assert.equal(rig.carrier.createsFor(intent.call_id), 1, 'the carrier was asked to place the call once');
+      const after = await row(intent.call_id);
+      assert.equal(after.dial_state, 'dialed');
+      assert.match(after.carrier_call_id ?? '', /^CA[0-9a-f]{32}$/);
+      assert.deepEqual(await balanceOf(rig.credit, userId), { available: SIGNUP_CREDITS - 10, held: 0 });
+      assert.deepEqual(await entryKindsOf(rig.credit, userId, intent.call_id), [
+        'ENTRY_KIND_RESERVE',
+        'ENTRY_KIND_SETTLE',
+      ]);
+      await ledgerConsistent(userId);
+    });
   });
 
   it('a retried PlaceCall after the crash returns the recorded call and lets recovery dial it once', async () => {
@@ -198,7 +200,7 @@ describe('CancelCall before the carrier is asked', () => {
     await ledgerConsistent(userId);
   });
 
-  it('while the carrier has not answered the create yet: the call the carrier places is canceled too', async () => {
+  it('while the carrier has not answered the create yet: the call the carrier places does not ring on', async () => {
     await withInstances([NO_RECOVERY], async ([instance]) => {
       const client = instance?.client;
       assert.ok(client);
@@ -207,15 +209,30 @@ describe('CancelCall before the carrier is asked', () => {
       const callId = callIdFor(userId, request.idempotencyKey);
       const release = rig.carrier.holdCreates();
       let placing: Promise<unknown> | undefined;
+      let canceled: { outcome?: string; error?: unknown } | undefined;
       try {
         placing = client.placeCall(request);
         await within(rig.carrier.createArrived(callId), 'the create request at the carrier');
-        const { outcome } = await client.cancelCall({ userId, callId, reason: 'stop' });
-        assert.equal(outcome, 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER');
+        // The cancel may be done at once, refused as "being dialled, retry", or wait for the dial: the
+        // last case is given 2 s before the carrier is let go.
+        const cancel = client.cancelCall({ userId, callId, reason: 'stop' }).then(
+          (r) => ({ outcome: r.outcome }),
+          (error: unknown) => ({ error }),
+        );
+        canceled = await Promise.race([cancel, new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000))]);
+        release();
+        canceled ??= await cancel;
       } finally {
         release();
       }
       await placing?.catch(() => undefined);
+      if (canceled?.error !== undefined) {
+        // Refused while dialling: the user retries once the dial is done, as the refusal says.
+        const retry = await client.cancelCall({ userId, callId, reason: 'stop' });
+        assert.equal(retry.outcome, 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER');
+      } else {
+        assert.equal(canceled?.outcome, 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER');
+      }
       const ended = await settledCall(client, userId, callId);
       assert.equal(ended.status, 'CALL_STATUS_CANCELED');
       assert.equal(ended.costCredits, 0, 'the user pays nothing for a canceled call');

@@ -32,6 +32,24 @@ export interface PlaceCallOptions {
   now: () => Date;
 }
 
+/** What identifies a PlaceCall request, apart from its key: the fields as the caller sent them. */
+function fingerprint(request: callV1.PlaceCallRequest__Output): string {
+  const { userId: _user, idempotencyKey: _key, metadata, ...fields } = request;
+  const sorted = Object.fromEntries(Object.entries(metadata).sort(([a], [b]) => a.localeCompare(b)));
+  const canonical = JSON.stringify(
+    Object.entries({ ...fields, metadata: sorted }).sort(([a], [b]) => a.localeCompare(b)),
+  );
+  return createHash('sha256').update(canonical).digest('hex');
+}
+
+/** The call an idempotency key names, if the request is the same one; a different request is refused. */
+function sameRequest(call: CallRow, requestHash: string, key: string): CallRow {
+  if (call.request_hash && call.request_hash !== requestHash) {
+    throw invalidArgument('idempotencyKey', `"${key}" was already used for a different call; use a new key`);
+  }
+  return call;
+}
+
 /** The call id of an idempotency key: retries of one request name the same call, and the same credit hold. */
 export function callIdFor(userId: string, idempotencyKey: string): string {
   const hex = createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex');
@@ -54,8 +72,9 @@ export async function placeCall(
   if (!request.idempotencyKey || request.idempotencyKey.length > 128) {
     throw invalidArgument('idempotencyKey', 'required, at most 128 characters: retries with it never dial twice');
   }
+  const requestHash = fingerprint(request);
   const existing = await store.byIdempotencyKey(request.userId, request.idempotencyKey);
-  if (existing) return { call: existing, deduplicated: true };
+  if (existing) return { call: sameRequest(existing, requestHash, request.idempotencyKey), deduplicated: true };
 
   if (!E164.test(request.to)) {
     throw invalidArgument(
@@ -117,12 +136,29 @@ export async function placeCall(
   const amount = worstCaseCost(catalog.pricing, model.creditsPerMinute, maxDuration);
   let reservationId: string;
   try {
-    const held = await credit.reserve(
-      { userId: request.userId, amount, idempotencyKey: `call:${callId}`, callId, ttlSeconds: 0 },
-      { signal },
-    );
-    reservationId = held.reservation?.reservationId ?? '';
+    // No abort signal: a hold that user-credit already committed must come back with its id, or it
+    // would stay locked until it expires, with no call to release it.
+    const held = await credit.reserve({
+      userId: request.userId,
+      amount,
+      idempotencyKey: `call:${callId}`,
+      callId,
+      ttlSeconds: 0,
+    });
+    if (held.reservation?.status !== 'RESERVATION_STATUS_HELD') {
+      // A replay of an earlier attempt with this key whose hold was already given back.
+      throw failedPrecondition(
+        `idempotencyKey "${request.idempotencyKey}" belongs to an earlier attempt that did not place a call; use a new key`,
+      );
+    }
+    reservationId = held.reservation.reservationId;
   } catch (error) {
+    if (isGrpcError(error) && error.code === 3 && /idempotencyKey/.test(error.details)) {
+      throw invalidArgument(
+        'idempotencyKey',
+        `"${request.idempotencyKey}" was already used for a call with different settings; use a new key`,
+      );
+    }
     if (isGrpcError(error) && error.code === 9) {
       const available = error.metadata?.get('x-callgate-available')[0];
       throw failedPrecondition(
@@ -134,40 +170,51 @@ export async function placeCall(
     throw error;
   }
 
-  const inserted = await store.insertIntent(
-    {
-      call_id: callId,
-      user_id: request.userId,
-      idempotency_key: request.idempotencyKey,
-      to_number: request.to,
-      from_number: from,
-      task,
-      first_message: request.firstMessage || DEFAULT_FIRST_MESSAGE,
-      voice: voice.id,
-      model: model.id,
-      language,
-      max_duration_seconds: maxDuration,
-      machine_detection: request.machineDetection,
-      outcome_schema_json: request.outcomeSchemaJson,
-      metadata: request.metadata,
-      credits_per_minute: model.creditsPerMinute,
-      reservation_id: reservationId,
-      reserved_credits: amount,
-      created_at: now,
-    },
-    preferences.maxConcurrentCalls,
-  );
+  const release = (reason: string) =>
+    credit
+      .release({ reservationId, idempotencyKey: `release:${callId}`, reason })
+      .catch((error: unknown) => options.log.warn({ err: error, callId }, 'could not release a hold; it expires'));
+  let inserted: Awaited<ReturnType<CallStore['insertIntent']>>;
+  try {
+    inserted = await store.insertIntent(
+      {
+        call_id: callId,
+        user_id: request.userId,
+        idempotency_key: request.idempotencyKey,
+        to_number: request.to,
+        from_number: from,
+        task,
+        first_message: request.firstMessage || DEFAULT_FIRST_MESSAGE,
+        voice: voice.id,
+        model: model.id,
+        language,
+        max_duration_seconds: maxDuration,
+        machine_detection: request.machineDetection,
+        outcome_schema_json: request.outcomeSchemaJson,
+        metadata: request.metadata,
+        credits_per_minute: model.creditsPerMinute,
+        reservation_id: reservationId,
+        reserved_credits: amount,
+        request_hash: requestHash,
+        created_at: now,
+      },
+      preferences.maxConcurrentCalls,
+    );
+  } catch (error) {
+    await release('the call could not be recorded');
+    throw error;
+  }
   if (inserted === undefined) {
     // A concurrent duplicate recorded it first; the hold is shared (same key), so nothing to undo.
     const winner = await store.byIdempotencyKey(request.userId, request.idempotencyKey);
     if (!winner) throw new DomainError('aborted', 'the call was recorded concurrently; retry with the same key');
-    return { call: winner, deduplicated: true };
+    return { call: sameRequest(winner, requestHash, request.idempotencyKey), deduplicated: true };
   }
   if (inserted === 'limit') {
-    await credit.release({ reservationId, idempotencyKey: `release:${callId}`, reason: 'concurrent-call limit' });
-    throw new DomainError(
-      'resource_exhausted',
-      `you already have ${preferences.maxConcurrentCalls} call(s) in progress, your limit; wait for one to end or raise maxConcurrentCalls`,
+    await release('concurrent-call limit');
+    // FAILED_PRECONDITION, not RESOURCE_EXHAUSTED: nothing should retry this automatically.
+    throw failedPrecondition(
+      `you already have ${preferences.maxConcurrentCalls} call(s) in progress, your limit; place this call when one ends, with a new idempotencyKey`,
     );
   }
   if (!(await store.claimDial(callId))) return { call: inserted, deduplicated: false };

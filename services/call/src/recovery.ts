@@ -16,11 +16,14 @@ export interface RecoveryOptions {
   dialGraceMs: number;
   /** A dial whose outcome the carrier never confirmed fails after this long without a callback. */
   dialUnknownTimeoutMs: number;
+  /** A recorded intent older than this is not dialled any more: it fails and its credits are released. */
+  dialMaxAgeMs: number;
 }
 
 /**
  * Finishes what a crash or an outage left half done, at start-up and then periodically:
- *  - an intent recorded but never dialled is dialled, once (the dial claim makes it exclusive);
+ *  - an intent recorded but never dialled is dialled, once (the dial claim makes it exclusive), unless
+ *    it is older than DIAL_MAX_AGE_MS: then it fails and its hold is released;
  *  - a dial whose answer was lost (a timeout) and that no callback confirmed is failed and released,
  *    never dialled again, since the carrier may have placed it;
  *  - a finished call whose credits were not settled (user-credit was down) is settled;
@@ -31,27 +34,56 @@ export function startRecovery(options: RecoveryOptions): { runOnce(): Promise<vo
 
   async function pass(): Promise<void> {
     const now = options.now();
+    // One failing call must not stop the others: each step is tried on its own and logged.
+    const attempt = async (callId: string, step: string, fn: () => Promise<unknown>) => {
+      try {
+        await fn();
+      } catch (error) {
+        options.log.error({ err: error, callId, step }, 'recovery step failed; the next pass retries it');
+        await options.store.touch(callId).catch(() => undefined);
+      }
+    };
     for (const call of await options.store.unfinishedDials(new Date(now.getTime() - options.dialGraceMs))) {
-      if (call.dial_state === 'pending') {
-        if (await options.store.claimDial(call.call_id)) {
-          options.log.warn({ callId: call.call_id }, 'dialling a recorded call whose request did not finish');
-          await options.dialer.dial(call);
-        }
-      } else if (call.carrier_call_id) {
-        await options.store.markDialed(call.call_id, call.carrier_call_id);
-      } else if (now.getTime() - (call.dial_started_at ?? call.created_at).getTime() > options.dialUnknownTimeoutMs) {
-        await options.store.setDialState(call.call_id, 'refused');
-        const failed = await options.store.apply(call.call_id, {
-          status: 'failed',
-          occurredAt: now,
-          source: 'system',
-          errorMessage: 'the carrier never confirmed the call and no status callback arrived',
-          detail: 'dial outcome unknown',
+      const age = now.getTime() - (call.dial_started_at ?? call.created_at).getTime();
+      if (call.dial_state === 'pending' && age > options.dialMaxAgeMs) {
+        // Too late to ring someone for a request made this long ago (quiet hours, a stale task).
+        await attempt(call.call_id, 'expire intent', async () => {
+          const expired = await options.store.cancelUndialed(call.call_id, {
+            status: 'failed',
+            occurredAt: now,
+            source: 'system',
+            errorMessage: 'the call was not dialled in time (the service was unavailable); place it again',
+            detail: 'intent expired',
+          });
+          if (expired?.ended) await options.settlement.settle(expired.call);
         });
-        if (failed.ended) await options.settlement.settle(failed.call);
+      } else if (call.dial_state === 'pending') {
+        await attempt(call.call_id, 'dial', async () => {
+          if (await options.store.claimDial(call.call_id)) {
+            options.log.warn({ callId: call.call_id }, 'dialling a recorded call whose request did not finish');
+            await options.dialer.dial(call);
+          }
+        });
+      } else if (call.carrier_call_id) {
+        await attempt(call.call_id, 'mark dialed', () =>
+          options.store.markDialed(call.call_id, call.carrier_call_id as string),
+        );
+      } else if (age > options.dialUnknownTimeoutMs) {
+        await attempt(call.call_id, 'fail unconfirmed dial', async () => {
+          const failed = await options.store.failDial(call.call_id, {
+            status: 'failed',
+            occurredAt: now,
+            source: 'system',
+            errorMessage: 'the carrier never confirmed the call and no status callback arrived',
+            detail: 'dial outcome unknown',
+          });
+          if (failed?.ended) await options.settlement.settle(failed.call);
+        });
       }
     }
-    for (const call of await options.store.pendingSettlements()) await options.settlement.settle(call);
+    for (const call of await options.store.pendingSettlements()) {
+      await attempt(call.call_id, 'settle', () => options.settlement.settle(call));
+    }
     for (const call of await options.store.behindSheets()) {
       // sheets-sync down (or not deployed): stop for this pass rather than knock on its door per call.
       if (!(await options.mirror.push(call))) break;

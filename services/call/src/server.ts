@@ -13,7 +13,7 @@ import { type ActionOptions, cancelCall, refreshStatus } from './call-actions.js
 import type { CallStore } from './call-store.js';
 import { toCall, toProgress } from './call-view.js';
 import { type PlaceCallOptions, placeCall } from './place-call.js';
-import { type CallStatus, fromProtoStatus, isTerminal } from './state-machine.js';
+import { type CallStatus, fromProtoStatus, isTerminal, toProtoStatus } from './state-machine.js';
 import type { CallWatchers } from './watch.js';
 
 export interface CallServiceDeps {
@@ -66,6 +66,16 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
     },
     WatchCall: async (request, ctx, send) => {
       await deps.watchers.watch(request.userId, callIdOf(request), request.afterSequence, ctx.signal, send);
+    },
+    WatchCallChanges: async (_request, ctx, send) => {
+      await deps.watchers.watchAll(ctx.signal, (change) =>
+        send({
+          callId: change.callId,
+          userId: change.userId,
+          sequence: change.sequence,
+          status: toProtoStatus(change.status),
+        }),
+      );
     },
     RefreshStatus: async (request) => {
       callIdOf(request);

@@ -68,7 +68,7 @@ export async function startCallService(
     sheetsService.service,
   );
   const mirror = new SheetsMirror(sheets, store, base.log);
-  const settlement = new Settlement(store, credit, catalog.pricing, base.log, async (callId) => {
+  const settlement = new Settlement(store, credit, catalog.pricing, base.log, carrier, async (callId) => {
     const call = await store.byId(callId);
     if (call) await mirror.push(call);
   });
@@ -86,6 +86,7 @@ export async function startCallService(
     log: base.log,
     registry: base.metrics.registry,
     now,
+    endOrphan: (sid) => dialer.endOrphan(sid),
   });
   webhookPort = await listenHttp(webhooks, config.BIND_HOST, config.WEBHOOK_PORT);
 
@@ -151,6 +152,7 @@ export async function startCallService(
     intervalMs: config.RECOVERY_INTERVAL_MS,
     dialGraceMs: config.DIAL_GRACE_MS,
     dialUnknownTimeoutMs: config.DIAL_UNKNOWN_TIMEOUT_MS,
+    dialMaxAgeMs: config.DIAL_MAX_AGE_MS,
   });
   void recovery.runOnce();
   return handle;

@@ -1,8 +1,11 @@
 import type { Database, Logger } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
-import { type CallStore, EVENTS_CHANNEL } from './call-store.js';
+import { type CallChangeNotice, type CallStore, EVENTS_CHANNEL } from './call-store.js';
 import { toEvent, toProgress } from './call-view.js';
 import { isTerminal } from './state-machine.js';
+
+/** How often a watcher re-reads its call even without a notification. */
+const RECHECK_MS = 10_000;
 
 /**
  * One LISTEN per replica on the call-events channel, fanned out to the WatchCall streams of this
@@ -11,6 +14,7 @@ import { isTerminal } from './state-machine.js';
  */
 export class CallWatchers {
   private readonly watchers = new Map<string, Set<() => void>>();
+  private readonly firehose = new Set<(change: CallChangeNotice) => void>();
   private unlisten: (() => Promise<void>) | undefined;
 
   constructor(
@@ -23,8 +27,9 @@ export class CallWatchers {
   async start(): Promise<void> {
     this.unlisten = await this.db.listen(EVENTS_CHANNEL, (payload) => {
       try {
-        const { callId } = JSON.parse(payload) as { callId: string };
-        for (const wake of this.watchers.get(callId) ?? []) wake();
+        const change = JSON.parse(payload) as CallChangeNotice;
+        for (const wake of this.watchers.get(change.callId) ?? []) wake();
+        for (const deliver of this.firehose) deliver(change);
       } catch (error) {
         this.log.warn({ err: error, payload }, 'unreadable call event notification');
       }
@@ -33,6 +38,35 @@ export class CallWatchers {
 
   async stop(): Promise<void> {
     await this.unlisten?.();
+  }
+
+  /**
+   * Every change of every call until the client goes away (the gateway's subscriptions). Changes are
+   * queued per stream and sent in order; a client too slow to keep 10,000 queued is cut off (it reconnects).
+   */
+  async watchAll(signal: AbortSignal, send: (change: CallChangeNotice) => Promise<void>): Promise<void> {
+    const queue: CallChangeNotice[] = [];
+    let wake: (() => void) | undefined;
+    const deliver = (change: CallChangeNotice) => {
+      queue.push(change);
+      wake?.();
+    };
+    this.firehose.add(deliver);
+    const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+    try {
+      while (!signal.aborted) {
+        if (queue.length > 10_000) throw new Error('change stream consumer too slow; reconnect');
+        const next = queue.shift();
+        if (next) {
+          await send(next);
+          continue;
+        }
+        await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+        wake = undefined;
+      }
+    } finally {
+      this.firehose.delete(deliver);
+    }
   }
 
   /** Streams a call's events after `afterSequence` until it ends or the client goes away. */
@@ -78,7 +112,18 @@ export class CallWatchers {
           if (ended) return;
         }
         if (isTerminal(call.status)) return;
-        if (!woken) await Promise.race([new Promise<void>((resolve) => (wake = resolve)), aborted]);
+        if (!woken) {
+          // NOTIFY wakes the watcher; the timer covers notifications lost while LISTEN reconnected.
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([
+            new Promise<void>((resolve) => {
+              wake = resolve;
+              timer = setTimeout(resolve, RECHECK_MS);
+            }),
+            aborted,
+          ]);
+          clearTimeout(timer);
+        }
       }
     } finally {
       set.delete(listener);

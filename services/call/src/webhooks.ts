@@ -4,7 +4,7 @@ import { Counter, type Registry } from 'prom-client';
 import twilio from 'twilio';
 import type { CallStore } from './call-store.js';
 import type { Settlement } from './credits.js';
-import { isCallStatus } from './state-machine.js';
+import { isCallStatus, isTerminal } from './state-machine.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -18,6 +18,8 @@ export interface WebhookOptions {
   log: Logger;
   registry: Registry;
   now: () => Date;
+  /** Ends a carrier call whose record is already over (a dial we gave up on that rang after all). */
+  endOrphan: (carrierCallId: string) => Promise<void>;
 }
 
 /**
@@ -35,7 +37,10 @@ export function createWebhookServer(options: WebhookOptions): Server {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://webhook');
-    if (url.pathname !== '/twilio/status') return reply(res, 404, 'not found');
+    // Behind a proxy that keeps PUBLIC_BASE_URL's path prefix, requests arrive with it; else without.
+    const prefix = new URL(options.publicBaseUrl).pathname.replace(/\/$/, '');
+    const path = prefix && url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : url.pathname;
+    if (path !== '/twilio/status') return reply(res, 404, 'not found');
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
       return reply(res, 405, 'POST only');
@@ -44,7 +49,8 @@ export function createWebhookServer(options: WebhookOptions): Server {
     if (body === undefined) return reply(res, 413, 'body too large');
     const params = Object.fromEntries(new URLSearchParams(body));
     const signature = req.headers['x-twilio-signature'];
-    const signedUrl = `${options.publicBaseUrl}${req.url ?? ''}`;
+    // Twilio signs the URL it was given: the public base (with its path) and our path and query.
+    const signedUrl = `${options.publicBaseUrl.replace(/\/$/, '')}${path}${url.search}`;
     if (typeof signature !== 'string' || !twilio.validateRequest(options.authToken, signature, signedUrl, params)) {
       callbacks.inc({ result: 'rejected' });
       options.log.warn({ url: signedUrl }, 'status callback with a missing or bad X-Twilio-Signature refused');
@@ -100,6 +106,9 @@ export function createWebhookServer(options: WebhookOptions): Server {
     });
     callbacks.inc({ result: applied.changed ? 'applied' : 'ignored' });
     reply(res, 200, '');
+    if (!applied.changed && call.dial_state === 'refused' && isTerminal(call.status) && !isTerminal(carrierStatus)) {
+      void options.endOrphan(carrierCallId);
+    }
     if (applied.ended) void options.settlement.settle(applied.call);
   }
 

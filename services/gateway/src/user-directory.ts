@@ -18,7 +18,7 @@ export class UserDirectory {
     private readonly capacity = 50_000,
   ) {}
 
-  async ensure(auth: AuthInfo | undefined, signal?: AbortSignal): Promise<string> {
+  async ensure(auth: AuthInfo | undefined, _signal?: AbortSignal): Promise<string> {
     const userId = userIdOf(auth);
     if (this.known.has(userId)) return userId;
     let creating = this.pending.get(userId);
@@ -32,7 +32,9 @@ export class UserDirectory {
             displayName: claim('name').slice(0, 200),
             email: claim('email').slice(0, 320),
           },
-          { signal },
+          // Not the caller's signal: concurrent first requests share this creation, and one cancelled
+          // request must not fail the others.
+          { deadlineMs: 5000 },
         )
         .then(() => this.remember(userId))
         .finally(() => this.pending.delete(userId));

@@ -143,7 +143,16 @@ export class Ledger {
           return { reservation, balance: after, replayed: false };
         },
       );
-      return { ...result, replayed };
+      if (!replayed || !result.reservation) return { ...result, replayed };
+      // The same reservation as the first time, but as it stands now: a replayed hold that was since
+      // released or settled must not pass for a live one (a caller would act on credits no longer held).
+      const current = await tx.query<ReservationRow>(
+        `SELECT reservation_id, user_id, amount, status, call_id, expires_at, charged FROM credits.reservations
+         WHERE reservation_id = $1`,
+        [result.reservation.reservationId],
+      );
+      const row = current.rows[0];
+      return { ...result, reservation: row ? toReservation(row) : result.reservation, replayed };
     });
   }
 

@@ -156,7 +156,7 @@ describe('UpdatePreferences', () => {
     await refused(userId, { maxCallDurationSeconds: 29 }, 'maxCallDurationSeconds');
     await refused(userId, { maxCallDurationSeconds: 3601 }, 'maxCallDurationSeconds');
     await refused(userId, { maxConcurrentCalls: 0 }, 'maxConcurrentCalls');
-    await refused(userId, { maxConcurrentCalls: 101 }, 'maxConcurrentCalls');
+    await refused(userId, { maxConcurrentCalls: 4 }, 'maxConcurrentCalls', /between 1 and 3 \(your plan's limit\)/);
   });
 
   it('a refused field refuses the whole patch: the valid fields next to it are not applied', async () => {

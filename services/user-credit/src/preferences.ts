@@ -161,8 +161,10 @@ export class PreferencesStore {
       }
       if (quiet.start === quiet.end) throw invalidArgument('quietHours', 'start and end must differ');
     }
-    if (!Number.isInteger(next.maxConcurrentCalls) || next.maxConcurrentCalls < 1 || next.maxConcurrentCalls > 100) {
-      throw invalidArgument('maxConcurrentCalls', 'between 1 and 100');
+    // The configured default is also the ceiling: users may choose fewer concurrent calls, never more.
+    const ceiling = this.defaults.maxConcurrentCalls;
+    if (!Number.isInteger(next.maxConcurrentCalls) || next.maxConcurrentCalls < 1 || next.maxConcurrentCalls > ceiling) {
+      throw invalidArgument('maxConcurrentCalls', `between 1 and ${ceiling} (your plan's limit)`);
     }
   }
 }

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { isGrpcError } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
+import { status } from '@grpc/grpc-js';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Backends } from '../backends.js';
@@ -23,6 +25,26 @@ type Status = (typeof STATUSES)[number];
 
 /** "in-progress" → "CALL_STATUS_IN_PROGRESS", the proto enum's name. */
 const toProtoStatus = (s: Status) => `CALL_STATUS_${s.replace('-', '_').toUpperCase()}` as callV1.CallStatus;
+
+/** How long PlaceCall may take: the carrier's own timeout (15 s) plus the credit hold and the record. */
+const placeCallDeadlineMs = 30_000;
+
+/**
+ * A PlaceCall that timed out or lost its connection may still have placed the call. Such failures are
+ * not "retry in a few seconds": they name the key that finds (or safely repeats) the same call.
+ */
+function outcomeUnknown(error: unknown, idempotencyKey: string): unknown {
+  if (!isGrpcError(error) || ![status.DEADLINE_EXCEEDED, status.UNAVAILABLE, status.CANCELLED].includes(error.code)) {
+    return error;
+  }
+  return Object.assign(new Error(error.message), {
+    code: status.FAILED_PRECONDITION,
+    details:
+      `the call may or may not have been placed (${status[error.code]}: ${error.details}). ` +
+      `Check getCallHistory, or retry makePhoneCall with idempotencyKey "${idempotencyKey}": it never places a second call.`,
+    metadata: error.metadata,
+  });
+}
 
 export function registerCallTools(server: McpServer, backends: Backends): void {
   server.registerTool(
@@ -59,40 +81,54 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
     },
     grpcTool(
       async (args, call) => {
-        const r = await backends.call.placeCall(
-          {
-            userId: call.userId,
-            to: args.to,
-            from: args.callerId ?? '',
-            task: args.task,
-            firstMessage: args.firstMessage ?? '',
-            voice: args.voice ?? '',
-            model: args.model ?? '',
-            language: args.language ?? '',
-            maxDurationSeconds: args.maxDurationSeconds ?? 0,
-            machineDetection: args.machineDetection ?? false,
-            outcomeSchemaJson: args.outcomeSchema ? JSON.stringify(args.outcomeSchema) : '',
-            metadata: args.metadata ?? {},
-            idempotencyKey: args.idempotencyKey ?? randomUUID(),
-          },
-          { signal: call.signal },
-        );
-        if (args.wait === 'none' || !r.call) return { call: r.call, deduplicated: r.deduplicated };
+        // Without a key from the caller, one is made here and returned, so a retry can name the same call.
+        const idempotencyKey = args.idempotencyKey ?? randomUUID();
+        let r: Awaited<ReturnType<typeof backends.call.placeCall>>;
+        try {
+          r = await backends.call.placeCall(
+            {
+              userId: call.userId,
+              to: args.to,
+              from: args.callerId ?? '',
+              task: args.task,
+              firstMessage: args.firstMessage ?? '',
+              voice: args.voice ?? '',
+              model: args.model ?? '',
+              language: args.language ?? '',
+              maxDurationSeconds: args.maxDurationSeconds ?? 0,
+              machineDetection: args.machineDetection ?? false,
+              outcomeSchemaJson: args.outcomeSchema ? JSON.stringify(args.outcomeSchema) : '',
+              metadata: args.metadata ?? {},
+              idempotencyKey,
+            },
+            // Dialling may take the carrier's full timeout; this must outlast it, or the call is placed
+            // after we gave up and an agent retries with a new key.
+            { signal: call.signal, deadlineMs: placeCallDeadlineMs },
+          );
+        } catch (error) {
+          throw outcomeUnknown(error, idempotencyKey);
+        }
+        if (args.wait === 'none' || !r.call) return { call: r.call, deduplicated: r.deduplicated, idempotencyKey };
         let step = 0;
-        await waitForCall({
-          backends,
-          userId: call.userId,
-          callId: r.call.callId,
-          until: args.wait,
-          // Ringing takes up to a minute; then the call's own time limit; then a margin for the last callback.
-          timeoutMs: (r.call.maxDurationSeconds + 120) * 1000,
-          signal: call.signal,
-          onEvent: async (event) => {
-            if (event.progress) await call.progress(++step, `${event.progress.stage} (${event.progress.percent}%)`);
-          },
-        });
-        const now = await backends.call.getCall({ userId: call.userId, callId: r.call.callId });
-        return { call: now.call, deduplicated: r.deduplicated };
+        try {
+          await waitForCall({
+            backends,
+            userId: call.userId,
+            callId: r.call.callId,
+            until: args.wait,
+            // Ringing takes up to a minute; then the call's own time limit; then a margin for the last callback.
+            timeoutMs: (r.call.maxDurationSeconds + 120) * 1000,
+            signal: call.signal,
+            onEvent: async (event) => {
+              if (event.progress) await call.progress(++step, `${event.progress.stage} (${event.progress.percent}%)`);
+            },
+          });
+        } catch {
+          // The call is placed: a broken wait must not read as "retry", which would place another one.
+          // The result below is the call as it is now; getCallProgress follows it further.
+        }
+        const now = await backends.call.getCall({ userId: call.userId, callId: r.call.callId }).catch(() => r);
+        return { call: now.call, deduplicated: r.deduplicated, idempotencyKey };
       },
       { users: backends.users },
     ),

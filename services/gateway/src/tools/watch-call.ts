@@ -33,6 +33,10 @@ export async function waitForCall(options: {
     { deadline: Date.now() + options.timeoutMs },
   );
   const cancel = () => stream.cancel();
+  if (options.signal.aborted) {
+    stream.cancel();
+    return;
+  }
   options.signal.addEventListener('abort', cancel, { once: true });
   try {
     for await (const event of stream as AsyncIterable<callV1.WatchCallEvent__Output>) {
