@@ -30,7 +30,9 @@ try {
       `  ${'sqs'.padEnd(12)} ${system.sqsEndpoint ?? 'SQS_QUEUE_URL'}`,
       '',
       `MCP URL: ${system.mcpUrl}`,
-      `Token (local-user, 12 h; more with npm run mint-token): ${token}`,
+      process.env.JWT_JWKS_URL
+        ? 'Tokens: from your identity provider (JWT_JWKS_URL is set, so locally minted tokens are refused).'
+        : `Token (local-user, 12 h; more with npm run mint-token): ${token}`,
       'Ctrl-C stops everything.',
       '',
     ].join('\n'),

@@ -16,12 +16,23 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'callgate-lifecycle-'));
 after(() => rmSync(dataDir, { recursive: true, force: true }));
 
 describe('configuration errors stop the service with a message naming the variable', () => {
-  it('gateway without JWT_SECRET and with a bad port exits 2', async () => {
-    const p = runEntry('services/gateway/src/main.ts', cleanEnv({ HTTP_PORT: 'eighty' }));
+  it('gateway with a bad port exits 2', async () => {
+    const p = runEntry(
+      'services/gateway/src/main.ts',
+      cleanEnv({ HTTP_PORT: 'eighty', JWT_SECRET: 'a-test-secret-of-at-least-thirty-two-chars' }),
+    );
     assert.equal(await p.exited, 2);
     assert.match(p.stderr(), /gateway: invalid configuration/);
-    assert.match(p.stderr(), /JWT_SECRET: is required but not set/);
     assert.match(p.stderr(), /HTTP_PORT: /);
+    assert.doesNotMatch(p.stderr(), /\n\s+at /, 'no stack trace for a configuration error');
+  });
+
+  // Which token key applies depends on two variables, so it is checked once the rest has parsed.
+  it('gateway with neither JWT_SECRET nor JWT_JWKS_URL exits 2 naming both', async () => {
+    const p = runEntry('services/gateway/src/main.ts', cleanEnv({}));
+    assert.equal(await p.exited, 2);
+    assert.match(p.stderr(), /gateway: invalid configuration/);
+    assert.match(p.stderr(), /JWT_SECRET: is required but not set: set exactly one of JWT_SECRET .* and JWT_JWKS_URL/);
     assert.doesNotMatch(p.stderr(), /\n\s+at /, 'no stack trace for a configuration error');
   });
 
@@ -117,7 +128,9 @@ describe('SIGTERM', () => {
   });
 
   it('the built service (dist/main.js, as containers run it) boots and stops cleanly', {
-    skip: existsSync(path.join(root, 'services/user-credit/dist/main.js')) ? false : 'run npm run build first (CI does)',
+    skip: existsSync(path.join(root, 'services/user-credit/dist/main.js'))
+      ? false
+      : 'run npm run build first (CI does)',
   }, async () => {
     const p = runEntry(
       'services/user-credit/dist/main.js',

@@ -1,13 +1,22 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { ConfigError } from '@callgate/common';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import jwt from 'jsonwebtoken';
+import jwksRsa from 'jwks-rsa';
+import type { GatewayConfig } from './config.js';
+
+/** Finds the key that verifies a token with this header; throws KeyRejected or AuthUnavailableError. */
+export type KeyResolver = (header: jwt.JwtHeader) => Promise<KeyObject>;
 
 export interface TokenSettings {
+  /** The signature algorithms accepted: the token's `alg` must be one of them (never `none`). */
+  algorithms: jwt.Algorithm[];
   /**
-   * The HS256 key as a KeyObject: given a string, jsonwebtoken first tries to parse it as a public key
-   * and fails, on every request (that exception path was 12% of the gateway's CPU under load).
+   * The HS key (as a KeyObject: given a string, jsonwebtoken first tries to parse it as a public key
+   * and fails, on every request; that exception path was 12% of the gateway's CPU under load), or
+   * the issuer's public key for the token's `kid`, from its JWKS.
    */
-  key: KeyObject;
+  keyFor: KeyResolver;
   issuer: string;
   audience: string;
   clockToleranceSeconds: number;
@@ -25,30 +34,55 @@ export class AuthError extends Error {
 }
 
 /**
+ * The token could not be checked because the issuer's keys could not be fetched (JWKS endpoint down,
+ * slow, or answering nonsense): not the client's fault, so 503 and a retry rather than 401.
+ */
+export class AuthUnavailableError extends Error {
+  override readonly name = 'AuthUnavailableError';
+  constructor(options: { cause: unknown }) {
+    super('the token signing keys cannot be fetched', options);
+  }
+}
+
+/** The token names a key that cannot verify it; the message is a fixed phrase safe to send back. */
+class KeyRejected extends Error {
+  override readonly name = 'KeyRejected';
+}
+
+/** Symmetric algorithms are only for a shared secret; asymmetric ones only for a JWKS (no HS/RS confusion). */
+const HMAC = /^HS(256|384|512)$/;
+
+/**
  * What a client is told about a rejected token: fixed phrases, never the library's message, which
  * can quote the token itself (header injection) or the expected issuer and audience.
  */
 function describeRejection(error: unknown): string {
   if (error instanceof jwt.TokenExpiredError) return 'the token has expired';
   if (error instanceof jwt.NotBeforeError) return 'the token is not valid yet';
+  if (error instanceof KeyRejected) return error.message;
   const message = error instanceof Error ? error.message : '';
   if (message.startsWith('jwt audience invalid')) return 'the token is for another audience';
   if (message.startsWith('jwt issuer invalid')) return 'the token is from an unknown issuer';
   if (message === 'invalid signature') return 'the token signature is invalid';
   if (message === 'invalid algorithm' || message === 'jwt signature is required')
     return 'the token algorithm is not allowed';
+  // jsonwebtoken's own key-type checks (an RSA key for ES256, a public key for HS256).
+  if (/^secretOrPublicKey must be an? a?symmetric key|^"alg" parameter|^Invalid key for this operation/.test(message))
+    return 'the token algorithm does not match its key';
   return 'the token is malformed';
 }
 
 /**
- * Verifies `Authorization: Bearer <jwt>`: HS256 only (never `none`, never an algorithm the token
- * picks), issuer, audience, a required exp and nbf with bounded skew, and a subject (the user id).
+ * Verifies `Authorization: Bearer <jwt>`: the algorithm from the configured allow-list (never
+ * `none`, never one the token picks), the signature with the shared secret or the issuer's key for
+ * the token's `kid`, issuer, audience, a required exp and nbf with bounded skew, and a subject (the
+ * user id). Throws AuthError (401) or AuthUnavailableError (the issuer's keys cannot be fetched).
  */
-export function authenticate(
+export async function authenticate(
   header: string | undefined,
   settings: TokenSettings,
   resourceMetadataUrl: string,
-): AuthInfo {
+): Promise<AuthInfo> {
   const challenge = (error?: string, description?: string) =>
     [
       `Bearer resource_metadata="${resourceMetadataUrl}"`,
@@ -58,16 +92,30 @@ export function authenticate(
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   if (!match?.[1]) throw new AuthError('missing bearer token', challenge());
   const token = match[1];
+  // The header is read before any key is looked up, so that `none`, a disallowed algorithm or a
+  // malformed token never costs a JWKS fetch.
+  let decoded: jwt.Jwt | null;
+  try {
+    decoded = jwt.decode(token, { complete: true });
+  } catch {
+    decoded = null;
+  }
+  if (!decoded || typeof decoded.header !== 'object' || decoded.header === null) throw reject('the token is malformed');
+  if (!settings.algorithms.includes(decoded.header.alg as jwt.Algorithm)) {
+    throw reject('the token algorithm is not allowed');
+  }
   let claims: jwt.JwtPayload;
   try {
-    claims = jwt.verify(token, settings.key, {
-      algorithms: ['HS256'],
+    const key = await settings.keyFor(decoded.header);
+    claims = jwt.verify(token, key, {
+      algorithms: settings.algorithms,
       issuer: settings.issuer,
       audience: settings.audience,
       clockTolerance: settings.clockToleranceSeconds,
       complete: false,
     }) as jwt.JwtPayload;
   } catch (error) {
+    if (error instanceof AuthUnavailableError) throw error;
     throw reject(describeRejection(error));
   }
   // jsonwebtoken checks exp only when present; a token that never expires is refused.
@@ -94,6 +142,128 @@ export function userIdOf(auth: AuthInfo | undefined): string {
 
 export function hmacKey(secret: string): KeyObject {
   return createSecretKey(Buffer.from(secret, 'utf8'));
+}
+
+/** One shared secret for every token (HS256 and friends; local use). */
+export function secretKeys(secret: string): KeyResolver {
+  const key = hmacKey(secret);
+  return async () => key;
+}
+
+export interface JwksOptions {
+  /** How long a fetched key is trusted before the JWKS is asked again. Default 10 minutes. */
+  cacheMaxAgeMs?: number;
+  /** Fetches of the JWKS per minute for kids not in the cache (key rotation, or junk). Default 10. */
+  requestsPerMinute?: number;
+  /** Timeout of one JWKS fetch. Default 5 s. */
+  timeoutMs?: number;
+}
+
+/**
+ * The issuer's public keys from its JWKS, by the token's `kid`: fetched on first use, cached, and
+ * refetched (rate-limited) when a token names a kid not in the cache, so a rotated key is picked up
+ * without a restart. A key that declares its own `alg` only verifies tokens of that algorithm.
+ */
+export function jwksKeys(url: string, options: JwksOptions = {}): KeyResolver {
+  const client = jwksRsa({
+    jwksUri: url,
+    cache: true,
+    cacheMaxEntries: 16,
+    cacheMaxAge: options.cacheMaxAgeMs ?? 10 * 60_000,
+    rateLimit: true,
+    jwksRequestsPerMinute: options.requestsPerMinute ?? 10,
+    timeout: options.timeoutMs ?? 5000,
+  });
+  // jwks-rsa hands back the same cached object for a kid, so each PEM is parsed once.
+  const parsed = new WeakMap<object, KeyObject>();
+  return async (header) => {
+    const kid = header.kid;
+    if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 256)) {
+      throw new KeyRejected('the token is malformed');
+    }
+    let signingKey: jwksRsa.SigningKey;
+    try {
+      signingKey = await client.getSigningKey(kid);
+    } catch (error) {
+      if (error instanceof jwksRsa.SigningKeyNotFoundError) throw new KeyRejected('the token signing key is unknown');
+      throw new AuthUnavailableError({ cause: error });
+    }
+    if (signingKey.alg && signingKey.alg !== header.alg) {
+      throw new KeyRejected('the token algorithm does not match its key');
+    }
+    let key = parsed.get(signingKey);
+    if (!key) {
+      key = createPublicKey(signingKey.getPublicKey());
+      parsed.set(signingKey, key);
+    }
+    return key;
+  };
+}
+
+const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
+
+/**
+ * Token settings from the configuration: exactly one of JWT_SECRET (HMAC, local use) and
+ * JWT_JWKS_URL (the issuer's public keys), and an algorithm allow-list that fits it. Throws
+ * ConfigError naming the variables.
+ */
+export function tokenSettingsFrom(
+  config: Pick<
+    GatewayConfig,
+    'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ALGORITHMS' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_SECONDS'
+  >,
+): TokenSettings {
+  const problems: { variable: string; message: string }[] = [];
+  const { JWT_SECRET: secret, JWT_JWKS_URL: jwksUrl } = config;
+  if (!secret && !jwksUrl) {
+    problems.push({
+      variable: 'JWT_SECRET',
+      message:
+        'is required but not set: set exactly one of JWT_SECRET (HS256, local use) and JWT_JWKS_URL (RS256/ES256 keys of your identity provider)',
+    });
+  }
+  if (secret && jwksUrl) {
+    problems.push({
+      variable: 'JWT_JWKS_URL',
+      message: 'cannot be set together with JWT_SECRET: set exactly one of JWT_SECRET and JWT_JWKS_URL',
+    });
+  }
+  if (jwksUrl) {
+    const parsed = new URL(jwksUrl);
+    if (parsed.protocol !== 'https:' && !(parsed.protocol === 'http:' && LOOPBACK_HOST.test(parsed.hostname))) {
+      problems.push({
+        variable: 'JWT_JWKS_URL',
+        message: 'must be an https URL (plain http only for a loopback host)',
+      });
+    }
+  }
+  const algorithms: jwt.Algorithm[] = config.JWT_ALGORITHMS ?? (jwksUrl ? ['RS256', 'ES256'] : ['HS256']);
+  if (secret && !jwksUrl) {
+    const wrong = algorithms.filter((a) => !HMAC.test(a));
+    if (wrong.length) {
+      problems.push({
+        variable: 'JWT_ALGORITHMS',
+        message: `with JWT_SECRET only HS256, HS384 and HS512 apply, not ${wrong.join(', ')}`,
+      });
+    }
+  }
+  if (jwksUrl && !secret) {
+    const wrong = algorithms.filter((a) => HMAC.test(a));
+    if (wrong.length) {
+      problems.push({
+        variable: 'JWT_ALGORITHMS',
+        message: `with JWT_JWKS_URL only RS*, PS* and ES* apply, not ${wrong.join(', ')} (anyone holding the public key could sign)`,
+      });
+    }
+  }
+  if (problems.length) throw new ConfigError('gateway', problems);
+  return {
+    algorithms,
+    keyFor: jwksUrl ? jwksKeys(jwksUrl) : secretKeys(secret as string),
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+  };
 }
 
 /** Signs a token for local use (scripts/mint-token, tests). */

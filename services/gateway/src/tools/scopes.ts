@@ -7,10 +7,14 @@ export const SCOPES = {
   profileRead: 'profile:read',
   profileWrite: 'profile:write',
   creditsRead: 'credits:read',
+  /** Operators only (admin tools); never part of a user's token by default. */
+  admin: 'admin',
 } as const;
 
-/** Every user scope: what local tokens (npm start, mint-token, tests) carry unless told otherwise. */
-export const USER_SCOPES = Object.values(SCOPES).join(' ');
+/** Every user scope: what local tokens (npm start, mint-token, tests) carry unless told otherwise. Not admin. */
+export const USER_SCOPES = Object.values(SCOPES)
+  .filter((scope) => scope !== SCOPES.admin)
+  .join(' ');
 
 /**
  * The SDK's scope check for a tool: over HTTP a missing scope is answered 403 with an
