@@ -6,6 +6,7 @@ import {
   isJSONRPCRequest,
   isJSONRPCResultResponse,
   type JSONRPCMessage,
+  type JSONRPCRequest,
   type ScopeChallengeHandler,
   type Transport,
 } from '@modelcontextprotocol/server';
@@ -21,6 +22,11 @@ export interface WebSocketTransportOptions {
   now?: () => number;
   /** Called for every frame received (keeps the session from being swept as idle). */
   onActivity?: () => void;
+  /**
+   * Asked for every request before its scope check (per-user rate limits): an error it returns answers
+   * the request instead, and the connection stays open. A failure refuses the request (-32603).
+   */
+  admit?: (request: JSONRPCRequest) => Promise<{ code: number; message: string; data?: unknown } | undefined>;
 }
 
 /** JSON-RPC error for a request the token's scopes do not allow (HTTP answers 403 instead). */
@@ -118,6 +124,19 @@ export class WebSocketServerTransport implements Transport {
         error: { code: -32000, message: 'Too many requests in flight on this connection; wait for answers first' },
       });
       return;
+    }
+    if (this.options.admit && isJSONRPCRequest(message)) {
+      let refusal: Awaited<ReturnType<NonNullable<WebSocketTransportOptions['admit']>>>;
+      try {
+        refusal = await this.options.admit(message);
+      } catch {
+        this.sendRaw({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: 'Internal error' } });
+        return;
+      }
+      if (refusal) {
+        this.sendRaw({ jsonrpc: '2.0', id: message.id, error: refusal });
+        return;
+      }
     }
     if (this.scopeChallenge && isJSONRPCRequest(message)) {
       let challenge: Awaited<ReturnType<ScopeChallengeHandler>>;

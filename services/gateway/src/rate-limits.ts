@@ -1,0 +1,286 @@
+import type { ServerResponse } from 'node:http';
+import { ConfigError } from '@callgate/common';
+import type { Redis } from 'ioredis';
+import { Counter, type Registry } from 'prom-client';
+import { RateLimiterCompatibleAbstract, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
+import type { GatewayConfig } from './config.js';
+
+/**
+ * JSON-RPC error code of a request refused by a rate limit. MCP defines none. The 2026-07-28 revision
+ * reserves -32020..-32099 for codes the specification defines, keeps -32000..-32019 for existing
+ * implementation usage, and asks for new application codes outside the JSON-RPC reserved range
+ * (-32768..-32000); 429 is outside it, legal in every revision, and mirrors HTTP 429.
+ */
+export const RATE_LIMITED = 429;
+
+/** The buckets every user has: one for every request, one more for makePhoneCall. */
+export type BucketName = 'general' | 'makePhoneCall';
+
+export interface BucketLimit {
+  /** Tokens the bucket holds: requests a user may send at once. */
+  burst: number;
+  /** Tokens added per minute, up to burst. */
+  perMinute: number;
+}
+
+export interface RateLimitsOptions {
+  /** Taken from by every JSON-RPC request (not notifications or responses). */
+  general: BucketLimit;
+  /** Taken from by tools/call of makePhoneCall, in addition to the general bucket. */
+  makePhoneCall: BucketLimit;
+  /**
+   * Keeps the buckets in Redis, shared by every gateway replica; when Redis fails, each bucket falls
+   * back to an in-process one with the same limits (never to no limit). Default: in-process only.
+   */
+  redis?: Redis;
+  /** Prefix of the buckets' keys. Default `callgate:rl`. */
+  keyPrefix?: string;
+  /** Registry of gateway_rate_limited_total. Default: none (not exported). */
+  registry?: Registry;
+  /** Clock (ms) of the in-process buckets; the Redis ones use the Redis server's clock. Default Date.now. */
+  now?: () => number;
+}
+
+/** A refusal: which bucket was empty, when to retry, and the JSON-RPC error that answers the request. */
+export interface RateLimited {
+  bucket: BucketName;
+  retryAfterMs: number;
+  error: { code: number; message: string; data: { bucket: BucketName; retryAfterMs: number } };
+}
+
+/** Seconds for a Retry-After header: rounded up, at least 1. */
+export const retryAfterSeconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+
+/** Seconds an empty bucket takes to fill: the limiter's `duration`. */
+const fillSeconds = (limit: BucketLimit) => (limit.burst * 60) / limit.perMinute;
+
+/**
+ * The buckets' limits from the configuration. A bucket must refill no faster than in one second
+ * (RATE_LIMIT_PER_MINUTE ≤ 60 × RATE_LIMIT_BURST): rate-limiter-flexible gives Redis whole seconds.
+ */
+export function rateLimitSettings(
+  config: Pick<
+    GatewayConfig,
+    'RATE_LIMIT_BURST' | 'RATE_LIMIT_PER_MINUTE' | 'RATE_LIMIT_CALL_BURST' | 'RATE_LIMIT_CALL_PER_MINUTE'
+  >,
+): { general: BucketLimit; makePhoneCall: BucketLimit } {
+  const general = { burst: config.RATE_LIMIT_BURST, perMinute: config.RATE_LIMIT_PER_MINUTE };
+  const makePhoneCall = { burst: config.RATE_LIMIT_CALL_BURST, perMinute: config.RATE_LIMIT_CALL_PER_MINUTE };
+  const problems = [
+    { variable: 'RATE_LIMIT_PER_MINUTE', limit: general, burst: 'RATE_LIMIT_BURST' },
+    { variable: 'RATE_LIMIT_CALL_PER_MINUTE', limit: makePhoneCall, burst: 'RATE_LIMIT_CALL_BURST' },
+  ]
+    .filter(({ limit }) => fillSeconds(limit) < 1)
+    .map(({ variable, limit, burst }) => ({
+      variable,
+      message: `${limit.perMinute} is more than 60 × ${burst} (${60 * limit.burst}); raise ${burst} or lower ${variable}`,
+    }));
+  if (problems.length) throw new ConfigError('gateway', problems);
+  return { general, makePhoneCall };
+}
+
+/**
+ * A token bucket as GCRA in Redis, run by RateLimiterRedis in place of its fixed-window script. The key
+ * holds the moment (µs, Redis server clock, so replicas agree) the bucket will be full again, and
+ * expires then. ARGV as RateLimiterRedis passes them: [1] tokens to take, [2] unused, [3] burst (the
+ * limiter's points), [4] seconds to fill an empty bucket (its duration). Returns {consumed, ms} in the
+ * shape RateLimiterRedis reads: consumed > burst means refused, with ms the wait until the tokens are
+ * there; otherwise consumed = burst − tokens left and ms = time until the bucket is full. A refusal
+ * takes nothing.
+ */
+export const TOKEN_BUCKET_LUA = `
+if redis.replicate_commands then redis.replicate_commands() end
+local cost = tonumber(ARGV[1])
+local burst = tonumber(ARGV[3])
+local fill = tonumber(ARGV[4]) * 1000000
+local step = fill / burst
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
+local full_at = tonumber(redis.call('GET', KEYS[1])) or now
+if full_at < now then full_at = now end
+local next_full_at = full_at + cost * step
+local wait = next_full_at - fill - now
+if wait > 0 then
+  return {burst + cost, math.ceil(wait / 1000)}
+end
+local ms = math.ceil((next_full_at - now) / 1000)
+redis.call('SET', KEYS[1], string.format('%.0f', next_full_at), 'PX', ms)
+return {burst - math.floor((fill - (next_full_at - now)) / step + 1e-9), ms}
+`;
+
+/**
+ * The same token bucket (GCRA) in this process: the buckets without Redis, and each Redis bucket's
+ * insurance while Redis fails. A rate-limiter-flexible compatible limiter (consume, get, delete), so
+ * RateLimiterRedis can fall back to it. Full buckets are forgotten, so memory follows active users.
+ */
+export class MemoryTokenBucket extends RateLimiterCompatibleAbstract {
+  override readonly keyPrefix: string;
+  override blockDuration = 0;
+  override execEvenly = false;
+  private readonly burst: number;
+  /** ms to fill an empty bucket, and per token. */
+  private readonly fillMs: number;
+  private readonly stepMs: number;
+  private readonly now: () => number;
+  /** When each user's bucket is full again; absent means full. */
+  private readonly fullAt = new Map<string, number>();
+  private lastSweep: number;
+
+  constructor(options: BucketLimit & { keyPrefix: string; now?: () => number }) {
+    super();
+    this.keyPrefix = options.keyPrefix;
+    this.burst = options.burst;
+    this.fillMs = fillSeconds(options) * 1000;
+    this.stepMs = this.fillMs / options.burst;
+    this.now = options.now ?? Date.now;
+    this.lastSweep = this.now();
+  }
+
+  override consume(key: string | number, points = 1): Promise<RateLimiterRes> {
+    const now = this.now();
+    this.sweep(now);
+    const id = String(key);
+    const fullAt = Math.max(this.fullAt.get(id) ?? now, now);
+    const nextFullAt = fullAt + points * this.stepMs;
+    const wait = nextFullAt - this.fillMs - now;
+    if (wait > 0) return Promise.reject(new RateLimiterRes(0, Math.ceil(wait), this.burst + points, false));
+    this.fullAt.set(id, nextFullAt);
+    const left = Math.floor((this.fillMs - (nextFullAt - now)) / this.stepMs + 1e-9);
+    return Promise.resolve(new RateLimiterRes(left, Math.ceil(nextFullAt - now), this.burst - left, fullAt === now));
+  }
+
+  override get(key: string | number): Promise<RateLimiterRes | null> {
+    const now = this.now();
+    const fullAt = this.fullAt.get(String(key));
+    if (fullAt === undefined || fullAt <= now) return Promise.resolve(null);
+    const left = Math.floor((this.fillMs - (fullAt - now)) / this.stepMs + 1e-9);
+    return Promise.resolve(new RateLimiterRes(left, Math.ceil(fullAt - now), this.burst - left, false));
+  }
+
+  override delete(key: string | number): Promise<boolean> {
+    return Promise.resolve(this.fullAt.delete(String(key)));
+  }
+
+  /** Buckets tracked (full ones are dropped at most one fill time after they filled). */
+  get size(): number {
+    return this.fullAt.size;
+  }
+
+  private sweep(now: number): void {
+    if (now - this.lastSweep < this.fillMs) return;
+    this.lastSweep = now;
+    for (const [id, fullAt] of this.fullAt) if (fullAt <= now) this.fullAt.delete(id);
+  }
+}
+
+type Limiter = RateLimiterRedis | MemoryTokenBucket;
+
+/** Requests in a JSON-RPC message or batch (objects with a method and an id), and how many place calls. */
+export function costOf(body: unknown): { requests: number; calls: number } {
+  let requests = 0;
+  let calls = 0;
+  for (const message of Array.isArray(body) ? body : [body]) {
+    if (typeof message !== 'object' || message === null) continue;
+    const { method, id, params } = message as { method?: unknown; id?: unknown; params?: { name?: unknown } };
+    if (typeof method !== 'string' || id === undefined) continue;
+    requests++;
+    if (method === 'tools/call' && params?.name === 'makePhoneCall') calls++;
+  }
+  return { requests, calls };
+}
+
+/**
+ * Per-user token buckets, keyed by the authenticated user (the token's subject), never by address:
+ * every JSON-RPC request takes a token from the user's general bucket, and makePhoneCall one more from
+ * its own, stricter bucket. With Redis the buckets are shared by every replica.
+ */
+export class RateLimits {
+  private readonly limits: Record<BucketName, BucketLimit>;
+  private readonly limiters: Record<BucketName, Limiter>;
+  private readonly limited: Counter<'bucket'>;
+
+  constructor(options: RateLimitsOptions) {
+    const prefix = options.keyPrefix ?? 'callgate:rl';
+    this.limits = { general: options.general, makePhoneCall: options.makePhoneCall };
+    const limiter = (name: BucketName): Limiter => {
+      const limit = this.limits[name];
+      const keyPrefix = `${prefix}:${name}`;
+      const memory = new MemoryTokenBucket({ ...limit, keyPrefix, now: options.now });
+      if (!options.redis) return memory;
+      return new RateLimiterRedis({
+        storeClient: options.redis,
+        keyPrefix,
+        points: limit.burst,
+        duration: fillSeconds(limit),
+        customIncrTtlLuaScript: TOKEN_BUCKET_LUA,
+        // Disconnected: decide at once in process, rather than wait for a reconnect.
+        rejectIfRedisNotReady: true,
+        insuranceLimiter: memory,
+      });
+    };
+    this.limiters = { general: limiter('general'), makePhoneCall: limiter('makePhoneCall') };
+    this.limited = new Counter({
+      name: 'gateway_rate_limited_total',
+      help: 'MCP requests (or batches) refused by a per-user rate limit, by bucket (general, makePhoneCall).',
+      labelNames: ['bucket'],
+      registers: options.registry ? [options.registry] : [],
+    });
+  }
+
+  /**
+   * Takes what a JSON-RPC message or batch costs from userId's buckets: one general token per request
+   * (all of a batch at once), then one makePhoneCall token per call. Resolves undefined when admitted,
+   * else the refusal (nothing taken from the bucket that refused).
+   */
+  async take(userId: string, body: unknown): Promise<RateLimited | undefined> {
+    const { requests, calls } = costOf(body);
+    if (requests > 0) {
+      const refused = await this.consume('general', userId, requests);
+      if (refused) return refused;
+    }
+    return calls > 0 ? this.consume('makePhoneCall', userId, calls) : undefined;
+  }
+
+  private async consume(bucket: BucketName, userId: string, tokens: number): Promise<RateLimited | undefined> {
+    try {
+      await this.limiters[bucket].consume(userId, tokens);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof RateLimiterRes)) throw error;
+      this.limited.inc({ bucket });
+      return refusal(bucket, this.limits[bucket], tokens, error.msBeforeNext);
+    }
+  }
+}
+
+function refusal(bucket: BucketName, limit: BucketLimit, tokens: number, retryAfterMs: number): RateLimited {
+  const what = bucket === 'makePhoneCall' ? 'makePhoneCall requests' : 'requests';
+  const rule = `at most ${limit.burst} ${what} at once and ${limit.perMinute} per minute per user`;
+  const message =
+    tokens > limit.burst
+      ? `Rate limit: a batch of ${tokens} ${what} is more than the ${limit.burst} a user may send at once; send fewer.`
+      : `Rate limit exceeded: ${rule}. Retry in ${retryAfterSeconds(retryAfterMs)} s.`;
+  return { bucket, retryAfterMs, error: { code: RATE_LIMITED, message, data: { bucket, retryAfterMs } } };
+}
+
+/**
+ * The HTTP answer to a refused POST: 429 with Retry-After (seconds, rounded up) and the JSON-RPC
+ * error for each request of the body (one object, or an array for a batch).
+ */
+export function sendRateLimited(res: ServerResponse, body: unknown, limited: RateLimited): void {
+  // An id JSON-RPC does not allow (an object, say) is answered as id null.
+  const answer = (id: unknown) => ({
+    jsonrpc: '2.0',
+    id: typeof id === 'string' || (typeof id === 'number' && Number.isFinite(id)) ? id : null,
+    error: limited.error,
+  });
+  const ids = (Array.isArray(body) ? body : [body])
+    .filter((m): m is { id: unknown } => typeof m === 'object' && m !== null && 'method' in m && 'id' in m)
+    .map((m) => m.id);
+  res
+    .writeHead(429, {
+      'content-type': 'application/json',
+      'retry-after': String(retryAfterSeconds(limited.retryAfterMs)),
+    })
+    .end(JSON.stringify(Array.isArray(body) ? ids.map(answer) : answer(ids[0])));
+}
