@@ -16,7 +16,7 @@ import {
   PgliteDatabase,
   type ServiceHandle,
 } from '@callgate/common';
-import { gatewayConfigShape, startGateway } from '@callgate/gateway';
+import { type GatewayOptions, gatewayConfigShape, startGateway } from '@callgate/gateway';
 import { pollerConfigShape, startPollerService } from '@callgate/poller';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, sandboxConfigShape, startSandbox } from '@callgate/sandbox';
 import { sheetsSyncConfigShape, startSheetsSyncService } from '@callgate/sheets-sync';
@@ -30,6 +30,8 @@ export interface LocalSystemOptions {
   ports?: 'default' | 'ephemeral';
   /** Embedded database folder; undefined with ephemeral ports means an in-memory database. */
   dataDir?: string;
+  /** Passed to the gateway (e.g. `extend`, with which a test harness registers fixtures). Default: none. */
+  gateway?: GatewayOptions;
 }
 
 export interface LocalSystem {
@@ -194,11 +196,13 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
             METRICS_PORT: port('9101'),
             CALL_SERVICE_ADDR: grpc.call as string,
             CREDIT_SERVICE_ADDR: grpc['user-credit'] as string,
-            JWT_SECRET: jwt.secret,
+            // With an identity provider's JWKS the local secret is not used (the gateway takes exactly one).
+            ...(inherited.JWT_JWKS_URL ? {} : { JWT_SECRET: jwt.secret }),
             JWT_ISSUER: jwt.issuer,
             JWT_AUDIENCE: jwt.audience,
           }),
         ),
+        options.gateway,
       ),
     );
     return { services: handles, grpc, mcpUrl: gateway.endpoints.mcp as string, sqsEndpoint, jwt, stop };

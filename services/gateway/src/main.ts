@@ -1,4 +1,5 @@
 import { serviceMain } from '@callgate/common';
 import { gatewayConfigShape, startGateway } from './service.js';
 
-await serviceMain('gateway', gatewayConfigShape, startGateway);
+// Production passes no options: `extend` is for test harnesses.
+await serviceMain('gateway', gatewayConfigShape, (config) => startGateway(config));

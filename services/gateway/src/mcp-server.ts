@@ -1,7 +1,9 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import type { Backends } from './backends.js';
+import type { RequestStates } from './request-state.js';
 import { registerAccountResources } from './resources/account.js';
 import { registerCallResources } from './resources/calls.js';
+import type { CallSubscriptions } from './subscriptions.js';
 import { registerAccountTools } from './tools/account.js';
 import { registerCallTools } from './tools/calls.js';
 import { registerOptionTools } from './tools/options.js';
@@ -9,14 +11,39 @@ import { registerPreferenceTools } from './tools/preferences.js';
 
 export const SERVER_INFO = { name: 'callgate', version: '0.1.0' } as const;
 
+/** What an extension gets besides the server: the gateway's sealer of multi-round request state. */
+export interface ExtensionContext {
+  requestState: RequestStates;
+}
+
+/** Registers more tools, resources or prompts on a server before it connects (test harnesses only). */
+export type ServerExtension = (server: McpServer, context: ExtensionContext) => void;
+
+export interface McpServerDeps {
+  backends: Backends;
+  /** Verifies echoed requestState before handlers run (a forged one is -32602). */
+  requestState: RequestStates;
+  /** Adds resources/subscribe to sessions of 2025-era clients. */
+  subscriptions?: CallSubscriptions;
+  extend?: ServerExtension;
+}
+
 /**
  * One MCP server (the SDK's protocol core) per session or connection, with every tool and resource registered.
  * Tools read the user from each request's auth info, never from the session, so a token refresh
  * within a session is honoured and a session cannot act as another user.
+ * `extend` (test harnesses only, e.g. conformance fixtures) registers more on each server before it connects.
  */
-export function createMcpServer(backends: Backends): McpServer {
+export function createMcpServer(deps: McpServerDeps): McpServer {
+  const { backends } = deps;
   const server = new McpServer(SERVER_INFO, {
-    capabilities: { tools: { listChanged: false }, resources: { listChanged: false } },
+    // logging: clients may set a level; the gateway sends no log messages of its own (2026-07-28 deprecates them).
+    capabilities: {
+      tools: { listChanged: false },
+      resources: { listChanged: false, subscribe: true },
+      logging: {},
+    },
+    requestState: { verify: (state, ctx) => deps.requestState.verify(state, ctx) },
     instructions:
       'callgate places real phone calls with an AI voice agent. Use getVoiceOptions and getModelOptions to ' +
       'choose, makePhoneCall to call (pass an idempotencyKey), then getCallProgress or getCallDetails.',
@@ -27,5 +54,7 @@ export function createMcpServer(backends: Backends): McpServer {
   registerAccountTools(server, backends);
   registerAccountResources(server, backends);
   registerCallResources(server, backends);
+  deps.subscriptions?.attach(server);
+  deps.extend?.(server, { requestState: deps.requestState });
   return server;
 }
