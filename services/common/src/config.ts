@@ -54,6 +54,16 @@ export const databaseConfigShape = {
   DATA_DIR: z.string().min(1).default('.data').describe('Folder for embedded data (PGlite, the local JWT key).'),
 };
 
+/** Variables of services that keep state every replica must share in Redis (with an in-process stand-in). */
+export const redisConfigShape = {
+  REDIS_URL: z
+    .url({ protocol: /^rediss?$/, message: 'expected a redis:// or rediss:// URL' })
+    .optional()
+    .describe(
+      'Redis (redis:// or rediss://) for state every replica shares, e.g. the per-user rate limits. Unset: each process keeps its own.',
+    ),
+};
+
 /** Where calls' voices, models and prices come from; read by call (to offer and price) and user-credit (to validate preferences). */
 export const catalogConfigShape = {
   CALL_OPTIONS_FILE: z

@@ -1,4 +1,4 @@
-import { baseConfigShape, env } from '@callgate/common';
+import { baseConfigShape, env, redisConfigShape } from '@callgate/common';
 import { z } from 'zod';
 
 const list = (fallback: string) =>
@@ -12,6 +12,22 @@ const list = (fallback: string) =>
         .filter(Boolean),
     );
 
+/** Token signature algorithms JWT_ALGORITHMS may name; `none` is not among them. */
+const JWT_ALGORITHMS = [
+  'HS256',
+  'HS384',
+  'HS512',
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+] as const;
+
 export const gatewayConfigShape = {
   ...baseConfigShape,
   HTTP_PORT: env.port(8080).describe('Public MCP endpoint (/mcp over HTTP and WebSocket, /.well-known/...).'),
@@ -23,7 +39,29 @@ export const gatewayConfigShape = {
   JWT_SECRET: z
     .string()
     .min(32, 'must be at least 32 characters')
-    .describe('HS256 key for access tokens; at least 32 characters.'),
+    .optional()
+    .describe(
+      'HS256 key for access tokens (local use); at least 32 characters. Set exactly one of JWT_SECRET and JWT_JWKS_URL.',
+    ),
+  JWT_JWKS_URL: env
+    .url()
+    .optional()
+    .describe(
+      "The token issuer's JWKS (https): RS256/ES256 keys by `kid`, cached, refetched (at most 10 a minute) for an unknown `kid`, so rotation needs no restart.",
+    ),
+  JWT_ALGORITHMS: z
+    .string()
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    )
+    .pipe(z.array(z.enum(JWT_ALGORITHMS)).min(1, 'name at least one algorithm'))
+    .optional()
+    .describe(
+      'Accepted token algorithms, comma-separated (never `none`). Default: HS256 with JWT_SECRET, RS256,ES256 with JWT_JWKS_URL; HS* only with the secret.',
+    ),
   JWT_ISSUER: z.string().min(1).default('callgate-local').describe('Required `iss` of access tokens.'),
   JWT_AUDIENCE: z.string().min(1).default('callgate').describe('Required `aud` of access tokens.'),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce
@@ -42,6 +80,13 @@ export const gatewayConfigShape = {
   MCP_ALLOWED_ORIGIN_HOSTS: list('localhost,127.0.0.1,[::1]').describe(
     'Host names a browser Origin may have (any port). Requests without Origin are not browsers and pass.',
   ),
+  MCP_REQUEST_STATE_SECRET: z
+    .string()
+    .min(32, 'at least 32 characters')
+    .optional()
+    .describe(
+      'Key that signs the requestState of multi-round tool calls (2026-07-28); every replica needs the same one. Unset: a random key per process (one replica only). Secret.',
+    ),
   MCP_MAX_BODY_BYTES: z.coerce
     .number()
     .int()
@@ -71,6 +116,33 @@ export const gatewayConfigShape = {
     .milliseconds(30_000)
     .describe('WebSocket ping interval; a connection that misses a pong is closed.'),
   GRPC_DEADLINE_MS: env.milliseconds(5000).describe('Deadline for each gRPC call the gateway makes.'),
+  ...redisConfigShape,
+  RATE_LIMIT_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(60)
+    .describe(
+      'MCP requests a user may send at once (the size of their bucket), HTTP and WebSocket together; beyond it they get 429.',
+    ),
+  RATE_LIMIT_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(120)
+    .describe("How fast a user's request bucket refills, in requests per minute; at most 60 × RATE_LIMIT_BURST."),
+  RATE_LIMIT_CALL_BURST: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(10)
+    .describe('makePhoneCall requests a user may send at once: a bucket of its own, in addition to the general one.'),
+  RATE_LIMIT_CALL_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(20)
+    .describe('How fast the makePhoneCall bucket refills, in calls per minute; at most 60 × RATE_LIMIT_CALL_BURST.'),
 };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewayConfigShape>>;

@@ -5,7 +5,8 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { type AuthInfo, validateOriginHeader } from '@modelcontextprotocol/server';
 import { Counter, type Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { AuthError, authenticate, type TokenSettings, userIdOf } from './auth.js';
+import { AuthError, AuthUnavailableError, authenticate, type TokenSettings, userIdOf } from './auth.js';
+import type { RateLimits } from './rate-limits.js';
 import type { SessionRegistry } from './sessions.js';
 import { SCOPES } from './tools/scopes.js';
 import type { createMcpHttpHandler } from './transports/http.js';
@@ -22,6 +23,8 @@ export interface PublicServerOptions {
   newServer: () => McpServer;
   wsMaxFrameBytes: number;
   wsPingIntervalMs: number;
+  /** Per-user buckets each WebSocket request takes from; a refused one is answered with a JSON-RPC error. */
+  rateLimits: RateLimits;
   registry: Registry;
   log: Logger;
 }
@@ -53,15 +56,26 @@ export function createPublicServer(options: PublicServerOptions): {
       scopes_supported: Object.values(SCOPES),
     });
 
-  /** 403 for a disallowed Origin, 401 for missing or bad credentials; else the caller. */
-  const admit = (
+  /**
+   * 403 for a disallowed Origin, 401 for missing or bad credentials, 503 when the issuer's keys
+   * cannot be fetched (the client is not at fault: it retries); else the caller.
+   */
+  const admit = async (
     req: IncomingMessage,
-  ): { auth: AuthInfo } | { status: number; message: string; headers: Record<string, string> } => {
+  ): Promise<{ auth: AuthInfo } | { status: number; message: string; headers: Record<string, string> }> => {
     const origin = validateOriginHeader(req.headers.origin, options.allowedOriginHosts);
     if (!origin.ok) return { status: 403, message: `Forbidden: ${origin.message}`, headers: {} };
     try {
-      return { auth: authenticate(req.headers.authorization, options.tokens, resourceMetadataUrl()) };
+      return { auth: await authenticate(req.headers.authorization, options.tokens, resourceMetadataUrl()) };
     } catch (error) {
+      if (error instanceof AuthUnavailableError) {
+        options.log.warn({ err: error.cause }, 'authentication unavailable: the JWKS cannot be fetched');
+        return {
+          status: 503,
+          message: 'Service Unavailable: authentication is temporarily unavailable; retry shortly',
+          headers: { 'retry-after': '5' },
+        };
+      }
       if (!(error instanceof AuthError)) throw error;
       return {
         status: 401,
@@ -90,7 +104,7 @@ export function createPublicServer(options: PublicServerOptions): {
 
   const handle = async (req: IncomingMessage, res: ServerResponse, path: string) => {
     if (path === MCP_PATH) {
-      const admitted = admit(req);
+      const admitted = await admit(req);
       if (!('auth' in admitted))
         return sendJsonRpcError(res, admitted.status, -32001, admitted.message, admitted.headers);
       return options.mcpHttp(req, res, admitted.auth);
@@ -126,26 +140,33 @@ export function createPublicServer(options: PublicServerOptions): {
       socket.end(`${lines.join('\r\n')}\r\n\r\n`);
     };
     if ((req.url ?? '/').split('?')[0] !== MCP_PATH) return refuse(404, 'Not Found');
-    const admitted = admit(req);
-    if (!('auth' in admitted)) {
-      return refuse(admitted.status, admitted.status === 401 ? 'Unauthorized' : 'Forbidden', admitted.headers);
-    }
-    const auth = admitted.auth;
-    const userId = userIdOf(auth);
-    options.sessions.makeRoom(userId).then(
-      (room) => {
-        if (!room) return refuse(503, 'Service Unavailable', { 'retry-after': '5' });
-        if (socket.destroyed) return;
-        wss.handleUpgrade(req, socket, head, (ws) => serveWebSocket(ws, auth, userId));
-      },
-      () => socket.destroy(),
-    );
+    // Verifying the token may fetch the issuer's keys; the client may leave meanwhile.
+    const upgrade = async () => {
+      const admitted = await admit(req);
+      if (socket.destroyed) return;
+      if (!('auth' in admitted)) {
+        const reason =
+          admitted.status === 401 ? 'Unauthorized' : admitted.status === 503 ? 'Service Unavailable' : 'Forbidden';
+        return refuse(admitted.status, reason, admitted.headers);
+      }
+      const auth = admitted.auth;
+      const userId = userIdOf(auth);
+      const room = await options.sessions.makeRoom(userId);
+      if (!room) return refuse(503, 'Service Unavailable', { 'retry-after': '5' });
+      if (socket.destroyed) return;
+      wss.handleUpgrade(req, socket, head, (ws) => serveWebSocket(ws, auth, userId));
+    };
+    upgrade().catch((error: unknown) => {
+      options.log.error({ err: error }, 'WebSocket upgrade failed');
+      socket.destroy();
+    });
   });
 
   const serveWebSocket = (ws: WebSocket, auth: AuthInfo, userId: string) => {
     const transport = new WebSocketServerTransport(ws, auth, {
       clockToleranceSeconds: options.tokens.clockToleranceSeconds,
       onActivity: () => options.sessions.touch(transport.sessionId),
+      admit: async (request) => (await options.rateLimits.take(userId, request))?.error,
     });
     const mcp = options.newServer();
     options.sessions.add({ id: transport.sessionId, kind: 'websocket', userId, server: mcp, transport });

@@ -6,22 +6,36 @@ import {
   type ServiceHandle,
   startGrpcService,
 } from '@callgate/common';
-import { hmacKey } from './auth.js';
+import { tokenSettingsFrom } from './auth.js';
 import { connectBackends } from './backends.js';
 import type { GatewayConfig } from './config.js';
 import { createPublicServer } from './http-server.js';
-import { createMcpServer } from './mcp-server.js';
+import { createMcpServer, type ServerExtension } from './mcp-server.js';
+import { RateLimits, rateLimitSettings } from './rate-limits.js';
+import { checkRedis, closeRedis, connectRedis, redisReady } from './redis.js';
+import { requestStateCodec } from './request-state.js';
 import { SessionRegistry } from './sessions.js';
+import { CallSubscriptions } from './subscriptions.js';
 import { createMcpHttpHandler } from './transports/http.js';
+import { createModernHttpHandler } from './transports/modern-http.js';
 
 export { mintToken } from './auth.js';
 export { type GatewayConfig, gatewayConfigShape } from './config.js';
+export type { ExtensionContext, ServerExtension } from './mcp-server.js';
 export { SCOPES, USER_SCOPES } from './tools/scopes.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 
+export interface GatewayOptions {
+  /**
+   * Registers more tools, resources or prompts on every MCP server the gateway creates, through the same
+   * registry as its own (test harnesses only: the conformance suite's fixtures). Default: none.
+   */
+  extend?: ServerExtension;
+}
+
 /** Starts the MCP gateway: public HTTP/WebSocket server, gRPC clients to the services, ops endpoints. */
-export async function startGateway(config: GatewayConfig): Promise<ServiceHandle> {
+export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<ServiceHandle> {
   // Behind a load balancer the bind address says nothing about the URL clients use.
   if (!config.PUBLIC_BASE_URL && !LOOPBACK.test(config.BIND_HOST)) {
     throw new ConfigError('gateway', [
@@ -31,33 +45,51 @@ export async function startGateway(config: GatewayConfig): Promise<ServiceHandle
       },
     ]);
   }
+  // Exactly one of JWT_SECRET and JWT_JWKS_URL, and algorithms that fit it (a ConfigError otherwise).
+  const tokens = tokenSettingsFrom(config);
+  // A ConfigError when a bucket would refill faster than in one second.
+  const limits = rateLimitSettings(config);
   const base = createServiceBase('gateway', config.LOG_LEVEL);
+  // Per-user buckets in Redis when configured (shared by every replica), else in this process.
+  const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, base.log) : undefined;
+  const rateLimits = new RateLimits({ ...limits, redis, registry: base.metrics.registry });
   const backends = connectBackends(config, base.metrics);
   const sessions = new SessionRegistry({
     idleMs: config.MCP_SESSION_IDLE_MS,
     maxPerUser: config.MCP_MAX_SESSIONS_PER_USER,
     maxTotal: config.MCP_MAX_SESSIONS,
   });
-  const newServer = () => createMcpServer(backends);
+  const requestState = requestStateCodec(config.MCP_REQUEST_STATE_SECRET);
+  // newServer is called per session and per stateless request; the subscriptions exist once per replica.
+  let subscriptions: CallSubscriptions | undefined;
+  const newServer = () => createMcpServer({ backends, requestState, subscriptions, extend: options.extend });
+  const modern = createModernHttpHandler({ newServer, maxBodyBytes: config.MCP_MAX_BODY_BYTES, log: base.log });
+  subscriptions = new CallSubscriptions(backends, base.log, modern.notify);
+  subscriptions.start();
   let httpPort = config.HTTP_PORT;
   const publicBaseUrl = () => config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `http://${config.BIND_HOST}:${httpPort}`;
   const publicServer = createPublicServer({
     publicBaseUrl,
     allowedOriginHosts: config.MCP_ALLOWED_ORIGIN_HOSTS,
-    tokens: {
-      key: hmacKey(config.JWT_SECRET),
-      issuer: config.JWT_ISSUER,
-      audience: config.JWT_AUDIENCE,
-      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
-    },
+    tokens,
     sessions,
-    mcpHttp: createMcpHttpHandler({ sessions, newServer, maxBodyBytes: config.MCP_MAX_BODY_BYTES, log: base.log }),
+    mcpHttp: createMcpHttpHandler({
+      sessions,
+      newServer,
+      modern,
+      maxBodyBytes: config.MCP_MAX_BODY_BYTES,
+      rateLimits,
+      log: base.log,
+    }),
     newServer,
     wsMaxFrameBytes: config.WS_MAX_FRAME_BYTES,
     wsPingIntervalMs: config.WS_PING_INTERVAL_MS,
+    rateLimits,
     registry: base.metrics.registry,
     log: base.log,
   });
+  // Serve once Redis answers (or after 2 s without it), so first requests use the shared buckets.
+  if (redis && !(await redisReady(redis, 2000))) base.log.warn('starting without Redis: per-process rate limits');
   httpPort = await listenHttp(publicServer.server, config.BIND_HOST, config.HTTP_PORT);
   const sweeper = setInterval(() => void sessions.sweep(), Math.min(60_000, config.MCP_SESSION_IDLE_MS));
   sweeper.unref();
@@ -65,6 +97,8 @@ export async function startGateway(config: GatewayConfig): Promise<ServiceHandle
   // Reported, not critical: with a backend down the gateway still answers, with UNAVAILABLE and a hint.
   base.readiness.add('call-service', () => checkServing(backends.call.raw), { critical: false });
   base.readiness.add('credit-service', () => checkServing(backends.credit.raw), { critical: false });
+  // Not critical either: without Redis each replica limits with its own buckets.
+  if (redis) base.readiness.add('redis', () => checkRedis(redis), { critical: false });
   const mcpUrl = `${publicBaseUrl()}/mcp`;
   return startGrpcService({
     base,
@@ -79,9 +113,13 @@ export async function startGateway(config: GatewayConfig): Promise<ServiceHandle
       const drained = publicServer.shutdown(config.SHUTDOWN_TIMEOUT_MS);
       // Ending sessions ends their SSE streams and sends WebSocket close frames, so clients leave.
       await sessions.closeAll();
+      // Ends 2026-07-28 listen streams and in-flight per-request servers too.
+      await modern.close();
+      await subscriptions?.stop();
       await drained;
       backends.call.close();
       backends.credit.close();
+      if (redis) await closeRedis(redis);
     },
   });
 }

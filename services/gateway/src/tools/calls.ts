@@ -26,6 +26,14 @@ type Status = (typeof STATUSES)[number];
 /** "in-progress" → "CALL_STATUS_IN_PROGRESS", the proto enum's name. */
 const toProtoStatus = (s: Status) => `CALL_STATUS_${s.replace('-', '_').toUpperCase()}` as callV1.CallStatus;
 
+const TERMINAL = new Set([
+  'CALL_STATUS_COMPLETED',
+  'CALL_STATUS_BUSY',
+  'CALL_STATUS_NO_ANSWER',
+  'CALL_STATUS_FAILED',
+  'CALL_STATUS_CANCELED',
+]);
+
 /** How long PlaceCall may take: the carrier's own timeout (15 s) plus the credit hold and the record. */
 const placeCallDeadlineMs = 30_000;
 
@@ -127,7 +135,14 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
           // The call is placed: a broken wait must not read as "retry", which would place another one.
           // The result below is the call as it is now; getCallProgress follows it further.
         }
-        const now = await backends.call.getCall({ userId: call.userId, callId: r.call.callId }).catch(() => r);
+        const read = () => backends.call.getCall({ userId: call.userId, callId: r.call?.callId ?? '' }).catch(() => r);
+        let now = await read();
+        // The end is announced before its credits are settled (a moment later): give the settlement up
+        // to two seconds so an agent waiting for the end gets the final cost with it.
+        for (let i = 0; i < 20 && now.call && TERMINAL.has(now.call.status) && now.call.reservedCredits > 0; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          now = await read();
+        }
         return { call: now.call, deduplicated: r.deduplicated, idempotencyKey };
       },
       { users: backends.users },

@@ -4,18 +4,25 @@ import type { Logger } from '@callgate/common';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
 import { userIdOf } from '../auth.js';
+import { type RateLimits, sendRateLimited } from '../rate-limits.js';
 import type { SessionRegistry } from '../sessions.js';
 import { BodyTooLargeError, readBody, sendJsonRpcError } from './http-body.js';
+import type { createModernHttpHandler } from './modern-http.js';
 
 export interface McpHttpOptions {
   sessions: SessionRegistry;
+  /** Serves 2026-07-28 requests (no session); older revisions stay here. */
+  modern: ReturnType<typeof createModernHttpHandler>;
   newServer: () => McpServer;
   maxBodyBytes: number;
+  /** Per-user buckets every POSTed request takes from, whatever its revision or session; empty ones get 429. */
+  rateLimits: RateLimits;
   log: Logger;
 }
 
 /**
- * Streamable HTTP at /mcp with sessions (2025-11-25 and older revisions): an `initialize` POST opens a
+ * Streamable HTTP at /mcp. A 2026-07-28 request (no session; its revision in the header and `_meta`) goes
+ * to the stateless handler. Older revisions use sessions (2025-11-25 and before): an `initialize` POST opens a
  * session served by the SDK's transport; later requests carry Mcp-Session-Id. The session table, the
  * body limit and user binding are ours; the SDK transport applies the protocol's own HTTP rules
  * (Accept, Content-Type, MCP-Protocol-Version, SSE, DELETE).
@@ -44,12 +51,15 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
       if (error instanceof BodyTooLargeError) return sendJsonRpcError(res, 413, -32600, error.message);
       return sendJsonRpcError(res, 400, -32700, 'Parse error: the body is not valid JSON');
     }
+    const limited = await options.rateLimits.take(userId, body);
+    if (limited) return sendRateLimited(res, body, limited);
 
     if (sessionId) {
       const session = options.sessions.get(sessionId, userId, 'http');
       if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
       return (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body);
     }
+    if (!(await options.modern.isLegacy(req, body))) return options.modern.serve(req, res, body);
     const initializes = Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body);
     if (!initializes) {
       return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
