@@ -3,12 +3,14 @@
  * Timing goals live here, never in tests. Servers run in their own processes; only 127.0.0.1 is used.
  */
 import { parseArgs } from 'node:util';
+import { benchCalls } from './bench/calls.js';
 import { benchCredits } from './bench/credits.js';
 import { benchGateway } from './bench/gateway.js';
 
 const BENCHMARKS: Record<string, (o: { seconds: number; connections: number; runs: number }) => Promise<void>> = {
   gateway: benchGateway,
   credits: benchCredits,
+  calls: benchCalls,
 };
 
 const { values, positionals } = parseArgs({

@@ -3,6 +3,7 @@
  * MCP SDK client over Streamable HTTP and over WebSocket, real gRPC between services.
  */
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { checkServing, listModels, loadCatalog } from '@callgate/common';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -90,15 +91,25 @@ for (const [name, connect] of transports) {
       );
     });
 
-    it('a tool whose service has not landed says so as a tool error, never a fake success', async () => {
-      const result = await client.callTool({
-        name: 'makePhoneCall',
-        arguments: { to: '+14155550001', task: 'say hi' },
-      });
-      assert.equal(result.isError, true);
-      const text = (result.content as { type: string; text: string }[])[0]?.text ?? '';
-      assert.match(text, /PlaceCall is not available yet/);
-      assert.equal((result._meta as Record<string, unknown>)['callgate/grpc-status'], 'UNIMPLEMENTED');
+    it('makePhoneCall reaches the call service: the call comes back recorded, and cancelCall stops it', async () => {
+      // A user of its own: a call left ringing would count against a shared user's limit in later runs.
+      const caller = await connect(system, tokenFor(system, `skeleton-${randomUUID()}`));
+      try {
+        const placed = await caller.callTool({ name: 'makePhoneCall', arguments: { to: '+14155550001', task: 'hi' } });
+        assert.equal(placed.isError, undefined, JSON.stringify(placed.content));
+        const { call } = placed.structuredContent as {
+          call: { callId: string; status: string; reservedCredits: number };
+        };
+        assert.match(call.callId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+        assert.equal(call.status, 'CALL_STATUS_QUEUED', 'the sandbox carrier took it; it has not rung yet');
+        assert.equal(call.reservedCredits, 50);
+        const canceled = await caller.callTool({ name: 'cancelCall', arguments: { callId: call.callId } });
+        assert.equal(canceled.isError, undefined, JSON.stringify(canceled.content));
+        const { outcome } = canceled.structuredContent as { outcome: string };
+        assert.equal(outcome, 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER');
+      } finally {
+        await caller.close();
+      }
     });
 
     it('rejects invalid arguments naming the field', async () => {

@@ -29,7 +29,6 @@ import {
 } from '../../../test/support/calls.js';
 import { within } from '../../../test/support/within.js';
 import { CallStore } from './call-store.js';
-import { Settlement } from './credits.js';
 import { CallWatchers } from './watch.js';
 
 const catalog = loadCatalog();
@@ -265,8 +264,8 @@ describe('WatchCall', () => {
     } finally {
       stop.abort();
       await watchers.stop();
-      const ended = await store.byId(intent.call_id);
-      if (ended) await new Settlement(store, rig.credit, catalog.pricing, createLogger('test', 'silent')).settle(ended);
+      // The call ended outside the service: RefreshStatus settles an ended call's credits.
+      await instance.client.refreshStatus({ callId: intent.call_id, reason: 'test' }).catch(() => undefined);
     }
     assert.deepEqual(
       sent.map((e) => [e.event?.status, e.terminal]),

@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { callCost, loadCatalog } from '@callgate/common';
 import { checkLedger } from '@callgate/user-credit';
+import { status } from '@grpc/grpc-js';
 import {
   balanceOf,
   type CallInstance,
@@ -23,6 +24,7 @@ import {
   newUser,
   placeRequest,
   recordCrashedIntent,
+  rejection,
   SIGNUP_CREDITS,
   settledCall,
   startCallRig,
@@ -200,7 +202,7 @@ describe('CancelCall before the carrier is asked', () => {
     await ledgerConsistent(userId);
   });
 
-  it('while the carrier has not answered the create yet: the call the carrier places does not ring on', async () => {
+  it('while the carrier has not answered the create yet: refused as retryable, and the retry cancels the carrier call', async () => {
     await withInstances([NO_RECOVERY], async ([instance]) => {
       const client = instance?.client;
       assert.ok(client);
@@ -209,36 +211,28 @@ describe('CancelCall before the carrier is asked', () => {
       const callId = callIdFor(userId, request.idempotencyKey);
       const release = rig.carrier.holdCreates();
       let placing: Promise<unknown> | undefined;
-      let canceled: { outcome?: string; error?: unknown } | undefined;
       try {
         placing = client.placeCall(request);
         await within(rig.carrier.createArrived(callId), 'the create request at the carrier');
-        // The cancel may be done at once, refused as "being dialled, retry", or wait for the dial: the
-        // last case is given 2 s before the carrier is let go.
-        const cancel = client.cancelCall({ userId, callId, reason: 'stop' }).then(
-          (r) => ({ outcome: r.outcome }),
-          (error: unknown) => ({ error }),
-        );
-        canceled = await Promise.race([cancel, new Promise<undefined>((r) => setTimeout(() => r(undefined), 2000))]);
-        release();
-        canceled ??= await cancel;
+        // Canceling locally now would leave the call the carrier is about to place ringing, unbilled.
+        const refused = await rejection(client.cancelCall({ userId, callId, reason: 'stop' }));
+        assert.deepEqual(refused, {
+          code: status.UNAVAILABLE,
+          details: `call ${callId} is being dialled right now; retry the cancel in a moment`,
+          meta: {},
+        });
       } finally {
         release();
       }
-      await placing?.catch(() => undefined);
-      if (canceled?.error !== undefined) {
-        // Refused while dialling: the user retries once the dial is done, as the refusal says.
-        const retry = await client.cancelCall({ userId, callId, reason: 'stop' });
-        assert.equal(retry.outcome, 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER');
-      } else {
-        assert.equal(canceled?.outcome, 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER');
-      }
+      await placing;
+      const retry = await client.cancelCall({ userId, callId, reason: 'stop' });
+      assert.equal(retry.outcome, 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER');
       const ended = await settledCall(client, userId, callId);
       assert.equal(ended.status, 'CALL_STATUS_CANCELED');
       assert.equal(ended.costCredits, 0, 'the user pays nothing for a canceled call');
       const sid = (await row(callId)).carrier_call_id;
       assert.ok(sid, 'the carrier did place it');
-      // Whatever the carrier does with the call now, it must not ring on into an answered call nobody pays for.
+      // It must not ring on into an answered call nobody pays for.
       const carrier = await eventually(
         'the carrier call to end',
         async () => {
@@ -248,6 +242,7 @@ describe('CancelCall before the carrier is asked', () => {
         3000,
       );
       assert.equal(carrier.status, 'canceled', 'the carrier call was canceled, not answered and talked through');
+      assert.equal(rig.carrier.createsFor(callId), 1);
     });
   });
 });

@@ -96,9 +96,11 @@ export class CallWatchers {
       while (!signal.aborted) {
         // Subscribed before reading, so a change between the read and the wait is never missed.
         woken = false;
-        const events = await this.store.events(callId, last);
+        // The row first: a terminal row's final event is committed with it, so the events read next
+        // include it. (Events first could miss an end that happens between the two reads.)
         const call = await this.store.byId(callId);
         if (!call) return;
+        const events = await this.store.events(callId, last);
         for (const event of events) {
           last = Number(event.sequence);
           const ended = isTerminal(event.status);
@@ -111,7 +113,17 @@ export class CallWatchers {
           });
           if (ended) return;
         }
-        if (isTerminal(call.status)) return;
+        if (isTerminal(call.status)) {
+          // Asked from past its last event: still say that the call has ended.
+          await send({
+            callId,
+            event: null,
+            progress: toProgress(call, undefined, this.now()),
+            turn: null,
+            terminal: true,
+          });
+          return;
+        }
         if (!woken) {
           // NOTIFY wakes the watcher; the timer covers notifications lost while LISTEN reconnected.
           let timer: NodeJS.Timeout | undefined;

@@ -163,7 +163,11 @@ export class PreferencesStore {
     }
     // The configured default is also the ceiling: users may choose fewer concurrent calls, never more.
     const ceiling = this.defaults.maxConcurrentCalls;
-    if (!Number.isInteger(next.maxConcurrentCalls) || next.maxConcurrentCalls < 1 || next.maxConcurrentCalls > ceiling) {
+    if (
+      !Number.isInteger(next.maxConcurrentCalls) ||
+      next.maxConcurrentCalls < 1 ||
+      next.maxConcurrentCalls > ceiling
+    ) {
       throw invalidArgument('maxConcurrentCalls', `between 1 and ${ceiling} (your plan's limit)`);
     }
   }
