@@ -185,6 +185,46 @@ describe('version negotiation', () => {
     });
   }
 
+  /** A session of a given revision, initialized. */
+  async function sessionOf(version: string, token: string): Promise<Record<string, string>> {
+    const res = await post(
+      { ...initialize, params: { ...initialize.params, protocolVersion: version } },
+      bearer(token),
+    );
+    await res.text();
+    const headers = {
+      ...bearer(token),
+      'mcp-session-id': res.headers.get('mcp-session-id') ?? '',
+      'mcp-protocol-version': version,
+    };
+    await (await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, headers)).text();
+    return headers;
+  }
+  const batch = [
+    { jsonrpc: '2.0', id: 7, method: 'ping' },
+    { jsonrpc: '2.0', id: 8, method: 'tools/list' },
+  ];
+
+  for (const version of ['2025-03-26', '2024-11-05']) {
+    it(`a ${version} session may send a JSON-RPC batch and gets every answer`, async () => {
+      const res = await post(batch, await sessionOf(version, tokenFor(system, 'batcher')));
+      assert.equal(res.status, 200);
+      const text = await res.text();
+      assert.match(text, /"id":7/);
+      assert.match(text, /"id":8/);
+    });
+  }
+
+  for (const version of ['2025-06-18', '2025-11-25']) {
+    it(`a ${version} session may not: a batch is 400 -32600 (batching was removed in 2025-06-18)`, async () => {
+      const res = await post(batch, await sessionOf(version, tokenFor(system, 'batcher')));
+      assert.equal(res.status, 400);
+      const body = (await res.json()) as { error: { code: number; message: string } };
+      assert.equal(body.error.code, -32600);
+      assert.match(body.error.message, /does not allow JSON-RPC batches/);
+    });
+  }
+
   it('a client asking for an unknown version is offered the latest the server speaks', async () => {
     assert.equal((await initializeWith('1999-01-01')).protocolVersion, '2025-11-25');
   });

@@ -57,6 +57,16 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
     if (sessionId) {
       const session = options.sessions.get(sessionId, userId, 'http');
       if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
+      // JSON-RPC batches were removed in 2025-06-18: a session of that revision or later may not send one.
+      const revision = req.headers['mcp-protocol-version'];
+      if (Array.isArray(body) && typeof revision === 'string' && revision >= '2025-06-18') {
+        return sendJsonRpcError(
+          res,
+          400,
+          -32600,
+          `Invalid Request: protocol ${revision} does not allow JSON-RPC batches`,
+        );
+      }
       return (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body);
     }
     if (!(await options.modern.isLegacy(req, body))) return options.modern.serve(req, res, body);
