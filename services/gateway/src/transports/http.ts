@@ -6,6 +6,7 @@ import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontex
 import { userIdOf } from '../auth.js';
 import { type RateLimits, sendRateLimited } from '../rate-limits.js';
 import type { SessionRegistry } from '../sessions.js';
+import { SessionEventStore } from './event-store.js';
 import { BodyTooLargeError, readBody, sendJsonRpcError } from './http-body.js';
 import type { createModernHttpHandler } from './modern-http.js';
 
@@ -82,6 +83,8 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
     const server = options.newServer();
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: randomUUID,
+      // Last-Event-ID resumption: a client whose SSE stream broke replays what it missed.
+      eventStore: new SessionEventStore(),
       onsessioninitialized: (id) => {
         options.sessions.add({ id, kind: 'http', userId, server, transport });
         options.log.debug({ sessionId: id, userId }, 'MCP session opened');
