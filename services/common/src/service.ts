@@ -113,8 +113,11 @@ export async function serviceMain<
     const config = loadConfig(name, shape);
     const base = config as unknown as BaseConfig;
     const log = createLogger(name, base.LOG_LEVEL);
-    const handle = await start(config, log);
-    exitOnSignal(handle.stop, { log, timeoutMs: base.SHUTDOWN_TIMEOUT_MS + 5000 });
+    // Signals are taken from the first moment: a SIGTERM while starting waits for the start, then stops,
+    // instead of killing the process half-started (its ports announced, its pools open).
+    const starting = start(config, log);
+    exitOnSignal(async () => (await starting).stop(), { log, timeoutMs: base.SHUTDOWN_TIMEOUT_MS + 5000 });
+    await starting;
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${error.message}\n`);
