@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { mintToken } from '@callgate/gateway';
+import { mintToken, USER_SCOPES } from '@callgate/gateway';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN } from '@callgate/sandbox';
 import autocannon from 'autocannon';
 import { rssMb, type ServerProcess, startProcess, startService } from './processes.js';
@@ -43,7 +43,7 @@ const fixture =
   };
 
 /** The production layout, with one finished call whose details every request reads. */
-async function callgate(): Promise<Started> {
+export async function callgate(): Promise<Started> {
   const processes: ServerProcess[] = [];
   try {
     const dataDir = (name: string) => mkdtempSync(path.join(tmpdir(), `callgate-bench-${name}-`));
@@ -61,7 +61,8 @@ async function callgate(): Promise<Started> {
       CREDIT_SERVICE_ADDR: `127.0.0.1:${credit.started.grpcPort}`,
       TWILIO_ACCOUNT_SID: SANDBOX_ACCOUNT_SID,
       TWILIO_AUTH_TOKEN: SANDBOX_AUTH_TOKEN,
-      TWILIO_API_BASE_URL: `http://127.0.0.1:${sandbox.started.opsPort}`,
+      // The sandbox logs its HTTP port as `port`.
+      TWILIO_API_BASE_URL: `http://127.0.0.1:${(sandbox.started as unknown as { port: number }).port}`,
       // No queue in this layout: the safety-net poll is not under measurement (its failure is only counted).
       SQS_QUEUE_URL: 'http://127.0.0.1:9/000000000000/bench',
     });
@@ -77,10 +78,15 @@ async function callgate(): Promise<Started> {
       // One user drives the whole load: rate limits would measure the limiter, not the gateway.
       RATE_LIMIT_BURST: '1000000000',
       RATE_LIMIT_PER_MINUTE: '1000000000',
+      // …and so would the per-user session cap (each WebSocket connection is a session).
+      MCP_MAX_SESSIONS_PER_USER: '1000',
     });
     processes.unshift(gateway.process);
     const url = gateway.started.endpoints.mcp ?? '';
-    const token = mintToken({ secret, issuer: 'callgate-local', audience: 'callgate' }, { sub: `bench-${Date.now()}` });
+    const token = mintToken(
+      { secret, issuer: 'callgate-local', audience: 'callgate' },
+      { sub: `bench-${Date.now()}`, scope: USER_SCOPES },
+    );
     const headers = await openSession(url, { authorization: `Bearer ${token}` });
     const placed = await fetch(url, {
       method: 'POST',
@@ -92,8 +98,9 @@ async function callgate(): Promise<Started> {
         params: { name: 'makePhoneCall', arguments: { to: '+14155550002', task: 'bench', wait: 'completed' } },
       }),
     });
-    const callId = /"callId":"([0-9a-f-]{36})"/.exec(await placed.text())?.[1];
-    if (!callId) throw new Error('could not place the call the benchmark reads');
+    const answer = await placed.text();
+    const callId = /"callId":"([0-9a-f-]{36})"/.exec(answer)?.[1];
+    if (!callId) throw new Error(`could not place the call the benchmark reads: ${answer.slice(0, 500)}`);
     return { url, token, processes, tool: { name: 'getCallDetails', arguments: { callId }, expect: callId } };
   } catch (error) {
     for (const p of processes) await p.stop();
@@ -264,7 +271,10 @@ export async function benchGateway(options: { seconds: number; connections: numb
   const bodyBytes = await answerSize();
   for (let run = 1; run <= options.runs; run++) {
     const results: Result[] = [];
-    for (const target of TARGETS) results.push(await measure(target, options.seconds, options.connections, bodyBytes));
+    for (const target of TARGETS) {
+      process.stderr.write(`measuring ${target.name}…\n`);
+      results.push(await measure(target, options.seconds, options.connections, bodyBytes));
+    }
     const ceiling = (transport: string) =>
       results.find((r) => r.transport === transport && r.name.startsWith('bare'))?.rps ?? 1;
     process.stdout.write(

@@ -34,6 +34,14 @@ export async function wsLoad(options: {
     });
     let nextId = 1;
     const waiters = new Map<number, (answer: string) => void>();
+    let closed = false;
+    socket.on('close', () => {
+      // A closed connection answers nothing more: count what it owed as errors and stop this worker.
+      closed = true;
+      errors += waiters.size;
+      for (const resolve of waiters.values()) resolve('');
+      waiters.clear();
+    });
     socket.on('message', (data) => {
       const text = String(data);
       const id = Number(/"id":(\d+)/.exec(text)?.[1]);
@@ -47,7 +55,7 @@ export async function wsLoad(options: {
         if (message.id === undefined) resolve('');
       });
     for (const message of options.handshake(nextId++)) await ask(message);
-    while (performance.now() < deadline.at) {
+    while (!closed && performance.now() < deadline.at) {
       const started = performance.now();
       const answer = await ask(options.request(nextId++));
       if (performance.now() >= deadline.at) break;
