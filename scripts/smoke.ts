@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { checkServing } from '@callgate/common';
-import { mintToken } from '@callgate/gateway';
+import { mintToken, USER_SCOPES } from '@callgate/gateway';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
@@ -29,7 +29,7 @@ const token =
       issuer: 'callgate-local',
       audience: 'callgate',
     },
-    { sub: 'smoke-test', scope: 'calls:read' },
+    { sub: 'smoke-test', scope: USER_SCOPES },
     300,
   );
 let failures = 0;
@@ -68,6 +68,25 @@ for (const [name, transport] of transports) {
     }
   });
 }
+await check('a sandbox call through MCP', async () => {
+  const client = new Client({ name: 'callgate-smoke', version: '1.0.0' });
+  await client.connect(transports[0]?.[1]() as Transport);
+  try {
+    // The sandbox's busy number: the call rings and ends in seconds, and its hold is released.
+    const result = await client.callTool(
+      { name: 'makePhoneCall', arguments: { to: '+14155550002', task: 'smoke test', wait: 'completed' } },
+      undefined,
+      { timeout: 60_000 },
+    );
+    const call = (result.structuredContent as { call?: { status: string; timeline: unknown[] } } | undefined)?.call;
+    if (result.isError || call?.status !== 'CALL_STATUS_BUSY') {
+      throw new Error(`makePhoneCall did not end busy: ${JSON.stringify(result.content).slice(0, 300)}`);
+    }
+    return `makePhoneCall ended ${call.status} after ${call.timeline.length} events`;
+  } finally {
+    await client.close();
+  }
+});
 for (const entry of values.grpc.split(',')) {
   const [name, port] = entry.split('=');
   await check(`gRPC health of ${name}`, async () => {
