@@ -210,22 +210,8 @@ export function settledCall(client: CallClient, userId: string, callId: string, 
   );
 }
 
-/** The gRPC status of a call expected to fail: code, message, and the x-callgate-* details. */
-export async function rejection(
-  call: Promise<unknown>,
-): Promise<{ code: status; details: string; meta: Record<string, string> }> {
-  try {
-    await call;
-  } catch (error) {
-    if (!isGrpcError(error)) throw error;
-    const meta: Record<string, string> = {};
-    for (const [key, value] of Object.entries(error.metadata?.getMap() ?? {})) {
-      if (key.startsWith('x-callgate-')) meta[key.slice('x-callgate-'.length)] = String(value);
-    }
-    return { code: error.code, details: error.details, meta };
-  }
-  throw new Error('expected the call to fail, but it succeeded');
-}
+/** The gRPC status, message and x-callgate-* details of a call that must fail. */
+export { grpcFailure as rejection } from './credit.js';
 
 /** Every usage entry of a user (optionally of one call), following page tokens, newest first. */
 export async function usageOf(
