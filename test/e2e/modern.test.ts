@@ -9,6 +9,7 @@ import { mintToken } from '@callgate/gateway';
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
 import { tokenFor } from '../support/system.js';
+import { within } from '../support/within.js';
 
 let system: LocalSystem;
 before(async () => {
@@ -85,6 +86,39 @@ describe('MCP 2026-07-28 (stateless)', () => {
       );
     } finally {
       await client.close();
+    }
+  });
+
+  it("subscriptions/listen delivers your call's updates, and refuses another user's call", async () => {
+    const { client } = await modernClient(tokenFor(system, `listener-${randomUUID()}`));
+    const other = await modernClient(tokenFor(system, `snoop-${randomUUID()}`));
+    try {
+      const placed = await client.callTool({
+        name: 'makePhoneCall',
+        arguments: { to: '+14155550001', task: 'x', firstMessage: 'hi' },
+      });
+      const { callId } = (placed.structuredContent as { call: { callId: string } }).call;
+      const uri = `callgate://calls/${callId}`;
+      await assert.rejects(
+        other.client.listen({ resourceSubscriptions: [uri] }),
+        (e: unknown) => /not found/i.test(String(e)),
+        "another user's call cannot be listened to",
+      );
+      const updates: string[] = [];
+      let ended: () => void = () => undefined;
+      const done = new Promise<void>((resolve) => (ended = resolve));
+      client.setNotificationHandler('notifications/resources/updated', async (n) => {
+        updates.push(n.params.uri);
+        const read = await client.readResource({ uri: n.params.uri });
+        if (/CALL_STATUS_COMPLETED/.test(String((read.contents[0] as { text: string }).text))) ended();
+      });
+      const subscription = await client.listen({ resourceSubscriptions: [uri] });
+      await within(done, 'the completed update over subscriptions/listen');
+      assert.ok(updates.length >= 1 && updates.every((u) => u === uri), JSON.stringify(updates));
+      await subscription.close();
+    } finally {
+      await client.close();
+      await other.client.close();
     }
   });
 

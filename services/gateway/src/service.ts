@@ -6,7 +6,7 @@ import {
   type ServiceHandle,
   startGrpcService,
 } from '@callgate/common';
-import { tokenSettingsFrom } from './auth.js';
+import { tokenSettingsFrom, userIdOf } from './auth.js';
 import { connectBackends } from './backends.js';
 import type { GatewayConfig } from './config.js';
 import { createPublicServer } from './http-server.js';
@@ -63,7 +63,12 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // newServer is called per session and per stateless request; the subscriptions exist once per replica.
   let subscriptions: CallSubscriptions | undefined;
   const newServer = () => createMcpServer({ backends, requestState, subscriptions, extend: options.extend });
-  const modern = createModernHttpHandler({ newServer, maxBodyBytes: config.MCP_MAX_BODY_BYTES, log: base.log });
+  const modern = createModernHttpHandler({
+    newServer,
+    maxBodyBytes: config.MCP_MAX_BODY_BYTES,
+    log: base.log,
+    mayWatch: async (uri, auth) => (subscriptions ? subscriptions.mayWatch(uri, userIdOf(auth)) : false),
+  });
   subscriptions = new CallSubscriptions(backends, base.log, modern.notify);
   subscriptions.start();
   let httpPort = config.HTTP_PORT;

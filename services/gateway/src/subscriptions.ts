@@ -30,21 +30,28 @@ export class CallSubscriptions {
     private readonly modern?: ServerNotifier,
   ) {}
 
+  /** Whether a user may watch a resource: calls only their own; other URIs carry no user data in updates. */
+  async mayWatch(uri: string, userId: string): Promise<boolean> {
+    const call = CALL_URI.exec(uri);
+    if (!call?.[1]) return true;
+    try {
+      await this.backends.call.getCall({ userId, callId: call[1] });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Adds resources/subscribe and resources/unsubscribe to a session's server. */
   attach(server: McpServer): void {
     server.server.setRequestHandler('resources/subscribe', async (request, ctx) => {
       const userId = userIdOf(ctx.http?.authInfo);
       const { uri } = request.params;
-      const call = CALL_URI.exec(uri);
-      if (call?.[1]) {
-        // Only your own calls: another user's call id is "not found", as everywhere else.
-        try {
-          await this.backends.call.getCall({ userId, callId: call[1] }, { signal: ctx.mcpReq.signal });
-        } catch {
-          throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
-        }
+      // Only your own calls: another user's call id is "not found", as everywhere else. Any other resource may
+      // be subscribed to; only calls and the call history change by themselves.
+      if (!(await this.mayWatch(uri, userId))) {
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
       }
-      // Any other resource may be subscribed to; only calls and the call history change by themselves.
       this.add(uri, { server, userId });
       return {};
     });

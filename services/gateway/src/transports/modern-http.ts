@@ -21,6 +21,11 @@ export function createModernHttpHandler(options: {
   maxBodyBytes: number;
   log: Logger;
   bus?: ServerEventBus;
+  /**
+   * Whether this user may listen to a resource's updates. The SDK's listen router takes any URI it is
+   * given; we refuse another user's call before the stream opens, as resources/subscribe does.
+   */
+  mayWatch?: (uri: string, auth: AuthInfo | undefined) => Promise<boolean>;
 }) {
   const bus = options.bus ?? new InMemoryServerEventBus((error) => options.log.warn({ err: error }, 'event bus'));
   const handler = createMcpHandler(() => options.newServer(), {
@@ -49,7 +54,30 @@ export function createModernHttpHandler(options: {
         body,
         { maxRequestBodySize: options.maxBodyBytes },
       ),
-    serve: (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown) => node(req, res, body),
+    serve: async (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown) => {
+      const listen = body as {
+        id?: unknown;
+        method?: unknown;
+        params?: { notifications?: { resourceSubscriptions?: unknown } };
+      };
+      const uris =
+        listen?.method === 'subscriptions/listen' ? listen.params?.notifications?.resourceSubscriptions : undefined;
+      if (Array.isArray(uris) && options.mayWatch) {
+        for (const uri of uris) {
+          if (typeof uri === 'string' && !(await options.mayWatch(uri, req.auth))) {
+            res.writeHead(400, { 'content-type': 'application/json' }).end(
+              JSON.stringify({
+                jsonrpc: '2.0',
+                id: listen.id ?? null,
+                error: { code: -32602, message: `Resource not found: ${uri}`, data: { uri } },
+              }),
+            );
+            return;
+          }
+        }
+      }
+      await node(req, res, body);
+    },
     close: () => handler.close(),
   };
 }
