@@ -173,7 +173,8 @@ describe('version negotiation', () => {
     const json = res.headers.get('content-type')?.includes('text/event-stream')
       ? (text
           .split('\n')
-          .find((l) => l.startsWith('data: '))
+          // Skips the empty event that primes resumption (Last-Event-ID).
+          .find((l) => l.startsWith('data: ') && l.length > 6)
           ?.slice(6) ?? '')
       : text;
     return (JSON.parse(json) as { result: { protocolVersion: string } }).result;

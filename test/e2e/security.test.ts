@@ -112,7 +112,8 @@ async function messagesOf(res: Response): Promise<{ id?: unknown; result?: unkno
   if (res.headers.get('content-type')?.includes('text/event-stream')) {
     return text
       .split('\n')
-      .filter((line) => line.startsWith('data: '))
+      // An event with empty data primes resumption (Last-Event-ID); it carries no message.
+      .filter((line) => line.startsWith('data: ') && line.length > 6)
       .map((line) => JSON.parse(line.slice(6)));
   }
   const parsed = JSON.parse(text);
