@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@callgate/common';
+import type { SheetsSandbox } from './sheets/sheets-api.js';
 import { authenticatedAccount, type Credentials } from './twilio/auth.js';
 import type { CallsApi, Reply } from './twilio/calls.js';
 import { authenticate, internalError, isTwilioError, methodNotAllowed, resourceNotFound } from './twilio/errors.js';
@@ -10,6 +11,8 @@ export interface SandboxAppOptions {
   credentials: Credentials;
   calls: CallsApi;
   log: Logger;
+  /** The Google Sheets stand-in; without it Sheets paths answer 404 as for an unknown spreadsheet. */
+  sheets?: SheetsSandbox;
 }
 
 const ACCOUNT = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json$|\/)/;
@@ -28,6 +31,10 @@ export function createSandboxApp(options: SandboxAppOptions): (req: IncomingMess
       json(res, 200, { status: 'ok' });
     } else if (url.pathname.startsWith('/2010-04-01/')) {
       void serveTwilio(req, res, url.pathname, options);
+    } else if (url.pathname.startsWith('/v4/spreadsheets') && options.sheets) {
+      void options.sheets.serve(req, res, url);
+    } else if (url.pathname.startsWith('/sandbox/sheets/') && options.sheets) {
+      void options.sheets.serveAdmin(req, res, url.pathname);
     } else if (url.pathname.startsWith('/v4/spreadsheets')) {
       json(res, 404, {
         error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' },

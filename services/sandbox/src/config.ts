@@ -28,6 +28,14 @@ export const sandboxConfigShape = {
   SANDBOX_CALL_STEP_MS: env
     .milliseconds(1000)
     .describe('Sandbox carrier: time between call stages (queued, initiated, ringing, answered or a final status).'),
+  SANDBOX_SHEETS_QUOTA_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .positive()
+    .default(300)
+    .describe(
+      'Sandbox Google Sheets: write requests (and, separately, read requests) per minute before it answers 429, as the real per-project quota.',
+    ),
   SANDBOX_TALK_MS: env
     .milliseconds(5000)
     .describe(

@@ -2,11 +2,13 @@ import { createServer } from 'node:http';
 import { closeHttp, createLogger, listenHttp, type ServiceHandle } from '@callgate/common';
 import { createSandboxApp } from './app.js';
 import type { SandboxConfig } from './config.js';
+import { SheetsSandbox } from './sheets/sheets-api.js';
 import { CallsApi } from './twilio/calls.js';
 import { CallLifecycle } from './twilio/lifecycle.js';
 import { StatusCallbacks } from './twilio/status-callbacks.js';
 
 export { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, type SandboxConfig, sandboxConfigShape } from './config.js';
+export type { SheetsFault, SheetsSandboxStats } from './sheets/sheets-api.js';
 export { OUTCOME_BY_LAST_FOUR, type Outcome, SANDBOX_NUMBERS } from './twilio/outcomes.js';
 
 /** Starts the sandbox HTTP server (Twilio carrier and Google Sheets stand-ins). */
@@ -22,6 +24,7 @@ export async function startSandbox(config: SandboxConfig): Promise<ServiceHandle
     credentials: { accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN },
     calls: new CallsApi(lifecycle),
     log,
+    sheets: new SheetsSandbox({ quotaPerMinute: config.SANDBOX_SHEETS_QUOTA_PER_MINUTE, log }),
   });
   const server = createServer(app);
   const port = await listenHttp(server, config.BIND_HOST, config.SANDBOX_PORT);
