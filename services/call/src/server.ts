@@ -13,6 +13,7 @@ import { type ActionOptions, cancelCall, refreshStatus } from './call-actions.js
 import type { CallStore } from './call-store.js';
 import { toCall, toProgress } from './call-view.js';
 import { type PlaceCallOptions, placeCall } from './place-call.js';
+import { listStaleCalls } from './stale-calls.js';
 import { type CallStatus, fromProtoStatus, isTerminal, toProtoStatus } from './state-machine.js';
 import type { CallWatchers } from './watch.js';
 
@@ -81,6 +82,20 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
       callIdOf(request);
       const { call, changed } = await refreshStatus(deps.actions, request);
       return { call: toCall(call), changed, terminal: isTerminal(call.status) };
+    },
+    ListStaleCalls: async (request) => {
+      const page = await listStaleCalls(store.db, request);
+      return {
+        calls: page.calls.map((c) => ({
+          callId: c.call_id,
+          status: toProtoStatus(c.status),
+          createdAt: c.created_at.toISOString(),
+          updatedAt: c.updated_at.toISOString(),
+          urgency: c.urgency,
+        })),
+        nextCursor: page.nextCursor,
+        remaining: page.remaining,
+      };
     },
     GetVoiceOptions: async (request) => ({
       voices: findVoices(deps.catalog, request),

@@ -1,0 +1,37 @@
+/**
+ * `npm run dlq -- list|redrive|purge`: the call-status queue's dead-letter queue. `list` prints its
+ * messages (up to --max, default 100) as JSON lines with their receive counts; `redrive` moves them all
+ * back to the main queue; `purge` deletes them. Reads the same SQS_* variables as the services.
+ */
+import { parseArgs } from 'node:util';
+import { createSqsClient, loadConfig, resolveQueue, sqsConfigShape } from '@callgate/common';
+import { dlqUrl, peek, purge, redrive } from '../services/poller/src/dlq.js';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { max: { type: 'string', default: '100' } },
+});
+const command = positionals[0];
+if (command !== 'list' && command !== 'redrive' && command !== 'purge') {
+  process.stderr.write('usage: npm run dlq -- list|redrive|purge [--max N]\n');
+  process.exit(2);
+}
+const config = loadConfig('dlq', sqsConfigShape);
+const sqs = createSqsClient(config);
+try {
+  const queueUrl = await resolveQueue(sqs, config);
+  const dlq = await dlqUrl(sqs, queueUrl, config.SQS_DLQ_NAME);
+  if (command === 'list') {
+    const messages = await peek(sqs, dlq, Number(values.max));
+    for (const m of messages) process.stdout.write(`${JSON.stringify(m)}\n`);
+    process.stderr.write(`${messages.length} message(s) in ${dlq}\n`);
+  } else if (command === 'redrive') {
+    const moved = await redrive(sqs, dlq, queueUrl);
+    process.stdout.write(`${JSON.stringify({ redriven: moved, from: dlq, to: queueUrl })}\n`);
+  } else {
+    await purge(sqs, dlq);
+    process.stdout.write(`${JSON.stringify({ purged: dlq })}\n`);
+  }
+} finally {
+  sqs.destroy();
+}
