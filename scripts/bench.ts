@@ -6,11 +6,15 @@ import { parseArgs } from 'node:util';
 import { benchCalls } from './bench/calls.js';
 import { benchCredits } from './bench/credits.js';
 import { benchGateway } from './bench/gateway.js';
+import { benchPoller } from './bench/poller.js';
+import { benchSheets } from './bench/sheets.js';
 
 const BENCHMARKS: Record<string, (o: { seconds: number; connections: number; runs: number }) => Promise<void>> = {
   gateway: benchGateway,
   credits: benchCredits,
   calls: benchCalls,
+  poller: benchPoller,
+  sheets: benchSheets,
 };
 
 const { values, positionals } = parseArgs({

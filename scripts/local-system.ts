@@ -147,7 +147,14 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
         loadConfig(
           'sheets-sync',
           sheetsSyncConfigShape,
-          envFor({ GRPC_PORT: port('50053'), METRICS_PORT: port('9104') }),
+          envFor({
+            GRPC_PORT: port('50053'),
+            METRICS_PORT: port('9104'),
+            // A real spreadsheet id (with credentials) writes to Google; otherwise the sandbox plays Sheets.
+            ...(inherited.GOOGLE_SHEETS_ID
+              ? {}
+              : { GOOGLE_SHEETS_API_URL: sandbox.endpoints.sheets as string, GOOGLE_SHEETS_ID: 'callgate-local' }),
+          }),
         ),
         await database('sheets-sync'),
       ),
@@ -179,6 +186,10 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
           envFor({
             GRPC_PORT: port('50054'),
             METRICS_PORT: port('9105'),
+            CALL_SERVICE_ADDR: grpc.call as string,
+            // Ephemeral systems (tests, benchmarks) share one database with other systems, whose calls their
+            // sandbox does not know: they sweep only when asked, so a sweep never refreshes another system's calls.
+            SWEEP_ENABLED: inherited.SWEEP_ENABLED ?? (ephemeral ? 'false' : 'true'),
             ...(sqsEndpoint ? { SQS_ENDPOINT: sqsEndpoint } : {}),
           }),
         ),
