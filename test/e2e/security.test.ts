@@ -110,11 +110,13 @@ function post(url: string, body: unknown, headers: Record<string, string> = {}):
 async function messagesOf(res: Response): Promise<{ id?: unknown; result?: unknown; error?: { code: number } }[]> {
   const text = await res.text();
   if (res.headers.get('content-type')?.includes('text/event-stream')) {
-    return text
-      .split('\n')
-      // An event with empty data primes resumption (Last-Event-ID); it carries no message.
-      .filter((line) => line.startsWith('data: ') && line.length > 6)
-      .map((line) => JSON.parse(line.slice(6)));
+    return (
+      text
+        .split('\n')
+        // An event with empty data primes resumption (Last-Event-ID); it carries no message.
+        .filter((line) => line.startsWith('data: ') && line.length > 6)
+        .map((line) => JSON.parse(line.slice(6)))
+    );
   }
   const parsed = JSON.parse(text);
   return Array.isArray(parsed) ? parsed : [parsed];
