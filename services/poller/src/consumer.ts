@@ -233,7 +233,15 @@ export class QueueConsumer {
         ),
       );
     }
-    await Promise.allSettled(this.loops);
+    // Handlers that ignore the abort (a database query in flight) must not hold shutdown past its bound.
+    let bound: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(this.loops),
+      new Promise<void>((r) => {
+        bound = setTimeout(r, Math.max(1000, timeoutMs / 2));
+      }),
+    ]);
+    clearTimeout(bound);
     return { finished: before - left.length, released: left.length };
   }
 }

@@ -60,9 +60,11 @@ export class RefreshDedup {
   async finish(callId: string, at: Date): Promise<void> {
     try {
       await this.db.query(
-        `UPDATE poller.refreshed SET refreshed_at = greatest(refreshed_at, $2), claimed_by = NULL, claimed_until = NULL
+        `UPDATE poller.refreshed SET refreshed_at = greatest(refreshed_at, $2),
+                claimed_by = CASE WHEN claimed_by = $3 THEN NULL ELSE claimed_by END,
+                claimed_until = CASE WHEN claimed_by = $3 THEN NULL ELSE claimed_until END
           WHERE call_id = $1`,
-        [callId, at],
+        [callId, at, this.options.holder],
       );
       this.recent.set(callId, at.getTime());
     } finally {

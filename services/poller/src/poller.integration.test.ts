@@ -257,7 +257,7 @@ describe('poller: queue', () => {
     sqs.destroy();
   });
 
-  it('SIGKILL mid-batch and a restart: no message lost (visibility expiry redelivers), no duplicate effect', async () => {
+  it('SIGKILL mid-batch and a restart: no message lost (visibility expiry redelivers), no duplicate effect', async (t) => {
     const name = `kill-${run}`;
     const calls = await endedAtCarrier(system, 20);
     const { sqs, url } = await queueOf(system, name);
@@ -311,7 +311,9 @@ describe('poller: queue', () => {
           (l) =>
             l.includes('"message handled"') && Number((JSON.parse(l) as { receiveCount: number }).receiveCount) > 1,
         );
-      assert.ok(redelivered.length > 0, 'some message was redelivered after the kill');
+      // Whether the kill caught a message in flight depends on timing (a batch may be deleted just before it),
+      // so redelivery is reported, not asserted; the assertions above are what must hold either way.
+      t.diagnostic(`messages redelivered to the restarted poller: ${redelivered.length}`);
     } finally {
       second.child.kill('SIGTERM');
       assert.equal(await within(second.exited, 'the poller to stop on SIGTERM', 15_000), 0, second.stderr());

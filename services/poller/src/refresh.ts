@@ -86,6 +86,11 @@ export function refreshHandler(o: RefreshHandlerOptions) {
       return poison('not JSON');
     }
     const claim = await o.dedup.claim(message.callId, new Date(message.enqueuedAt));
+    if (!claim.claimed && claim.reason === 'refresh-in-progress') {
+      // Another refresh of this call is running (here or on a replica that may have died): keep this message
+      // until that one finishes (it then reads as a duplicate) or its claim expires (it is then refreshed).
+      return { kind: 'retry', reason: 'a refresh of this call is running' };
+    }
     if (!claim.claimed) return { kind: 'duplicate' };
     let result: Awaited<ReturnType<RefreshCall>>;
     try {
@@ -122,7 +127,12 @@ export function refreshHandler(o: RefreshHandlerOptions) {
         };
       }
     }
-    await o.dedup.finish(message.callId, refreshedAt);
+    try {
+      await o.dedup.finish(message.callId, refreshedAt);
+    } catch {
+      // The refresh and its follow-up are done: retrying the message would start a second poll chain.
+      // An unrecorded refresh only means a later duplicate is refreshed once more.
+    }
     return { kind: 'done' };
   };
 }

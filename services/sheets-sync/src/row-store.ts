@@ -153,13 +153,24 @@ export class RowStore {
   }
 
   /** Before an append is sent: from now on, a crash or an unclear answer means "look it up first". */
-  async markAppendPending(rows: readonly { callId: string; version: number }[], owner: string): Promise<void> {
-    await this.db.query(
+  /**
+   * Marks rows as being appended, only those this writer still leases until at least `leasedUntil` (the
+   * request's worst-case end). Returns their ids: a row whose lease ran out may be another replica's now,
+   * and appending it too would duplicate it in the sheet.
+   */
+  async markAppendPending(
+    rows: readonly { callId: string; version: number }[],
+    owner: string,
+    leasedUntil: Date,
+  ): Promise<Set<string>> {
+    const { rows: marked } = await this.db.query<{ call_id: string }>(
       `UPDATE ${this.table} r SET append_pending = true, append_version = p.version
          FROM unnest($1::text[], $2::bigint[]) AS p(call_id, version)
-        WHERE r.call_id = p.call_id AND r.lease_owner = $3`,
-      [rows.map((r) => r.callId), rows.map((r) => r.version), owner],
+        WHERE r.call_id = p.call_id AND r.lease_owner = $3 AND r.lease_until > $4
+        RETURNING r.call_id`,
+      [rows.map((r) => r.callId), rows.map((r) => r.version), owner, leasedUntil],
     );
+    return new Set(marked.map((m) => m.call_id));
   }
 
   /** The write landed: the versions written (newer ones that arrived meanwhile stay dirty). */

@@ -25,6 +25,9 @@ import {
 import type { TokenBucket } from './token-bucket.js';
 
 /** Everything the writer observes, for Prometheus (metrics.ts) and tests. */
+/** How long an append may take at worst (request timeout and its retries): rows must stay leased that long. */
+const APPEND_LEASE_MARGIN_MS = 60_000;
+
 export interface WriterEvents {
   request(kind: 'append' | 'update' | 'read' | 'header', result: RequestResult, rows: number): void;
   rowsWritten(rows: number): void;
@@ -329,10 +332,17 @@ export class SheetsWriter {
     return { did: 'header', waitMs: 0 };
   }
 
-  private async append(rows: ClaimedRow[]): Promise<CycleResult> {
+  private async append(claimed: ClaimedRow[]): Promise<CycleResult> {
+    // Persisted before the request: if we crash or the answer is lost, the rows are looked up, not appended
+    // twice. Only rows still leased for the whole request go (a stalled writer's lease may have passed on).
+    const marked = await this.options.store.markAppendPending(
+      claimed,
+      this.owner,
+      new Date(this.now() + APPEND_LEASE_MARGIN_MS),
+    );
+    const rows = claimed.filter((r) => marked.has(r.callId));
+    if (rows.length === 0) return { did: 'waiting', waitMs: 0 };
     const ids = rows.map((r) => r.callId);
-    // Persisted before the request: if we crash or the answer is lost, the rows are looked up, not appended twice.
-    await this.options.store.markAppendPending(rows, this.owner);
     const range = `${quoteSheet(this.options.tab)}!A1:${this.lastColumn}1`;
     const result = await this.send('append', rows.length, () =>
       this.options.api.append(
