@@ -106,6 +106,25 @@ describe('stale-call sweep', () => {
     await b.release();
     assert.equal(await a.acquire(), true, 'released: taken at once');
   });
+
+  it('a leader that lost its lease cannot write its checkpoint over the new leader’s', async () => {
+    const name = `fence-${randomUUID().slice(0, 8)}`;
+    const a = new Lease(test.db, name, 'a', { ttlMs: 1000, now });
+    const b = new Lease(test.db, name, 'b', { ttlMs: 1000, now });
+    const store = new CheckpointStore(test.db, name);
+    assert.equal(await a.acquire(), true);
+    const first = await store.load();
+    first.cursor = 'a-1';
+    assert.equal(await store.save(first, now(), a), true, 'the holder saves');
+    clock += 1001;
+    assert.equal(await b.acquire(), true, 'a paused past its lease; b took over');
+    const mine = await store.load();
+    mine.cursor = 'b-7';
+    assert.equal(await store.save(mine, now(), b), true);
+    first.cursor = 'a-2';
+    assert.equal(await store.save(first, now(), a), false, 'the stale leader is fenced off');
+    assert.equal((await store.load()).cursor, 'b-7');
+  });
 });
 
 describe('refresh de-duplication', () => {

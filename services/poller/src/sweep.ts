@@ -59,15 +59,21 @@ export class CheckpointStore {
     };
   }
 
-  async save(checkpoint: Checkpoint, at: Date): Promise<void> {
-    await this.db.query(
+  /**
+   * Saves the checkpoint. With a fence, only while that holder still has the lease: a leader that paused past
+   * its lease must not write its stale cursor over the new leader's. Returns whether it was saved.
+   */
+  async save(checkpoint: Checkpoint, at: Date, fence?: { name: string; holder: string }): Promise<boolean> {
+    const { rowCount } = await this.db.query(
       `INSERT INTO poller.sweep_checkpoints AS c
          (name, cursor, updated_before, started_at, enqueued, batches, backlog, saved_at, last_completed_at, last_duration_ms)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
        ON CONFLICT (name) DO UPDATE SET cursor = EXCLUDED.cursor, updated_before = EXCLUDED.updated_before,
          started_at = EXCLUDED.started_at, enqueued = EXCLUDED.enqueued, batches = EXCLUDED.batches,
          backlog = EXCLUDED.backlog, saved_at = EXCLUDED.saved_at, last_completed_at = EXCLUDED.last_completed_at,
-         last_duration_ms = EXCLUDED.last_duration_ms`,
+         last_duration_ms = EXCLUDED.last_duration_ms
+       WHERE $11::text IS NULL
+          OR EXISTS (SELECT 1 FROM poller.leases l WHERE l.name = $11 AND l.holder = $12 AND l.expires_at > $8)`,
       [
         this.name,
         checkpoint.cursor,
@@ -79,9 +85,13 @@ export class CheckpointStore {
         at,
         checkpoint.lastCompletedAt,
         checkpoint.lastDurationMs,
+        fence?.name ?? null,
+        fence?.holder ?? null,
       ],
     );
+    if (rowCount === 0) return false;
     checkpoint.savedAt = at;
+    return true;
   }
 }
 
@@ -146,7 +156,10 @@ export class Sweeper {
         batches: 0,
         backlog: 0,
       });
-      await o.checkpoints.save(cp, started);
+      if (!(await o.checkpoints.save(cp, started, o.lease))) {
+        this.leader = false;
+        return;
+      }
       o.log.info({ updatedBefore: cp.updatedBefore }, 'stale-call sweep started');
     } else {
       o.log.info({ cursor: cp.cursor, enqueued: cp.enqueued }, 'stale-call sweep resumed from its checkpoint');
@@ -170,7 +183,11 @@ export class Sweeper {
         cp.updatedBefore = null;
         cp.startedAt = null;
       }
-      await o.checkpoints.save(cp, at);
+      if (!(await o.checkpoints.save(cp, at, o.lease))) {
+        // The lease passed on while this batch ran: the new leader's checkpoint stands.
+        this.leader = false;
+        break;
+      }
       o.onBatch?.(cp);
       if (!cp.updatedBefore) {
         o.log.info(
