@@ -27,6 +27,7 @@ import { SANDBOX_NUMBERS } from '@callgate/sandbox';
 import { checkLedger } from '@callgate/user-credit';
 import { startLocalSystem } from '../local-system.js';
 import { rssMb, startProcess } from './processes.js';
+import { fundedUsers, percentile } from './shared.js';
 
 type CallClient = PromiseClient<callV1.CallServiceDefinition>;
 type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
@@ -63,28 +64,6 @@ async function runSystem(): Promise<void> {
 
 if (process.env[SYSTEM_FLAG] === '1' && import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   await runSystem();
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
-}
-
-async function createUsers(credit: CreditClient, count: number, prefix: string): Promise<string[]> {
-  const users = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  await Promise.all(
-    users.map(async (userId) => {
-      await credit.getUser({ userId, createIfMissing: true, displayName: 'bench', email: '' });
-      await credit.grant({
-        userId,
-        amount: 1_000_000_000,
-        idempotencyKey: 'bench-funds',
-        reason: 'bench',
-        actor: 'bench',
-      });
-    }),
-  );
-  return users;
 }
 
 /** Each worker places calls for its own user until the clock passes `seconds`; PlaceCall latencies in ms. */
@@ -164,7 +143,7 @@ export async function benchCalls(options: { seconds: number; connections: number
   const touched: string[] = [];
   try {
     for (let run = 1; run <= options.runs; run++) {
-      const users = await createUsers(credit, options.connections, `bench-calls-${randomUUID().slice(0, 8)}`);
+      const users = await fundedUsers(credit, options.connections, `bench-calls-${randomUUID().slice(0, 8)}`);
       touched.push(...users);
       await drive(call, users, WARM_UP_SECONDS);
       const { latencies, errors, elapsedMs, firstError } = await drive(call, users, options.seconds);

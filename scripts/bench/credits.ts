@@ -19,6 +19,7 @@ import {
 import type { creditV1 } from '@callgate/protos';
 import { checkLedger } from '@callgate/user-credit';
 import { rssMb, startService } from './processes.js';
+import { fundedUsers, percentile } from './shared.js';
 
 type Client = PromiseClient<creditV1.CreditServiceDefinition>;
 
@@ -37,11 +38,6 @@ interface Result {
   max: number;
   errors: number;
   rssMb: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN;
 }
 
 /** Workers repeat reserve+settle until the clock passes `seconds`; returns each pair's latency in ms. */
@@ -116,22 +112,6 @@ async function measure(
   };
 }
 
-async function createUsers(client: Client, count: number, prefix: string): Promise<string[]> {
-  const users = Array.from({ length: count }, (_, i) => `${prefix}-${i}`);
-  for (const userId of users) {
-    await client.getUser({ userId, createIfMissing: true, displayName: 'bench', email: '' });
-    // The largest single grant; at 7 credits a pair it outlasts any run.
-    await client.grant({
-      userId,
-      amount: 1_000_000_000,
-      idempotencyKey: 'bench-funds',
-      reason: 'bench',
-      actor: 'bench',
-    });
-  }
-  return users;
-}
-
 export async function benchCredits(options: { seconds: number; connections: number; runs: number }): Promise<void> {
   const url = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
   const service = await startService('user-credit', {
@@ -153,8 +133,8 @@ export async function benchCredits(options: { seconds: number; connections: numb
   try {
     for (let run = 1; run <= options.runs; run++) {
       const prefix = `bench-${randomUUID().slice(0, 8)}`;
-      const many = await createUsers(client, options.connections, `${prefix}-user`);
-      const hot = await createUsers(client, 1, `${prefix}-hot`);
+      const many = await fundedUsers(client, options.connections, `${prefix}-user`);
+      const hot = await fundedUsers(client, 1, `${prefix}-hot`);
       touched.push(...many, ...hot);
       const results = [
         await measure(

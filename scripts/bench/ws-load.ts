@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { percentile } from './shared.js';
 
 export interface WsLoadResult {
   rps: number;
@@ -69,6 +70,10 @@ export async function wsLoad(options: {
   await Promise.all(Array.from({ length: options.connections }, worker));
   const elapsed = (performance.now() - started) / 1000;
   latencies.sort((a, b) => a - b);
-  const at = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor((p / 100) * latencies.length))] ?? 0;
-  return { rps: latencies.length / elapsed, p50: Math.round(at(50)), p99: Math.round(at(99)), errors };
+  return {
+    rps: latencies.length / elapsed,
+    p50: Math.round(percentile(latencies, 50)),
+    p99: Math.round(percentile(latencies, 99)),
+    errors,
+  };
 }
