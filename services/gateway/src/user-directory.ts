@@ -18,7 +18,7 @@ export class UserDirectory {
     private readonly capacity = 50_000,
   ) {}
 
-  async ensure(auth: AuthInfo | undefined, _signal?: AbortSignal): Promise<string> {
+  async ensure(auth: AuthInfo | undefined): Promise<string> {
     const userId = userIdOf(auth);
     if (this.known.has(userId)) return userId;
     let creating = this.pending.get(userId);

@@ -53,7 +53,7 @@ function jsonRead(backends: Backends, read: Read) {
   return async (uri: URL, ctx: ServerContext) => {
     const signal = ctx.mcpReq.signal;
     try {
-      const userId = await backends.users.ensure(ctx.http?.authInfo, signal);
+      const userId = await backends.users.ensure(ctx.http?.authInfo);
       const value = await read(uri, userId, signal);
       return { contents: [{ uri: uri.href, mimeType: 'application/json', text: JSON.stringify(value) }] };
     } catch (error) {

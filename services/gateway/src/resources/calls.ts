@@ -15,7 +15,7 @@ const json = (uri: string, value: unknown) => ({
 /** Call history and each call as resources; a call's URI is only readable by its owner. */
 export function registerCallResources(server: McpServer, backends: Backends): void {
   const recent = async (ctx: ServerContext, pageSize: number) => {
-    const userId = await backends.users.ensure(ctx.http?.authInfo, ctx.mcpReq.signal);
+    const userId = await backends.users.ensure(ctx.http?.authInfo);
     return backends.call.listCalls(
       { userId, pageSize, pageToken: '', statuses: [], createdAfter: '', createdBefore: '', number: '' },
       { signal: ctx.mcpReq.signal },
@@ -65,7 +65,7 @@ export function registerCallResources(server: McpServer, backends: Backends): vo
     },
     async (uri, variables, ctx) => {
       try {
-        const userId = await backends.users.ensure(ctx.http?.authInfo, ctx.mcpReq.signal);
+        const userId = await backends.users.ensure(ctx.http?.authInfo);
         const callId = Array.isArray(variables.callId) ? (variables.callId[0] ?? '') : (variables.callId ?? '');
         const { call } = await backends.call.getCall({ userId, callId }, { signal: ctx.mcpReq.signal });
         return json(uri.href, call);

@@ -39,7 +39,7 @@ export function grpcTool<A>(
     };
     try {
       // Tools on user data make sure the user exists first; catalogue tools do not need a user.
-      await options.users?.ensure(auth, call.signal);
+      await options.users?.ensure(auth);
       const value = await body(args, call);
       return { structuredContent: value, content: [{ type: 'text', text: JSON.stringify(value) }] };
     } catch (error) {
