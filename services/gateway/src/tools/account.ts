@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Backends } from '../backends.js';
+import { profileOutput } from './account-schemas.js';
 import { grpcTool } from './result.js';
 import { needs, SCOPES } from './scopes.js';
 
@@ -41,6 +42,7 @@ export function registerAccountTools(server: McpServer, backends: Backends): voi
       title: 'Profile and preferences',
       description: 'Your profile (name, email, plan, caller-id numbers) and call preferences.',
       inputSchema: z.object({}),
+      outputSchema: profileOutput,
       scopeChallenge: needs(SCOPES.profileRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },

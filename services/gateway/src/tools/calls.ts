@@ -5,6 +5,13 @@ import { status } from '@grpc/grpc-js';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Backends } from '../backends.js';
+import {
+  callDetailsOutput,
+  callHistoryOutput,
+  cancelOutput,
+  placedCallOutput,
+  progressOutput,
+} from './call-schemas.js';
 import { grpcTool } from './result.js';
 import { callId, e164, language } from './schemas.js';
 import { needs, SCOPES } from './scopes.js';
@@ -55,7 +62,7 @@ function outcomeUnknown(error: unknown, idempotencyKey: string): unknown {
 }
 
 export function registerCallTools(server: McpServer, backends: Backends): void {
-  server.registerTool(
+  const makePhoneCall = server.registerTool(
     'makePhoneCall',
     {
       title: 'Place a phone call',
@@ -84,6 +91,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
               'sending progress notifications meanwhile (pass a progressToken, and let progress reset your request timeout).',
           ),
       }),
+      outputSchema: placedCallOutput,
       scopeChallenge: needs(SCOPES.callsWrite),
       annotations: { destructiveHint: true, openWorldHint: true, idempotentHint: false, readOnlyHint: false },
     },
@@ -148,6 +156,9 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       { users: backends.users },
     ),
   );
+  // 2025-11-25 clients may run it as a task (params.task), 2026 clients by declaring the tasks
+  // extension (tasks/task-methods.ts). The SDK's registerTool takes no `execution`; the tool keeps it.
+  makePhoneCall.execution = { taskSupport: 'optional' };
 
   server.registerTool(
     'getCallDetails',
@@ -155,6 +166,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       title: 'Call details',
       description: 'One of your calls: status, timeline, cost, transcript and outcome.',
       inputSchema: z.object({ callId }),
+      outputSchema: callDetailsOutput,
       scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
@@ -180,6 +192,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
         to: z.iso.datetime({ offset: true }).optional().describe('Only calls created at or before (RFC 3339).'),
         number: e164.optional().describe('Only calls to or from this number.'),
       }),
+      outputSchema: callHistoryOutput,
       scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
@@ -209,6 +222,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       title: 'Cancel a call',
       description: 'Stops a call: before it is answered it is cancelled, while in progress it is hung up.',
       inputSchema: z.object({ callId, reason: z.string().max(500).optional() }),
+      outputSchema: cancelOutput,
       scopeChallenge: needs(SCOPES.callsWrite),
       annotations: { destructiveHint: true, openWorldHint: true, idempotentHint: true, readOnlyHint: false },
     },
@@ -230,6 +244,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       title: 'Call progress',
       description: 'Where a call is now: stage, elapsed time and the last event.',
       inputSchema: z.object({ callId }),
+      outputSchema: progressOutput,
       scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },

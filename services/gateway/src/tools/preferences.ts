@@ -1,6 +1,7 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Backends } from '../backends.js';
+import { preferencesOutput } from './account-schemas.js';
 import { grpcTool } from './result.js';
 import { e164, language } from './schemas.js';
 import { needs, SCOPES } from './scopes.js';
@@ -24,6 +25,7 @@ export function registerPreferenceTools(server: McpServer, backends: Backends): 
         quietHours: z.object({ start: hhmm, end: hhmm }).optional(),
         maxConcurrentCalls: z.number().int().min(1).max(100).optional(),
       }),
+      outputSchema: preferencesOutput,
       scopeChallenge: needs(SCOPES.profileWrite),
       annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
     },

@@ -1,0 +1,189 @@
+import { isGrpcError } from '@callgate/common';
+import type { callV1 } from '@callgate/protos';
+import { status } from '@grpc/grpc-js';
+import {
+  type CallToolResult,
+  CLIENT_CAPABILITIES_META_KEY,
+  type JSONRPCRequest,
+  type McpServer,
+  MissingRequiredClientCapabilityError,
+  ProtocolError,
+  ProtocolErrorCode,
+  type ServerContext,
+} from '@modelcontextprotocol/server';
+import { z } from 'zod';
+import type { Backends } from '../backends.js';
+import { resourceErrorFrom } from '../grpc-errors.js';
+import { SCOPES } from '../tools/scopes.js';
+import { waitForCall } from '../tools/watch-call.js';
+import { callResult, isTerminalCall, taskFields, taskStateOf } from './task-view.js';
+
+/** The 2026-07-28 tasks extension (SEP-2663); a client declares it to receive tasks. */
+export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
+/** 2025-11-25 experimental tasks: a task's messages name it under this _meta key. */
+const RELATED_TASK = 'io.modelcontextprotocol/related-task';
+/** The one tool that runs as a task: a call lasts minutes, everything else answers at once. */
+const TASK_TOOL = 'makePhoneCall';
+
+type Handler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<Record<string, unknown>>;
+/** The SDK keeps handlers in this map; tools/call must be wrapped, not replaced (see installToolsCall). */
+interface HandlerMap {
+  _requestHandlers: Map<string, Handler>;
+}
+
+const taskParams = z.looseObject({ taskId: z.string().min(1).max(128) });
+
+/**
+ * makePhoneCall as an MCP task, on both revisions that have tasks: the 2026-07-28 extension (the
+ * server decides; the client declares the extension per request) and 2025-11-25 experimental tasks
+ * (the client asks with `params.task`). The task is the call (task-view.ts), so the methods here
+ * are reads and a cancel of the call service's own state.
+ */
+export function registerCallTasks(server: McpServer, backends: Backends): void {
+  const protocol = server.server;
+  protocol.registerCapabilities({
+    extensions: { [TASKS_EXTENSION]: {} },
+    // The 2026 codec drops this 2025 slot from its answers, so each revision sees only its own.
+    tasks: { cancel: {}, requests: { tools: { call: {} } } },
+  });
+  const modern = () => (protocol.getNegotiatedProtocolVersion() ?? '') >= '2026-07-28';
+
+  /** A 2026 request may use tasks only when it declares the extension. */
+  const requireExtension = (ctx: ServerContext) => {
+    if (modern() && !declaresExtension(ctx)) {
+      throw new MissingRequiredClientCapabilityError(
+        { requiredCapabilities: { extensions: { [TASKS_EXTENSION]: {} } } },
+        `Declare the ${TASKS_EXTENSION} extension in clientCapabilities to use tasks`,
+      );
+    }
+  };
+
+  const readCall = async (taskId: string, ctx: ServerContext, scope: string): Promise<callV1.Call__Output> => {
+    const auth = ctx.http?.authInfo;
+    if (!auth?.scopes.includes(scope)) {
+      throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `This needs the ${scope} scope`);
+    }
+    try {
+      const userId = await backends.users.ensure(auth);
+      const { call } = await backends.call.getCall({ userId, callId: taskId }, { signal: ctx.mcpReq.signal });
+      if (!call) throw new Error('GetCall answered without a call');
+      return call;
+    } catch (error) {
+      // Another user's call, or no call: the same answer, so ids cannot be probed.
+      if (isGrpcError(error) && [status.NOT_FOUND, status.INVALID_ARGUMENT].includes(error.code)) {
+        throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Unknown task: ${taskId}`);
+      }
+      resourceErrorFrom(error, `task:${taskId}`);
+    }
+  };
+
+  installToolsCall(server, async (request, ctx, original) => {
+    const params = request.params ?? {};
+    if (params.name !== TASK_TOOL) return original(request, ctx);
+    const revision = modern() ? (declaresExtension(ctx) ? 'modern' : undefined) : params.task ? 'legacy' : undefined;
+    if (!revision) return original(request, ctx);
+    // The call is placed as with wait "none": recorded and dialled before this returns, so a
+    // tasks/get right after it always finds the task.
+    const args = { ...(params.arguments as Record<string, unknown> | undefined), wait: 'none' };
+    const placed = (await original({ ...request, params: { ...params, arguments: args } }, ctx)) as CallToolResult;
+    const call = (placed.structuredContent as { call?: callV1.Call__Output } | undefined)?.call;
+    // A refusal (no credits, invalid number) is the tool's own result, as without a task.
+    if (placed.isError || !call) return placed;
+    const fields = taskFields(call, revision);
+    return revision === 'modern' ? { resultType: 'task', ...fields } : { task: fields };
+  });
+
+  protocol.setRequestHandler('tasks/get', { params: taskParams }, async (params, ctx) => {
+    requireExtension(ctx);
+    const call = await readCall(params.taskId, ctx, SCOPES.callsRead);
+    if (!modern()) return taskFields(call, 'legacy');
+    const fields = taskFields(call, 'modern');
+    return fields.status === 'working' ? fields : { ...fields, result: callResult(call) };
+  });
+
+  protocol.setRequestHandler('tasks/cancel', { params: taskParams }, async (params, ctx) => {
+    requireExtension(ctx);
+    const call = await readCall(params.taskId, ctx, SCOPES.callsWrite);
+    const state = taskStateOf(call);
+    if (state.status !== 'working' || isTerminalCall(call)) {
+      // 2026: cancelling an ended task is an idempotent ack. 2025: it is an error that says why.
+      if (modern()) return {};
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Task ${call.callId} already ended (${state.status})`);
+    }
+    let cancelled = call;
+    try {
+      const userId = await backends.users.ensure(ctx.http?.authInfo);
+      const r = await backends.call.cancelCall(
+        { userId, callId: call.callId, reason: 'task cancelled' },
+        { signal: ctx.mcpReq.signal },
+      );
+      cancelled = r.call ?? call;
+    } catch (error) {
+      // It ended between the read and the cancel: the same as cancelling an ended task.
+      if (!(isGrpcError(error) && error.code === status.FAILED_PRECONDITION))
+        resourceErrorFrom(error, `task:${call.callId}`);
+    }
+    return modern() ? {} : { ...taskFields(cancelled, 'legacy'), status: 'cancelled' };
+  });
+
+  // 2026: a task of ours never asks the client for input, so there is nothing to update; a known
+  // task is acknowledged, as the extension asks.
+  protocol.setRequestHandler('tasks/update', { params: taskParams }, async (params, ctx) => {
+    requireExtension(ctx);
+    await readCall(params.taskId, ctx, SCOPES.callsRead);
+    return {};
+  });
+
+  // 2025-11-25 only (the 2026 revision removed it; the SDK answers -32601 there): waits for the end.
+  protocol.setRequestHandler('tasks/result', { params: taskParams }, async (params, ctx) => {
+    let call = await readCall(params.taskId, ctx, SCOPES.callsRead);
+    const userId = call.userId;
+    if (taskStateOf(call).status === 'working') {
+      await waitForCall({
+        backends,
+        userId,
+        callId: call.callId,
+        until: 'completed',
+        timeoutMs: (call.maxDurationSeconds + 120) * 1000,
+        signal: ctx.mcpReq.signal,
+        onEvent: async () => {},
+      });
+      call = await settled(backends, userId, call.callId, ctx.mcpReq.signal);
+    }
+    const result = callResult(call);
+    return { ...result, _meta: { [RELATED_TASK]: { taskId: call.callId } } };
+  });
+}
+
+/** The end is announced before its credits settle: give the settlement a moment, as makePhoneCall does. */
+async function settled(backends: Backends, userId: string, callId: string, signal: AbortSignal) {
+  let { call } = await backends.call.getCall({ userId, callId }, { signal });
+  for (let i = 0; i < 20 && call && isTerminalCall(call) && call.reservedCredits > 0; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    ({ call } = await backends.call.getCall({ userId, callId }, { signal }));
+  }
+  if (!call) throw new Error('GetCall answered without a call');
+  return call;
+}
+
+function declaresExtension(ctx: ServerContext): boolean {
+  const envelope = ctx.mcpReq.envelope as Record<string, { extensions?: Record<string, unknown> }> | undefined;
+  const extensions = envelope?.[CLIENT_CAPABILITIES_META_KEY]?.extensions;
+  return typeof extensions === 'object' && extensions !== null && TASKS_EXTENSION in extensions;
+}
+
+/**
+ * Wraps the SDK's tools/call handler. A task's answer (CreateTaskResult) is not a CallToolResult,
+ * and the SDK validates what setRequestHandler('tools/call') returns as one, so the wrapper goes
+ * into the handler map directly; every other call runs the SDK's handler, validation included.
+ * package-lock.json fixes the SDK's version, and the task tests fail if this seam moves.
+ */
+function installToolsCall(
+  server: McpServer,
+  handler: (request: JSONRPCRequest, ctx: ServerContext, original: Handler) => Promise<Record<string, unknown>>,
+): void {
+  const handlers = (server.server as unknown as HandlerMap)._requestHandlers;
+  const original = handlers.get('tools/call');
+  if (!original) throw new Error('register the tools before the task methods');
+  handlers.set('tools/call', (request, ctx) => handler(request, ctx, original));
+}

@@ -1,0 +1,67 @@
+import type { callV1 } from '@callgate/protos';
+import type { CallToolResult } from '@modelcontextprotocol/server';
+
+/**
+ * makePhoneCall as an MCP task. The task is the call: its id is the call id and its state is the
+ * call's, read from the call service on every tasks/get. Nothing is kept in the gateway, so any
+ * replica answers, a gateway restart loses no task, and a task lives as long as its call record.
+ */
+
+export type TaskStatus = 'working' | 'completed' | 'cancelled' | 'failed';
+
+/** How long a task may be fetched: call records are kept far longer; this is what we promise. */
+export const TASK_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+/** A call changes stage every few seconds; polling faster only spends the client's rate limit. */
+export const POLL_INTERVAL_MS = 2000;
+
+const TERMINAL = new Set([
+  'CALL_STATUS_COMPLETED',
+  'CALL_STATUS_BUSY',
+  'CALL_STATUS_NO_ANSWER',
+  'CALL_STATUS_FAILED',
+  'CALL_STATUS_CANCELED',
+]);
+
+export const isTerminalCall = (call: callV1.Call__Output) => TERMINAL.has(call.status);
+
+/** "CALL_STATUS_NO_ANSWER" → "no answer". */
+const phrase = (status: string) => status.replace('CALL_STATUS_', '').replace('_', ' ').toLowerCase();
+
+/** The task's state as the call shows it. */
+export function taskStateOf(call: callV1.Call__Output): { status: TaskStatus; statusMessage: string } {
+  if (!isTerminalCall(call)) return { status: 'working', statusMessage: phrase(call.status) };
+  // The end is recorded a moment before its credits are settled; the result carries the final cost.
+  if (call.reservedCredits > 0) return { status: 'working', statusMessage: `${phrase(call.status)}, settling credits` };
+  if (cancelledOnRequest(call)) return { status: 'cancelled', statusMessage: 'cancelled on request' };
+  return { status: 'completed', statusMessage: phrase(call.status) };
+}
+
+/**
+ * A call cancelled before answer ends CANCELED; one hung up on request ends COMPLETED, but its
+ * timeline holds the request (source "api", detail "canceled…"): both are a cancelled task.
+ */
+function cancelledOnRequest(call: callV1.Call__Output): boolean {
+  if (call.status === 'CALL_STATUS_CANCELED') return true;
+  return call.timeline.some((event) => event.source === 'api' && event.detail.startsWith('canceled'));
+}
+
+/** The task fields both task revisions share, with the revision's own names for the durations. */
+export function taskFields(call: callV1.Call__Output, revision: 'modern' | 'legacy') {
+  const { status, statusMessage } = taskStateOf(call);
+  const common = {
+    taskId: call.callId,
+    status,
+    statusMessage,
+    createdAt: call.createdAt,
+    lastUpdatedAt: call.updatedAt || call.createdAt,
+  };
+  return revision === 'modern'
+    ? { ...common, ttlMs: TASK_TTL_MS, pollIntervalMs: POLL_INTERVAL_MS }
+    : { ...common, ttl: TASK_TTL_MS, pollInterval: POLL_INTERVAL_MS };
+}
+
+/** What makePhoneCall with wait "completed" would have returned: the call as it ended. */
+export function callResult(call: callV1.Call__Output): CallToolResult {
+  const value = { call };
+  return { structuredContent: value, content: [{ type: 'text', text: JSON.stringify(value) }] };
+}

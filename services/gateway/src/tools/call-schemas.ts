@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/**
+ * Output schemas of the call tools: the JSON a client gets as structuredContent, which is the call
+ * service's proto messages as @grpc/proto-loader renders them (camelCase, enums as their names,
+ * int64 as numbers, defaults filled). Objects are loose, so a field added to the proto reaches
+ * clients without a gateway release; the fields named here are the contract.
+ */
+
+const callStatus = z
+  .string()
+  .describe(
+    'CALL_STATUS_QUEUED, _INITIATED, _RINGING, _IN_PROGRESS, _COMPLETED, _BUSY, _NO_ANSWER, _FAILED, _CANCELED.',
+  );
+
+const timestamp = z.string().describe('RFC 3339 (UTC), or empty when not yet reached.');
+
+export const callEventSchema = z.looseObject({
+  sequence: z.number().int(),
+  status: callStatus,
+  occurredAt: timestamp,
+  source: z.string().describe('api, callback, poll or system.'),
+  detail: z.string(),
+});
+
+export const transcriptTurnSchema = z.looseObject({
+  speaker: z.string().describe('agent or callee.'),
+  text: z.string(),
+  startedAt: timestamp,
+  interrupted: z.boolean(),
+});
+
+export const callSchema = z.looseObject({
+  callId: z.string(),
+  to: z.string(),
+  from: z.string(),
+  status: callStatus,
+  task: z.string(),
+  firstMessage: z.string(),
+  voice: z.string(),
+  model: z.string(),
+  language: z.string(),
+  maxDurationSeconds: z.number().int(),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  answeredAt: timestamp,
+  endedAt: timestamp,
+  durationSeconds: z.number().int(),
+  costCredits: z.number().describe('Credits charged; 0 until the call is settled.'),
+  reservedCredits: z.number().describe('Credits held while the call runs.'),
+  errorCode: z.string(),
+  errorMessage: z.string(),
+  metadata: z.record(z.string(), z.string()),
+  timeline: z.array(callEventSchema).describe('Every status change (getCallDetails; empty in lists).'),
+  transcript: z.array(transcriptTurnSchema).describe('What was said, turn by turn.'),
+  outcome: z
+    .looseObject({
+      missingFields: z.array(z.string()),
+      summary: z.string(),
+      objectiveReached: z.boolean(),
+    })
+    .nullable()
+    .describe('What was learned, once the call ended; null before.'),
+});
+
+export const callProgressSchema = z.looseObject({
+  callId: z.string(),
+  status: callStatus,
+  stage: z.string().describe('For people: "ringing", "in progress 0:42".'),
+  percent: z.number().int(),
+  elapsedSeconds: z.number().int(),
+  lastEvent: callEventSchema.nullable(),
+  terminal: z.boolean(),
+});
+
+export const placedCallOutput = z.object({
+  call: callSchema,
+  // Both absent only in the result of a task (makePhoneCall run as an MCP task), fetched later by task id.
+  deduplicated: z
+    .boolean()
+    .optional()
+    .describe('True when the idempotency key matched an earlier call: nothing new was placed.'),
+  idempotencyKey: z.string().optional().describe('Retry with this key to reach the same call, never a second one.'),
+});
+
+export const callDetailsOutput = z.object({ call: callSchema });
+
+export const callHistoryOutput = z.object({
+  calls: z.array(callSchema),
+  nextCursor: z.string().nullable().describe('Pass as cursor for the next page; null on the last page.'),
+});
+
+export const cancelOutput = z.object({
+  call: callSchema,
+  outcome: z
+    .string()
+    .describe('CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER, CANCEL_OUTCOME_HUNG_UP or CANCEL_OUTCOME_ALREADY_ENDED.'),
+});
+
+export const progressOutput = z.object({ progress: callProgressSchema });
