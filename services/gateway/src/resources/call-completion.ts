@@ -1,7 +1,8 @@
-import { type McpServer, ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Backends } from '../backends.js';
 import { resourceErrorFrom } from '../grpc-errors.js';
+import { wrapSdkHandler } from '../sdk-handlers.js';
 import { SCOPES } from '../tools/scopes.js';
 import { CALL_URIS } from './calls.js';
 
@@ -22,20 +23,16 @@ const completeParams = z.object({
 /**
  * completion/complete for `callgate://calls/{callId}`: the caller's own recent call ids that start
  * with what they typed, newest first. The SDK's per-template completer is not given the request's
- * auth, and completions must be per user, so the gateway answers the method itself.
+ * auth, and completions must be per user, so the gateway answers them in front of the SDK's handler.
  */
 export function registerCallCompletion(server: McpServer, backends: Backends): void {
-  server.server.registerCapabilities({ completions: {} });
-  server.server.setRequestHandler('completion/complete', async (request, ctx) => {
+  wrapSdkHandler(server, 'completion/complete', async (request, ctx, sdk) => {
     const parsed = completeParams.safeParse(request.params);
-    if (!parsed.success) throw new ProtocolError(ProtocolErrorCode.InvalidParams, 'Invalid completion request');
+    // Everything but callId of a call URI is the SDK's: its errors, and completers registered on it.
+    if (!parsed.success || parsed.data.ref.type !== 'ref/resource' || parsed.data.ref.uri !== CALL_URIS.call) {
+      return sdk(request, ctx);
+    }
     const { ref, argument } = parsed.data;
-    if (ref.type === 'ref/prompt') {
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Prompt ${ref.name} not found: callgate has no prompts`);
-    }
-    if (ref.uri !== CALL_URIS.call) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Resource template ${ref.uri} not found`);
-    }
     const empty = { completion: { values: [], total: 0, hasMore: false } };
     const auth = ctx.http?.authInfo;
     // Without calls:read the caller may not see call ids; an empty list says no more than a refusal would.

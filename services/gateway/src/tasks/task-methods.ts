@@ -4,7 +4,6 @@ import { status } from '@grpc/grpc-js';
 import {
   type CallToolResult,
   CLIENT_CAPABILITIES_META_KEY,
-  type JSONRPCRequest,
   type McpServer,
   MissingRequiredClientCapabilityError,
   ProtocolError,
@@ -14,6 +13,7 @@ import {
 import { z } from 'zod';
 import type { Backends } from '../backends.js';
 import { resourceErrorFrom } from '../grpc-errors.js';
+import { wrapSdkHandler } from '../sdk-handlers.js';
 import { SCOPES } from '../tools/scopes.js';
 import { waitForCall } from '../tools/watch-call.js';
 import { callResult, isTerminalCall, taskFields, taskStateOf } from './task-view.js';
@@ -24,12 +24,6 @@ export const TASKS_EXTENSION = 'io.modelcontextprotocol/tasks';
 const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 /** The one tool that runs as a task: a call lasts minutes, everything else answers at once. */
 const TASK_TOOL = 'makePhoneCall';
-
-type Handler = (request: JSONRPCRequest, ctx: ServerContext) => Promise<Record<string, unknown>>;
-/** The SDK keeps handlers in this map; tools/call must be wrapped, not replaced (see installToolsCall). */
-interface HandlerMap {
-  _requestHandlers: Map<string, Handler>;
-}
 
 const taskParams = z.looseObject({ taskId: z.string().min(1).max(128) });
 
@@ -77,7 +71,7 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
     }
   };
 
-  installToolsCall(server, async (request, ctx, original) => {
+  wrapSdkHandler(server, 'tools/call', async (request, ctx, original) => {
     const params = request.params ?? {};
     if (params.name !== TASK_TOOL) return original(request, ctx);
     const revision = modern() ? (declaresExtension(ctx) ? 'modern' : undefined) : params.task ? 'legacy' : undefined;
@@ -170,20 +164,4 @@ function declaresExtension(ctx: ServerContext): boolean {
   const envelope = ctx.mcpReq.envelope as Record<string, { extensions?: Record<string, unknown> }> | undefined;
   const extensions = envelope?.[CLIENT_CAPABILITIES_META_KEY]?.extensions;
   return typeof extensions === 'object' && extensions !== null && TASKS_EXTENSION in extensions;
-}
-
-/**
- * Wraps the SDK's tools/call handler. A task's answer (CreateTaskResult) is not a CallToolResult,
- * and the SDK validates what setRequestHandler('tools/call') returns as one, so the wrapper goes
- * into the handler map directly; every other call runs the SDK's handler, validation included.
- * package-lock.json fixes the SDK's version, and the task tests fail if this seam moves.
- */
-function installToolsCall(
-  server: McpServer,
-  handler: (request: JSONRPCRequest, ctx: ServerContext, original: Handler) => Promise<Record<string, unknown>>,
-): void {
-  const handlers = (server.server as unknown as HandlerMap)._requestHandlers;
-  const original = handlers.get('tools/call');
-  if (!original) throw new Error('register the tools before the task methods');
-  handlers.set('tools/call', (request, ctx) => handler(request, ctx, original));
 }
