@@ -1,4 +1,6 @@
 import { type Logger, pino } from 'pino';
+import { maskLogLine } from './log-masking.js';
+import { currentRequestId } from './request-context.js';
 
 export type { Logger } from 'pino';
 
@@ -8,23 +10,42 @@ const REDACT = [
   '*.authorization',
   'headers.authorization',
   'req.headers.authorization',
+  'token',
+  'password',
+  'secret',
   '*.token',
   '*.password',
   '*.secret',
   '*.authToken',
+  '*.accessToken',
+  '*.refreshToken',
+  '*.apiKey',
+  '*.privateKey',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["x-twilio-signature"]',
   'config.JWT_SECRET',
   'config.TWILIO_AUTH_TOKEN',
   'config.DATABASE_URL',
   'config.REDIS_URL',
 ];
 
-/** One JSON logger per service; the service name is on every line. */
-export function createLogger(service: string, level = 'info'): Logger {
-  return pino({
+/** One JSON logger per service; the service name (and the request id, while serving one) is on every line. */
+export function createLogger(service: string, level = 'info', destination?: pino.DestinationStream): Logger {
+  const options: pino.LoggerOptions = {
     level,
     base: { service },
     redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-  });
+    // Every line written while serving a request names it, whichever logger (or child) wrote it.
+    mixin: () => {
+      const requestId = currentRequestId();
+      return requestId ? { requestId } : {};
+    },
+    // Phone numbers and tokens inside messages, errors and nested fields, which paths cannot name.
+    hooks: { streamWrite: maskLogLine },
+  };
+  // Standard output unless told otherwise (tests capture lines to prove what is and is not written).
+  return destination ? pino(options, destination) : pino(options);
 }

@@ -1,11 +1,12 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { closeHttp, type Logger } from '@callgate/common';
+import { acceptRequestId, closeHttp, type Logger, REQUEST_ID_HEADER, withRequestId } from '@callgate/common';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { type AuthInfo, validateOriginHeader } from '@modelcontextprotocol/server';
 import { Counter, type Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { AuthError, AuthUnavailableError, authenticate, type TokenSettings, userIdOf } from './auth.js';
+import type { createDocsHandler } from './docs/routes.js';
 import type { RateLimits } from './rate-limits.js';
 import type { SessionRegistry } from './sessions.js';
 import { SCOPES } from './tools/scopes.js';
@@ -27,6 +28,8 @@ export interface PublicServerOptions {
   rateLimits: RateLimits;
   registry: Registry;
   log: Logger;
+  /** GET /docs and /openapi.json, served without a token. Default: not served (404). */
+  docs?: ReturnType<typeof createDocsHandler>;
 }
 
 const MCP_PATH = '/mcp';
@@ -34,7 +37,7 @@ const RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource';
 
 /**
  * The gateway's public HTTP server: MCP at /mcp (Streamable HTTP and WebSocket upgrade), OAuth
- * protected-resource metadata (RFC 9728) and /healthz. Everything under /mcp needs a bearer token;
+ * protected-resource metadata (RFC 9728), /healthz, /docs and /openapi.json. Everything under /mcp needs a bearer token;
  * a browser Origin outside the allow-list is refused first (DNS-rebinding protection).
  */
 export function createPublicServer(options: PublicServerOptions): {
@@ -94,11 +97,27 @@ export function createPublicServer(options: PublicServerOptions): {
           ? 'metadata'
           : path === '/healthz'
             ? 'health'
-            : 'other';
-    res.once('finish', () => requests.inc({ route, status: String(res.statusCode) }));
-    handle(req, res, path ?? '/').catch((error: unknown) => {
-      options.log.error({ err: error }, 'request failed');
-      sendJsonRpcError(res, 500, -32603, 'Internal error');
+            : path === '/docs' || path === '/openapi.json'
+              ? 'docs'
+              : 'other';
+    // One id per request, the caller's X-Request-Id if it is plain: returned, logged here and by every
+    // service the request reaches (gRPC metadata), so one id finds the request's whole story.
+    const requestId = acceptRequestId(req.headers[REQUEST_ID_HEADER]);
+    res.setHeader(REQUEST_ID_HEADER, requestId);
+    const started = performance.now();
+    withRequestId(requestId, () => {
+      res.once('finish', () => {
+        requests.inc({ route, status: String(res.statusCode) });
+        if (route === 'mcp') {
+          const ms = Math.round(performance.now() - started);
+          // Named explicitly: 'finish' may be emitted outside the request's async context.
+          options.log.info({ requestId, method: req.method, status: res.statusCode, ms }, 'mcp request');
+        }
+      });
+      handle(req, res, path ?? '/').catch((error: unknown) => {
+        options.log.error({ err: error }, 'request failed');
+        sendJsonRpcError(res, 500, -32603, 'Internal error');
+      });
     });
   });
 
@@ -117,6 +136,8 @@ export function createPublicServer(options: PublicServerOptions): {
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
       return;
     }
+    // Documentation is public: it describes the API, and holds no user's data.
+    if (options.docs && (await options.docs(req, res, path))) return;
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
   };
 

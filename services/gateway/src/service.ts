@@ -9,13 +9,18 @@ import {
 import { tokenSettingsFrom, userIdOf } from './auth.js';
 import { connectBackends } from './backends.js';
 import type { GatewayConfig } from './config.js';
+import { readCatalog } from './docs/catalog.js';
+import { listingBackends } from './docs/listing-backends.js';
+import { buildOpenApi } from './docs/openapi.js';
+import { createDocsHandler } from './docs/routes.js';
 import { createPublicServer } from './http-server.js';
-import { createMcpServer, type ServerExtension } from './mcp-server.js';
+import { createMcpServer, SERVER_INFO, type ServerExtension } from './mcp-server.js';
 import { RateLimits, rateLimitSettings } from './rate-limits.js';
 import { checkRedis, closeRedis, connectRedis, redisReady } from './redis.js';
 import { requestStateCodec } from './request-state.js';
 import { SessionRegistry } from './sessions.js';
 import { CallSubscriptions } from './subscriptions.js';
+import { SCOPES } from './tools/scopes.js';
 import { createMcpHttpHandler } from './transports/http.js';
 import { createModernHttpHandler } from './transports/modern-http.js';
 
@@ -92,6 +97,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     rateLimits,
     registry: base.metrics.registry,
     log: base.log,
+    // Read from a server built like every session's (same registrations and extensions), so /docs is
+    // what /mcp serves; its backends reach no service.
+    docs: createDocsHandler({
+      catalog: () =>
+        readCatalog(createMcpServer({ backends: listingBackends(), requestState, extend: options.extend })),
+      openapi: () => buildOpenApi({ baseUrl: publicBaseUrl(), serverInfo: SERVER_INFO, scopes: Object.values(SCOPES) }),
+      log: base.log,
+    }),
   });
   // Serve once Redis answers (or after 2 s without it), so first requests use the shared buckets.
   if (redis && !(await redisReady(redis, 2000))) base.log.warn('starting without Redis: per-process rate limits');

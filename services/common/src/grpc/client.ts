@@ -10,6 +10,7 @@ import {
 } from '@grpc/grpc-js';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type { ServiceMetrics } from '../metrics.js';
+import { currentRequestId, REQUEST_ID_HEADER } from '../request-context.js';
 import { RETRY_POLICY } from './retry.js';
 
 export interface ClientOptions {
@@ -33,7 +34,7 @@ type ClientConstructor<C> = new (
  */
 export function createClient<C extends Client>(Ctor: ClientConstructor<C>, address: string, options: ClientOptions): C {
   const deadlineMs = options.defaultDeadlineMs ?? 5000;
-  const interceptors: Interceptor[] = [deadlineInterceptor(deadlineMs)];
+  const interceptors: Interceptor[] = [deadlineInterceptor(deadlineMs), requestIdInterceptor];
   if (options.metrics) interceptors.push(metricsInterceptor(options.metrics, options.fullName));
   return new Ctor(address, credentials.createInsecure(), {
     interceptors,
@@ -49,6 +50,16 @@ function deadlineInterceptor(ms: number): Interceptor {
   return (options, nextCall) =>
     new InterceptingCall(nextCall(options.deadline ? options : { ...options, deadline: Date.now() + ms }));
 }
+
+/** Passes the request being served on to the called service, so its logs name the same request. */
+const requestIdInterceptor: Interceptor = (options, nextCall) =>
+  new InterceptingCall(nextCall(options), {
+    start(metadata, listener, next) {
+      const requestId = currentRequestId();
+      if (requestId && metadata.get(REQUEST_ID_HEADER).length === 0) metadata.set(REQUEST_ID_HEADER, requestId);
+      next(metadata, listener);
+    },
+  });
 
 function metricsInterceptor(metrics: ServiceMetrics, service: string): Interceptor {
   return (options, nextCall) => {

@@ -13,6 +13,7 @@ import { status } from '@grpc/grpc-js';
 import { toGrpcStatus, unimplemented } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ServiceMetrics } from '../metrics.js';
+import { acceptRequestId, REQUEST_ID_HEADER, withRequestId } from '../request-context.js';
 
 /** What a handler knows about the call besides its request. */
 export interface CallContext {
@@ -59,10 +60,21 @@ export function toGrpcImplementation(
     const handler = handlers[method] as unknown as (...args: unknown[]) => Promise<unknown>;
     if (typeof handler !== 'function') throw new Error(`${runtime.serviceName}.${method} has no handler`);
     implementation[method] = spec.responseStream
-      ? streaming(method, handler, runtime)
-      : unary(method, handler, runtime);
+      ? inRequestContext(streaming(method, handler, runtime))
+      : inRequestContext(unary(method, handler, runtime));
   }
   return implementation;
+}
+
+/**
+ * Serves each call as part of the caller's request (its `x-request-id`, or a new id): every log line
+ * and every onward gRPC call made while handling it carries that id.
+ */
+function inRequestContext<C extends { metadata: Metadata }, A extends unknown[]>(
+  handle: (call: C, ...rest: A) => void,
+): (call: C, ...rest: A) => void {
+  return (call, ...rest) =>
+    withRequestId(acceptRequestId(call.metadata.get(REQUEST_ID_HEADER)), () => handle(call, ...rest));
 }
 
 function contextFor(
@@ -83,9 +95,11 @@ function observe(runtime: HandlerRuntime, method: string) {
     runtime.inFlight.value--;
     stop();
     runtime.metrics.grpcServerHandled.inc({ ...labels, grpc_code: status[code] });
-    if (code === status.INTERNAL || code === status.UNKNOWN) {
+    // Per-call lines at debug: with the request id (logger mixin) they trace one request across services.
+    if (code === status.OK) runtime.log.debug({ rpc: method }, 'gRPC call served');
+    else if (code === status.INTERNAL || code === status.UNKNOWN) {
       runtime.log.error({ rpc: method, err: error }, 'gRPC handler failed');
-    } else if (code !== status.OK) {
+    } else {
       runtime.log.debug({ rpc: method, code: status[code], reason: (error as Error)?.message }, 'gRPC call refused');
     }
   };
