@@ -568,6 +568,7 @@ export async function recordCrashedIntent(
     request_hash: '',
   };
   const row = await store.insertIntent(intent as NewCall, 3);
-  if (!row || row === 'limit') throw new Error(`intent not recorded: ${String(row)}`);
+  if (!row || row === 'limit' || 'dailyUsedSeconds' in row)
+    throw new Error(`intent not recorded: ${JSON.stringify(row)}`);
   return row;
 }

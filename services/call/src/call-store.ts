@@ -7,6 +7,7 @@ import {
   type Queryable,
   timeBound,
 } from '@callgate/common';
+import { DAILY_USAGE_SQL, type DailyCap } from './daily-minutes.js';
 import { advances, type CallStatus, isTerminal } from './state-machine.js';
 
 export const EVENTS_CHANNEL = 'call_events';
@@ -147,10 +148,14 @@ export class CallStore {
 
   /**
    * Records the intent to call, before the carrier is asked. Serialised per user (an advisory lock) so
-   * the concurrent-call limit holds under concurrency. Returns undefined when the idempotency key was
+   * the concurrent-call limit and the plan's daily minutes hold under concurrency. Returns undefined when the idempotency key was
    * taken meanwhile (a concurrent duplicate won): the caller returns that call instead.
    */
-  async insertIntent(call: NewCall, maxConcurrent: number): Promise<CallRow | 'limit' | undefined> {
+  async insertIntent(
+    call: NewCall,
+    maxConcurrent: number,
+    daily?: DailyCap,
+  ): Promise<CallRow | 'limit' | { dailyUsedSeconds: number } | undefined> {
     return this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`calls:${call.user_id}`]);
       const existing = await tx.query('SELECT 1 FROM calls.calls WHERE user_id = $1 AND idempotency_key = $2', [
@@ -163,6 +168,11 @@ export class CallStore {
         [call.user_id],
       );
       if (Number(active.rows[0]?.n) >= maxConcurrent) return 'limit';
+      if (daily && daily.minutes > 0) {
+        const usage = await tx.query<{ seconds: string | number }>(DAILY_USAGE_SQL, [call.user_id, daily.since]);
+        const usedSeconds = Number(usage.rows[0]?.seconds ?? 0);
+        if (usedSeconds + daily.addSeconds > daily.minutes * 60) return { dailyUsedSeconds: usedSeconds };
+      }
       const now = this.now();
       const { rows } = await tx.query<CallRow>(
         `INSERT INTO calls.calls (call_id, user_id, idempotency_key, to_number, from_number, status, dial_state, task,
@@ -358,12 +368,28 @@ export class CallStore {
     );
   }
 
+  /**
+   * Records the settlement, and announces it like a status change (same sequence, so watchers of the
+   * timeline find nothing new): the call's cost and the user's balance changed, and subscribers and
+   * the gateway's balance cache must hear of it.
+   */
   async markSettled(callId: string, outcome: 'settled' | 'released', cost: number): Promise<void> {
-    await this.db.query(
-      `UPDATE calls.calls SET settlement = $2, cost_credits = $3, updated_at = $4, row_version = row_version + 1
-       WHERE call_id = $1 AND settlement = 'pending'`,
-      [callId, outcome, cost, this.now()],
-    );
+    await this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<{ user_id: string; last_sequence: string | number; status: CallStatus }>(
+        `UPDATE calls.calls SET settlement = $2, cost_credits = $3, updated_at = $4, row_version = row_version + 1
+         WHERE call_id = $1 AND settlement = 'pending' RETURNING user_id, last_sequence, status`,
+        [callId, outcome, cost, this.now()],
+      );
+      const row = rows[0];
+      if (!row) return;
+      const change: CallChangeNotice = {
+        callId,
+        sequence: Number(row.last_sequence),
+        userId: row.user_id,
+        status: row.status,
+      };
+      await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(change)]);
+    });
   }
 
   /** Moves a call to the back of the recovery job's queues (after a failed attempt). */

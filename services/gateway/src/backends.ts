@@ -9,6 +9,12 @@ export interface Backends {
   credit: PromiseClient<creditV1.CreditServiceDefinition>;
   /** Creates each user on their first authenticated request. */
   users: UserDirectory;
+  /**
+   * Forgets the user's cached balance (cache/cached-backends.ts). A tool that has just seen the user's
+   * call settle calls it, so its next balance read is fresh even before the change stream tells this
+   * replica. Absent: nothing is cached.
+   */
+  forgetBalance?(userId: string): void;
 }
 
 export function connectBackends(config: GatewayConfig, metrics: ServiceMetrics): Backends {

@@ -46,6 +46,15 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
       logging: {},
     },
     requestState: { verify: (state, ctx) => deps.requestState.verify(state, ctx) },
+    // 2026-07-28 clients may cache what is the same for everyone and fixed per release; what names a
+    // user's calls (resources/list) or their account (resources/read) stays private and uncached.
+    cacheHints: {
+      'tools/list': { ttlMs: 300_000, cacheScope: 'public' },
+      'resources/templates/list': { ttlMs: 300_000, cacheScope: 'public' },
+      'server/discover': { ttlMs: 300_000, cacheScope: 'public' },
+      'resources/list': { ttlMs: 0, cacheScope: 'private' },
+      'resources/read': { ttlMs: 0, cacheScope: 'private' },
+    },
     instructions:
       'callgate places real phone calls with an AI voice agent. Use getVoiceOptions and getModelOptions to ' +
       'choose, makePhoneCall to call (pass an idempotencyKey), then getCallProgress or getCallDetails.',

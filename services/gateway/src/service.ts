@@ -8,6 +8,9 @@ import {
 } from '@callgate/common';
 import { tokenSettingsFrom, userIdOf } from './auth.js';
 import { connectBackends } from './backends.js';
+import { cachedBackends } from './cache/cached-backends.js';
+import { invalidationBus } from './cache/invalidation-bus.js';
+import { ReadCache } from './cache/read-cache.js';
 import type { GatewayConfig } from './config.js';
 import { readCatalog } from './docs/catalog.js';
 import { listingBackends } from './docs/listing-backends.js';
@@ -58,7 +61,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Per-user buckets in Redis when configured (shared by every replica), else in this process.
   const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, base.log) : undefined;
   const rateLimits = new RateLimits({ ...limits, redis, registry: base.metrics.registry });
-  const backends = connectBackends(config, base.metrics);
+  const cache = new ReadCache(base.metrics.registry);
+  const invalidations = invalidationBus(redis, cache, base.log);
+  const backends = cachedBackends(connectBackends(config, base.metrics), cache, invalidations.publish);
   const sessions = new SessionRegistry({
     idleMs: config.MCP_SESSION_IDLE_MS,
     maxPerUser: config.MCP_MAX_SESSIONS_PER_USER,
@@ -75,6 +80,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     mayWatch: async (uri, auth) => (subscriptions ? subscriptions.mayWatch(uri, userIdOf(auth)) : false),
   });
   subscriptions = new CallSubscriptions(backends, base.log, modern.notify);
+  // Every call change (a status, or its settlement) may move the user's balance.
+  subscriptions.onChange((change) => cache.invalidate('balance', change.userId));
   subscriptions.start();
   let httpPort = config.HTTP_PORT;
   const publicBaseUrl = () => config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `http://${config.BIND_HOST}:${httpPort}`;
@@ -137,6 +144,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       await drained;
       backends.call.close();
       backends.credit.close();
+      await invalidations.close();
       if (redis) await closeRedis(redis);
     },
   });

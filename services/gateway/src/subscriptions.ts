@@ -23,6 +23,7 @@ export class CallSubscriptions {
   private readonly byUri = new Map<string, Set<Subscriber>>();
   private readonly controller = new AbortController();
   private running: Promise<void> | undefined;
+  private readonly listeners: ((change: callV1.CallChange__Output) => void)[] = [];
 
   constructor(
     private readonly backends: Backends,
@@ -66,6 +67,11 @@ export class CallSubscriptions {
     };
   }
 
+  /** Also tells `listener` of every change (the gateway's cache drops the user's balance). */
+  onChange(listener: (change: callV1.CallChange__Output) => void): void {
+    this.listeners.push(listener);
+  }
+
   /** Starts following call changes; resolves at once, runs until stop(). */
   start(): void {
     const policy = retry(handleAll, {
@@ -104,6 +110,7 @@ export class CallSubscriptions {
   }
 
   private changed(change: callV1.CallChange__Output): void {
+    for (const listener of this.listeners) listener(change);
     const uri = `callgate://calls/${change.callId}`;
     this.modern?.resourceUpdated(uri);
     for (const target of [uri, HISTORY_URI]) {

@@ -11,6 +11,25 @@ export const userCreditConfigShape = {
   GRPC_PORT: env.grpcPort(50052),
   METRICS_PORT: env.metricsPort(9103),
   SIGNUP_CREDITS: credits(500).describe('Credits granted once to every new user (a trial); 0 grants nothing.'),
+  PLAN_DAILY_MINUTES: z
+    .string()
+    .default('free=120,pro=1000,business=0')
+    .transform((value, ctx) => {
+      const entries = value
+        .split(',')
+        .map((pair) => pair.trim())
+        .filter(Boolean)
+        .map((pair) => pair.split('='));
+      const bad = entries.filter(([plan, minutes]) => !plan || !/^\d+$/.test(minutes ?? ''));
+      if (bad.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `plan=minutes pairs expected, got ${JSON.stringify(value)}` });
+        return z.NEVER;
+      }
+      return Object.fromEntries(entries.map(([plan, minutes]) => [plan as string, Number(minutes)]));
+    })
+    .describe(
+      'Minutes of calls each plan may place per day, as plan=minutes pairs; 0 is no cap, an unlisted plan has none.',
+    ),
   LOW_BALANCE_CREDITS: credits(50).describe('GetBalance flags low_balance when available credits fall below this.'),
   RESERVATION_TTL_SECONDS: z.coerce
     .number()

@@ -26,7 +26,13 @@ export async function startUserCreditService(
     lowBalanceCredits: config.LOW_BALANCE_CREDITS,
     reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
   });
-  const users = new Users({ db: deps.db, ledger, now, signupCredits: config.SIGNUP_CREDITS });
+  const users = new Users({
+    db: deps.db,
+    ledger,
+    now,
+    signupCredits: config.SIGNUP_CREDITS,
+    planDailyMinutes: config.PLAN_DAILY_MINUTES,
+  });
   const preferences = new PreferencesStore(
     deps.db,
     catalog,

@@ -18,6 +18,8 @@ export interface UsersOptions {
   ledger: Ledger;
   now: () => Date;
   signupCredits: number;
+  /** Daily call minutes by plan (0: no cap); a plan not named has no cap. */
+  planDailyMinutes?: Readonly<Record<string, number>>;
 }
 
 const USER_COLUMNS = 'user_id, display_name, email, organization, plan, caller_ids, created_at';
@@ -88,6 +90,7 @@ export class Users {
       plan: row.plan,
       createdAt: row.created_at.toISOString(),
       callerIds: row.caller_ids,
+      dailyCallMinutes: this.options.planDailyMinutes?.[row.plan] ?? 0,
     };
   }
 

@@ -92,7 +92,9 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
     const call = await readCall(params.taskId, ctx, SCOPES.callsRead);
     if (!modern()) return taskFields(call, 'legacy');
     const fields = taskFields(call, 'modern');
-    return fields.status === 'working' ? fields : { ...fields, result: callResult(call) };
+    if (fields.status === 'working') return fields;
+    backends.forgetBalance?.(call.userId); // settled: the next balance read must show it
+    return { ...fields, result: callResult(call) };
   });
 
   protocol.setRequestHandler('tasks/cancel', { params: taskParams }, async (params, ctx) => {
@@ -157,6 +159,7 @@ async function settled(backends: Backends, userId: string, callId: string, signa
     ({ call } = await backends.call.getCall({ userId, callId }, { signal }));
   }
   if (!call) throw new Error('GetCall answered without a call');
+  backends.forgetBalance?.(userId);
   return call;
 }
 

@@ -137,6 +137,8 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
             signal: call.signal,
             onEvent: async (event) => {
               if (event.progress) await call.progress(++step, `${event.progress.stage} (${event.progress.percent}%)`);
+              // Each transcript turn as it is spoken, so the caller follows the conversation live.
+              if (event.turn) await call.progress(++step, `${event.turn.speaker}: ${event.turn.text}`);
             },
           });
         } catch {
@@ -151,6 +153,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
           await new Promise((resolve) => setTimeout(resolve, 100));
           now = await read();
         }
+        if (now.call && TERMINAL.has(now.call.status)) backends.forgetBalance?.(call.userId);
         return { call: now.call, deduplicated: r.deduplicated, idempotencyKey };
       },
       { users: backends.users },
