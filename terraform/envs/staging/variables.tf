@@ -1,0 +1,70 @@
+variable "region" {
+  type        = string
+  description = "AWS region of the environment."
+  default     = "us-east-1"
+}
+
+variable "image_tag" {
+  type        = string
+  description = "Image tag (git SHA) to deploy; CI passes -var image_tag=<sha>."
+}
+
+variable "public_host" {
+  type        = string
+  description = "Public host name of the gateway."
+}
+
+variable "certificate_arn" {
+  type        = string
+  description = "ACM certificate for public_host."
+}
+
+variable "jwt_jwks_url" {
+  type        = string
+  description = "JWKS URL of the token issuer."
+}
+
+variable "jwt_issuer" {
+  type        = string
+  description = "Required iss of access tokens."
+}
+
+variable "twilio_account_sid" {
+  type        = string
+  description = "Twilio account SID."
+}
+
+variable "caller_ids" {
+  type        = list(string)
+  description = "Caller-id numbers (E.164) of the Twilio account."
+}
+
+variable "google_sheets_id" {
+  type        = string
+  description = "Spreadsheet of the call log; null keeps rows in the outbox."
+  default     = null
+}
+
+variable "llm_base_url" {
+  type        = string
+  description = "OpenAI-compatible API root of the voice agent; null: the built-in agent."
+  default     = null
+}
+
+variable "external_database_url" {
+  type        = string
+  description = "External PostgreSQL URL (Supabase) instead of RDS; pass through TF_VAR_external_database_url."
+  default     = null
+  sensitive   = true
+}
+
+variable "recordings_bucket_name" {
+  type        = string
+  description = "Globally unique name of the recordings bucket."
+}
+
+variable "alarm_emails" {
+  type        = list(string)
+  description = "Addresses that receive alarms."
+  default     = []
+}

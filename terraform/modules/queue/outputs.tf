@@ -1,0 +1,19 @@
+output "queue_url" {
+  description = "URL of the call-status queue (SQS_QUEUE_URL)."
+  value       = aws_sqs_queue.main.id
+}
+
+output "queue_arn" {
+  description = "ARN of the call-status queue (IAM policies)."
+  value       = aws_sqs_queue.main.arn
+}
+
+output "queue_name" {
+  description = "Name of the call-status queue (CloudWatch dimensions, autoscaling)."
+  value       = aws_sqs_queue.main.name
+}
+
+output "dlq_name" {
+  description = "Name of the dead-letter queue (SQS_DLQ_NAME)."
+  value       = aws_sqs_queue.dlq.name
+}

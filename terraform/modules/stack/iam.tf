@@ -1,0 +1,34 @@
+# What the services' code may do in AWS. Only two services touch AWS APIs: the call service enqueues status
+# polls and stores recordings; the poller consumes the queue. Everyone else's task role has no policy.
+
+data "aws_iam_policy_document" "call_task" {
+  # SendMessage: status polls; GetQueueAttributes: the readiness probe of the queue.
+  statement {
+    sid       = "EnqueueStatusPolls"
+    actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+    resources = [module.queue.queue_arn]
+  }
+
+  statement {
+    sid       = "StoreRecordings"
+    actions   = ["s3:PutObject", "s3:GetObject"]
+    resources = ["${module.recordings.bucket_arn}/recordings/*"]
+  }
+}
+
+data "aws_iam_policy_document" "poller_task" {
+  # Receive, delete and extend visibility (slow refreshes), and GetQueueAttributes for readiness.
+  # SendMessage: a call still not terminal is re-enqueued with a delay, and the stale-call sweep enqueues
+  # polls (services/poller/src/refresh.ts, sweep.ts); without it those polls would be lost.
+  statement {
+    sid = "ConsumeStatusPolls"
+    actions = [
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:ChangeMessageVisibility",
+      "sqs:GetQueueAttributes",
+      "sqs:SendMessage",
+    ]
+    resources = [module.queue.queue_arn]
+  }
+}

@@ -1,0 +1,44 @@
+output "alb_dns_name" {
+  description = "Point public_host (CNAME or alias) at this."
+  value       = module.alb.dns_name
+}
+
+output "alb_zone_id" {
+  description = "Route 53 hosted zone of the ALB (alias records)."
+  value       = module.alb.zone_id
+}
+
+output "mcp_url" {
+  description = "The public MCP endpoint."
+  value       = "https://${var.public_host}/mcp"
+}
+
+output "ecr_repository_urls" {
+  description = "Where CI pushes each service's image."
+  value       = module.ecr.repository_urls
+}
+
+output "cluster_name" {
+  description = "ECS cluster of the services."
+  value       = aws_ecs_cluster.this.name
+}
+
+output "queue_url" {
+  description = "The call-status queue."
+  value       = module.queue.queue_url
+}
+
+output "alarm_topic_arn" {
+  description = "SNS topic of every alarm."
+  value       = aws_sns_topic.alarms.arn
+}
+
+output "secrets_to_set" {
+  description = "Secrets Manager secrets an operator must fill before the first deployment."
+  value       = { for key, secret in aws_secretsmanager_secret.external : key => secret.arn }
+}
+
+output "recordings_bucket" {
+  description = "Bucket of call recordings."
+  value       = module.recordings.bucket_name
+}
