@@ -7,14 +7,18 @@ import { benchCalls } from './bench/calls.js';
 import { benchCredits } from './bench/credits.js';
 import { benchGateway } from './bench/gateway.js';
 import { benchPoller } from './bench/poller.js';
+import { benchRelay } from './bench/relay.js';
 import { benchSheets } from './bench/sheets.js';
+import { benchSystem } from './bench/system/index.js';
 
 const BENCHMARKS: Record<string, (o: { seconds: number; connections: number; runs: number }) => Promise<void>> = {
   gateway: benchGateway,
   credits: benchCredits,
   calls: benchCalls,
   poller: benchPoller,
+  relay: benchRelay,
   sheets: benchSheets,
+  system: benchSystem,
 };
 
 const { values, positionals } = parseArgs({

@@ -1,6 +1,7 @@
 import type { callV1 } from '@callgate/protos';
 import type { CallRow, EventRow } from './call-store.js';
 import { type CallStatus, isTerminal, toProtoStatus } from './state-machine.js';
+import type { OutcomeRow, TurnRow } from './transcript-store.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : '');
 
@@ -14,8 +15,33 @@ export function toEvent(row: EventRow): callV1.CallEvent__Output {
   };
 }
 
-/** A call as the API shows it; the timeline only when the events are given (GetCall). */
-export function toCall(row: CallRow, events: EventRow[] = []): callV1.Call__Output {
+export function toTurn(row: TurnRow): callV1.TranscriptTurn__Output {
+  return {
+    speaker: row.speaker,
+    text: row.text,
+    startedAt: row.started_at.toISOString(),
+    interrupted: row.interrupted,
+  };
+}
+
+export function toOutcome(row: OutcomeRow): callV1.CallOutcome__Output {
+  return {
+    fieldsJson: JSON.stringify(row.fields),
+    missingFields: row.missing_fields,
+    summary: row.summary,
+    objectiveReached: row.objective_reached,
+    endReason: row.end_reason,
+  };
+}
+
+/** What was said and learned on a call, when the caller read it (GetCall). */
+export interface Conversation {
+  turns: TurnRow[];
+  outcome: OutcomeRow | undefined;
+}
+
+/** A call as the API shows it; the timeline and conversation only when given (GetCall). */
+export function toCall(row: CallRow, events: EventRow[] = [], conversation?: Conversation): callV1.Call__Output {
   return {
     callId: row.call_id,
     userId: row.user_id,
@@ -40,8 +66,8 @@ export function toCall(row: CallRow, events: EventRow[] = []): callV1.Call__Outp
     carrierCallId: row.carrier_call_id ?? '',
     metadata: row.metadata,
     timeline: events.map(toEvent),
-    transcript: [],
-    outcome: null,
+    transcript: conversation?.turns.map(toTurn) ?? [],
+    outcome: conversation?.outcome ? toOutcome(conversation.outcome) : null,
     reservedCredits: row.settlement === 'open' || row.settlement === 'pending' ? Number(row.reserved_credits) : 0,
   };
 }

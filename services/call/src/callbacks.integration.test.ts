@@ -29,6 +29,7 @@ import {
 } from '../../../test/support/calls.js';
 import { within } from '../../../test/support/within.js';
 import { CallStore } from './call-store.js';
+import { TranscriptStore } from './transcript-store.js';
 import { CallWatchers } from './watch.js';
 
 const catalog = loadCatalog();
@@ -249,7 +250,13 @@ describe('WatchCall', () => {
       }
       return rows;
     };
-    const watchers = new CallWatchers(rig.db, racing, createLogger('test', 'silent'), () => new Date());
+    const watchers = new CallWatchers(
+      rig.db,
+      racing,
+      new TranscriptStore(rig.db, () => new Date()),
+      createLogger('test', 'silent'),
+      () => new Date(),
+    );
     await watchers.start();
     const stop = new AbortController();
     const sent: WatchEvent[] = [];

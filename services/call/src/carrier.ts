@@ -59,8 +59,9 @@ export interface PlaceCallParams {
   to: string;
   /** Caller id, E.164: a number of the carrier account. */
   from: string;
-  /** TwiML the call runs once answered. */
-  twiml: string;
+  /** TwiML the call runs once answered; or `url`, where Twilio fetches it (POST, signed) when answered. */
+  twiml?: string;
+  url?: string;
   /** Where Twilio POSTs status callbacks (initiated, ringing, answered, completed). */
   statusCallbackUrl: string;
   /** The call is ended after this many seconds in progress (Twilio `TimeLimit`). */
@@ -208,7 +209,7 @@ function createOptions(params: PlaceCallParams): CallListInstanceCreateOptions {
   return {
     to: params.to,
     from: params.from,
-    twiml: params.twiml,
+    ...(params.url !== undefined ? { url: params.url, method: 'POST' } : { twiml: params.twiml }),
     statusCallback: params.statusCallbackUrl,
     statusCallbackEvent: [...STATUS_CALLBACK_EVENTS],
     statusCallbackMethod: 'POST',

@@ -16,7 +16,11 @@ export const callConfigShape = {
   ...sqsConfigShape,
   GRPC_PORT: env.grpcPort(50051),
   METRICS_PORT: env.metricsPort(9102),
-  WEBHOOK_PORT: env.port(8081).describe("Public HTTP port for Twilio's status callbacks (POST /twilio/status)."),
+  WEBHOOK_PORT: env
+    .port(8081)
+    .describe(
+      'Public HTTP port for Twilio: status callbacks (POST /twilio/status), the voice URL (POST /twilio/voice) and the ConversationRelay WebSocket (/twilio/relay).',
+    ),
   PUBLIC_BASE_URL: env
     .url()
     .optional()
@@ -60,6 +64,49 @@ export const callConfigShape = {
     .max(900)
     .default(60)
     .describe('Delay of the first status poll after a call is placed (the safety net for lost callbacks).'),
+  LLM_BASE_URL: env
+    .url()
+    .optional()
+    .describe(
+      'OpenAI-compatible API root for the voice agent (e.g. https://api.openai.com/v1). Unset: the built-in deterministic agent talks (no LLM).',
+    ),
+  LLM_API_KEY: z.string().optional().describe('Bearer key of LLM_BASE_URL. Secret.'),
+  LLM_MODEL_MAP: z
+    .string()
+    .regex(/^([^=,\s]+=[^=,\s]+)(,[^=,\s]+=[^=,\s]+)*$/, 'comma-separated catalogue-id=server-model pairs')
+    .optional()
+    .describe(
+      'Model names on the LLM server for catalogue model ids, e.g. callgate-standard=gpt-4o-mini,callgate-advanced=gpt-4o. Unmapped ids are sent as they are.',
+    ),
+  LLM_TIMEOUT_MS: env
+    .milliseconds(20_000)
+    .describe('Timeout of each LLM request; a reply that takes longer ends the call politely.'),
+  RELAY_MAX_TURNS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(500)
+    .default(30)
+    .describe('Most replies the voice agent makes in one call; then it says goodbye and ends the call.'),
+  RELAY_END_MARGIN_MS: env
+    .milliseconds(5000)
+    .describe(
+      "The agent says goodbye and ends the conversation this long before the call's max duration (when Twilio's TimeLimit cuts it).",
+    ),
+  RELAY_TRANSCRIPTION_PROVIDER: z
+    .enum(['Deepgram', 'Google'])
+    .default('Deepgram')
+    .describe("ConversationRelay's speech-to-text provider (its transcriptionProvider attribute)."),
 };
+
+/** LLM_MODEL_MAP as a record. */
+export function modelMap(value: string | undefined): Record<string, string> {
+  return Object.fromEntries(
+    (value ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split('=') as [string, string]),
+  );
+}
 
 export type CallConfig = z.infer<z.ZodObject<typeof callConfigShape>>;

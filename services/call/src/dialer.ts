@@ -1,4 +1,4 @@
-import { type Catalog, findVoice, type Logger } from '@callgate/common';
+import type { Catalog, Logger } from '@callgate/common';
 import type { CallRow, CallStore } from './call-store.js';
 import { type Carrier, type CarrierCall, isCarrierError } from './carrier.js';
 import type { Settlement } from './credits.js';
@@ -6,8 +6,6 @@ import type { PollQueue } from './poll-queue.js';
 import { type CallStatus, isCallStatus, isTerminal } from './state-machine.js';
 
 const fromCarrier = (status: string): CallStatus => (isCallStatus(status) ? status : 'queued');
-
-import { firstMessageTwiml } from './twiml.js';
 
 export interface DialerOptions {
   store: CallStore;
@@ -31,6 +29,10 @@ export type DialResult = { dialed: true; call: CallRow } | { dialed: false; call
 export class Dialer {
   constructor(private readonly options: DialerOptions) {}
 
+  voiceUrl(callId: string): string {
+    return `${this.options.publicBaseUrl}/twilio/voice?callId=${callId}`;
+  }
+
   statusCallbackUrl(callId: string): string {
     return `${this.options.publicBaseUrl}/twilio/status?callId=${callId}`;
   }
@@ -44,11 +46,8 @@ export class Dialer {
       placed = await carrier.create({
         to: call.to_number,
         from: call.from_number,
-        twiml: firstMessageTwiml({
-          voice: findVoice(this.options.catalog, call.voice),
-          language: call.language,
-          message: call.first_message,
-        }),
+        // Twilio fetches the call's TwiML (ConversationRelay) from us once answered: see voice-webhook.ts.
+        url: this.voiceUrl(call.call_id),
         statusCallbackUrl: this.statusCallbackUrl(call.call_id),
         timeLimitSeconds: call.max_duration_seconds,
         machineDetection: call.machine_detection,

@@ -12,9 +12,11 @@ import {
   worstCaseCost,
 } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
+import { OutcomeSchemaError, parseOutcomeSchema } from './agent/outcome.js';
 import type { CallRow, CallStore } from './call-store.js';
 import { carrierErrorToDomain } from './carrier.js';
 import type { CreditClient } from './credits.js';
+import { type DailyCap, dailyCapMessage, startOfLocalDay } from './daily-minutes.js';
 import type { Dialer } from './dialer.js';
 import { inQuietHours } from './quiet-hours.js';
 
@@ -48,6 +50,23 @@ function sameRequest(call: CallRow, requestHash: string, key: string): CallRow {
     throw invalidArgument('idempotencyKey', `"${key}" was already used for a different call; use a new key`);
   }
   return call;
+}
+
+/**
+ * user-credit unreachable before the intent is recorded: nothing was dialled and nothing will be (the
+ * recovery job dials only recorded intents), so the caller is told to retry, not that the outcome is
+ * unknown. A hold a timed-out Reserve may have taken is found again by the retry (same key) or expires.
+ * The metadata (x-callgate-not-placed) lets the gateway say so instead of "may or may not".
+ */
+function notPlaced(error: unknown): never {
+  if (isGrpcError(error) && (error.code === 14 || error.code === 4)) {
+    throw new DomainError(
+      'unavailable',
+      `user-credit is unavailable (${error.details}), so no call was placed and none will be; retry with the same idempotencyKey`,
+      { 'not-placed': 'true' },
+    );
+  }
+  throw error;
 }
 
 /** The call id of an idempotency key: retries of one request name the same call, and the same credit hold. */
@@ -86,25 +105,22 @@ export async function placeCall(
   if (!task || task.length > 4000)
     throw invalidArgument('task', 'say what the call should achieve (1 to 4000 characters)');
   if (request.firstMessage.length > 1000) throw invalidArgument('firstMessage', 'at most 1000 characters');
-  if (request.outcomeSchemaJson) {
-    let schema: unknown;
-    try {
-      schema = JSON.parse(request.outcomeSchemaJson);
-    } catch {
-      schema = undefined;
-    }
-    if (!schema || typeof schema !== 'object' || Array.isArray(schema)) {
-      throw invalidArgument('outcomeSchema', 'a JSON Schema object is expected');
-    }
+  try {
+    // Compiled now (Ajv), so a schema the outcome could never be checked against is refused before dialling.
+    parseOutcomeSchema(request.outcomeSchemaJson);
+  } catch (error) {
+    if (error instanceof OutcomeSchemaError) throw invalidArgument('outcomeSchema', error.message);
+    throw error;
   }
   if (Object.keys(request.metadata).length > 20) throw invalidArgument('metadata', 'at most 20 keys');
 
-  const { preferences } = await credit.getPreferences({ userId: request.userId }, { signal });
+  const { preferences } = await credit.getPreferences({ userId: request.userId }, { signal }).catch(notPlaced);
   if (!preferences) throw new DomainError('internal', 'user-credit returned no preferences');
 
+  // The profile holds the user's own caller ids and the plan's daily minutes.
+  const { profile } = await credit.getProfile({ userId: request.userId }, { signal }).catch(notPlaced);
   const from = request.from || preferences.callerId;
   if (!options.accountCallerIds.includes(from)) {
-    const { profile } = await credit.getProfile({ userId: request.userId }, { signal });
     if (!profile?.callerIds.includes(from)) {
       const allowed = [...options.accountCallerIds, ...(profile?.callerIds ?? [])];
       throw invalidArgument('callerId', `${from} is not a number you may call from; use one of ${allowed.join(', ')}`);
@@ -132,6 +148,9 @@ export async function placeCall(
     );
   }
 
+  const daily: DailyCap | undefined = profile?.dailyCallMinutes
+    ? { minutes: profile.dailyCallMinutes, since: startOfLocalDay(now, preferences.timezone), addSeconds: maxDuration }
+    : undefined;
   const callId = callIdFor(request.userId, request.idempotencyKey);
   const amount = worstCaseCost(catalog.pricing, model.creditsPerMinute, maxDuration);
   let reservationId: string;
@@ -167,7 +186,7 @@ export async function placeCall(
         { needed: String(amount), available: String(available ?? '') },
       );
     }
-    throw error;
+    notPlaced(error);
   }
 
   const release = (reason: string) =>
@@ -199,6 +218,7 @@ export async function placeCall(
         created_at: now,
       },
       preferences.maxConcurrentCalls,
+      daily,
     );
   } catch (error) {
     await release('the call could not be recorded');
@@ -216,6 +236,10 @@ export async function placeCall(
     throw failedPrecondition(
       `you already have ${preferences.maxConcurrentCalls} call(s) in progress, your limit; place this call when one ends, with a new idempotencyKey`,
     );
+  }
+  if (typeof inserted === 'object' && 'dailyUsedSeconds' in inserted) {
+    await release('daily minutes of the plan');
+    throw failedPrecondition(dailyCapMessage(daily as DailyCap, inserted.dailyUsedSeconds, preferences.timezone));
   }
   if (!(await store.claimDial(callId))) return { call: inserted, deduplicated: false };
   const result = await options.dialer.dial(inserted);

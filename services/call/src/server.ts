@@ -11,15 +11,17 @@ import {
 import type { callV1 } from '@callgate/protos';
 import { type ActionOptions, cancelCall, refreshStatus } from './call-actions.js';
 import type { CallStore } from './call-store.js';
-import { toCall, toProgress } from './call-view.js';
+import { type Conversation, toCall, toProgress } from './call-view.js';
 import { type PlaceCallOptions, placeCall } from './place-call.js';
 import { listStaleCalls } from './stale-calls.js';
 import { type CallStatus, fromProtoStatus, isTerminal, toProtoStatus } from './state-machine.js';
+import type { TranscriptStore } from './transcript-store.js';
 import type { CallWatchers } from './watch.js';
 
 export interface CallServiceDeps {
   catalog: Catalog;
   store: CallStore;
+  transcripts: TranscriptStore;
   place: PlaceCallOptions;
   actions: ActionOptions;
   watchers: CallWatchers;
@@ -36,15 +38,22 @@ function callIdOf(request: { callId: string }): string {
 
 /** gRPC handlers of callgate.call.v1.CallService: thin, they translate and delegate. */
 export function callGrpcService(deps: CallServiceDeps): RegisteredService {
-  const { store } = deps;
+  const { store, transcripts } = deps;
+  const conversation = async (callId: string): Promise<Conversation> => {
+    const [turns, outcome] = await Promise.all([transcripts.turns(callId), transcripts.outcome(callId)]);
+    return { turns, outcome };
+  };
   const handlers: AsyncHandlers<callV1.CallServiceHandlers> = {
     PlaceCall: async (request, ctx) => {
       const { call, deduplicated } = await placeCall(deps.place, request, ctx.signal);
-      return { call: toCall(call, await store.events(call.call_id)), deduplicated };
+      return {
+        call: toCall(call, await store.events(call.call_id), await conversation(call.call_id)),
+        deduplicated,
+      };
     },
     GetCall: async (request) => {
       const call = await store.forUser(request.userId, callIdOf(request));
-      return { call: toCall(call, await store.events(call.call_id)) };
+      return { call: toCall(call, await store.events(call.call_id), await conversation(call.call_id)) };
     },
     ListCalls: async (request) => {
       const statuses = request.statuses.map((s) => {
@@ -58,7 +67,7 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
     CancelCall: async (request) => {
       callIdOf(request);
       const { call, outcome } = await cancelCall(deps.actions, request);
-      return { call: toCall(call, await store.events(call.call_id)), outcome };
+      return { call: toCall(call, await store.events(call.call_id), await conversation(call.call_id)), outcome };
     },
     GetCallProgress: async (request) => {
       const call = await store.forUser(request.userId, callIdOf(request));

@@ -14,15 +14,24 @@ import {
   type ServiceHandle,
   startGrpcService,
 } from '@callgate/common';
+import { builtinAgent } from './agent/builtin-agent.js';
+import { openAiAgent } from './agent/openai-agent.js';
 import { CallStore } from './call-store.js';
 import { twilioCarrier } from './carrier.js';
-import type { CallConfig } from './config.js';
+import { type CallConfig, modelMap } from './config.js';
 import { Settlement } from './credits.js';
 import { Dialer } from './dialer.js';
 import { PollQueue } from './poll-queue.js';
 import { startRecovery } from './recovery.js';
+import { ActiveConversations } from './relay/active-conversations.js';
+import { realClock } from './relay/conversation.js';
+import { relayMetrics } from './relay/metrics.js';
+import { attachRelay } from './relay/relay-server.js';
+import { TwilioUrls } from './relay/signature.js';
+import { voiceTwiml } from './relay/voice-webhook.js';
 import { callGrpcService } from './server.js';
 import { SheetsMirror } from './sheets-mirror.js';
+import { TranscriptStore } from './transcript-store.js';
 import { CallWatchers } from './watch.js';
 import { createWebhookServer } from './webhooks.js';
 
@@ -76,6 +85,22 @@ export async function startCallService(
   // The webhook port is bound first: the public URL Twilio calls back is derived from it when unset.
   let webhookPort = config.WEBHOOK_PORT;
   const publicBaseUrl = () => config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `http://${config.BIND_HOST}:${webhookPort}`;
+  const transcripts = new TranscriptStore(deps.db, now);
+  const urls = new TwilioUrls(publicBaseUrl, config.TWILIO_AUTH_TOKEN);
+  const conversations = new ActiveConversations();
+  // With LLM_BASE_URL the LLM talks; without it the built-in deterministic agent (no credentials needed).
+  const llm = config.LLM_BASE_URL
+    ? openAiAgent({
+        baseURL: config.LLM_BASE_URL,
+        apiKey: config.LLM_API_KEY ?? '',
+        models: modelMap(config.LLM_MODEL_MAP),
+        timeoutMs: config.LLM_TIMEOUT_MS,
+      })
+    : undefined;
+  base.log.info(
+    { agent: llm ? 'openai-compatible' : 'builtin' },
+    llm ? 'voice agent: OpenAI-compatible LLM' : 'voice agent: built-in deterministic agent (LLM_BASE_URL unset)',
+  );
   const webhooks = createWebhookServer({
     store,
     settlement,
@@ -87,6 +112,25 @@ export async function startCallService(
     registry: base.metrics.registry,
     now,
     endOrphan: (sid) => dialer.endOrphan(sid),
+    voice: (callId, params) =>
+      voiceTwiml(
+        { store, catalog, urls, transcriptionProvider: config.RELAY_TRANSCRIPTION_PROVIDER, log: base.log },
+        callId,
+        params,
+      ),
+    conversations,
+  });
+  const relay = attachRelay(webhooks, {
+    store,
+    sink: transcripts,
+    agentFor: () => llm ?? builtinAgent,
+    urls,
+    active: conversations,
+    clock: realClock,
+    metrics: relayMetrics(base.metrics.registry),
+    log: base.log,
+    maxTurns: config.RELAY_MAX_TURNS,
+    endMarginMs: config.RELAY_END_MARGIN_MS,
   });
   webhookPort = await listenHttp(webhooks, config.BIND_HOST, config.WEBHOOK_PORT);
 
@@ -103,7 +147,7 @@ export async function startCallService(
     },
     pollFirstDelaySeconds: config.POLL_FIRST_DELAY_SECONDS,
   });
-  const watchers = new CallWatchers(deps.db, store, base.log, now);
+  const watchers = new CallWatchers(deps.db, store, transcripts, base.log, now);
   let recovery: ReturnType<typeof startRecovery> | undefined;
   base.readiness.add('credit-service', () => checkServing(credit.raw), { critical: false });
 
@@ -120,6 +164,7 @@ export async function startCallService(
         callGrpcService({
           catalog,
           store,
+          transcripts,
           now,
           watchers,
           place: { store, credit, dialer, catalog, accountCallerIds: config.CALLER_IDS, log: base.log, now },
@@ -130,6 +175,7 @@ export async function startCallService(
       endpoints: { webhooks: publicBaseUrl() },
       onStop: async () => {
         await recovery?.stop();
+        await relay.close();
         await closeHttp(webhooks, config.SHUTDOWN_TIMEOUT_MS);
         await watchers.stop();
         credit.close();
@@ -139,6 +185,7 @@ export async function startCallService(
     });
   } catch (error) {
     await watchers.stop().catch(() => undefined);
+    await relay.close().catch(() => undefined);
     await closeHttp(webhooks, 0).catch(() => undefined);
     throw error;
   }

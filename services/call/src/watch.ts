@@ -1,8 +1,9 @@
 import type { Database, Logger } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import { type CallChangeNotice, type CallStore, EVENTS_CHANNEL } from './call-store.js';
-import { toEvent, toProgress } from './call-view.js';
+import { toEvent, toProgress, toTurn } from './call-view.js';
 import { isTerminal } from './state-machine.js';
+import { type TranscriptStore, TURNS_CHANNEL, type TurnNotice } from './transcript-store.js';
 
 /** How often a watcher re-reads its call even without a notification. */
 const RECHECK_MS = 10_000;
@@ -16,10 +17,12 @@ export class CallWatchers {
   private readonly watchers = new Map<string, Set<() => void>>();
   private readonly firehose = new Set<(change: CallChangeNotice) => void>();
   private unlisten: (() => Promise<void>) | undefined;
+  private unlistenTurns: (() => Promise<void>) | undefined;
 
   constructor(
     private readonly db: Database,
     private readonly store: CallStore,
+    private readonly transcripts: TranscriptStore,
     private readonly log: Logger,
     private readonly now: () => Date,
   ) {}
@@ -34,10 +37,20 @@ export class CallWatchers {
         this.log.warn({ err: error, payload }, 'unreadable call event notification');
       }
     });
+    // Turns wake only the watchers of their call; the gateway's change firehose is about statuses.
+    this.unlistenTurns = await this.db.listen(TURNS_CHANNEL, (payload) => {
+      try {
+        const notice = JSON.parse(payload) as TurnNotice;
+        for (const wake of this.watchers.get(notice.callId) ?? []) wake();
+      } catch (error) {
+        this.log.warn({ err: error, payload }, 'unreadable transcript turn notification');
+      }
+    });
   }
 
   async stop(): Promise<void> {
     await this.unlisten?.();
+    await this.unlistenTurns?.();
   }
 
   /**
@@ -69,7 +82,10 @@ export class CallWatchers {
     }
   }
 
-  /** Streams a call's events after `afterSequence` until it ends or the client goes away. */
+  /**
+   * Streams a call's events after `afterSequence`, and its transcript turns as they are spoken, until
+   * it ends or the client goes away. Events and turns go out in time order; the terminal event last.
+   */
   async watch(
     userId: string,
     callId: string,
@@ -92,6 +108,7 @@ export class CallWatchers {
     set.add(listener);
     const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
     let last = afterSequence;
+    let lastTurn = 0;
     try {
       while (!signal.aborted) {
         // Subscribed before reading, so a change between the read and the wait is never missed.
@@ -100,8 +117,28 @@ export class CallWatchers {
         // include it. (Events first could miss an end that happens between the two reads.)
         const call = await this.store.byId(callId);
         if (!call) return;
-        const events = await this.store.events(callId, last);
-        for (const event of events) {
+        // Turns are held back until the answer is on the timeline: a fast conversation can be stored
+        // before the carrier's answered callback, and a turn must never read as said before the answer.
+        const answered = call.status === 'in-progress' || isTerminal(call.status);
+        const [events, turns] = await Promise.all([
+          this.store.events(callId, last),
+          answered ? this.transcripts.turns(callId, lastTurn) : [],
+        ]);
+        // Status events in sequence order, then the turns (spoken while the call is in progress), and a
+        // terminal event last. (Carrier timestamps are coarser than ours, so times cannot order events.)
+        const terminal = events.filter((e) => isTerminal(e.status));
+        const items = [
+          ...events.filter((e) => !isTerminal(e.status)).map((event) => ({ event, turn: undefined })),
+          ...turns.map((turn) => ({ event: undefined, turn })),
+          ...terminal.map((event) => ({ event, turn: undefined })),
+        ];
+        for (const item of items) {
+          if (item.turn) {
+            lastTurn = Math.max(lastTurn, item.turn.turn_seq);
+            await send({ callId, event: null, progress: null, turn: toTurn(item.turn), terminal: false });
+            continue;
+          }
+          const event = item.event as NonNullable<typeof item.event>;
           last = Number(event.sequence);
           const ended = isTerminal(event.status);
           await send({

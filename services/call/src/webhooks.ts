@@ -4,6 +4,7 @@ import { Counter, type Registry } from 'prom-client';
 import twilio from 'twilio';
 import type { CallStore } from './call-store.js';
 import type { Settlement } from './credits.js';
+import type { ActiveConversations } from './relay/active-conversations.js';
 import { isCallStatus, isTerminal } from './state-machine.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
@@ -20,6 +21,10 @@ export interface WebhookOptions {
   now: () => Date;
   /** Ends a carrier call whose record is already over (a dial we gave up on that rang after all). */
   endOrphan: (carrierCallId: string) => Promise<void>;
+  /** The TwiML of an answered call (POST /twilio/voice?callId=…); without it that path is 404. */
+  voice?: (callId: string, params: Record<string, string>) => Promise<string>;
+  /** Conversations held here: one whose call ended is finished (outcome stored) before the end is applied. */
+  conversations?: ActiveConversations;
 }
 
 /**
@@ -40,7 +45,8 @@ export function createWebhookServer(options: WebhookOptions): Server {
     // Behind a proxy that keeps PUBLIC_BASE_URL's path prefix, requests arrive with it; else without.
     const prefix = new URL(options.publicBaseUrl).pathname.replace(/\/$/, '');
     const path = prefix && url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : url.pathname;
-    if (path !== '/twilio/status') return reply(res, 404, 'not found');
+    const voice = path === '/twilio/voice' ? options.voice : undefined;
+    if (path !== '/twilio/status' && !voice) return reply(res, 404, 'not found');
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
       return reply(res, 405, 'POST only');
@@ -53,8 +59,13 @@ export function createWebhookServer(options: WebhookOptions): Server {
     const signedUrl = `${options.publicBaseUrl.replace(/\/$/, '')}${path}${url.search}`;
     if (typeof signature !== 'string' || !twilio.validateRequest(options.authToken, signature, signedUrl, params)) {
       callbacks.inc({ result: 'rejected' });
-      options.log.warn({ url: signedUrl }, 'status callback with a missing or bad X-Twilio-Signature refused');
+      options.log.warn({ url: signedUrl }, 'Twilio request with a missing or bad X-Twilio-Signature refused');
       return reply(res, 403, 'invalid X-Twilio-Signature');
+    }
+    if (voice) {
+      const twiml = await voice(url.searchParams.get('callId') ?? '', params);
+      res.writeHead(200, { 'content-type': 'text/xml; charset=utf-8' }).end(twiml);
+      return;
     }
     const carrierCallId = params.CallSid ?? '';
     const carrierStatus = params.CallStatus ?? '';
@@ -81,6 +92,8 @@ export function createWebhookServer(options: WebhookOptions): Server {
       );
       return reply(res, 200, '');
     }
+    // The conversation ends first, so the ended call is never seen without its transcript and outcome.
+    if (isTerminal(carrierStatus)) await options.conversations?.callEnded(call.call_id);
     const duration = params.CallDuration === undefined ? null : Number.parseInt(params.CallDuration, 10);
     const timestamp = params.Timestamp ? new Date(params.Timestamp) : options.now();
     const applied = await options.store.apply(call.call_id, {

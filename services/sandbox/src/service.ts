@@ -5,20 +5,36 @@ import type { SandboxConfig } from './config.js';
 import { SheetsSandbox } from './sheets/sheets-api.js';
 import { CallsApi } from './twilio/calls.js';
 import { CallLifecycle } from './twilio/lifecycle.js';
+import { PersonaRelay } from './twilio/persona-relay.js';
 import { StatusCallbacks } from './twilio/status-callbacks.js';
 
 export { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, type SandboxConfig, sandboxConfigShape } from './config.js';
 export type { SheetsFault, SheetsSandboxStats } from './sheets/sheets-api.js';
-export { OUTCOME_BY_LAST_FOUR, type Outcome, SANDBOX_NUMBERS } from './twilio/outcomes.js';
+export {
+  OUTCOME_BY_LAST_FOUR,
+  type Outcome,
+  PERSONA_BY_LAST_FOUR,
+  type PersonaName,
+  SANDBOX_NUMBERS,
+} from './twilio/outcomes.js';
 
 /** Starts the sandbox HTTP server (Twilio carrier and Google Sheets stand-ins). */
 export async function startSandbox(config: SandboxConfig): Promise<ServiceHandle> {
   const log = createLogger('sandbox', config.LOG_LEVEL);
   const callbacks = new StatusCallbacks({ authToken: config.TWILIO_AUTH_TOKEN, log });
-  const lifecycle = new CallLifecycle({
+  // Persona numbers talk with the call's ConversationRelay; the relay ends the call when either side ends.
+  const relay = new PersonaRelay({
+    authToken: config.TWILIO_AUTH_TOKEN,
+    log,
+    hangUp: (sid) => lifecycle.hangUp(sid),
+  });
+  const lifecycle: CallLifecycle = new CallLifecycle({
     stepMs: config.SANDBOX_CALL_STEP_MS,
     talkMs: config.SANDBOX_TALK_MS,
-    onProgress: callbacks.onProgress,
+    onProgress: (call, progress) => {
+      callbacks.onProgress(call, progress);
+      relay.onProgress(call, progress);
+    },
   });
   const app = createSandboxApp({
     credentials: { accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN },
@@ -39,6 +55,7 @@ export async function startSandbox(config: SandboxConfig): Promise<ServiceHandle
       stopping ??= (async () => {
         // Calls stop first so that no new callback is produced while those in flight are aborted.
         lifecycle.stop();
+        relay.stop();
         await callbacks.stop();
         await closeHttp(server);
       })();

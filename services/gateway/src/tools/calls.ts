@@ -52,6 +52,8 @@ function outcomeUnknown(error: unknown, idempotencyKey: string): unknown {
   if (!isGrpcError(error) || ![status.DEADLINE_EXCEEDED, status.UNAVAILABLE, status.CANCELLED].includes(error.code)) {
     return error;
   }
+  // The call service says it placed nothing (user-credit was down before the intent was recorded): a plain retryable error.
+  if (error.metadata?.get('x-callgate-not-placed')[0] === 'true') return error;
   return Object.assign(new Error(error.message), {
     code: status.FAILED_PRECONDITION,
     details:

@@ -90,6 +90,8 @@ export function parseCallRequest(accountSid: string, form: URLSearchParams): Cal
     machineDetection: machineDetection as MachineDetection | undefined,
     timeoutSeconds: seconds(form, 'Timeout', TIMEOUT),
     timeLimitSeconds: seconds(form, 'TimeLimit', TIME_LIMIT),
+    voiceUrl: url,
+    voiceMethod: (param(form, 'Method') ?? 'POST').toUpperCase() === 'GET' ? 'GET' : 'POST',
   };
 }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type Outcome, outcomeFor } from './outcomes.js';
+import { type Outcome, outcomeFor, type PersonaName, personaFor } from './outcomes.js';
 
 /** The statuses a Twilio Call resource reports (Twilio's REST API has no `initiated` status). */
 export type CallStatus =
@@ -50,11 +50,16 @@ export interface CallRequest {
   timeoutSeconds: number;
   /** Twilio's TimeLimit: longest the call may last once answered, in seconds. */
   timeLimitSeconds: number;
+  /** Twilio's Url: where the call's TwiML is fetched once answered (Method, default POST). */
+  voiceUrl?: string;
+  voiceMethod?: 'GET' | 'POST';
 }
 
 export interface CallRecord extends Readonly<CallRequest> {
   readonly sid: string;
   readonly outcome: Outcome;
+  /** The scripted person who talks with the call's ConversationRelay, for persona numbers given a Url. */
+  readonly persona?: PersonaName;
   status: CallStatus;
   dateCreated: number;
   dateUpdated: number;
@@ -109,6 +114,7 @@ export class CallLifecycle {
       ...request,
       sid: `CA${randomBytes(16).toString('hex')}`,
       outcome: outcomeFor(request.to),
+      persona: request.voiceUrl ? personaFor(request.to) : undefined,
       status: 'queued',
       dateCreated: now,
       dateUpdated: now,
@@ -183,7 +189,10 @@ export class CallLifecycle {
     // AnsweredBy exists only when answering machine detection was asked for.
     if (call.machineDetection) call.answeredBy = call.outcome === 'machine' ? 'machine_start' : 'human';
     this.#emit(call, 'answered', 'in-progress');
-    const talkMs = Math.min(this.options.talkMs, call.timeLimitSeconds * 1000);
+    // A persona's conversation decides when it ends (the relay's end, or the persona hanging up via
+    // hangUp); only TimeLimit cuts it. Others talk for talkMs.
+    const limitMs = call.timeLimitSeconds * 1000;
+    const talkMs = call.persona ? limitMs : Math.min(this.options.talkMs, limitMs);
     // The planned length, not the timer's late firing, so that a call never outlasts its TimeLimit.
     this.#after(call, talkMs, () => this.#complete(call, talkMs));
   }

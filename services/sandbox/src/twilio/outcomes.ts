@@ -15,11 +15,33 @@ export const OUTCOME_BY_LAST_FOUR: Readonly<Record<string, Outcome>> = {
 /** Any other number answers, so that a made-up number behaves like a person picking up. */
 export const outcomeFor = (to: string): Outcome => OUTCOME_BY_LAST_FOUR[to.slice(-4)] ?? 'answer';
 
-/** One number per outcome (415-555-000x), for tests and examples. */
+/**
+ * Numbers answered by a scripted person who talks with the voice agent (personas.ts): the sandbox
+ * fetches the call's TwiML and joins its ConversationRelay. Other answered numbers stay silent and
+ * hang up after SANDBOX_TALK_MS, as before.
+ */
+export type PersonaName = 'cooperative' | 'asks-back' | 'interrupts' | 'presses-keys' | 'hangs-up-early';
+
+export const PERSONA_BY_LAST_FOUR: Readonly<Record<string, PersonaName>> = {
+  '0010': 'cooperative',
+  '0011': 'asks-back',
+  '0012': 'interrupts',
+  '0013': 'presses-keys',
+  '0014': 'hangs-up-early',
+};
+
+export const personaFor = (to: string): PersonaName | undefined => PERSONA_BY_LAST_FOUR[to.slice(-4)];
+
+/** One number per outcome (415-555-000x) and per persona (415-555-001x), for tests and examples. */
 export const SANDBOX_NUMBERS = {
   answers: '+14155550001',
   busy: '+14155550002',
   noAnswer: '+14155550003',
   fails: '+14155550004',
   machine: '+14155550005',
+  cooperative: '+14155550010',
+  asksBack: '+14155550011',
+  interrupts: '+14155550012',
+  pressesKeys: '+14155550013',
+  hangsUpEarly: '+14155550014',
 } as const;

@@ -1,0 +1,110 @@
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { EndReason, Outcome } from '../transcript-store.js';
+import type { ProposedOutcome } from './agent.js';
+
+/** One field of the outcome schema, with a validator of its own so a bad value drops only that field. */
+export interface OutcomeField {
+  name: string;
+  /** The field's JSON Schema (type, description, enum, …). */
+  schema: Record<string, unknown>;
+  /** JSON Schema `type` when it is one simple type, else undefined. */
+  type: string | undefined;
+  description: string | undefined;
+  validate: ValidateFunction;
+}
+
+export interface OutcomeSchema {
+  /** The schema as the caller gave it. */
+  raw: Record<string, unknown>;
+  fields: OutcomeField[];
+  /** Validates a whole object of learned fields (the schema without `required`: missing fields are reported apart). */
+  validate: ValidateFunction;
+}
+
+export class OutcomeSchemaError extends Error {
+  override readonly name = 'OutcomeSchemaError';
+}
+
+// One Ajv per process: it caches compiled schemas. strict: false accepts the keywords people write
+// (title, examples, format) without failing the whole schema.
+const ajv = new Ajv({ strict: false, allErrors: true });
+
+/**
+ * Reads an outcome schema (makePhoneCall's outcomeSchema): a JSON Schema object whose `properties`
+ * are the fields to learn. Throws OutcomeSchemaError with a message a person can act on.
+ */
+export function parseOutcomeSchema(json: string): OutcomeSchema | undefined {
+  if (!json) return undefined;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch {
+    throw new OutcomeSchemaError('not valid JSON');
+  }
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    throw new OutcomeSchemaError('a JSON Schema object is expected');
+  const schema = raw as Record<string, unknown>;
+  const properties = schema.properties ?? {};
+  if (!properties || typeof properties !== 'object' || Array.isArray(properties)) {
+    throw new OutcomeSchemaError('"properties" must be an object of field schemas');
+  }
+  const fields: OutcomeField[] = [];
+  for (const [name, value] of Object.entries(properties as Record<string, unknown>)) {
+    if (!value || typeof value !== 'object' || Array.isArray(value)) {
+      throw new OutcomeSchemaError(`field "${name}" must be a JSON Schema object, e.g. {"type": "string"}`);
+    }
+    const field = value as Record<string, unknown>;
+    fields.push({
+      name,
+      schema: field,
+      type: typeof field.type === 'string' ? field.type : undefined,
+      description: typeof field.description === 'string' ? field.description : undefined,
+      validate: compile(field, `field "${name}"`),
+    });
+  }
+  const { required: _required, ...partial } = schema;
+  return { raw: schema, fields, validate: compile(partial, 'the schema') };
+}
+
+function compile(schema: Record<string, unknown>, what: string): ValidateFunction {
+  try {
+    return ajv.compile(schema);
+  } catch (error) {
+    throw new OutcomeSchemaError(`${what} is not a valid JSON Schema: ${(error as Error).message}`);
+  }
+}
+
+/**
+ * The outcome to store: only proposed fields that are in the schema and valid against it are kept;
+ * every other schema field is listed as missing, never filled in.
+ */
+export function finalizeOutcome(
+  schema: OutcomeSchema | undefined,
+  proposed: ProposedOutcome,
+  endReason: EndReason,
+): Outcome {
+  const fields: Record<string, unknown> = {};
+  const missing: string[] = [];
+  for (const field of schema?.fields ?? []) {
+    const value = proposed.fields[field.name];
+    if (value !== undefined && value !== null && field.validate(value)) fields[field.name] = value;
+    else missing.push(field.name);
+  }
+  // Whole-object keywords (dependencies, additionalProperties, …) may still refuse the set: then nothing is trusted.
+  if (schema && !schema.validate(fields)) {
+    return {
+      fields: {},
+      missingFields: schema.fields.map((f) => f.name),
+      summary: `${proposed.summary} (the learned values did not satisfy the outcome schema: ${ajv.errorsText(schema.validate.errors)})`,
+      objectiveReached: false,
+      endReason,
+    };
+  }
+  return {
+    fields,
+    missingFields: missing,
+    summary: proposed.summary,
+    objectiveReached: proposed.objectiveReached && missing.length === 0,
+    endReason,
+  };
+}
