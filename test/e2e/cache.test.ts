@@ -63,6 +63,25 @@ describe('gateway read cache', () => {
     }
   });
 
+  it('right after placing a call, the balance shows the credits it holds', async () => {
+    const client = await httpClient(system, tokenFor(system, `cache-${randomUUID()}`));
+    const balance = async () =>
+      ((await client.callTool({ name: 'getCreditBalance', arguments: {} })).structuredContent as { balance: Balance })
+        .balance;
+    try {
+      const start = await balance(); // cached now
+      const placed = await client.callTool({
+        name: 'makePhoneCall',
+        arguments: { to: NUMBERS.noAnswer, task: 'Confirm the booking.' },
+      });
+      const call = (placed.structuredContent as { call: { reservedCredits: number } }).call;
+      const now = await balance();
+      assert.equal(now.held, start.held + call.reservedCredits, JSON.stringify({ start, now, call }));
+    } finally {
+      await client.close();
+    }
+  });
+
   it('after the caller’s call settles, the balance read is the settled one', async () => {
     const client = await httpClient(system, tokenFor(system, `cache-${randomUUID()}`));
     const balance = async () =>

@@ -19,7 +19,7 @@ let system: LocalSystem;
 before(async () => {
   system = await startLocalSystem({
     ports: 'ephemeral',
-    env: { ...process.env, LOG_LEVEL: 'silent', SANDBOX_CALL_STEP_MS: '200', SANDBOX_TALK_MS: '300' },
+    env: { ...process.env, LOG_LEVEL: 'silent', SANDBOX_CALL_STEP_MS: '200', SANDBOX_TALK_MS: '2500' },
   });
 });
 after(async () => {
@@ -143,6 +143,48 @@ describe('makePhoneCall as a 2026-07-28 task (extension)', () => {
     assert.equal(done.status, 'cancelled', JSON.stringify(done));
   });
 
+  it('tasks/cancel while the call is talking hangs up; the task is cancelled at once and stays cancelled', async () => {
+    const token = tokenFor(system, `tasks-${randomUUID()}`);
+    const created = await modern(token, 'tools/call', placeCall(NUMBERS.answers), { name: 'makePhoneCall' });
+    const taskId = created.result?.taskId as string;
+    await eventually(
+      'the call to be answered',
+      async () => {
+        const r = (await modern(token, 'tasks/get', { taskId })).result ?? {};
+        return r.statusMessage === 'in progress' ? r : undefined;
+      },
+      10_000,
+      { intervalMs: 100 },
+    );
+    const ack = await modern(token, 'tasks/cancel', { taskId });
+    assert.equal(ack.error, undefined, JSON.stringify(ack));
+    assert.equal((await modern(token, 'tasks/get', { taskId })).result?.status, 'cancelled', 'cancelled at once');
+    // The hang-up ends the call "completed" in the carrier's terms; the task stays cancelled throughout.
+    const seen = new Set<string>();
+    await eventually(
+      'the hung-up call to be charged',
+      async () => {
+        const r = (await modern(token, 'tasks/get', { taskId })).result ?? {};
+        seen.add(String(r.status));
+        const details = await modern(
+          token,
+          'tools/call',
+          { name: 'getCallDetails', arguments: { callId: taskId } },
+          {
+            name: 'getCallDetails',
+          },
+        );
+        const call = (details.result?.structuredContent as { call?: { status: string; reservedCredits: number } })
+          ?.call;
+        return call?.status === 'CALL_STATUS_COMPLETED' && call.reservedCredits === 0 ? call : undefined;
+      },
+      10_000,
+      { intervalMs: 150 },
+    );
+    assert.equal((await modern(token, 'tasks/get', { taskId })).result?.status, 'cancelled');
+    assert.deepEqual([...seen], ['cancelled'], 'never anything but cancelled after the cancel');
+  });
+
   it('without the declared extension: a plain tool result, and tasks/get is -32021', async () => {
     const token = tokenFor(system, `tasks-${randomUUID()}`);
     const plain = await modern(token, 'tools/call', placeCall(NUMBERS.answers), {
@@ -205,6 +247,27 @@ describe('makePhoneCall as a 2025-11-25 task (official v1 client)', () => {
       const again = await client.experimental.tasks.getTaskResult(taskId, CallToolResultSchema);
       assert.deepEqual((again.structuredContent as { call: { callId: string } }).call.callId, taskId);
       await assert.rejects(client.experimental.tasks.cancelTask(taskId), /already ended/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('a refused call in task mode is a JSON-RPC error with the reason, not a task', async () => {
+    const client = await httpClient(system, tokenFor(system, `tasks-${randomUUID()}`));
+    try {
+      const messages: { type: string; error?: unknown }[] = [];
+      for await (const message of client.experimental.tasks.callToolStream(
+        { name: 'makePhoneCall', arguments: { to: NUMBERS.answers, task: 'x', callerId: '+14155559999' } },
+        CallToolResultSchema,
+        { task: { ttl: 60_000 } },
+      )) {
+        messages.push(message as { type: string; error?: unknown });
+      }
+      assert.deepEqual(
+        messages.map((m) => m.type),
+        ['error'],
+      );
+      assert.match(String(messages[0]?.error), /not a number you may call from/);
     } finally {
       await client.close();
     }

@@ -49,6 +49,10 @@ export async function cancelCall(
       `call ${c.call_id} already ended (${c.status}${c.ended_at ? ` at ${c.ended_at.toISOString()}` : ''}); nothing to cancel`,
     );
   if (isTerminal(call.status)) throw ended(call);
+  // Recorded first: the carrier's "completed" callback for a hang-up may land before our own update.
+  if (!(await options.store.markCancelRequested(call.call_id))) {
+    throw ended(await options.store.forUser(request.userId, request.callId));
+  }
   const reason = request.reason ? `canceled: ${request.reason.slice(0, 200)}` : 'canceled by the user';
   if (!call.carrier_call_id) {
     // Not dialled yet: cancel it here, under the row lock, only if no dial has been claimed meanwhile.
@@ -83,6 +87,10 @@ export async function cancelCall(
       : isTerminal(applied.call.status) && applied.call.status !== 'canceled'
         ? 'CANCEL_OUTCOME_ALREADY_ENDED'
         : 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER';
+    if (outcome === 'CANCEL_OUTCOME_ALREADY_ENDED') {
+      await options.store.clearCancelRequested(call.call_id);
+      return { call: { ...applied.call, cancel_requested_at: null }, outcome };
+    }
     return { call: applied.call, outcome };
   } catch (error) {
     throw carrierErrorToDomain(error);

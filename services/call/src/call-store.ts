@@ -56,6 +56,7 @@ export interface CallRow {
   row_version: string | number;
   sheets_version: string | number;
   request_hash: string;
+  cancel_requested_at: Date | null;
 }
 
 export interface EventRow {
@@ -81,6 +82,7 @@ export type NewCall = Omit<
   | 'error_code'
   | 'error_message'
   | 'settlement'
+  | 'cancel_requested_at'
   | 'cost_credits'
   | 'last_sequence'
   | 'row_version'
@@ -114,6 +116,8 @@ export class CallStore {
   constructor(
     readonly db: Database,
     private readonly now: () => Date,
+    /** Told each status a call enters, after the commit (call_status_transitions_total; status-metrics.ts). */
+    private readonly onStatus: (status: CallStatus) => void = () => {},
   ) {}
 
   async byIdempotencyKey(userId: string, key: string): Promise<CallRow | undefined> {
@@ -156,7 +160,7 @@ export class CallStore {
     maxConcurrent: number,
     daily?: DailyCap,
   ): Promise<CallRow | 'limit' | { dailyUsedSeconds: number } | undefined> {
-    return this.db.transaction(async (tx) => {
+    const result = await this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`calls:${call.user_id}`]);
       const existing = await tx.query('SELECT 1 FROM calls.calls WHERE user_id = $1 AND idempotency_key = $2', [
         call.user_id,
@@ -205,6 +209,8 @@ export class CallStore {
       await insertEvent(tx, call.call_id, 1, 'queued', now, now, 'api', 'call recorded; dialling');
       return rows[0] as CallRow;
     });
+    if (typeof result === 'object' && 'call_id' in result) this.onStatus('queued');
+    return result;
   }
 
   /** Takes the right to dial: exactly one of PlaceCall and the recovery job wins it. */
@@ -253,7 +259,7 @@ export class CallStore {
     report: StatusReport,
     guard: 'undialed' | 'unconfirmed' | undefined,
   ): Promise<AppliedReport | undefined> {
-    return this.db.transaction(async (tx) => {
+    const applied = await this.db.transaction(async (tx) => {
       const { rows } = await tx.query<CallRow>(`SELECT ${COLUMNS} FROM calls.calls c WHERE call_id = $1 FOR UPDATE`, [
         callId,
       ]);
@@ -343,6 +349,8 @@ export class CallStore {
       await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(change)]);
       return { call: updated.rows[0] as CallRow, changed: true, ended };
     });
+    if (applied?.changed) this.onStatus(report.status);
+    return applied;
   }
 
   async recordCallback(entry: {
@@ -390,6 +398,21 @@ export class CallStore {
       };
       await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(change)]);
     });
+  }
+
+  /** Records that the user asked to cancel the call (kept if it was asked before); false once it has ended. */
+  async markCancelRequested(callId: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      `UPDATE calls.calls SET cancel_requested_at = coalesce(cancel_requested_at, $2)
+       WHERE call_id = $1 AND status NOT IN ('completed', 'busy', 'no-answer', 'failed', 'canceled')`,
+      [callId, this.now()],
+    );
+    return rowCount > 0;
+  }
+
+  /** The carrier had ended the call before the cancel reached it: it was not cancelled after all. */
+  async clearCancelRequested(callId: string): Promise<void> {
+    await this.db.query('UPDATE calls.calls SET cancel_requested_at = NULL WHERE call_id = $1', [callId]);
   }
 
   /** Moves a call to the back of the recovery job's queues (after a failed attempt). */

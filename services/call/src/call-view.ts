@@ -69,6 +69,7 @@ export function toCall(row: CallRow, events: EventRow[] = [], conversation?: Con
     transcript: conversation?.turns.map(toTurn) ?? [],
     outcome: conversation?.outcome ? toOutcome(conversation.outcome) : null,
     reservedCredits: row.settlement === 'open' || row.settlement === 'pending' ? Number(row.reserved_credits) : 0,
+    cancelRequestedAt: iso(row.cancel_requested_at ?? null),
   };
 }
 

@@ -24,6 +24,7 @@ export class CallSubscriptions {
   private readonly controller = new AbortController();
   private running: Promise<void> | undefined;
   private readonly listeners: ((change: callV1.CallChange__Output) => void)[] = [];
+  private readonly reconnectListeners: (() => void)[] = [];
 
   constructor(
     private readonly backends: Backends,
@@ -72,6 +73,11 @@ export class CallSubscriptions {
     this.listeners.push(listener);
   }
 
+  /** Tells `listener` each time the change stream (re)connects: changes in between were missed. */
+  onReconnect(listener: () => void): void {
+    this.reconnectListeners.push(listener);
+  }
+
   /** Starts following call changes; resolves at once, runs until stop(). */
   start(): void {
     const policy = retry(handleAll, {
@@ -96,6 +102,8 @@ export class CallSubscriptions {
     const client = this.backends.call.raw as unknown as callV1.CallServiceClient;
     // A stream that lives as long as the gateway: no deadline.
     const stream = client.watchCallChanges({}, { deadline: Number.POSITIVE_INFINITY });
+    // Changes made while the stream was down are not replayed: whoever relies on hearing of them starts over.
+    for (const listener of this.reconnectListeners) listener();
     const cancel = () => stream.cancel();
     this.controller.signal.addEventListener('abort', cancel, { once: true });
     try {

@@ -90,7 +90,10 @@ export class Users {
       plan: row.plan,
       createdAt: row.created_at.toISOString(),
       callerIds: row.caller_ids,
-      dailyCallMinutes: this.options.planDailyMinutes?.[row.plan] ?? 0,
+      dailyCallMinutes:
+        this.options.planDailyMinutes && Object.hasOwn(this.options.planDailyMinutes, row.plan)
+          ? (this.options.planDailyMinutes[row.plan] ?? 0)
+          : 0,
     };
   }
 

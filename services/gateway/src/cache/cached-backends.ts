@@ -36,6 +36,22 @@ export function cachedBackends(
     call: withMethods<CallClient>(call, {
       getVoiceOptions: (request, options) =>
         cache.get('options', `voices:${JSON.stringify(request)}`, () => call.getVoiceOptions(request, options)),
+      // Placing a call holds credits and cancelling one releases them: the balance changes at once,
+      // before any status change reaches the change stream.
+      placeCall: async (request, options) => {
+        try {
+          return await call.placeCall(request, options);
+        } finally {
+          drop('balance', request.userId ?? '');
+        }
+      },
+      cancelCall: async (request, options) => {
+        try {
+          return await call.cancelCall(request, options);
+        } finally {
+          drop('balance', request.userId ?? '');
+        }
+      },
       getModelOptions: (request, options) =>
         cache.get('options', `models:${JSON.stringify(request)}`, () => call.getModelOptions(request, options)),
     }),

@@ -23,6 +23,15 @@ export function invalidationBus(redis: Redis | undefined, cache: ReadCache, log:
   // Redis answers; ioredis subscribes again after every reconnect.
   const subscriber = redis.duplicate({ enableOfflineQueue: true, connectionName: 'callgate-gateway-cache' });
   subscriber.on('error', () => undefined); // the main client already reports Redis outages
+  // Invalidations published while this replica was not subscribed are lost: forget what they covered.
+  let subscribedOnce = false;
+  subscriber.on('ready', () => {
+    if (subscribedOnce) {
+      cache.clear('preferences');
+      cache.clear('profile');
+    }
+    subscribedOnce = true;
+  });
   subscriber
     .subscribe(CHANNEL)
     .catch((error: unknown) => log.warn({ err: error }, 'cache invalidations: subscribe failed'));

@@ -21,17 +21,16 @@ export type CacheName = keyof typeof CACHE_POLICIES;
 export class ReadCache {
   private readonly caches = new Map<CacheName, LRUCache<string, object>>();
   /**
-   * When each key was last invalidated. A read that began before an invalidation may carry the old
-   * value (a balance read racing its call's settlement); it is returned but not kept.
+   * Bumped by every invalidation of a cache. A read that began before one may carry the old value (a
+   * balance read racing its call's settlement); it is returned but not kept. Per cache, not per key,
+   * so nothing can forget an invalidation: a busy cache keeps a little less, never something stale.
    */
-  private readonly invalidated = new Map<CacheName, LRUCache<string, number>>();
-  private clock = 0;
+  private readonly generations = new Map<CacheName, number>();
   private readonly lookups: Counter<'cache' | 'result'>;
 
   constructor(registry: Registry | undefined) {
     for (const [name, policy] of Object.entries(CACHE_POLICIES) as [CacheName, (typeof CACHE_POLICIES)[CacheName]][]) {
       this.caches.set(name, new LRUCache({ max: policy.max, ttl: policy.ttlMs }));
-      this.invalidated.set(name, new LRUCache({ max: policy.max, ttl: policy.ttlMs }));
     }
     this.lookups = new Counter({
       name: 'callgate_gateway_cache_lookups_total',
@@ -50,15 +49,21 @@ export class ReadCache {
       return hit as T;
     }
     this.lookups.inc({ cache, result: 'miss' });
-    const started = ++this.clock;
+    const generation = this.generations.get(cache) ?? 0;
     const value = await load();
-    if ((this.invalidated.get(cache)?.get(key) ?? 0) < started) store.set(key, value);
+    if ((this.generations.get(cache) ?? 0) === generation) store.set(key, value);
     return value;
   }
 
   invalidate(cache: CacheName, key: string): void {
     this.store(cache).delete(key);
-    this.invalidated.get(cache)?.set(key, ++this.clock);
+    this.generations.set(cache, (this.generations.get(cache) ?? 0) + 1);
+  }
+
+  /** Forgets a whole cache: its invalidations may have been missed (a change stream was down). */
+  clear(cache: CacheName): void {
+    this.store(cache).clear();
+    this.generations.set(cache, (this.generations.get(cache) ?? 0) + 1);
   }
 
   private store(cache: CacheName): LRUCache<string, object> {

@@ -41,6 +41,8 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
     tasks: { cancel: {}, requests: { tools: { call: {} } } },
   });
   const modern = () => (protocol.getNegotiatedProtocolVersion() ?? '') >= '2026-07-28';
+  /** Experimental tasks arrived with 2025-11-25; sessions of older revisions run the tool as before. */
+  const legacyTasks = () => (protocol.getNegotiatedProtocolVersion() ?? '') >= '2025-11-25';
 
   /** A 2026 request may use tasks only when it declares the extension. */
   const requireExtension = (ctx: ServerContext) => {
@@ -74,15 +76,29 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
   wrapSdkHandler(server, 'tools/call', async (request, ctx, original) => {
     const params = request.params ?? {};
     if (params.name !== TASK_TOOL) return original(request, ctx);
-    const revision = modern() ? (declaresExtension(ctx) ? 'modern' : undefined) : params.task ? 'legacy' : undefined;
+    const revision = modern()
+      ? declaresExtension(ctx)
+        ? 'modern'
+        : undefined
+      : params.task && legacyTasks()
+        ? 'legacy'
+        : undefined;
     if (!revision) return original(request, ctx);
     // The call is placed as with wait "none": recorded and dialled before this returns, so a
     // tasks/get right after it always finds the task.
     const args = { ...(params.arguments as Record<string, unknown> | undefined), wait: 'none' };
     const placed = (await original({ ...request, params: { ...params, arguments: args } }, ctx)) as CallToolResult;
     const call = (placed.structuredContent as { call?: callV1.Call__Output } | undefined)?.call;
-    // A refusal (no credits, invalid number) is the tool's own result, as without a task.
-    if (placed.isError || !call) return placed;
+    if (placed.isError || !call) {
+      // 2026 may answer a task request with a plain result: the refusal is the tool's own, as without a
+      // task. 2025 must answer a task request with a task or an error, so the refusal becomes the error.
+      if (revision === 'modern') return placed;
+      const text = placed.content?.map((c) => (c.type === 'text' ? c.text : '')).join(' ') || 'the call was not placed';
+      const retryable = placed._meta?.['callgate/retryable'] === true;
+      throw new ProtocolError(retryable ? ProtocolErrorCode.InternalError : ProtocolErrorCode.InvalidParams, text, {
+        retryable,
+      });
+    }
     const fields = taskFields(call, revision);
     return revision === 'modern' ? { resultType: 'task', ...fields } : { task: fields };
   });
@@ -115,11 +131,20 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
       );
       cancelled = r.call ?? call;
     } catch (error) {
-      // It ended between the read and the cancel: the same as cancelling an ended task.
-      if (!(isGrpcError(error) && error.code === status.FAILED_PRECONDITION))
+      if (!(isGrpcError(error) && error.code === status.FAILED_PRECONDITION)) {
         resourceErrorFrom(error, `task:${call.callId}`);
+      }
+      // It ended between the read and the cancel: the same as cancelling an ended task.
+      if (modern()) return {};
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Task ${call.callId} already ended`);
     }
-    return modern() ? {} : { ...taskFields(cancelled, 'legacy'), status: 'cancelled' };
+    if (modern()) return {};
+    // The carrier had ended it before the cancel arrived: not cancelled, and 2025 says so as an error.
+    const after = taskFields(cancelled, 'legacy');
+    if (after.status !== 'cancelled') {
+      throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Task ${call.callId} already ended (${after.status})`);
+    }
+    return after;
   });
 
   // 2026: a task of ours never asks the client for input, so there is nothing to update; a known
@@ -134,7 +159,7 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
   protocol.setRequestHandler('tasks/result', { params: taskParams }, async (params, ctx) => {
     let call = await readCall(params.taskId, ctx, SCOPES.callsRead);
     const userId = call.userId;
-    if (taskStateOf(call).status === 'working') {
+    if (taskStateOf(call).status === 'working' && !isTerminalCall(call)) {
       await waitForCall({
         backends,
         userId,
@@ -151,10 +176,13 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
   });
 }
 
-/** The end is announced before its credits settle: give the settlement a moment, as makePhoneCall does. */
+/**
+ * The call once its task has left "working": the end is announced a moment before its credits settle
+ * (normally milliseconds; the call service's recovery job settles what a crash left, within a minute).
+ */
 async function settled(backends: Backends, userId: string, callId: string, signal: AbortSignal) {
   let { call } = await backends.call.getCall({ userId, callId }, { signal });
-  for (let i = 0; i < 20 && call && isTerminalCall(call) && call.reservedCredits > 0; i++) {
+  for (let i = 0; i < 600 && call && taskStateOf(call).status === 'working' && !signal.aborted; i++) {
     await new Promise((resolve) => setTimeout(resolve, 100));
     ({ call } = await backends.call.getCall({ userId, callId }, { signal }));
   }

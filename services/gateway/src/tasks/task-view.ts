@@ -29,20 +29,15 @@ const phrase = (status: string) => status.replace('CALL_STATUS_', '').replace('_
 
 /** The task's state as the call shows it. */
 export function taskStateOf(call: callV1.Call__Output): { status: TaskStatus; statusMessage: string } {
+  // Cancelled from the moment the cancel is recorded, and for good (tasks never leave a terminal
+  // status): a call hung up on request may still end "completed" in the carrier's terms.
+  if (call.cancelRequestedAt || call.status === 'CALL_STATUS_CANCELED') {
+    return { status: 'cancelled', statusMessage: 'cancelled on request' };
+  }
   if (!isTerminalCall(call)) return { status: 'working', statusMessage: phrase(call.status) };
   // The end is recorded a moment before its credits are settled; the result carries the final cost.
   if (call.reservedCredits > 0) return { status: 'working', statusMessage: `${phrase(call.status)}, settling credits` };
-  if (cancelledOnRequest(call)) return { status: 'cancelled', statusMessage: 'cancelled on request' };
   return { status: 'completed', statusMessage: phrase(call.status) };
-}
-
-/**
- * A call cancelled before answer ends CANCELED; one hung up on request ends COMPLETED, but its
- * timeline holds the request (source "api", detail "canceled…"): both are a cancelled task.
- */
-function cancelledOnRequest(call: callV1.Call__Output): boolean {
-  if (call.status === 'CALL_STATUS_CANCELED') return true;
-  return call.timeline.some((event) => event.source === 'api' && event.detail.startsWith('canceled'));
 }
 
 /** The task fields both task revisions share, with the revision's own names for the durations. */
