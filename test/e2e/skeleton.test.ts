@@ -147,13 +147,15 @@ describe('operations', () => {
       /grpc_server_handled_total\{grpc_service="callgate.call.v1.CallService",grpc_method="GetVoiceOptions",grpc_code="OK"[^}]*\} (\d+)/.exec(
         call,
       );
-    assert.ok(served && Number(served[1]) >= 2, `call counted GetVoiceOptions: ${served?.[0]}`);
+    // The gateway caches the catalogue (cache/read-cache.ts): repeated identical reads reach the service once.
+    assert.ok(served && Number(served[1]) >= 1, `call counted GetVoiceOptions: ${served?.[0]}`);
     const gateway = await (await fetch(`http://127.0.0.1:${port('gateway')}/metrics`)).text();
     const made =
       /grpc_client_handled_total\{grpc_service="callgate.call.v1.CallService",grpc_method="GetVoiceOptions",grpc_code="OK"[^}]*\} (\d+)/.exec(
         gateway,
       );
-    assert.ok(made && Number(made[1]) >= 2, `gateway counted its GetVoiceOptions calls: ${made?.[0]}`);
+    assert.ok(made && Number(made[1]) >= 1, `gateway counted its GetVoiceOptions calls: ${made?.[0]}`);
+    assert.equal(Number(made[1]), Number(served[1]), 'every call the gateway made, the call service served');
     assert.match(gateway, /gateway_http_requests_total\{route="mcp",status="200"/);
   });
 });

@@ -101,9 +101,12 @@ const BASE_PERCENT: Record<CallStatus, number> = {
 export function toProgress(row: CallRow, lastEvent: EventRow | undefined, now: Date): callV1.CallProgress__Output {
   const end = row.ended_at ?? now;
   const elapsed = Math.max(0, Math.round((end.getTime() - row.created_at.getTime()) / 1000));
-  let percent = BASE_PERCENT[row.status];
-  let stage = STAGE[row.status];
-  if (row.status === 'in-progress' && row.answered_at) {
+  // Progress as of the event it goes with: a watcher replaying a call's events says "ringing" for the
+  // ringing event even if the call is already talking when it reads them.
+  const status = lastEvent?.status ?? row.status;
+  let percent = BASE_PERCENT[status];
+  let stage = STAGE[status];
+  if (status === 'in-progress' && row.status === 'in-progress' && row.answered_at) {
     const talking = Math.max(0, Math.round((now.getTime() - row.answered_at.getTime()) / 1000));
     // The rest of the bar is the time limit: a call can end sooner, never later.
     percent = Math.min(95, 40 + Math.round((55 * talking) / row.max_duration_seconds));
@@ -111,11 +114,11 @@ export function toProgress(row: CallRow, lastEvent: EventRow | undefined, now: D
   }
   return {
     callId: row.call_id,
-    status: toProtoStatus(row.status),
+    status: toProtoStatus(status),
     stage,
     percent,
     elapsedSeconds: elapsed,
     lastEvent: lastEvent ? toEvent(lastEvent) : null,
-    terminal: isTerminal(row.status),
+    terminal: isTerminal(status),
   };
 }
