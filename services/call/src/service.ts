@@ -31,6 +31,7 @@ import { TwilioUrls } from './relay/signature.js';
 import { voiceTwiml } from './relay/voice-webhook.js';
 import { callGrpcService } from './server.js';
 import { SheetsMirror } from './sheets-mirror.js';
+import { statusTransitions } from './status-metrics.js';
 import { TranscriptStore } from './transcript-store.js';
 import { CallWatchers } from './watch.js';
 import { createWebhookServer } from './webhooks.js';
@@ -48,7 +49,7 @@ export async function startCallService(
   const base = createServiceBase('call', config.LOG_LEVEL);
   const now = deps.now ?? (() => new Date());
   const catalog = loadCatalog(config.CALL_OPTIONS_FILE);
-  const store = new CallStore(deps.db, now);
+  const store = new CallStore(deps.db, now, statusTransitions(base.metrics.registry));
   const creditService = loadProto('credit').callgate.credit.v1.CreditService;
   const credit = asyncClient(
     createClient(creditService, config.CREDIT_SERVICE_ADDR, {

@@ -6,6 +6,7 @@ import { registerCallCompletion } from './resources/call-completion.js';
 import { registerCallResources } from './resources/calls.js';
 import type { CallSubscriptions } from './subscriptions.js';
 import { registerCallTasks } from './tasks/task-methods.js';
+import { observeToolCalls, type ToolTimer } from './tool-metrics.js';
 import { registerAccountTools } from './tools/account.js';
 import { registerCallTools } from './tools/calls.js';
 import { registerOptionTools } from './tools/options.js';
@@ -28,6 +29,8 @@ export interface McpServerDeps {
   /** Adds resources/subscribe to sessions of 2025-era clients. */
   subscriptions?: CallSubscriptions;
   extend?: ServerExtension;
+  /** Times each tools/call (gateway_tool_duration_seconds; tool-metrics.ts). Default: not timed. */
+  toolTimer?: ToolTimer;
 }
 
 /**
@@ -67,6 +70,7 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
   registerCallResources(server, backends);
   registerCallCompletion(server, backends);
   registerCallTasks(server, backends);
+  if (deps.toolTimer) observeToolCalls(server, deps.toolTimer);
   deps.subscriptions?.attach(server);
   deps.extend?.(server, { requestState: deps.requestState });
   return server;

@@ -23,9 +23,11 @@ import { checkRedis, closeRedis, connectRedis, redisReady } from './redis.js';
 import { requestStateCodec } from './request-state.js';
 import { SessionRegistry } from './sessions.js';
 import { CallSubscriptions } from './subscriptions.js';
+import { toolDurations } from './tool-metrics.js';
 import { SCOPES } from './tools/scopes.js';
 import { createMcpHttpHandler } from './transports/http.js';
 import { createModernHttpHandler } from './transports/modern-http.js';
+import { SharedSessions } from './transports/shared-sessions.js';
 
 export { mintToken } from './auth.js';
 export { type GatewayConfig, gatewayConfigShape } from './config.js';
@@ -70,9 +72,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     maxTotal: config.MCP_MAX_SESSIONS,
   });
   const requestState = requestStateCodec(config.MCP_REQUEST_STATE_SECRET);
+  // Sessions of 2025-era clients in Redis when configured, so any replica continues them.
+  const shared = new SharedSessions(redis, config.MCP_SESSION_IDLE_MS, base.log);
+  sessions.onEvict = (id) => shared.delete(id);
   // newServer is called per session and per stateless request; the subscriptions exist once per replica.
   let subscriptions: CallSubscriptions | undefined;
-  const newServer = () => createMcpServer({ backends, requestState, subscriptions, extend: options.extend });
+  const toolTimer = toolDurations(base.metrics.registry);
+  const newServer = () => createMcpServer({ backends, requestState, subscriptions, extend: options.extend, toolTimer });
   const modern = createModernHttpHandler({
     newServer,
     maxBodyBytes: config.MCP_MAX_BODY_BYTES,
@@ -82,6 +88,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   subscriptions = new CallSubscriptions(backends, base.log, modern.notify);
   // Every call change (a status, or its settlement) may move the user's balance.
   subscriptions.onChange((change) => cache.invalidate('balance', change.userId));
+  subscriptions.share(shared, sessions);
+  subscriptions.onReconnect(() => cache.clear('balance'));
   subscriptions.start();
   let httpPort = config.HTTP_PORT;
   const publicBaseUrl = () => config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `http://${config.BIND_HOST}:${httpPort}`;
@@ -92,6 +100,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     sessions,
     mcpHttp: createMcpHttpHandler({
       sessions,
+      shared,
+      subscriptions,
       newServer,
       modern,
       maxBodyBytes: config.MCP_MAX_BODY_BYTES,
@@ -145,6 +155,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       backends.call.close();
       backends.credit.close();
       await invalidations.close();
+      await shared.close();
       if (redis) await closeRedis(redis);
     },
   });

@@ -27,6 +27,8 @@ export interface SessionLimits {
  */
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
+  /** Told of a session closed to make room (the shared store forgets it). */
+  onEvict?: (id: string) => Promise<void>;
 
   constructor(
     private readonly limits: SessionLimits,
@@ -42,6 +44,8 @@ export class SessionRegistry {
     if (own.length >= this.limits.maxPerUser) {
       const oldest = own.reduce((a, b) => (a.lastSeen <= b.lastSeen ? a : b));
       await this.close(oldest);
+      // Evicted for good, not only here: no other replica may continue it.
+      await this.onEvict?.(oldest.id);
     }
     return this.sessions.size < this.limits.maxTotal;
   }
@@ -56,6 +60,11 @@ export class SessionRegistry {
     if (!session || session.userId !== userId || session.kind !== kind) return undefined;
     session.lastSeen = this.now();
     return session;
+  }
+
+  /** The session by id alone (for messages between replicas, which carry no user). */
+  find(id: string): Session | undefined {
+    return this.sessions.get(id);
   }
 
   touch(id: string): void {

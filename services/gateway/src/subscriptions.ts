@@ -4,6 +4,8 @@ import { type McpServer, ProtocolError, ProtocolErrorCode, type ServerNotifier }
 import { ExponentialBackoff, handleAll, retry } from 'cockatiel';
 import { userIdOf } from './auth.js';
 import type { Backends } from './backends.js';
+import type { SessionRegistry } from './sessions.js';
+import type { SharedSessions } from './transports/shared-sessions.js';
 
 const CALL_URI = /^callgate:\/\/calls\/([0-9a-f-]{36})$/i;
 const HISTORY_URI = 'callgate://calls';
@@ -25,6 +27,7 @@ export class CallSubscriptions {
   private running: Promise<void> | undefined;
   private readonly listeners: ((change: callV1.CallChange__Output) => void)[] = [];
   private readonly reconnectListeners: (() => void)[] = [];
+  private shared: SharedSessions | undefined;
 
   constructor(
     private readonly backends: Backends,
@@ -44,6 +47,25 @@ export class CallSubscriptions {
     }
   }
 
+  /**
+   * Shares subscriptions of 2025-era sessions between replicas: each change is recorded in the shared
+   * session, and changes made through other replicas reach this one's copy of the session.
+   */
+  share(shared: SharedSessions, sessions: SessionRegistry): void {
+    this.shared = shared;
+    shared.listen((change) => {
+      const session = sessions.find(change.sessionId);
+      if (!session) return;
+      if (change.subscribed) this.add(change.uri, { server: session.server, userId: session.userId });
+      else this.remove(change.uri, session.server);
+    });
+  }
+
+  /** A session continued on this replica watches again what it watched before. */
+  async restore(server: McpServer, userId: string, uris: readonly string[]): Promise<void> {
+    for (const uri of uris) this.add(uri, { server, userId });
+  }
+
   /** Adds resources/subscribe and resources/unsubscribe to a session's server. */
   attach(server: McpServer): void {
     server.server.setRequestHandler('resources/subscribe', async (request, ctx) => {
@@ -55,10 +77,14 @@ export class CallSubscriptions {
         throw new ProtocolError(ProtocolErrorCode.InvalidParams, `Resource not found: ${uri}`, { uri });
       }
       this.add(uri, { server, userId });
+      if (ctx.sessionId) await this.shared?.changeSubscription({ sessionId: ctx.sessionId, uri, subscribed: true });
       return {};
     });
-    server.server.setRequestHandler('resources/unsubscribe', async (request) => {
+    server.server.setRequestHandler('resources/unsubscribe', async (request, ctx) => {
       this.remove(request.params.uri, server);
+      if (ctx.sessionId) {
+        await this.shared?.changeSubscription({ sessionId: ctx.sessionId, uri: request.params.uri, subscribed: false });
+      }
       return {};
     });
     const previous = server.server.onclose;

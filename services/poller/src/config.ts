@@ -41,6 +41,14 @@ export const pollerConfigShape = {
     .describe(
       'How long a refresh is remembered: a message enqueued before a refresh of its call within this window is skipped as a duplicate.',
     ),
+  // At least 5 s: each sample is an SQS request per replica; Prometheus scrapes every 15 s anyway.
+  DLQ_DEPTH_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(5_000)
+    .max(3_600_000)
+    .default(60_000)
+    .describe('How often the poller samples the DLQ depth (poller_dlq_depth) with GetQueueAttributes.'),
   SWEEP_ENABLED: env
     .bool(true)
     .describe('Whether this replica stands for the stale-call sweep (one replica sweeps at a time).'),

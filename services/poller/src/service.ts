@@ -17,6 +17,7 @@ import type { pollerV1 } from '@callgate/protos';
 import type { PollerConfig } from './config.js';
 import { QueueConsumer } from './consumer.js';
 import { RefreshDedup } from './dedup.js';
+import { startDlqDepthSampler } from './dlq-depth.js';
 import { Lease } from './lease.js';
 import { refreshHandler, sendPolls } from './refresh.js';
 import { pollerGrpcService } from './server.js';
@@ -64,6 +65,7 @@ export async function startPollerService(config: PollerConfig, deps: PollerDeps)
   }
   const replica = randomUUID();
   const stats = new PollerStats(base.metrics.registry, now, config.SQS_MAX_RECEIVE_COUNT);
+  let dlqDepth: ReturnType<typeof startDlqDepthSampler> | undefined;
   const dedup = new RefreshDedup(deps.db, {
     holder: replica,
     windowMs: config.DEDUP_WINDOW_MS,
@@ -184,13 +186,22 @@ export async function startPollerService(config: PollerConfig, deps: PollerDeps)
     services: [pollerGrpcService({ status, drain })],
     database: { db: deps.db, schema: 'poller', migrationsDir: MIGRATIONS, close: deps.ownsDb },
     onStop: async () => {
-      await drain();
+      await Promise.all([drain(), dlqDepth?.stop()]);
       call.close();
       sqs.destroy();
     },
   });
   // After the migrations (startGrpcService ran them): the consumer and sweeper use the poller's tables.
   consumer.start();
+  dlqDepth = startDlqDepthSampler({
+    sqs,
+    queueUrl,
+    fallbackName: config.SQS_DLQ_NAME,
+    intervalMs: config.DLQ_DEPTH_INTERVAL_MS,
+    log,
+    registry: base.metrics.registry,
+  });
+  void dlqDepth.sample(); // a value from the start, not after the first interval
   if (config.SWEEP_ENABLED) {
     sweeping = runSweeper(sweeper, {
       tickMs: Math.max(50, Math.min(config.SWEEP_LEASE_MS / 3, config.SWEEP_INTERVAL_MS)),

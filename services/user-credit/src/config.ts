@@ -20,7 +20,10 @@ export const userCreditConfigShape = {
         .map((pair) => pair.trim())
         .filter(Boolean)
         .map((pair) => pair.split('='));
-      const bad = entries.filter(([plan, minutes]) => !plan || !/^\d+$/.test(minutes ?? ''));
+      // At most a million minutes (an int32 on the wire), one "=" per pair.
+      const bad = entries.filter(
+        ([plan, minutes, extra]) => !plan || extra !== undefined || !/^\d{1,6}$/.test(minutes ?? ''),
+      );
       if (bad.length > 0) {
         ctx.addIssue({ code: 'custom', message: `plan=minutes pairs expected, got ${JSON.stringify(value)}` });
         return z.NEVER;
@@ -39,6 +42,17 @@ export const userCreditConfigShape = {
     .default(2 * 3600)
     .describe('How long a credit hold lives when never settled or released, before the sweeper returns it.'),
   EXPIRY_SWEEP_INTERVAL_MS: env.milliseconds(60_000).describe('How often the sweeper looks for expired credit holds.'),
+  // At least 10 s: each check scans the whole ledger, so a typo such as 5 must not turn it into a hot loop.
+  // At most 30 min: CreditsLedgerCheckStale fires when no check completed for an hour.
+  LEDGER_CHECK_INTERVAL_MS: z.coerce
+    .number()
+    .int()
+    .min(10_000)
+    .max(1_800_000)
+    .default(300_000)
+    .describe(
+      'Pause between background ledger checks (credits_ledger_discrepancies); the first runs within 30 s of start.',
+    ),
   DEFAULT_LANGUAGE: z
     .string()
     .regex(/^[a-z]{2,3}(-[A-Z]{2})?$/, 'a BCP 47 tag such as en-US')

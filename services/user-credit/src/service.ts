@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { createServiceBase, type Database, loadCatalog, type ServiceHandle, startGrpcService } from '@callgate/common';
 import type { UserCreditConfig } from './config.js';
 import { Ledger } from './ledger.js';
+import { type LedgerMonitor, startLedgerMonitor } from './ledger-monitor.js';
 import { PreferencesStore } from './preferences.js';
 import { usercreditGrpcService } from './server.js';
 import { startExpirySweeper } from './sweeper.js';
@@ -46,6 +47,7 @@ export async function startUserCreditService(
     now,
   );
   let sweeper: ReturnType<typeof startExpirySweeper> | undefined;
+  let monitor: LedgerMonitor | undefined;
   const handle = await startGrpcService({
     base,
     host: config.BIND_HOST,
@@ -54,7 +56,9 @@ export async function startUserCreditService(
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     services: [usercreditGrpcService({ db: deps.db, users, preferences, ledger })],
     database: { db: deps.db, schema: 'credits', migrationsDir: MIGRATIONS, close: deps.ownsDb },
-    onStop: async () => sweeper?.stop(),
+    onStop: async () => {
+      await Promise.all([sweeper?.stop(), monitor?.stop()]);
+    },
   });
   // After migrations (startGrpcService ran them) and before anyone waits an interval: holds left by a crash go now.
   sweeper = startExpirySweeper({
@@ -64,5 +68,13 @@ export async function startUserCreditService(
     registry: base.metrics.registry,
   });
   void sweeper.runOnce();
+  // Not at once: start-up (and the sweeper's first pass) goes first; soon enough that a deploy shows the figure.
+  monitor = startLedgerMonitor({
+    db: deps.db,
+    intervalMs: config.LEDGER_CHECK_INTERVAL_MS,
+    firstDelayMs: Math.min(30_000, config.LEDGER_CHECK_INTERVAL_MS),
+    log: base.log,
+    registry: base.metrics.registry,
+  });
   return handle;
 }

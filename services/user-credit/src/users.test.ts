@@ -38,6 +38,8 @@ describe('GetUser and GetProfile', () => {
       plan: 'free',
       createdAt: service.clock.now().toISOString(),
       callerIds: [],
+      // The free plan's daily call minutes (PLAN_DAILY_MINUTES default free=120).
+      dailyCallMinutes: 120,
     });
     const read = await service.client.getUser({ userId, createIfMissing: false });
     assert.deepEqual(read, { user: created.user, created: false });

@@ -17,3 +17,8 @@ output "dlq_name" {
   description = "Name of the dead-letter queue (SQS_DLQ_NAME)."
   value       = aws_sqs_queue.dlq.name
 }
+
+output "dlq_arn" {
+  description = "ARN of the dead-letter queue (the poller samples its depth: poller_dlq_depth)."
+  value       = aws_sqs_queue.dlq.arn
+}

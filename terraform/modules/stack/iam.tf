@@ -31,4 +31,11 @@ data "aws_iam_policy_document" "poller_task" {
     ]
     resources = [module.queue.queue_arn]
   }
+
+  # The DLQ's depth (poller_dlq_depth, services/poller/src/dlq-depth.ts): read-only, no GetQueueUrl needed.
+  statement {
+    sid       = "SampleDlqDepth"
+    actions   = ["sqs:GetQueueAttributes"]
+    resources = [module.queue.dlq_arn]
+  }
 }

@@ -5,10 +5,13 @@ import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
 import { userIdOf } from '../auth.js';
 import { type RateLimits, sendRateLimited } from '../rate-limits.js';
-import type { SessionRegistry } from '../sessions.js';
+import type { Session, SessionRegistry } from '../sessions.js';
+import type { CallSubscriptions } from '../subscriptions.js';
 import { SessionEventStore } from './event-store.js';
 import { BodyTooLargeError, readBody, sendJsonRpcError } from './http-body.js';
 import type { createModernHttpHandler } from './modern-http.js';
+import { replayInitialize } from './resume-session.js';
+import type { SharedSessions } from './shared-sessions.js';
 
 export interface McpHttpOptions {
   sessions: SessionRegistry;
@@ -18,6 +21,10 @@ export interface McpHttpOptions {
   maxBodyBytes: number;
   /** Per-user buckets every POSTed request takes from, whatever its revision or session; empty ones get 429. */
   rateLimits: RateLimits;
+  /** Sessions in Redis, so any replica continues them; disabled without Redis. */
+  shared: SharedSessions;
+  /** Restores a resumed session's resource subscriptions. */
+  subscriptions?: CallSubscriptions;
   log: Logger;
 }
 
@@ -29,6 +36,71 @@ export interface McpHttpOptions {
  * (Accept, Content-Type, MCP-Protocol-Version, SSE, DELETE).
  */
 export function createMcpHttpHandler(options: McpHttpOptions) {
+  /** A new session's server and transport; `id` continues a session opened elsewhere. */
+  const openSession = async (userId: string, initialize: unknown, id?: string) => {
+    const server = options.newServer();
+    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
+      sessionIdGenerator: id ? () => id : randomUUID,
+      // Last-Event-ID resumption: a client whose SSE stream broke replays what it missed (on this replica).
+      eventStore: new SessionEventStore(),
+      onsessioninitialized: (sessionId) => {
+        options.sessions.add({ id: sessionId, kind: 'http', userId, server, transport });
+        if (!id) void options.shared.save(sessionId, { userId, initialize });
+        options.log.debug({ sessionId, userId, resumed: Boolean(id) }, 'MCP session opened');
+      },
+      // A DELETE ends the session everywhere; a replica shutting down only lets go of its copy.
+      onsessionclosed: (sessionId) => {
+        options.sessions.delete(sessionId);
+        void options.shared.delete(sessionId);
+      },
+    });
+    transport.onclose = () => {
+      if (transport.sessionId) options.sessions.delete(transport.sessionId);
+    };
+    await server.connect(transport);
+    return { server, transport };
+  };
+
+  /** Resumptions under way: a client's GET stream and POST often arrive together, and must share one. */
+  const resuming = new Map<string, Promise<Session | undefined>>();
+
+  /** The session, from this replica, or continued from the shared store when another opened it. */
+  const findSession = async (sessionId: string, userId: string, auth: AuthInfo): Promise<Session | undefined> => {
+    const local = options.sessions.get(sessionId, userId, 'http');
+    if (local) {
+      options.shared.touch(sessionId);
+      return local;
+    }
+    if (!options.shared.enabled) return undefined;
+    let pending = resuming.get(sessionId);
+    if (!pending) {
+      pending = resume(sessionId, userId, auth).finally(() => resuming.delete(sessionId));
+      resuming.set(sessionId, pending);
+    }
+    const session = await pending;
+    // Another user naming the same id waited on the owner's resumption: still not theirs.
+    return session?.userId === userId ? session : undefined;
+  };
+
+  const resume = async (sessionId: string, userId: string, auth: AuthInfo): Promise<Session | undefined> => {
+    let record: Awaited<ReturnType<SharedSessions['load']>>;
+    try {
+      record = await options.shared.load(sessionId);
+    } catch (error) {
+      options.log.warn({ err: error }, 'shared sessions unreachable: an unknown session is not found');
+      return undefined;
+    }
+    if (!record || record.userId !== userId || !(await options.sessions.makeRoom(userId))) return undefined;
+    const { server, transport } = await openSession(userId, record.initialize, sessionId);
+    if (!(await replayInitialize(transport, server, sessionId, record.initialize, auth))) {
+      await server.close().catch(() => undefined);
+      return undefined;
+    }
+    await options.subscriptions?.restore(server, userId, await options.shared.subscriptions(sessionId));
+    options.shared.touch(sessionId);
+    return options.sessions.get(sessionId, userId, 'http');
+  };
+
   return async (req: IncomingMessage, res: ServerResponse, auth: AuthInfo): Promise<void> => {
     const userId = userIdOf(auth);
     (req as IncomingMessage & { auth?: AuthInfo }).auth = auth;
@@ -37,7 +109,7 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
 
     if (req.method === 'GET' || req.method === 'DELETE') {
       if (!sessionId) return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
-      const session = options.sessions.get(sessionId, userId, 'http');
+      const session = await findSession(sessionId, userId, auth);
       if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
       return (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res);
     }
@@ -56,7 +128,7 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
     if (limited) return sendRateLimited(res, body, limited);
 
     if (sessionId) {
-      const session = options.sessions.get(sessionId, userId, 'http');
+      const session = await findSession(sessionId, userId, auth);
       if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
       // JSON-RPC batches were removed in 2025-06-18: a session of that revision or later may not send one.
       const revision = req.headers['mcp-protocol-version'];
@@ -80,21 +152,8 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
         'retry-after': '5',
       });
     }
-    const server = options.newServer();
-    const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
-      sessionIdGenerator: randomUUID,
-      // Last-Event-ID resumption: a client whose SSE stream broke replays what it missed.
-      eventStore: new SessionEventStore(),
-      onsessioninitialized: (id) => {
-        options.sessions.add({ id, kind: 'http', userId, server, transport });
-        options.log.debug({ sessionId: id, userId }, 'MCP session opened');
-      },
-      onsessionclosed: (id) => options.sessions.delete(id),
-    });
-    transport.onclose = () => {
-      if (transport.sessionId) options.sessions.delete(transport.sessionId);
-    };
-    await server.connect(transport);
+    const initialize = Array.isArray(body) ? body.find(isInitializeRequest) : body;
+    const { transport } = await openSession(userId, initialize);
     await transport.handleRequest(req, res, body);
   };
 }
