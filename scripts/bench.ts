@@ -8,6 +8,7 @@ import { benchCredits } from './bench/credits.js';
 import { benchGateway } from './bench/gateway.js';
 import { benchPoller } from './bench/poller.js';
 import { benchRelay } from './bench/relay.js';
+import { benchSessions } from './bench/sessions.js';
 import { benchSheets } from './bench/sheets.js';
 import { benchSystem } from './bench/system/index.js';
 
@@ -17,6 +18,7 @@ const BENCHMARKS: Record<string, (o: { seconds: number; connections: number; run
   calls: benchCalls,
   poller: benchPoller,
   relay: benchRelay,
+  sessions: benchSessions,
   sheets: benchSheets,
   system: benchSystem,
 };

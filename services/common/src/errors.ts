@@ -77,7 +77,31 @@ export function toGrpcStatus(error: unknown): GrpcStatusObject {
     metadata.set('grpc-retry-pushback-ms', '-1');
     return { code: error.code, details: error.details, metadata };
   }
+  if (isTransientDatabaseError(error)) {
+    return {
+      code: status.UNAVAILABLE,
+      details: 'the database is unavailable for a moment; retry in a few seconds',
+      metadata,
+    };
+  }
   return { code: status.INTERNAL, details: 'internal error; it has been logged', metadata };
+}
+
+/**
+ * The database going away for a moment (a restart, a failover, a dropped connection) is worth retrying,
+ * so it is UNAVAILABLE, not INTERNAL: SQLSTATE class 08 (connection exception) and 57P01–57P03 (admin or
+ * crash shutdown, cannot connect now), node-postgres's "Connection terminated", an unreachable server.
+ */
+export function isTransientDatabaseError(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') {
+    if (code.startsWith('08') || /^57P0[123]$/.test(code)) return true;
+    if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code)) return true;
+  }
+  return /Connection terminated|terminating connection due to administrator command|the database system is (starting up|shutting down)|Client has encountered a connection error/i.test(
+    error.message,
+  );
 }
 
 /** An error as @grpc/grpc-js reports a failed call on the client side. */

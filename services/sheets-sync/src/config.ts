@@ -64,6 +64,9 @@ export const sheetsSyncConfigShape = {
     'Refill of the read token bucket (reads have their own quota).',
   ),
   SHEETS_READ_BURST: positiveInt(20, 10_000).describe('Capacity of the read token bucket.'),
+  SHEETS_MAX_REPLICAS: positiveInt(4, 100).describe(
+    'Most sheets-sync replicas that run at once (the ECS max_capacity). While Redis is down each replica takes from its own bucket of 1/N of the budget, so together they stay within it.',
+  ),
   SHEETS_BATCH_MAX_ROWS: positiveInt(500, 10_000).describe('Most rows in one append or values.batchUpdate request.'),
   SHEETS_BATCH_MAX_BYTES: positiveInt(2_000_000, 10_000_000).describe(
     'Largest payload (JSON bytes of the rows) of one request; the API refuses bodies much larger than 2 MB.',

@@ -1,6 +1,7 @@
 import { createServiceBase, type Database, type ServiceHandle, startGrpcService } from '@callgate/common';
 import { Redis } from 'ioredis';
 import type { SheetsSyncConfig } from './config.js';
+import { FallbackTokenBucket, replicaShare } from './fallback-bucket.js';
 import { createSyncMetrics } from './metrics.js';
 import { RowStore } from './row-store.js';
 import { migrateSheetsSchema } from './schema.js';
@@ -43,9 +44,16 @@ export async function startSheetsSyncService(config: SheetsSyncConfig, deps: She
   const prefix = deps.redisKeyPrefix ?? 'callgate:sheets';
   // One budget per spreadsheet project: every replica takes from the same Redis buckets. Without Redis
   // each process has its own, which is right only for a single replica.
+  // While Redis is down each replica falls back to its own share (never to no limit, nor to a stop).
   const bucket = (name: string, capacity: number, perMinute: number): TokenBucket =>
     redis
-      ? new RedisTokenBucket(redis, `${prefix}:bucket:${name}`, { capacity, perMinute })
+      ? new FallbackTokenBucket({
+          shared: new RedisTokenBucket(redis, `${prefix}:bucket:${name}`, { capacity, perMinute }),
+          local: new MemoryTokenBucket(replicaShare({ capacity, perMinute }, config.SHEETS_MAX_REPLICAS), now),
+          sharedReady: () => redis.status === 'ready',
+          log: base.log,
+          name,
+        })
       : new MemoryTokenBucket({ capacity, perMinute }, now);
   const writeBucket = bucket('write', config.SHEETS_WRITE_BURST, config.SHEETS_WRITES_PER_MINUTE);
   const readBucket = bucket('read', config.SHEETS_READ_BURST, config.SHEETS_READS_PER_MINUTE);

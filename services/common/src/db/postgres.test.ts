@@ -1,10 +1,12 @@
 /**
- * The LISTEN connection of PostgresDatabase under failure: it is shared by concurrent first callers,
- * and when the database kills it, notifications resume on a new connection. PostgreSQL only.
+ * PostgresDatabase's connections under failure: a transaction's connection killed between statements
+ * rejects (retryable) without crashing the process; the LISTEN connection is shared by concurrent first
+ * callers, and when the database kills it, notifications resume on a new connection. PostgreSQL only.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { isTransientDatabaseError } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { PostgresDatabase } from './postgres.js';
 
@@ -47,6 +49,35 @@ describe('PostgresDatabase LISTEN connection', { skip: url ? false : 'needs DATA
     }
     return false;
   }
+
+  it('a transaction whose connection the server ends between statements rejects as retryable; the process survives', async () => {
+    const crashes: unknown[] = [];
+    const onUncaught = (error: unknown) => crashes.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const failed = await db
+        .transaction(async (tx) => {
+          await tx.query('SELECT 1');
+          // What a PostgreSQL restart does to every connection (57P01), while this one sits between statements.
+          await probe.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1 AND state = 'idle in transaction'",
+            [app],
+          );
+          await new Promise((resolve) => setTimeout(resolve, 200));
+          await tx.query('SELECT 2');
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      assert.ok(failed instanceof Error, 'the transaction rejected');
+      assert.equal(isTransientDatabaseError(failed), true, String(failed));
+      assert.deepEqual(crashes, [], 'no unhandled error event');
+      assert.deepEqual((await db.query<{ n: number }>('SELECT 3 AS n')).rows, [{ n: 3 }], 'the pool serves again');
+    } finally {
+      process.off('uncaughtException', onUncaught);
+    }
+  });
 
   it('concurrent first listeners share one connection', async () => {
     const [a, b] = await Promise.all([db.listen('chan_a', () => {}), db.listen('chan_b', () => {})]);

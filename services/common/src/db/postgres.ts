@@ -44,6 +44,14 @@ export class PostgresDatabase implements Database {
 
   async transaction<T>(fn: (tx: Queryable) => Promise<T>, options: { isolation?: IsolationLevel } = {}): Promise<T> {
     const client = await this.pool.connect();
+    // A checked-out client has no pool listener: a connection the server ends between two statements (a
+    // restart, a failover) emits 'error', which would crash the process. Kept here; the next statement
+    // fails, the transaction rejects, and the broken client is discarded instead of going back to the pool.
+    let lost: Error | undefined;
+    const onLost = (error: Error) => {
+      lost = error;
+    };
+    client.on('error', onLost);
     try {
       await client.query(`BEGIN ISOLATION LEVEL ${(options.isolation ?? 'read committed').toUpperCase()}`);
       const tx: Queryable = {
@@ -64,7 +72,8 @@ export class PostgresDatabase implements Database {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     } finally {
-      client.release();
+      client.off('error', onLost);
+      client.release(lost);
     }
   }
 
