@@ -15,6 +15,8 @@ import {
   openDatabase,
   PgliteDatabase,
   type ServiceHandle,
+  startTracing,
+  withQuerySpans,
 } from '@callgate/common';
 import { type GatewayOptions, gatewayConfigShape, startGateway } from '@callgate/gateway';
 import { pollerConfigShape, startPollerService } from '@callgate/poller';
@@ -68,6 +70,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   );
   const dataDir = options.dataDir ?? (ephemeral ? undefined : (inherited.DATA_DIR ?? '.data'));
   const log = createLogger('local', inherited.LOG_LEVEL ?? 'info');
+  // Exports when OTEL_EXPORTER_OTLP_ENDPOINT is set (unless the caller, e.g. a test, configured tracing first).
+  startTracing({ OTEL_EXPORTER_OTLP_ENDPOINT: inherited.OTEL_EXPORTER_OTLP_ENDPOINT }, 'callgate-local');
   const jwt = {
     secret: localJwtSecret(inherited, dataDir),
     issuer: inherited.JWT_ISSUER ?? 'callgate-local',
@@ -104,7 +108,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
           ownsDb: true,
         };
       }
-      shared ??= await PgliteDatabase.open(dataDir ? path.join(dataDir, 'pglite') : undefined);
+      shared ??= withQuerySpans(await PgliteDatabase.open(dataDir ? path.join(dataDir, 'pglite') : undefined));
       return { db: shared, ownsDb: false };
     };
     const envFor = (extra: Record<string, string>) => ({ ...inherited, ...extra });

@@ -1,6 +1,8 @@
+import { inSpan, SpanKind } from '@callgate/common';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type { CallInstance, CallListInstanceCreateOptions } from 'twilio/lib/rest/api/v2010/account/call.js';
+import { withTraceQuery } from './callback-trace.js';
 import { CarrierError, type CarrierOperation, toCarrierError } from './carrier-errors.js';
 
 export {
@@ -180,13 +182,19 @@ export function twilioCarrier(options: CarrierOptions): Carrier {
     sid: string | null,
     request: () => Promise<CallInstance>,
   ): Promise<CarrierCall> {
-    let call: CallInstance;
-    try {
-      call = await request();
-    } catch (error) {
-      throw toCarrierError(error, operation, sid);
-    }
-    return toCarrierCall(call, operation);
+    // A CLIENT span per carrier request (the twilio client's axios is CommonJS, out of reach of auto-instrumentation).
+    const attributes = { 'callgate.carrier.operation': operation, ...(sid && { 'twilio.call_sid': sid }) };
+    return inSpan(`twilio calls.${operation}`, { kind: SpanKind.CLIENT, attributes }, async (span) => {
+      let call: CallInstance;
+      try {
+        call = await request();
+      } catch (error) {
+        throw toCarrierError(error, operation, sid);
+      }
+      const result = toCarrierCall(call, operation);
+      span.setAttribute('twilio.call_sid', result.sid);
+      return result;
+    });
   }
 
   const onCall = (operation: CarrierOperation, sid: string, status: 'canceled' | 'completed') => {
@@ -209,8 +217,9 @@ function createOptions(params: PlaceCallParams): CallListInstanceCreateOptions {
   return {
     to: params.to,
     from: params.from,
-    ...(params.url !== undefined ? { url: params.url, method: 'POST' } : { twiml: params.twiml }),
-    statusCallback: params.statusCallbackUrl,
+    ...(params.url !== undefined ? { url: withTraceQuery(params.url), method: 'POST' } : { twiml: params.twiml }),
+    // The create span's context rides along (here and in `url`), so the callbacks continue this trace (callback-trace.ts).
+    statusCallback: withTraceQuery(params.statusCallbackUrl),
     statusCallbackEvent: [...STATUS_CALLBACK_EVENTS],
     statusCallbackMethod: 'POST',
     timeLimit: params.timeLimitSeconds,

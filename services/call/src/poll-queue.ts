@@ -1,5 +1,5 @@
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Logger, PollMessage } from '@callgate/common';
+import { inSendSpan, type Logger, type PollMessage, queueNameOf, withTraceAttributes } from '@callgate/common';
 import { Counter, type Registry } from 'prom-client';
 
 /**
@@ -23,15 +23,24 @@ export class PollQueue {
     });
   }
 
-  async enqueue(callId: string, delaySeconds: number, now: Date): Promise<void> {
-    const message: PollMessage = { callId, attempt: 1, reason: 'placed', enqueuedAt: now.toISOString() };
+  async enqueue(
+    callId: string,
+    delaySeconds: number,
+    now: Date,
+    reason: PollMessage['reason'] = 'placed',
+  ): Promise<void> {
+    const message: PollMessage = { callId, attempt: 1, reason, enqueuedAt: now.toISOString() };
     try {
-      await this.sqs.send(
-        new SendMessageCommand({
-          QueueUrl: this.queueUrl,
-          MessageBody: JSON.stringify(message),
-          DelaySeconds: Math.min(900, Math.max(0, delaySeconds)),
-        }),
+      // The trace context travels in message attributes, so the poller's work continues this trace.
+      await inSendSpan(queueNameOf(this.queueUrl), () =>
+        this.sqs.send(
+          new SendMessageCommand({
+            QueueUrl: this.queueUrl,
+            MessageBody: JSON.stringify(message),
+            MessageAttributes: withTraceAttributes(),
+            DelaySeconds: Math.min(900, Math.max(0, delaySeconds)),
+          }),
+        ),
       );
     } catch (error) {
       this.failures.inc();

@@ -120,6 +120,9 @@ export async function startCallService(
         params,
       ),
     conversations,
+    // After a callback lost to a database outage: the poller asks the carrier once the outage is over
+    // (its refresh retries with backoff until the database answers).
+    pollSoon: (callId) => polls.enqueue(callId, 5, now(), 'retry'),
   });
   const relay = attachRelay(webhooks, {
     store,

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Logger } from '@callgate/common';
+import { inHttpServerSpan, type Logger } from '@callgate/common';
 import { Counter, type Registry } from 'prom-client';
 import twilio from 'twilio';
 import type { CallStore } from './call-store.js';
+import { callbackParent, callbackRoute } from './callback-trace.js';
 import type { Settlement } from './credits.js';
 import type { ActiveConversations } from './relay/active-conversations.js';
 import { isCallStatus, isTerminal } from './state-machine.js';
@@ -25,6 +26,11 @@ export interface WebhookOptions {
   voice?: (callId: string, params: Record<string, string>) => Promise<string>;
   /** Conversations held here: one whose call ended is finished (outcome stored) before the end is applied. */
   conversations?: ActiveConversations;
+  /**
+   * A status callback we could not apply (the database was down): Twilio does not resend it, so the
+   * call's state is fetched from the carrier by a prompt status poll instead.
+   */
+  pollSoon?: (callId: string) => Promise<void>;
 }
 
 /**
@@ -126,11 +132,17 @@ export function createWebhookServer(options: WebhookOptions): Server {
   }
 
   return createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      options.log.error({ err: error }, 'status callback failed');
-      // 5xx: the carrier may retry, and the poller corrects the state if it does not.
-      if (!res.headersSent) reply(res, 500, 'internal error');
-    });
+    // A span per callback, continuing the trace that placed the call (callback-trace.ts).
+    const parent = callbackParent(req);
+    inHttpServerSpan(req, res, { service: 'call', route: callbackRoute(req), ...(parent && { parent }) }, () =>
+      handle(req, res).catch((error: unknown) => {
+        options.log.error({ err: error }, 'status callback failed');
+        const callId = new URL(req.url ?? '/', 'http://callback').searchParams.get('callId') ?? '';
+        if (req.url?.startsWith('/twilio/status') && UUID.test(callId)) void options.pollSoon?.(callId);
+        // 5xx: the carrier may retry, and the poller corrects the state if it does not.
+        if (!res.headersSent) reply(res, 500, 'internal error');
+      }),
+    );
   });
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { tracingConfigShape } from './tracing/otlp.js';
 
 /** A configuration value was missing or invalid. The message names every offending variable. */
 export class ConfigError extends Error {
@@ -44,6 +45,7 @@ export const baseConfigShape = {
   SHUTDOWN_TIMEOUT_MS: env
     .milliseconds(10_000)
     .describe('How long SIGTERM waits for in-flight work before forcing exit.'),
+  ...tracingConfigShape,
 };
 
 export type BaseConfig = z.infer<z.ZodObject<typeof baseConfigShape>>;

@@ -23,3 +23,4 @@ export * from './request-context.js';
 export * from './service.js';
 export * from './shutdown.js';
 export * from './sqs.js';
+export * from './tracing/index.js';

@@ -1,6 +1,7 @@
 import { type Logger, pino } from 'pino';
 import { maskLogLine } from './log-masking.js';
 import { currentRequestId } from './request-context.js';
+import { traceLogFields } from './tracing/log-fields.js';
 
 export type { Logger } from 'pino';
 
@@ -38,10 +39,12 @@ export function createLogger(service: string, level = 'info', destination?: pino
     redact: { paths: REDACT, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
     formatters: { level: (label) => ({ level: label }) },
-    // Every line written while serving a request names it, whichever logger (or child) wrote it.
+    // Every line written while serving a request names it, whichever logger (or child) wrote it,
+    // and, while a span is active, its trace and span ids (to jump from a log line to its trace).
     mixin: () => {
       const requestId = currentRequestId();
-      return requestId ? { requestId } : {};
+      const trace = traceLogFields();
+      return requestId ? { requestId, ...trace } : (trace ?? {});
     },
     // Phone numbers and tokens inside messages, errors and nested fields, which paths cannot name.
     hooks: { streamWrite: maskLogLine },

@@ -8,6 +8,8 @@ import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { closeHttp, createOpsServer, listenHttp } from './ops-server.js';
 import { Readiness } from './readiness.js';
 import { exitOnSignal } from './shutdown.js';
+import { startTracing } from './tracing/otlp.js';
+import { shutdownTracing } from './tracing/tracer.js';
 
 /** A running service, as the launcher and tests see it. */
 export interface ServiceHandle {
@@ -113,10 +115,19 @@ export async function serviceMain<
     const config = loadConfig(name, shape);
     const base = config as unknown as BaseConfig;
     const log = createLogger(name, base.LOG_LEVEL);
+    // Before anything starts, so the first requests, queries and messages are traced (when an endpoint is set).
+    if (startTracing(base, name))
+      log.info({ endpoint: base.OTEL_EXPORTER_OTLP_ENDPOINT }, 'exporting traces over OTLP');
     // Signals are taken from the first moment: a SIGTERM while starting waits for the start, then stops,
     // instead of killing the process half-started (its ports announced, its pools open).
     const starting = start(config, log);
-    exitOnSignal(async () => (await starting).stop(), { log, timeoutMs: base.SHUTDOWN_TIMEOUT_MS + 5000 });
+    exitOnSignal(
+      async () => {
+        await (await starting).stop();
+        await shutdownTracing(); // the last spans, flushed
+      },
+      { log, timeoutMs: base.SHUTDOWN_TIMEOUT_MS + 5000 },
+    );
     await starting;
   } catch (error) {
     if (error instanceof ConfigError) {

@@ -1,6 +1,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { acceptRequestId, closeHttp, type Logger, REQUEST_ID_HEADER, withRequestId } from '@callgate/common';
+import {
+  acceptRequestId,
+  closeHttp,
+  inHttpServerSpan,
+  type Logger,
+  REQUEST_ID_HEADER,
+  withRequestId,
+} from '@callgate/common';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { type AuthInfo, validateOriginHeader } from '@modelcontextprotocol/server';
 import { Counter, type Registry } from 'prom-client';
@@ -105,6 +112,9 @@ export function createPublicServer(options: PublicServerOptions): {
     const requestId = acceptRequestId(req.headers[REQUEST_ID_HEADER]);
     res.setHeader(REQUEST_ID_HEADER, requestId);
     const started = performance.now();
+    // Each MCP request starts a trace (a client's traceparent is not trusted: this port is public).
+    const traced = <T>(fn: () => T): T =>
+      route === 'mcp' ? inHttpServerSpan(req, res, { service: 'gateway', route: MCP_PATH }, fn) : fn();
     withRequestId(requestId, () => {
       res.once('finish', () => {
         requests.inc({ route, status: String(res.statusCode) });
@@ -114,10 +124,12 @@ export function createPublicServer(options: PublicServerOptions): {
           options.log.info({ requestId, method: req.method, status: res.statusCode, ms }, 'mcp request');
         }
       });
-      handle(req, res, path ?? '/').catch((error: unknown) => {
-        options.log.error({ err: error }, 'request failed');
-        sendJsonRpcError(res, 500, -32603, 'Internal error');
-      });
+      traced(() =>
+        handle(req, res, path ?? '/').catch((error: unknown) => {
+          options.log.error({ err: error }, 'request failed'); // inside the span: the line names the trace
+          sendJsonRpcError(res, 500, -32603, 'Internal error');
+        }),
+      );
     });
   });
 

@@ -5,7 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { Logger } from '@callgate/common';
+import { inProcessSpan, type Logger, queueNameOf, TRACE_FIELDS } from '@callgate/common';
 
 /** What became of one message: delete it (done, or a duplicate), leave it for redelivery, or release it now. */
 export type Outcome =
@@ -45,6 +45,8 @@ interface InFlight {
   receiptHandle: string;
   controller: AbortController;
   released: boolean;
+  /** The raw message: its attributes carry the sender's trace context. */
+  raw: Message;
 }
 
 /**
@@ -94,6 +96,7 @@ export class QueueConsumer {
             WaitTimeSeconds: this.options.waitSeconds,
             VisibilityTimeout: this.options.visibilityTimeoutSeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+            MessageAttributeNames: [...TRACE_FIELDS],
           }),
           { abortSignal: signal },
         );
@@ -124,6 +127,7 @@ export class QueueConsumer {
       receiptHandle: m.ReceiptHandle ?? '',
       controller: new AbortController(),
       released: false,
+      raw: m,
     };
     this.inFlight.set(entry.receiptHandle, entry);
     return entry;
@@ -133,7 +137,10 @@ export class QueueConsumer {
     const outcomes = await Promise.all(
       batch.map(async (entry): Promise<Outcome> => {
         try {
-          return await this.options.handler(entry.message, entry.controller.signal);
+          // Each message is handled in its own span, continuing the trace of whoever enqueued it.
+          return await inProcessSpan('poller', queueNameOf(this.options.queueUrl), entry.raw, () =>
+            this.options.handler(entry.message, entry.controller.signal),
+          );
         } catch (error) {
           return { kind: 'retry', reason: error instanceof Error ? error.message : String(error) };
         }

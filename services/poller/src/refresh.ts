@@ -1,5 +1,13 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { isGrpcError, type Logger, type PollMessage, pollMessageSchema } from '@callgate/common';
+import {
+  inSendSpan,
+  isGrpcError,
+  type Logger,
+  type PollMessage,
+  pollMessageSchema,
+  queueNameOf,
+  withTraceAttributes,
+} from '@callgate/common';
 import { status } from '@grpc/grpc-js';
 import { retryDelaySeconds } from './backoff.js';
 import type { Outcome, ReceivedMessage } from './consumer.js';
@@ -21,22 +29,24 @@ export async function sendPolls(
   for (let i = 0; i < messages.length; i += 10) {
     const slice = messages.slice(i, i + 10);
     batches.push(
-      sqs
-        .send(
+      inSendSpan(queueNameOf(queueUrl), () =>
+        sqs.send(
           new SendMessageBatchCommand({
             QueueUrl: queueUrl,
             Entries: slice.map((m, j) => ({
               Id: String(j),
               MessageBody: JSON.stringify(m.message),
+              // A re-enqueued poll stays in the trace of the message that led to it.
+              MessageAttributes: withTraceAttributes(),
               DelaySeconds: Math.min(900, Math.max(0, Math.round(m.delaySeconds))),
             })),
           }),
-        )
-        .then((response) => {
-          if (response.Failed?.length) {
-            throw new Error(`SQS refused ${response.Failed.length} message(s): ${response.Failed[0]?.Message ?? ''}`);
-          }
-        }),
+        ),
+      ).then((response) => {
+        if (response.Failed?.length) {
+          throw new Error(`SQS refused ${response.Failed.length} message(s): ${response.Failed[0]?.Message ?? ''}`);
+        }
+      }),
     );
   }
   await Promise.all(batches);

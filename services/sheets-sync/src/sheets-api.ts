@@ -1,4 +1,5 @@
 import { google, type sheets_v4 } from 'googleapis';
+import { tracedSheetsApi } from './traced-sheets-api.js';
 
 /** The few Sheets v4 calls sheets-sync makes; the writer depends on this, tests may stand in for it. */
 export interface SheetsApi {
@@ -96,7 +97,8 @@ export function googleSheetsApi(options: GoogleSheetsOptions): SheetsApi {
     timeout: options.timeoutMs,
   });
   const spreadsheetId = options.spreadsheetId;
-  return {
+  // googleapis (gaxios) is CommonJS, out of reach of auto-instrumentation: spans come from this wrapper.
+  return tracedSheetsApi({
     async append(range, rows) {
       const res = await sheets.spreadsheets.values.append({
         spreadsheetId,
@@ -120,7 +122,7 @@ export function googleSheetsApi(options: GoogleSheetsOptions): SheetsApi {
       const res = await sheets.spreadsheets.values.get({ spreadsheetId, range, majorDimension: 'ROWS' });
       return (res.data.values ?? []).map((row) => row.map((cell) => String(cell ?? '')));
     },
-  };
+  });
 }
 
 /** First row number of an A1 range such as "Calls!A5:K9" or "'Call log'!A5:K9". */

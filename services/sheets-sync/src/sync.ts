@@ -4,6 +4,7 @@ import { fieldsOf } from './columns.js';
 import { NEAR_QUOTA_SHARE, type SyncSnapshot } from './metrics.js';
 import type { RowStore } from './row-store.js';
 import type { TokenBucket } from './token-bucket.js';
+import { upsertLinks } from './traced-sheets-api.js';
 import type { SheetsWriter } from './writer.js';
 
 export interface SheetsSyncDeps {
@@ -31,7 +32,10 @@ export class SheetsSync {
       new Date(this.deps.now()),
     );
     if (coalesced) this.deps.onCoalesced?.();
-    if (accepted) this.deps.writer?.notify();
+    if (accepted) {
+      upsertLinks.record(); // the Sheets request that writes this row links back to this call (traced-sheets-api.ts)
+      this.deps.writer?.notify();
+    }
     return { accepted };
   }
 

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import type { Logger } from '../logger.js';
+import { withQuerySpans } from '../tracing/database.js';
 import type { Database } from './database.js';
 import { PgliteDatabase } from './pglite.js';
 import { PostgresDatabase } from './postgres.js';
@@ -12,8 +13,10 @@ export async function openDatabase(options: {
   applicationName?: string;
 }): Promise<Database> {
   if (options.url) {
-    return new PostgresDatabase({ url: options.url, log: options.log, applicationName: options.applicationName });
+    return withQuerySpans(
+      new PostgresDatabase({ url: options.url, log: options.log, applicationName: options.applicationName }),
+    );
   }
   options.log.info({ dataDir: options.dataDir }, 'DATABASE_URL not set: using embedded PGlite');
-  return PgliteDatabase.open(path.join(options.dataDir, 'pglite'));
+  return withQuerySpans(await PgliteDatabase.open(path.join(options.dataDir, 'pglite')));
 }

@@ -11,6 +11,7 @@ import {
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type { ServiceMetrics } from '../metrics.js';
 import { currentRequestId, REQUEST_ID_HEADER } from '../request-context.js';
+import { tracingInterceptor } from '../tracing/grpc.js';
 import { RETRY_POLICY } from './retry.js';
 
 export interface ClientOptions {
@@ -34,7 +35,7 @@ type ClientConstructor<C> = new (
  */
 export function createClient<C extends Client>(Ctor: ClientConstructor<C>, address: string, options: ClientOptions): C {
   const deadlineMs = options.defaultDeadlineMs ?? 5000;
-  const interceptors: Interceptor[] = [deadlineInterceptor(deadlineMs), requestIdInterceptor];
+  const interceptors: Interceptor[] = [deadlineInterceptor(deadlineMs), tracingInterceptor, requestIdInterceptor];
   if (options.metrics) interceptors.push(metricsInterceptor(options.metrics, options.fullName));
   return new Ctor(address, credentials.createInsecure(), {
     interceptors,

@@ -10,10 +10,12 @@ import type {
   UntypedServiceImplementation,
 } from '@grpc/grpc-js';
 import { status } from '@grpc/grpc-js';
+import { context, trace } from '@opentelemetry/api';
 import { toGrpcStatus, unimplemented } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { ServiceMetrics } from '../metrics.js';
 import { acceptRequestId, REQUEST_ID_HEADER, withRequestId } from '../request-context.js';
+import { endServerCallSpan, serverCallContext } from '../tracing/grpc.js';
 
 /** What a handler knows about the call besides its request. */
 export interface CallContext {
@@ -60,21 +62,28 @@ export function toGrpcImplementation(
     const handler = handlers[method] as unknown as (...args: unknown[]) => Promise<unknown>;
     if (typeof handler !== 'function') throw new Error(`${runtime.serviceName}.${method} has no handler`);
     implementation[method] = spec.responseStream
-      ? inRequestContext(streaming(method, handler, runtime))
-      : inRequestContext(unary(method, handler, runtime));
+      ? inRequestContext(runtime, method, streaming(method, handler, runtime))
+      : inRequestContext(runtime, method, unary(method, handler, runtime));
   }
   return implementation;
 }
 
 /**
  * Serves each call as part of the caller's request (its `x-request-id`, or a new id): every log line
- * and every onward gRPC call made while handling it carries that id.
+ * and every onward gRPC call made while handling it carries that id. Likewise its trace: the call runs
+ * in its SERVER span, continuing the caller's trace (`traceparent` metadata); observe() ends the span.
  */
 function inRequestContext<C extends { metadata: Metadata }, A extends unknown[]>(
+  runtime: HandlerRuntime,
+  method: string,
   handle: (call: C, ...rest: A) => void,
 ): (call: C, ...rest: A) => void {
-  return (call, ...rest) =>
-    withRequestId(acceptRequestId(call.metadata.get(REQUEST_ID_HEADER)), () => handle(call, ...rest));
+  return (call, ...rest) => {
+    const traced = serverCallContext(runtime.serviceName, `/${runtime.grpcService}/${method}`, call.metadata);
+    context.with(traced, () =>
+      withRequestId(acceptRequestId(call.metadata.get(REQUEST_ID_HEADER)), () => handle(call, ...rest)),
+    );
+  };
 }
 
 function contextFor(
@@ -89,12 +98,14 @@ function contextFor(
 
 function observe(runtime: HandlerRuntime, method: string) {
   runtime.inFlight.value++;
+  const span = trace.getActiveSpan(); // the call's SERVER span (inRequestContext), when tracing is on
   const labels = { grpc_service: runtime.grpcService, grpc_method: method };
   const stop = runtime.metrics.grpcServerDuration.startTimer(labels);
   return (code: status, error?: unknown) => {
     runtime.inFlight.value--;
     stop();
     runtime.metrics.grpcServerHandled.inc({ ...labels, grpc_code: status[code] });
+    endServerCallSpan(span, code, error);
     // Per-call lines at debug: with the request id (logger mixin) they trace one request across services.
     if (code === status.OK) runtime.log.debug({ rpc: method }, 'gRPC call served');
     else if (code === status.INTERNAL || code === status.UNKNOWN) {
