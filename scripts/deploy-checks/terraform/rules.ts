@@ -20,7 +20,14 @@ export const TASK_ACTIONS: Record<string, string[]> = {
   ],
 };
 /** Actions without resource-level permissions, the only ones allowed on Resource "*". */
-const ACCOUNT_WIDE_ACTIONS = new Set(['ecr:GetAuthorizationToken']);
+const ACCOUNT_WIDE_ACTIONS = new Set([
+  'ecr:GetAuthorizationToken',
+  // The ADOT collector's export of traces to X-Ray (modules/ecs-service/iam.tf).
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+]);
 /** Variables that carry credentials: DATABASE_URL and REDIS_URL hold passwords. */
 const SECRET_NAME = /TOKEN|SECRET|PASSWORD|PRIVATE_KEY|^DATABASE_URL$|^REDIS_URL$|SERVICE_ACCOUNT_JSON/;
 const WORLD = /0\.0\.0\.0\/0|::\/0/;

@@ -66,3 +66,24 @@ resource "aws_iam_role_policy" "task" {
   role   = aws_iam_role.task.id
   policy = var.task_policy_json
 }
+
+# The ADOT collector's X-Ray export. X-Ray's PutTraceSegments and sampling calls take no resource ARN.
+data "aws_iam_policy_document" "tracing" {
+  statement {
+    sid = "ExportTracesToXRay"
+    actions = [
+      "xray:PutTraceSegments",
+      "xray:PutTelemetryRecords",
+      "xray:GetSamplingRules",
+      "xray:GetSamplingTargets",
+    ]
+    resources = ["*"]
+  }
+}
+
+resource "aws_iam_role_policy" "tracing" {
+  count  = var.tracing ? 1 : 0
+  name   = "tracing"
+  role   = aws_iam_role.task.id
+  policy = data.aws_iam_policy_document.tracing.json
+}

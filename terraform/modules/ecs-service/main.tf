@@ -7,6 +7,8 @@ locals {
   all_ports   = merge(var.ports, { ops = var.ops_port })
   log_group   = "/ecs/${var.prefix}/${var.name}"
   secret_arns = distinct(values(var.secrets))
+  # The service exports its spans to the collector beside it (services/common/src/tracing).
+  tracing_env = var.tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT = "http://localhost:4318" } : {}
 }
 
 resource "aws_cloudwatch_log_group" "service" {
@@ -50,7 +52,7 @@ resource "aws_ecs_task_definition" "service" {
     name = "tmp"
   }
 
-  container_definitions = jsonencode([
+  container_definitions = jsonencode(concat([
     {
       name                   = var.name
       image                  = var.image
@@ -67,7 +69,7 @@ resource "aws_ecs_task_definition" "service" {
       ]
       mountPoints = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
       environment = [
-        for key, value in merge(var.environment, { BIND_HOST = "0.0.0.0", METRICS_PORT = tostring(var.ops_port) }) : {
+        for key, value in merge(var.environment, local.tracing_env, { BIND_HOST = "0.0.0.0", METRICS_PORT = tostring(var.ops_port) }) : {
           name  = key
           value = value
         }
@@ -91,7 +93,26 @@ resource "aws_ecs_task_definition" "service" {
         }
       }
     }
-  ])
+    ], var.tracing ? [
+    # The ADOT collector: receives the service's OTLP spans on localhost and forwards them to X-Ray
+    # (its built-in ECS default configuration). Not essential: the service runs on if it stops.
+    {
+      name                   = "adot-collector"
+      image                  = var.adot_image
+      essential              = false
+      readonlyRootFilesystem = true
+      command                = ["--config=/etc/ecs/ecs-default-config.yaml"]
+      mountPoints            = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+      logConfiguration = {
+        logDriver = "awslogs"
+        options = {
+          awslogs-group         = aws_cloudwatch_log_group.service.name
+          awslogs-region        = var.region
+          awslogs-stream-prefix = "adot"
+        }
+      }
+    }
+  ] : []))
 }
 
 resource "aws_ecs_service" "service" {

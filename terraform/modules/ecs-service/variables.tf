@@ -162,3 +162,15 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "tracing" {
+  type        = bool
+  description = "Run an ADOT collector beside the service and send its traces to AWS X-Ray."
+  default     = true
+}
+
+variable "adot_image" {
+  type        = string
+  description = "Image of the AWS Distro for OpenTelemetry collector."
+  default     = "public.ecr.aws/aws-observability/aws-otel-collector:v0.43.3"
+}
