@@ -10,7 +10,13 @@
  */
 import { type Context, context, createContextKey, type Tracer, trace } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import type { SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import {
+  AlwaysOnSampler,
+  ParentBasedSampler,
+  type Sampler,
+  type SpanProcessor,
+  TraceIdRatioBasedSampler,
+} from '@opentelemetry/sdk-trace-base';
 import { NodeTracerProvider } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 
@@ -19,6 +25,7 @@ const TRACER_NAME = 'callgate';
 
 interface Configured {
   processors: SpanProcessor[];
+  sampler: Sampler;
   defaultService: string;
   providers: Map<string, NodeTracerProvider>;
 }
@@ -28,6 +35,8 @@ let configured: Configured | undefined;
 export interface TracingSetup {
   /** Where finished spans go: a batch processor with the OTLP exporter in production, an in-memory one in tests. */
   spanProcessors: SpanProcessor[];
+  /** Share of traces recorded, 0 to 1 (default 1: every trace). */
+  sampleRatio?: number;
   /** The service of spans started outside any service's work (background jobs of a single-service process). */
   defaultService: string;
 }
@@ -40,7 +49,12 @@ export interface TracingSetup {
 export function configureTracing(setup: TracingSetup): void {
   if (configured) throw new Error('tracing is already configured in this process');
   const providers = new Map<string, NodeTracerProvider>();
-  configured = { processors: setup.spanProcessors, defaultService: setup.defaultService, providers };
+  // Parent-based: a trace is kept or dropped whole, by the service where it starts (the gateway).
+  const ratio = setup.sampleRatio ?? 1;
+  const sampler = new ParentBasedSampler({
+    root: ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio),
+  });
+  configured = { processors: setup.spanProcessors, sampler, defaultService: setup.defaultService, providers };
   // The default service's provider is the global one, so any library using the OTel API lands there.
   providerFor(setup.defaultService).register();
 }
@@ -56,6 +70,7 @@ function providerFor(service: string): NodeTracerProvider {
     provider = new NodeTracerProvider({
       resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: service }),
       spanProcessors: state.processors,
+      sampler: state.sampler,
     });
     state.providers.set(service, provider);
   }
