@@ -14,7 +14,7 @@ import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
 import { eventually } from '../support/calls.js';
-import { httpClient, tokenFor } from '../support/system.js';
+import { httpClient, tokenFor, wsClient } from '../support/system.js';
 import { captureStdout, type LogCapture } from './log-capture.js';
 
 const exporter = new InMemorySpanExporter();
@@ -274,5 +274,32 @@ describe('tracing one makePhoneCall', () => {
     assert.ok(line, 'the call service logged serving PlaceCall');
     assert.equal(line.trace_id, place.spanContext().traceId);
     assert.equal(line.span_id, idOf(place));
+  });
+
+  it('over WebSocket, each request is its own trace: the gateway span is the parent of its gRPC calls', async () => {
+    const client = await wsClient(system, tokenFor(system, `trace-ws-${randomUUID()}`));
+    try {
+      exporter.reset();
+      await client.callTool({ name: 'getCallHistory', arguments: {} });
+      const root = await eventually(
+        'the WebSocket request span',
+        async () =>
+          exporter
+            .getFinishedSpans()
+            .find((s) => s.name === 'MCP tools/call' && s.kind === SpanKind.SERVER && serviceOf(s) === 'gateway'),
+        5000,
+      );
+      assert.equal(parentOf(root), undefined, 'a root: a new trace per request');
+      const trace = new Trace(
+        exporter.getFinishedSpans().filter((s) => s.spanContext().traceId === root.spanContext().traceId),
+      );
+      const list = trace.one(
+        'ListCalls from the gateway',
+        (s) => s.name.endsWith('/ListCalls') && serviceOf(s) === 'gateway',
+      );
+      assert.ok(trace.isAncestor(root, list), 'the gRPC call is inside the request span');
+    } finally {
+      await client.close();
+    }
   });
 });

@@ -43,3 +43,32 @@ export function inHttpServerSpan<T>(
   });
   return context.with(trace.setSpan(parent, span), fn);
 }
+
+/** A request-scoped SERVER span that ends when its answer goes out (`end`), not when `fn` returns. */
+export interface MessageSpan {
+  end(failed: boolean): void;
+}
+
+/**
+ * A SERVER span per JSON-RPC request arriving on a long-lived connection (MCP over WebSocket): active
+ * while the request is dispatched, so everything it causes (gRPC calls, queries) is its child; ended by
+ * the caller when the response is sent or the connection closes.
+ */
+export function inMessageSpan(service: string, method: string, fn: () => void): MessageSpan {
+  const parent = withService(trace.deleteSpan(context.active()), service);
+  const span = tracer(parent).startSpan(
+    `MCP ${method}`,
+    {
+      kind: SpanKind.SERVER,
+      attributes: { 'rpc.system': 'jsonrpc', 'rpc.method': method, 'network.transport': 'websocket' },
+    },
+    parent,
+  );
+  context.with(trace.setSpan(parent, span), fn);
+  return {
+    end: (failed) => {
+      if (failed) span.setStatus({ code: SpanStatusCode.ERROR });
+      span.end();
+    },
+  };
+}

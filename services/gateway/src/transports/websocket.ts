@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { inMessageSpan, type MessageSpan } from '@callgate/common';
 import {
   type AuthInfo,
   isJSONRPCErrorResponse,
@@ -7,6 +8,7 @@ import {
   isJSONRPCResultResponse,
   type JSONRPCMessage,
   type JSONRPCRequest,
+  type RequestId,
   type ScopeChallengeHandler,
   type Transport,
 } from '@modelcontextprotocol/server';
@@ -57,6 +59,8 @@ export class WebSocketServerTransport implements Transport {
   private inbound: Promise<void> = Promise.resolve();
   /** Ids of requests handed to the server and not yet answered. */
   private readonly inFlight = new Set<unknown>();
+  /** The trace span of each request in flight, ended by its answer (or the connection's end). */
+  private readonly spans = new Map<RequestId, MessageSpan>();
   private scopeChallenge: ScopeChallengeHandler | undefined;
 
   constructor(
@@ -70,7 +74,10 @@ export class WebSocketServerTransport implements Transport {
 
   async start(): Promise<void> {
     this.ws.on('message', (data, isBinary) => this.receive(data as Buffer, isBinary));
-    this.ws.on('close', () => this.onclose?.());
+    this.ws.on('close', () => {
+      for (const id of [...this.spans.keys()]) this.endSpan(id, true);
+      this.onclose?.();
+    });
     this.ws.on('error', (error) => this.onerror?.(error));
   }
 
@@ -160,12 +167,25 @@ export class WebSocketServerTransport implements Transport {
         return;
       }
     }
-    if (isJSONRPCRequest(message)) this.inFlight.add(message.id);
     // A cancelled request gets no answer (the protocol says so), so its place is freed here.
     if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
-      this.inFlight.delete((message.params as { requestId?: unknown } | undefined)?.requestId);
+      const cancelled = (message.params as { requestId?: RequestId } | undefined)?.requestId;
+      this.inFlight.delete(cancelled);
+      if (cancelled !== undefined) this.endSpan(cancelled, false);
     }
-    this.onmessage?.(message, { authInfo: this.auth });
+    if (!isJSONRPCRequest(message)) {
+      this.onmessage?.(message, { authInfo: this.auth });
+      return;
+    }
+    this.inFlight.add(message.id);
+    // One trace per request, as over HTTP: its gRPC calls and queries are children of this span.
+    const span = inMessageSpan('gateway', message.method, () => this.onmessage?.(message, { authInfo: this.auth }));
+    this.spans.set(message.id, span);
+  }
+
+  private endSpan(id: RequestId, failed: boolean): void {
+    this.spans.get(id)?.end(failed);
+    this.spans.delete(id);
   }
 
   /** Called by McpServer.connect: the same per-tool scope rules the HTTP transport enforces. */
@@ -175,7 +195,10 @@ export class WebSocketServerTransport implements Transport {
 
   async send(message: JSONRPCMessage): Promise<void> {
     if (this.ws.readyState !== this.ws.OPEN) throw new Error('WebSocket is not open');
-    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) this.inFlight.delete(message.id);
+    if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
+      this.inFlight.delete(message.id);
+      if (message.id !== undefined) this.endSpan(message.id, isJSONRPCErrorResponse(message));
+    }
     this.sendRaw(message);
   }
 
