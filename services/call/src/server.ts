@@ -53,7 +53,9 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
     },
     GetCall: async (request) => {
       const call = await store.forUser(request.userId, callIdOf(request));
-      return { call: toCall(call, await store.events(call.call_id), await conversation(call.call_id)) };
+      // The timeline, turns and outcome are independent reads: in parallel, on separate connections.
+      const [events, held] = await Promise.all([store.events(call.call_id), conversation(call.call_id)]);
+      return { call: toCall(call, events, held) };
     },
     ListCalls: async (request) => {
       const statuses = request.statuses.map((s) => {
