@@ -1,5 +1,6 @@
 import { callCost, isGrpcError, type Logger, type PriceTable, type PromiseClient } from '@callgate/common';
 import type { creditV1 } from '@callgate/protos';
+import { BILLING_GRACE_SECONDS, billedDuration } from './call-limits.js';
 import type { CallRow, CallStore } from './call-store.js';
 import type { Carrier } from './carrier.js';
 
@@ -22,6 +23,8 @@ export class Settlement {
     private readonly carrier: Pick<Carrier, 'fetch'>,
     /** Called once a call's credits are closed (to mirror its final cost). */
     private readonly onClosed: (callId: string) => Promise<unknown> = async () => undefined,
+    /** Told of each settlement whose duration was capped (call_billed_duration_capped_total). */
+    private readonly onCapped: () => void = () => {},
   ) {}
 
   /** Settles or releases; a failure leaves settlement 'pending' for the recovery job to retry. */
@@ -44,7 +47,23 @@ export class Settlement {
     // Billed by the carrier's duration of a completed call, whatever order its reports came in.
     const connected = call.status === 'completed' && call.duration_seconds > 0;
     if (connected) {
-      const cost = callCost(this.pricing, call.credits_per_minute, call.duration_seconds);
+      // Every path that ends a call (callback, poll, cancel, recovery) settles here, so the cap is applied once, here.
+      const billed = billedDuration(call);
+      if (billed.capped) {
+        this.onCapped();
+        this.log.warn(
+          {
+            callId: call.call_id,
+            userId: call.user_id,
+            carrierCallId: call.carrier_call_id,
+            reportedSeconds: call.duration_seconds,
+            maxDurationSeconds: call.max_duration_seconds,
+            billedSeconds: billed.seconds,
+          },
+          `carrier reported a duration over the call's max duration + ${BILLING_GRACE_SECONDS} s grace; billed at the cap`,
+        );
+      }
+      const cost = callCost(this.pricing, call.credits_per_minute, billed.seconds);
       await this.credit.settle({
         reservationId: call.reservation_id,
         actualAmount: cost,
