@@ -9,7 +9,8 @@ import { startLocalSystem } from './local-system.js';
 const started = Date.now();
 try {
   const system = await startLocalSystem({
-    env: { LOG_LEVEL: 'warn', ...process.env },
+    // The stale-call sweep ends calls a crash left ringing; startLocalSystem turns it off only for test systems.
+    env: { LOG_LEVEL: 'warn', SWEEP_ENABLED: 'true', ...process.env },
     ports: process.env.CALLGATE_PORTS === 'ephemeral' ? 'ephemeral' : 'default',
   });
   const token = mintToken(system.jwt, { sub: 'local-user', scope: USER_SCOPES }, 12 * 3600);
