@@ -3,6 +3,7 @@ import type { creditV1 } from '@callgate/protos';
 import { BILLING_GRACE_SECONDS, billedDuration } from './call-limits.js';
 import type { CallRow, CallStore } from './call-store.js';
 import type { Carrier } from './carrier.js';
+import { isCarrierNotFound } from './carrier-errors.js';
 
 export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
 
@@ -92,7 +93,18 @@ export class Settlement {
    */
   private async withBilledDuration(call: CallRow): Promise<CallRow> {
     if (call.status !== 'completed' || call.duration_seconds > 0 || !call.carrier_call_id) return call;
-    const view = await this.carrier.fetch(call.carrier_call_id);
+    let view: Awaited<ReturnType<Carrier['fetch']>>;
+    try {
+      view = await this.carrier.fetch(call.carrier_call_id);
+    } catch (error) {
+      if (!isCarrierNotFound(error)) throw error;
+      // The carrier will never say: settled on what we recorded (no billed time), not held until the hold expires.
+      this.log.warn(
+        { callId: call.call_id, carrierCallId: call.carrier_call_id },
+        'completed call without a duration unknown to the carrier; settled with no billed time',
+      );
+      return call;
+    }
     if (view.status !== 'completed' || view.durationSeconds === null) {
       throw new Error(`carrier has no final duration for ${call.carrier_call_id} yet (status ${view.status})`);
     }

@@ -26,6 +26,7 @@ import {
   statusParams,
 } from '../../../test/support/calls.js';
 import { OVERDUE_MARGIN_SECONDS, RING_TIMEOUT_SECONDS } from './call-limits.js';
+import { CallStore } from './call-store.js';
 
 const HOLD = 50;
 
@@ -149,6 +150,24 @@ describe('a call the carrier does not know', () => {
     }
     // Which report wins the row lock depends on timing; each way must close the hold once, as asserted above.
     t.diagnostic(`outcomes seen: ${[...outcomes].join(', ')}`);
+  });
+});
+
+describe('a completed call recorded without its duration, that the carrier does not know', () => {
+  it('is settled on what is recorded (released) instead of waiting forever for the carrier', async () => {
+    const { userId, call: placed } = await placedCall();
+    const call = await forgottenByCarrier(placed);
+    // Ended by an answer that carried no duration (a hang-up's), then the carrier forgot the call.
+    await new CallStore(rig.db, () => new Date()).apply(call.callId, {
+      status: 'completed',
+      occurredAt: new Date(),
+      source: 'api',
+    });
+    await instance.client.refreshStatus({ callId: call.callId, reason: 'poll' });
+    const ended = await settledCall(instance.client, userId, call.callId);
+    assert.equal(ended.status, 'CALL_STATUS_COMPLETED');
+    assert.deepEqual(await entryKindsOf(rig.credit, userId, call.callId), ['ENTRY_KIND_RESERVE', 'ENTRY_KIND_RELEASE']);
+    assert.deepEqual(await balanceOf(rig.credit, userId), { available: SIGNUP_CREDITS, held: 0 });
   });
 });
 
