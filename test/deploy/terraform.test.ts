@@ -87,6 +87,10 @@ test('the project rules Terraform does not know (least privilege, secrets, expos
     /WAF has no managed rule group/,
     /no HTTPS listener/,
     /no CloudWatch alarm for DLQ not empty/,
+    /aws_db_instance\.db storage is not encrypted/,
+    /aws_elasticache_replication_group\.redis: transit_encryption_enabled is not true/,
+    /aws_sqs_queue\.main is not encrypted/,
+    /provider "aws" has no default_tags with Environment/,
   ]) {
     assertMentions(rules, expected);
   }
