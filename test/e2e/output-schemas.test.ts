@@ -16,9 +16,10 @@ import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.j
 import { httpClient, tokenFor } from '../support/system.js';
 import { assertPlanCovers, PLAN_SANDBOX_ENV, type PlanState, TOOL_PLAN } from '../support/tool-plan.js';
 
-// ajv-formats is CommonJS: its default export arrives wrapped under ESM.
-const addFormats = ((addFormatsModule as unknown as { default?: unknown }).default ??
-  addFormatsModule) as typeof addFormatsModule;
+// ajv-formats is CommonJS: under ESM its function may arrive as the module's `default`.
+type AddFormats = (ajv: Ajv | Ajv2020) => unknown;
+const addFormats = ((addFormatsModule as unknown as { default?: AddFormats }).default ??
+  addFormatsModule) as unknown as AddFormats;
 
 /** A strict validator for the schema's own dialect (MCP's default is 2020-12; draft-07 when it says so). */
 function strictValidator(schema: Record<string, unknown>) {
