@@ -15,7 +15,7 @@ import {
 import { grpcTool } from './result.js';
 import { callId, e164, language } from './schemas.js';
 import { needs, SCOPES } from './scopes.js';
-import { waitForCall } from './watch-call.js';
+import { progressMessages, waitForCall } from './watch-call.js';
 
 const STATUSES = [
   'queued',
@@ -128,19 +128,19 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
         }
         if (args.wait === 'none' || !r.call) return { call: r.call, deduplicated: r.deduplicated, idempotencyKey };
         let step = 0;
+        const placedId = r.call.callId;
         try {
           await waitForCall({
             backends,
             userId: call.userId,
-            callId: r.call.callId,
+            callId: placedId,
             until: args.wait,
             // Ringing takes up to a minute; then the call's own time limit; then a margin for the last callback.
             timeoutMs: (r.call.maxDurationSeconds + 120) * 1000,
             signal: call.signal,
+            // Each change, each transcript turn as it is spoken, and a heartbeat while the call is quiet.
             onEvent: async (event) => {
-              if (event.progress) await call.progress(++step, `${event.progress.stage} (${event.progress.percent}%)`);
-              // Each transcript turn as it is spoken, so the caller follows the conversation live.
-              if (event.turn) await call.progress(++step, `${event.turn.speaker}: ${event.turn.text}`);
+              for (const message of progressMessages(placedId, event)) await call.progress(++step, message);
             },
           });
         } catch {

@@ -9,6 +9,7 @@ import {
   type McpServer,
   type ServerEventBus,
 } from '@modelcontextprotocol/server';
+import { refuseListenWithoutScope } from '../resource-scopes.js';
 
 /**
  * The 2026-07-28 revision over HTTP: stateless, each request carries its protocol version and client
@@ -55,6 +56,7 @@ export function createModernHttpHandler(options: {
         { maxRequestBodySize: options.maxBodyBytes },
       ),
     serve: async (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown) => {
+      if (await refuseListenWithoutScope(options.newServer, body, req.auth, res)) return;
       const listen = body as {
         id?: unknown;
         method?: unknown;
