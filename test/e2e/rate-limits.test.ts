@@ -150,6 +150,21 @@ describe('rate limits over HTTP', () => {
       [2, 3, 4, 5, 6].map((id) => [id, RATE_LIMITED]),
     );
   });
+
+  it('a batch larger than the bucket is 413 saying so, with no Retry-After (waiting would never let it pass)', async () => {
+    const { post } = await httpSession(newUser('huge-batch'));
+    const res = await post([2, 3, 4, 5, 6, 7].map((id) => request(id, 'tools/list')));
+    const text = await res.text();
+    assert.equal(res.status, 413, text);
+    assert.equal(res.headers.get('retry-after'), null);
+    const body = JSON.parse(text) as { id: number; error: { code: number; message: string } }[];
+    assert.deepEqual(
+      body.map((e) => [e.id, e.error.code]),
+      [2, 3, 4, 5, 6, 7].map((id) => [id, -32600]),
+    );
+    assert.match(body[0]?.error.message ?? '', /a batch of 6 requests is more than the 5 a user may send at once/);
+    await ok(post(request(8, 'tools/list')), 'the refused batch took nothing from the bucket');
+  });
 });
 
 describe('rate limits over WebSocket', () => {

@@ -6,6 +6,7 @@ import {
   type ServiceHandle,
   startGrpcService,
 } from '@callgate/common';
+import { admissionCaps } from './admission-caps.js';
 import { tokenSettingsFrom, userIdOf } from './auth.js';
 import { connectBackends } from './backends.js';
 import { cachedBackends } from './cache/cached-backends.js';
@@ -59,6 +60,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const tokens = tokenSettingsFrom(config);
   // A ConfigError when a bucket would refill faster than in one second.
   const limits = rateLimitSettings(config);
+  // A ConfigError when a user's listen streams could exceed the replica's.
+  const caps = admissionCaps(config);
   const base = createServiceBase('gateway', config.LOG_LEVEL);
   // Per-user buckets in Redis when configured (shared by every replica), else in this process.
   const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, base.log) : undefined;
@@ -84,6 +87,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     maxBodyBytes: config.MCP_MAX_BODY_BYTES,
     log: base.log,
     mayWatch: async (uri, auth) => (subscriptions ? subscriptions.mayWatch(uri, userIdOf(auth)) : false),
+    listenStreams: { perUser: caps.listenStreamsPerUser, total: caps.listenStreams },
   });
   subscriptions = new CallSubscriptions(backends, base.log, modern.notify);
   // Every call change (a status, or its settlement) may move the user's balance.
@@ -98,6 +102,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     allowedOriginHosts: config.MCP_ALLOWED_ORIGIN_HOSTS,
     tokens,
     sessions,
+    websocketsPerUser: caps.websocketsPerUser,
     mcpHttp: createMcpHttpHandler({
       sessions,
       shared,

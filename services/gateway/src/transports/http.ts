@@ -3,9 +3,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@callgate/common';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
+import { sendCapReached } from '../admission-caps.js';
 import { userIdOf } from '../auth.js';
 import { type RateLimits, sendRateLimited } from '../rate-limits.js';
-import type { Session, SessionRegistry } from '../sessions.js';
+import type { Session, SessionRegistry, SessionSlot } from '../sessions.js';
 import type { CallSubscriptions } from '../subscriptions.js';
 import { SessionEventStore } from './event-store.js';
 import { BodyTooLargeError, readBody, sendJsonRpcError } from './http-body.js';
@@ -36,15 +37,15 @@ export interface McpHttpOptions {
  * (Accept, Content-Type, MCP-Protocol-Version, SSE, DELETE).
  */
 export function createMcpHttpHandler(options: McpHttpOptions) {
-  /** A new session's server and transport; `id` continues a session opened elsewhere. */
-  const openSession = async (userId: string, initialize: unknown, id?: string) => {
+  /** A new session's server and transport, in the place `slot` reserved; `id` continues a session opened elsewhere. */
+  const openSession = async (slot: SessionSlot, userId: string, initialize: unknown, id?: string) => {
     const server = options.newServer();
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: id ? () => id : randomUUID,
       // Last-Event-ID resumption: a client whose SSE stream broke replays what it missed (on this replica).
       eventStore: new SessionEventStore(),
       onsessioninitialized: (sessionId) => {
-        options.sessions.add({ id: sessionId, kind: 'http', userId, server, transport });
+        slot.open({ id: sessionId, kind: 'http', userId, server, transport });
         if (!id) void options.shared.save(sessionId, { userId, initialize });
         options.log.debug({ sessionId, userId, resumed: Boolean(id) }, 'MCP session opened');
       },
@@ -90,13 +91,20 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
       options.log.warn({ err: error }, 'shared sessions unreachable: an unknown session is not found');
       return undefined;
     }
-    if (!record || record.userId !== userId || !(await options.sessions.makeRoom(userId))) return undefined;
-    const { server, transport } = await openSession(userId, record.initialize, sessionId);
-    if (!(await replayInitialize(transport, server, sessionId, record.initialize, auth))) {
-      await server.close().catch(() => undefined);
-      return undefined;
+    if (!record || record.userId !== userId) return undefined;
+    const slot = options.sessions.reserve(userId);
+    if (typeof slot === 'string') return undefined;
+    try {
+      const { server, transport } = await openSession(slot, userId, record.initialize, sessionId);
+      if (!(await replayInitialize(transport, server, sessionId, record.initialize, auth))) {
+        await server.close().catch(() => undefined);
+        return undefined;
+      }
+      await options.subscriptions?.restore(server, userId, await options.shared.subscriptions(sessionId));
+    } finally {
+      // A no-op once the session opened; a replay that failed gives its place back.
+      slot.release();
     }
-    await options.subscriptions?.restore(server, userId, await options.shared.subscriptions(sessionId));
     options.shared.touch(sessionId);
     return options.sessions.get(sessionId, userId, 'http');
   };
@@ -147,13 +155,20 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
     if (!initializes) {
       return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     }
-    if (!(await options.sessions.makeRoom(userId))) {
+    const initialize = Array.isArray(body) ? body.find(isInitializeRequest) : body;
+    const slot = options.sessions.reserve(userId);
+    if (slot === 'replica') {
       return sendJsonRpcError(res, 503, -32000, 'Too many open sessions on this server; retry shortly', {
         'retry-after': '5',
       });
     }
-    const initialize = Array.isArray(body) ? body.find(isInitializeRequest) : body;
-    const { transport } = await openSession(userId, initialize);
-    await transport.handleRequest(req, res, body);
+    if (slot === 'user') return sendCapReached(res, (initialize as { id?: unknown }).id, options.sessions.refusal);
+    try {
+      const { transport } = await openSession(slot, userId, initialize);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      // A no-op once the session opened; an initialize that failed gives its place back.
+      slot.release();
+    }
   };
 }
