@@ -1,5 +1,7 @@
-import type { RegExpEngine } from 'ajv';
+import type { Options } from 'ajv';
 import { RE2JS, RE2JSException } from 're2js';
+
+type RegExpEngine = NonNullable<NonNullable<Options['code']>['regExp']>;
 
 /**
  * Ajv's regex engine for outcome schemas: patterns come from users and run on what a callee said, so a
