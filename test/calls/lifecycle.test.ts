@@ -413,7 +413,11 @@ describe('ListCalls', () => {
     assert.equal(token.code, status.INVALID_ARGUMENT);
     assert.equal(token.meta.field, 'pageToken');
     // Well-formed base64url JSON with the right keys but values the query cannot use: refused, not INTERNAL.
-    for (const crafted of [{ t: 'yesterday', id: randomUUID() }, { t: new Date().toISOString(), id: 'x' }, { t: 1e20, id: 1 }]) {
+    for (const crafted of [
+      { t: 'yesterday', id: randomUUID() },
+      { t: new Date().toISOString(), id: 'x' },
+      { t: 1e20, id: 1 },
+    ]) {
       const pageToken = Buffer.from(JSON.stringify(crafted)).toString('base64url');
       const refused = await rejection(s.call.listCalls({ userId, pageToken }));
       assert.equal(refused.code, status.INVALID_ARGUMENT, JSON.stringify(crafted));

@@ -1,16 +1,8 @@
 import type { callV1 } from '@callgate/protos';
 import type { Backends } from '../backends.js';
+import { isAnsweredOrLater } from './call-status.js';
 
 export type WaitUntil = 'answered' | 'completed';
-
-const ANSWERED_OR_LATER = new Set([
-  'CALL_STATUS_IN_PROGRESS',
-  'CALL_STATUS_COMPLETED',
-  'CALL_STATUS_BUSY',
-  'CALL_STATUS_NO_ANSWER',
-  'CALL_STATUS_FAILED',
-  'CALL_STATUS_CANCELED',
-]);
 
 /**
  * Follows a call over the call service's WatchCall stream until it is answered or ends (`until`),
@@ -42,7 +34,7 @@ export async function waitForCall(options: {
     for await (const event of stream as AsyncIterable<callV1.WatchCallEvent__Output>) {
       await options.onEvent(event);
       const status = event.progress?.status ?? event.event?.status ?? '';
-      if (event.terminal || (options.until === 'answered' && ANSWERED_OR_LATER.has(status))) return;
+      if (event.terminal || (options.until === 'answered' && isAnsweredOrLater(status))) return;
     }
   } catch (error) {
     // A cancel we asked for ends the wait quietly; the caller reads the call as it is now.
