@@ -227,7 +227,8 @@ describe('/docs', () => {
   });
 
   it('its examples work when sent: makePhoneCall shows an idempotencyKey, a callId is a call id (only "not found")', async () => {
-    assert.match(String((examples.get('makePhoneCall') as { idempotencyKey?: string })?.idempotencyKey), /\S{8,}/);
+    const key = (examples.get('makePhoneCall') as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
+    assert.equal(typeof key, 'string', 'the makePhoneCall example shows an idempotencyKey');
     for (const [name, args] of examples) {
       const result = await client.callTool({ name, arguments: args as Record<string, unknown> });
       const text = JSON.stringify(result.content);
