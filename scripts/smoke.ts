@@ -79,7 +79,7 @@ await check('a sandbox call through MCP', async () => {
       { timeout: 60_000 },
     );
     const call = (result.structuredContent as { call?: { status: string; timeline: unknown[] } } | undefined)?.call;
-    if (result.isError || call?.status !== 'CALL_STATUS_BUSY') {
+    if (result.isError || call?.status !== 'busy') {
       throw new Error(`makePhoneCall did not end busy: ${JSON.stringify(result.content).slice(0, 300)}`);
     }
     return `makePhoneCall ended ${call.status} after ${call.timeline.length} events`;

@@ -1,16 +1,8 @@
 import type { callV1 } from '@callgate/protos';
 import type { Backends } from '../backends.js';
+import { isAnsweredOrLater } from './call-status.js';
 
 export type WaitUntil = 'answered' | 'completed';
-
-const ANSWERED_OR_LATER = new Set([
-  'CALL_STATUS_IN_PROGRESS',
-  'CALL_STATUS_COMPLETED',
-  'CALL_STATUS_BUSY',
-  'CALL_STATUS_NO_ANSWER',
-  'CALL_STATUS_FAILED',
-  'CALL_STATUS_CANCELED',
-]);
 
 /**
  * How long a wait stays silent before a heartbeat. A call on hold or in a phone menu produces no event
@@ -84,7 +76,7 @@ export async function waitForCall(options: {
       if (event.progress) last = event.progress;
       await send(event);
       const status = event.progress?.status ?? event.event?.status ?? '';
-      if (event.terminal || (options.until === 'answered' && ANSWERED_OR_LATER.has(status))) return;
+      if (event.terminal || (options.until === 'answered' && isAnsweredOrLater(status))) return;
     }
   } catch (error) {
     // A cancel we asked for ends the wait quietly; the caller reads the call as it is now.
