@@ -63,7 +63,11 @@ export async function refuseListenWithoutScope(
     new OAuthError(OAuthErrorCode.InsufficientScope, challenge.errorDescription ?? 'Insufficient scope'),
     { requiredScopes: [...challenge.scopes] },
   );
-  res.writeHead(response.status, Object.fromEntries(response.headers)).end(await response.text());
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  res.writeHead(response.status, headers).end(await response.text());
   return true;
 }
 
