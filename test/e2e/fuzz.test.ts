@@ -542,3 +542,243 @@ describe('fuzzing /mcp', () => {
     }
   });
 });
+
+// ---------------------------------------------------------------------------------------------------
+// Hostile messages, one at a time: each gets its answer, and the gateway, the connection and other users
+// carry on.
+
+/** A raw WebSocket that keeps every frame it receives, and waits on the frames it needs. */
+class RawSocket {
+  readonly frames: { id?: unknown; error?: { code: number; message: string }; result?: unknown }[] = [];
+  private readonly waiters: (() => void)[] = [];
+  private sentinels = 0;
+
+  private constructor(private readonly ws: WebSocket) {
+    ws.on('message', (data) => {
+      this.frames.push(JSON.parse(String(data)));
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+    ws.on('close', () => {
+      for (const wake of this.waiters.splice(0)) wake();
+    });
+  }
+
+  get open() {
+    return this.ws.readyState === WebSocket.OPEN;
+  }
+
+  /** A connection of user `sub`, initialized at `revision`. */
+  static async open(sub: string, revision: string): Promise<RawSocket> {
+    const ws = new WebSocket(system.mcpUrl.replace('http://', 'ws://'), 'mcp', {
+      headers: { authorization: `Bearer ${tokenFor(system, sub, 3600)}` },
+    });
+    await new Promise((resolve, reject) => {
+      ws.once('open', resolve);
+      ws.once('error', reject);
+    });
+    const socket = new RawSocket(ws);
+    ws.send(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        id: 'init',
+        method: 'initialize',
+        params: { protocolVersion: revision, capabilities: {}, clientInfo: { name: 'hostile', version: '1' } },
+      }),
+    );
+    await socket.answerTo('init');
+    ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
+    socket.frames.length = 0;
+    return socket;
+  }
+
+  /** Resolves once `done` holds for the frames received (or the connection closed). */
+  async until(done: () => boolean): Promise<void> {
+    while (!done() && this.open) await new Promise<void>((wake) => this.waiters.push(wake));
+  }
+
+  async answerTo(id: unknown) {
+    await this.until(() => this.frames.some((f) => f.id === id));
+    return this.frames.find((f) => f.id === id);
+  }
+
+  /**
+   * Sends `frame`, then a ping, and returns every frame answered before the ping's answer: messages of
+   * one connection are handled in order, and the gate answers what it refuses at once.
+   */
+  async exchange(frame: string) {
+    const sentinel = `sentinel-${++this.sentinels}`;
+    const from = this.frames.length;
+    this.ws.send(frame);
+    this.ws.send(JSON.stringify({ jsonrpc: '2.0', id: sentinel, method: 'ping' }));
+    await this.answerTo(sentinel);
+    const at = this.frames.findIndex((f) => f.id === sentinel);
+    assert.ok(at >= 0, `no answer to the ping after ${frame.slice(0, 80)}: the connection closed`);
+    return this.frames.slice(from, at);
+  }
+
+  close() {
+    this.ws.close();
+  }
+}
+
+const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+const deepObject = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+
+describe('hostile messages, one at a time', () => {
+  // A rejection nobody handles is a transport bug (by default it would end the process): none may occur.
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  before(() => process.on('unhandledRejection', record));
+  after(() => {
+    process.off('unhandledRejection', record);
+  });
+  // Only a safety net so a regression fails instead of hanging: every wait below is on an answer.
+  const HANG = { timeout: 120_000 };
+  it(
+    'a frame nested thousands of levels deep (id, params, result, error.data) is refused, and everyone carries on',
+    HANG,
+    async () => {
+      const socket = await RawSocket.open('hostile-deep', '2025-11-25');
+      const frames = [
+        `{"jsonrpc":"2.0","id":${nested(5000)},"method":"ping"}`,
+        `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":${deepObject(5000)}}}`,
+        `{"jsonrpc":"2.0","id":"r1","result":${deepObject(5000)}}`,
+        `{"jsonrpc":"2.0","id":"r2","error":{"code":1,"message":"x","data":${nested(5000)}}}`,
+      ];
+      for (const frame of frames) {
+        const answers = await socket.exchange(frame);
+        assert.equal(answers.length, 1, `one answer to ${frame.slice(0, 60)}: ${JSON.stringify(answers)}`);
+        assert.equal(answers[0]?.error?.code, -32600);
+        assert.match(String(answers[0]?.error?.message), /nested deeper/);
+      }
+      // The same connection, and another user, are still served.
+      await socket.exchange('{"jsonrpc":"2.0","id":"after","method":"tools/list"}');
+      const list = await socket.answerTo('after');
+      assert.ok(Array.isArray((list?.result as { tools?: unknown[] } | undefined)?.tools), JSON.stringify(list));
+      socket.close();
+      const other = await wsClient(system, tokenFor(system, 'hostile-bystander'));
+      try {
+        assert.ok((await other.listTools()).tools.length > 0);
+      } finally {
+        await other.close();
+      }
+      assert.deepEqual(unhandled.map(String), []);
+    },
+  );
+
+  it(
+    'malformed requests over WebSocket each get exactly one answer with the right error, as over HTTP',
+    HANG,
+    async () => {
+      const cases: [string, number][] = [
+        ['{"jsonrpc":"2.0","id":"t1","method":"tools/list","params":{},"extra":1}', -32600],
+        ['{"jsonrpc":"2.0","id":"t2","method":"tools/list","params":"x"}', -32602],
+        ['{"jsonrpc":"2.0","id":"t3","method":"tools/list","params":[1]}', -32602],
+        ['{"jsonrpc":"2.0","id":true,"method":"tools/list"}', -32600],
+        ['{"jsonrpc":"2.0","id":"t5","method":5}', -32600],
+        ['{"jsonrpc":"2.0","id":"t6","method":"tools/list","params":{"_meta":"x"}}', -32602],
+        ['{"jsonrpc":"2.0","id":"t7","method":"tools/list","params":{"_meta":{"progressToken":true}}}', -32602],
+        ['{"jsonrpc":"2.0","id":1.5,"method":"ping"}', -32600],
+        ['{"jsonrpc":"2.0","id":null,"method":"ping"}', -32600],
+        ['{"jsonrpc":"1.0","id":"t10","method":"ping"}', -32600],
+        ['{"jsonrpc":"2.0","id":"t11"}', -32600],
+        ['{"jsonrpc":"2.0","id":"t12","method":"ping"', -32700],
+        ['[]', -32600],
+        ['[1]', -32600],
+      ];
+      const socket = await RawSocket.open('hostile-shapes', '2025-03-26');
+      const session = await openSession();
+      try {
+        for (const [frame, code] of cases) {
+          const answers = await socket.exchange(frame);
+          assert.equal(answers.length, 1, `one answer over WebSocket to ${frame}: ${JSON.stringify(answers)}`);
+          assert.equal(answers[0]?.error?.code, code, `${frame}: ${JSON.stringify(answers[0])}`);
+          const parsed = (() => {
+            try {
+              return JSON.parse(frame);
+            } catch {
+              return undefined;
+            }
+          })();
+          const id = parsed?.id;
+          const expectedId = typeof id === 'string' || typeof id === 'number' ? id : null;
+          assert.equal(answers[0]?.id, Array.isArray(parsed) ? null : expectedId, frame);
+
+          const res = await fetch(system.mcpUrl, {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${token}`,
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+              'mcp-session-id': session,
+              'mcp-protocol-version': '2025-03-26',
+            },
+            body: frame,
+          });
+          assert.equal(res.status, 400, frame);
+          const body = await res.json();
+          const answer = Array.isArray(body) ? body : [body];
+          assert.equal(answer.length, 1, `one answer over HTTP to ${frame}: ${JSON.stringify(body)}`);
+          assert.equal(answer[0].error.code, code, `HTTP ${frame}: ${JSON.stringify(body)}`);
+        }
+        // A valid notification is answered by nobody.
+        assert.deepEqual(await socket.exchange('{"jsonrpc":"2.0","method":"notifications/x"}'), []);
+      } finally {
+        socket.close();
+      }
+    },
+  );
+
+  it(
+    'WebSocket batches follow HTTP’s rules: none after 2025-06-18, at most 64 entries before, one answer per request',
+    HANG,
+    async () => {
+      const modern = await RawSocket.open('hostile-batch-new', '2025-11-25');
+      const refused = await modern.exchange(JSON.stringify([{ jsonrpc: '2.0', id: 'b1', method: 'ping' }]));
+      assert.equal(refused.length, 1, JSON.stringify(refused));
+      assert.equal(refused[0]?.id, null);
+      assert.match(String(refused[0]?.error?.message), /does not allow JSON-RPC batches/);
+      modern.close();
+
+      const old = await RawSocket.open('hostile-batch-old', '2025-03-26');
+      // A megabyte of [1,1,…] is one answer, not one per entry.
+      const flood = `[${'1,'.repeat(100_000)}1]`;
+      const flooded = await old.exchange(flood);
+      assert.equal(flooded.length, 1, `${flooded.length} answers to a batch of 100,001`);
+      assert.match(String(flooded[0]?.error?.message), /batch of 100001 messages is more than the 64/);
+      // A batch within the limit: each request answered once, each bad entry refused once.
+      const batch = [
+        { jsonrpc: '2.0', id: 'p1', method: 'ping' },
+        1,
+        { jsonrpc: '2.0', method: 'notifications/x' },
+        { jsonrpc: '2.0', id: 'p2', method: 'ping' },
+        { jsonrpc: '2.0', id: 'bad', method: 'ping', params: 'x' },
+      ];
+      old.frames.length = 0;
+      await old.exchange(JSON.stringify(batch));
+      await old.until(() => ['p1', 'p2', 'bad'].every((id) => old.frames.some((f) => f.id === id)));
+      const answers = old.frames.filter((f) => !String(f.id).startsWith('sentinel'));
+      assert.deepEqual(answers.map((f) => f.id).sort(), [null, 'bad', 'p1', 'p2'].sort());
+      assert.equal(answers.find((f) => f.id === 'bad')?.error?.code, -32602);
+      old.close();
+    },
+  );
+
+  it('a 2026-07-28 request with a deeply nested _meta gets 400 and -32600, not 500', async () => {
+    const body = `{"jsonrpc":"2.0","id":1,"method":"tools/list","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"x","version":"1"},"io.modelcontextprotocol/clientCapabilities":{},"deep":${deepObject(5000)}}}}`;
+    const res = await fetch(system.mcpUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tools/list',
+      },
+      body,
+    });
+    const text = await res.text();
+    assert.equal(res.status, 400, text);
+    assert.equal(JSON.parse(text).error.code, -32600, text);
+  });
+});
