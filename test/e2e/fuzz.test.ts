@@ -1,10 +1,13 @@
 /**
  * Property-based fuzzing of /mcp with fast-check: random JSON-RPC-ish messages (real and made-up
- * methods, random params, ids of every type, batches, bodies that are not JSON, huge numbers, deep
- * nesting within the body limit) sent with a valid token over HTTP (with and without a session, and
- * with assorted protocol-version headers) and over one WebSocket. The gateway never answers 5xx,
- * every HTTP answer is JSON-RPC (as JSON or SSE) or an empty 202/4xx, every WebSocket frame is
- * JSON-RPC, the connection stays open, and afterwards the gateway is healthy and serves tools/list.
+ * methods, random params, ids of every type, batches up to thousands of entries, bodies that are not
+ * JSON, huge numbers, nesting thousands of levels deep in ids, params, _meta, results and error data)
+ * sent with a valid token over HTTP (with and without a session, and with assorted protocol-version
+ * headers) and over WebSocket (a connection per frame, at a revision with batches and one without).
+ * Every request with a usable id gets exactly one answer (or the text one error, id null, when it is
+ * refused whole), the gateway never answers 5xx, every HTTP answer is JSON-RPC (as JSON or SSE) or an
+ * empty 202/4xx, every WebSocket frame is JSON-RPC, the connection stays open, and afterwards the gateway
+ * is healthy and serves tools/list. Below it, hostile messages one at a time, each with its exact answer.
  *
  * Seeded and bounded (numRuns, and a time limit after which it stops by itself): FUZZ_SEED and
  * FUZZ_RUNS override the defaults; the test's diagnostic says what was sent where and the statuses seen;
@@ -108,6 +111,76 @@ function httpProblem(status: number, contentType: string, text: string): string 
     return `body is not JSON (${contentType}): ${text.slice(0, 200)}`;
   }
   return bodyProblem(parsed);
+}
+
+/** The gateway's documented limits: nesting depth and entries per batch (services/gateway/src/transports/jsonrpc-check.ts). */
+const MAX_DEPTH = 64;
+const MAX_BATCH = 64;
+
+function depthOf(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop() as [unknown, number];
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, d + 1);
+    for (const child of Object.values(v)) stack.push([child, d + 1]);
+  }
+  return deepest;
+}
+
+/**
+ * What a text is owed, by the rules the gateway states: refused whole (one error, id null) when it is
+ * not JSON, nested too deep, or a batch that is empty, too large or not allowed; otherwise one answer
+ * per request with a usable id (a string or finite number), or none to one for a request a
+ * notifications/cancelled in the same text names (a cancelled request is not answered).
+ */
+function owedAnswers(text: string, batchesAllowed: boolean) {
+  const refused = { refused: true, ids: new Map<unknown, { least: number; most: number }>() };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return refused;
+  }
+  if (depthOf(parsed) > MAX_DEPTH) return refused;
+  if (Array.isArray(parsed) && (!batchesAllowed || parsed.length === 0 || parsed.length > MAX_BATCH)) return refused;
+  const entries = (Array.isArray(parsed) ? parsed : [parsed]).filter(
+    (e): e is Record<string, unknown> => typeof e === 'object' && e !== null && !Array.isArray(e),
+  );
+  const cancelled = new Set(
+    entries
+      .filter((e) => e.method === 'notifications/cancelled')
+      .map((e) => (e.params as { requestId?: unknown } | undefined)?.requestId),
+  );
+  const ids = new Map<unknown, { least: number; most: number }>();
+  for (const e of entries) {
+    const usable = typeof e.id === 'string' || (typeof e.id === 'number' && Number.isFinite(e.id));
+    if (!usable || !('method' in e || !('result' in e || 'error' in e))) continue;
+    const n = ids.get(e.id) ?? { least: 0, most: 0 };
+    n.most++;
+    if (!cancelled.has(e.id)) n.least++;
+    ids.set(e.id, n);
+  }
+  return { refused: false, ids };
+}
+
+/** The JSON-RPC answers in an HTTP body (JSON or SSE), flattened. */
+function answersIn(contentType: string, text: string): { id?: unknown }[] {
+  const datas = contentType.includes('text/event-stream')
+    ? text
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).trim())
+    : [text];
+  return datas.flatMap((data) => {
+    try {
+      const parsed = JSON.parse(data);
+      return Array.isArray(parsed) ? parsed : [parsed];
+    } catch {
+      return [];
+    }
+  });
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -286,6 +359,32 @@ const text = fc.oneof(
       '{"jsonrpc":"2.0","id":1,"id":2,"method":"ping"}',
     ),
   },
+  // Nesting thousands of levels deep in the id, params, _meta, a response's result or error.data: where
+  // JSON.stringify and the SDK's schemas would overflow the stack (a 14 KB frame once ended the process).
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 65, max: 6000 }), fc.constantFrom('id', 'params', '_meta', 'result', 'data'))
+      .map(([depth, where]) => {
+        const deep = `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+        if (where === 'id') return `{"jsonrpc":"2.0","id":${deep},"method":"ping"}`;
+        if (where === 'params') return `{"jsonrpc":"2.0","id":"deep","method":"tools/call","params":${deep}}`;
+        if (where === '_meta') return `{"jsonrpc":"2.0","id":"deep","method":"tools/list","params":{"_meta":${deep}}}`;
+        if (where === 'result') return `{"jsonrpc":"2.0","id":"deep","result":${deep}}`;
+        return `{"jsonrpc":"2.0","id":"deep","error":{"code":1,"message":"x","data":${deep}}}`;
+      }),
+  },
+  // Batches around and far past the limit: bare values (one error each, once) or requests with their own ids.
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 1, max: 5000 }), fc.boolean())
+      .map(([n, requests]) =>
+        requests
+          ? `[${Array.from({ length: n }, (_, i) => `{"jsonrpc":"2.0","id":${i},"method":"ping"}`).join(',')}]`
+          : `[${'1,'.repeat(n - 1)}1]`,
+      ),
+  },
   // Deep nesting as raw text: arrays nested up to 2000 levels, still far below the body limit.
   {
     weight: 1,
@@ -303,6 +402,8 @@ interface FuzzRequest {
   /** http: no session (2025 era); session: in an open session; modern: 2026-07-28 stateless; websocket: a frame. */
   via: 'http' | 'session' | 'modern' | 'websocket';
   body: string;
+  /** The revision a WebSocket is initialized at (batches are allowed before 2025-06-18). */
+  revision: string;
   headers: Record<string, string>;
 }
 
@@ -326,10 +427,12 @@ const legacyRequest: fc.Arbitrary<FuzzRequest> = fc
       { weight: 6, arbitrary: fc.constantFrom('2025-11-25', undefined) },
       { weight: 1, arbitrary: fc.constantFrom(...PROTOCOL_VERSIONS) },
     ),
+    fc.constantFrom('2025-03-26', '2025-11-25'),
   )
-  .map(([via, body, headers, version]) => ({
+  .map(([via, body, headers, version, revision]) => ({
     via,
     body,
+    revision,
     headers: { ...headers, ...(version ? { 'mcp-protocol-version': version } : {}) },
   }));
 
@@ -367,7 +470,12 @@ const modernRequest: fc.Arbitrary<FuzzRequest> = fc
     if (name !== undefined) extra['mcp-name'] = name;
     // Header values must be ByteStrings; fetch refuses anything else before it reaches the gateway.
     for (const [k, v] of Object.entries(extra)) if (!/^[\x20-\x7e]*$/.test(v)) delete extra[k];
-    return { via: 'modern' as const, body: JSON.stringify(m), headers: { ...headers, ...extra } };
+    return {
+      via: 'modern' as const,
+      body: JSON.stringify(m),
+      revision: '2026-07-28',
+      headers: { ...headers, ...extra },
+    };
   });
 
 const request = fc.oneof({ weight: 3, arbitrary: legacyRequest }, { weight: 1, arbitrary: modernRequest });
@@ -412,6 +520,9 @@ async function openSession(): Promise<string> {
 /** One WebSocket that checks every frame it receives, and answers sentinels so a run knows when it is done. */
 class FuzzSocket {
   readonly problems: string[] = [];
+  /** Every JSON frame received. */
+  readonly frames: { id?: unknown; error?: unknown }[] = [];
+  private wakers: (() => void)[] = [];
   private readonly waiting = new Map<string, () => void>();
   private sentinels = 0;
   closed: { code: number; reason: string } | undefined;
@@ -427,16 +538,20 @@ class FuzzSocket {
       }
       const problem = bodyProblem(parsed);
       if (problem) this.problems.push(`${problem}: ${String(data).slice(0, 200)}`);
+      this.frames.push(parsed as { id?: unknown });
+      for (const wake of this.wakers.splice(0)) wake();
       const sentinel = (parsed as { id?: unknown }).id;
       if (typeof sentinel === 'string') this.waiting.get(sentinel)?.();
     });
     ws.on('close', (code, reason) => {
       this.closed = { code, reason: String(reason) };
       for (const resolve of this.waiting.values()) resolve();
+      for (const wake of this.wakers.splice(0)) wake();
     });
   }
 
-  static async open(): Promise<FuzzSocket> {
+  /** A connection initialized at `revision` (2025-03-26 still has batches; later ones do not). */
+  static async open(revision = '2025-11-25'): Promise<FuzzSocket> {
     const ws = new WebSocket(system.mcpUrl.replace('http://', 'ws://'), 'mcp', {
       headers: { authorization: `Bearer ${token}` },
     });
@@ -445,7 +560,7 @@ class FuzzSocket {
       ws.once('error', reject);
     });
     const socket = new FuzzSocket(ws);
-    ws.send(initialize);
+    ws.send(initialize.replace('2025-11-25', revision));
     ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/initialized' }));
     await socket.settle();
     return socket;
@@ -453,6 +568,11 @@ class FuzzSocket {
 
   send(frame: string): void {
     this.ws.send(frame);
+  }
+
+  /** Resolves once `done` holds for the frames received, or the connection closed. */
+  async until(done: () => boolean): Promise<void> {
+    while (!done() && !this.closed) await new Promise<void>((wake) => this.wakers.push(wake));
   }
 
   /** Sends a ping and waits for its answer: everything sent before has been dispatched. */
@@ -477,23 +597,50 @@ describe('fuzzing /mcp', () => {
     timeout: TIME_LIMIT_MS + 60_000,
   }, async (t) => {
     let session = await openSession();
-    let socket = await FuzzSocket.open();
     const seen = { http: 0, session: 0, modern: 0, websocket: 0, statuses: new Map<string, number>() };
     try {
       await fc.assert(
         fc.asyncProperty(request, async (r: FuzzRequest) => {
           seen[r.via]++;
           if (r.via === 'websocket') {
-            if (socket.closed) socket = await FuzzSocket.open();
-            const before = socket.problems.length;
-            socket.send(r.body);
-            await socket.settle();
-            assert.deepEqual(socket.problems.slice(before), [], 'every frame is JSON-RPC');
-            assert.equal(
-              socket.closed,
-              undefined,
-              `the gateway closed the WebSocket: ${JSON.stringify(socket.closed)}`,
-            );
+            // A connection of its own, so the answers on it are this frame's and nothing else's.
+            const socket = await FuzzSocket.open(r.revision);
+            try {
+              const owed = owedAnswers(r.body, r.revision < '2025-06-18');
+              const from = socket.frames.length;
+              socket.send(r.body);
+              await socket.settle();
+              const mine = () => socket.frames.slice(from).filter((f) => !String(f.id).startsWith('fuzz-sentinel'));
+              if (owed.refused) {
+                // Refused whole (not JSON, too deep, a batch not allowed here, too large): one error, id null.
+                const answers = mine();
+                assert.equal(
+                  answers.length,
+                  1,
+                  `one answer to a refused frame: ${JSON.stringify(answers).slice(0, 300)}`,
+                );
+                assert.equal(answers[0]?.id, null);
+              } else {
+                // The gate answers at once; what the server answers may come later: wait for each owed id.
+                const count = (id: unknown) => mine().filter((f) => f.id === id).length;
+                await socket.until(() => [...owed.ids].every(([id, n]) => count(id) >= n.least));
+                for (const [id, n] of owed.ids) {
+                  const c = count(id);
+                  assert.ok(
+                    c >= n.least && c <= n.most,
+                    `id ${JSON.stringify(id)}: ${c} answers, owed ${n.least}..${n.most}`,
+                  );
+                }
+              }
+              assert.deepEqual(socket.problems, [], 'every frame is JSON-RPC');
+              assert.equal(
+                socket.closed,
+                undefined,
+                `the gateway closed the WebSocket: ${JSON.stringify(socket.closed)}`,
+              );
+            } finally {
+              socket.close();
+            }
             return;
           }
           const headers: Record<string, string> = { authorization: `Bearer ${token}` };
@@ -510,6 +657,18 @@ describe('fuzzing /mcp', () => {
           seen.statuses.set(key, (seen.statuses.get(key) ?? 0) + 1);
           const problem = httpProblem(res.status, res.headers.get('content-type') ?? '', body);
           assert.equal(problem, undefined, `HTTP ${res.status}: ${problem}; body ${body.slice(0, 300)}`);
+          const answers = answersIn(res.headers.get('content-type') ?? '', body);
+          const owed = owedAnswers(r.body, true);
+          // Served (200), or refused entry by entry (an answer with an id): each owed id exactly once.
+          const served = res.status === 200 || answers.some((a) => a.id !== null && a.id !== undefined);
+          for (const [id, n] of owed.refused ? [] : owed.ids) {
+            const c = answers.filter((a) => a.id === id).length;
+            const least = served ? n.least : 0;
+            assert.ok(
+              c >= least && c <= n.most,
+              `HTTP ${res.status}: id ${JSON.stringify(id)} answered ${c} times; ${body.slice(0, 300)}`,
+            );
+          }
           // A message may end the session (or the user's session limit may); carry on with a new one.
           if (r.via === 'session' && res.status === 404) session = await openSession();
         }),
@@ -520,7 +679,7 @@ describe('fuzzing /mcp', () => {
         },
       );
     } finally {
-      socket.close();
+      t.diagnostic('done');
     }
     t.diagnostic(JSON.stringify({ ...seen, statuses: Object.fromEntries(seen.statuses) }));
     assert.ok(
