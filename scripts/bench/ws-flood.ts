@@ -70,7 +70,7 @@ try {
   peakRss = Math.max(peakRss, after.rss);
   peakHeap = Math.max(peakHeap, after.heapUsed);
   const mb = (n: number) => Math.round((n / 1_048_576) * 10) / 10;
-  console.log(
+  process.stdout.write(
     JSON.stringify({
       revision,
       frameBytes: flood.length,
@@ -81,7 +81,7 @@ try {
       peakRssGrowthMB: mb(peakRss - before.rss),
       peakHeapGrowthMB: mb(peakHeap - before.heapUsed),
       pingWaitedMs: Math.round(waited),
-    }),
+    }) + '\n',
   );
   ws.close();
 } finally {
