@@ -11,6 +11,8 @@ try {
   const system = await startLocalSystem({
     env: { LOG_LEVEL: 'warn', ...process.env },
     ports: process.env.CALLGATE_PORTS === 'ephemeral' ? 'ephemeral' : 'default',
+    // One process holds every service: a stray rejection is logged and counted, never the end of all of them.
+    gateway: { guardProcess: true },
   });
   const token = mintToken(system.jwt, { sub: 'local-user', scope: USER_SCOPES }, 12 * 3600);
   const lines = system.services.map((s) => {

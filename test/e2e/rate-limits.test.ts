@@ -51,18 +51,24 @@ interface RpcError {
 }
 
 /** An MCP session over raw HTTP for a user: post() sends one body on it. */
-async function httpSession(userId: string) {
+async function httpSession(userId: string, protocol = PROTOCOL) {
   const headers: Record<string, string> = {
     authorization: `Bearer ${tokenFor(system, userId)}`,
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
   };
   const post = (body: unknown) => fetch(system.mcpUrl, { method: 'POST', headers, body: JSON.stringify(body) });
-  const opened = await post(initialize);
+  const opened = await post(
+    request(1, 'initialize', {
+      protocolVersion: protocol,
+      capabilities: {},
+      clientInfo: { name: 'raw', version: '1' },
+    }),
+  );
   assert.equal(opened.status, 200);
   await opened.text();
   headers['mcp-session-id'] = opened.headers.get('mcp-session-id') ?? '';
-  headers['mcp-protocol-version'] = PROTOCOL;
+  headers['mcp-protocol-version'] = protocol;
   const initialized = await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
   assert.equal(initialized.status, 202);
   return { post };
@@ -142,7 +148,8 @@ describe('rate limits over HTTP', () => {
   });
 
   it('each request of a batch counts, and a refused batch is answered request by request', async () => {
-    const { post } = await httpSession(newUser('batch'));
+    // Batches exist only in revisions before 2025-06-18 (later ones refuse them whole, with 400).
+    const { post } = await httpSession(newUser('batch'), '2025-03-26');
     const { body } = await limited(post([2, 3, 4, 5, 6].map((id) => request(id, 'tools/list'))));
     assert.ok(Array.isArray(body), 'one error per request');
     assert.deepEqual(

@@ -15,7 +15,7 @@ import { type WebSocket, WebSocketServer } from 'ws';
 import { capReached, UserSlots } from './admission-caps.js';
 import { AuthError, AuthUnavailableError, authenticate, type TokenSettings, userIdOf } from './auth.js';
 import type { createDocsHandler } from './docs/routes.js';
-import type { RateLimits } from './rate-limits.js';
+import { costOf, type RateLimits } from './rate-limits.js';
 import type { SessionRegistry, SessionSlot } from './sessions.js';
 import { SCOPES } from './tools/scopes.js';
 import type { createMcpHttpHandler } from './transports/http.js';
@@ -224,7 +224,9 @@ export function createPublicServer(options: PublicServerOptions): {
     const transport = new WebSocketServerTransport(ws, auth, {
       clockToleranceSeconds: options.tokens.clockToleranceSeconds,
       onActivity: () => options.sessions.touch(transport.sessionId),
-      admit: async (request) => (await options.rateLimits.take(userId, request))?.error,
+      // Every entry a frame makes the gateway answer takes a token, valid or not.
+      admit: async (messages, answers) =>
+        (await options.rateLimits.take(userId, messages, { requests: answers, calls: costOf(messages).calls }))?.error,
     });
     const mcp = options.newServer();
     slot.open({ id: transport.sessionId, kind: 'websocket', userId, server: mcp, transport });

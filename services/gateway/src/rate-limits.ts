@@ -237,10 +237,11 @@ export class RateLimits {
   /**
    * Takes what a JSON-RPC message or batch costs from userId's buckets: one general token per request
    * (all of a batch at once), then one makePhoneCall token per call. Resolves undefined when admitted,
-   * else the refusal (nothing taken from the bucket that refused).
+   * else the refusal (nothing taken from the bucket that refused). `cost` overrides what the body costs
+   * (the WebSocket transport charges every entry a frame makes it answer).
    */
-  async take(userId: string, body: unknown): Promise<RateLimited | undefined> {
-    const { requests, calls } = costOf(body);
+  async take(userId: string, body: unknown, cost = costOf(body)): Promise<RateLimited | undefined> {
+    const { requests, calls } = cost;
     if (requests > 0) {
       const refused = await this.consume('general', userId, requests);
       if (refused) return refused;

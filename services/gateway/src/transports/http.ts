@@ -10,6 +10,7 @@ import type { Session, SessionRegistry, SessionSlot } from '../sessions.js';
 import type { CallSubscriptions } from '../subscriptions.js';
 import { SessionEventStore } from './event-store.js';
 import { BodyTooLargeError, readBody, sendJsonRpcError } from './http-body.js';
+import { type Checked, checkJsonRpc, errorAnswer, isAnswered, revisionHasBatches } from './jsonrpc-check.js';
 import type { createModernHttpHandler } from './modern-http.js';
 import { replayInitialize } from './resume-session.js';
 import type { SharedSessions } from './shared-sessions.js';
@@ -125,29 +126,35 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
       return sendJsonRpcError(res, 405, -32000, 'Method not allowed', { allow: 'GET, POST, DELETE' });
     }
 
-    let body: unknown;
+    let text: string;
     try {
-      body = JSON.parse(await readBody(req, options.maxBodyBytes));
+      text = await readBody(req, options.maxBodyBytes);
     } catch (error) {
       if (error instanceof BodyTooLargeError) return sendJsonRpcError(res, 413, -32600, error.message);
-      return sendJsonRpcError(res, 400, -32700, 'Parse error: the body is not valid JSON');
+      return sendJsonRpcError(res, 400, -32700, 'Parse error: the body could not be read');
     }
+    // The same gate as WebSocket frames, before the SDK (or anything recursive) sees the body.
+    const revision = req.headers['mcp-protocol-version'];
+    const checked = checkJsonRpc(text, {
+      batchesRefused:
+        typeof revision === 'string' && !revisionHasBatches(revision)
+          ? `protocol ${revision} does not allow JSON-RPC batches`
+          : undefined,
+    });
+    if (!checked.ok) return sendJsonRpcError(res, 400, checked.error.code, checked.error.message);
+    const refused = refusedBody(checked);
+    if (refused) {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify(refused));
+      return;
+    }
+    const messages = checked.entries.flatMap((entry) => (entry.ok ? [entry.message] : []));
+    const body: unknown = checked.batch ? messages : messages[0];
     const limited = await options.rateLimits.take(userId, body);
     if (limited) return sendRateLimited(res, body, limited);
 
     if (sessionId) {
       const session = await findSession(sessionId, userId, auth);
       if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
-      // JSON-RPC batches were removed in 2025-06-18: a session of that revision or later may not send one.
-      const revision = req.headers['mcp-protocol-version'];
-      if (Array.isArray(body) && typeof revision === 'string' && revision >= '2025-06-18') {
-        return sendJsonRpcError(
-          res,
-          400,
-          -32600,
-          `Invalid Request: protocol ${revision} does not allow JSON-RPC batches`,
-        );
-      }
       return (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body);
     }
     if (!(await options.modern.isLegacy(req, body))) return options.modern.serve(req, res, body);
@@ -171,4 +178,21 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
       slot.release();
     }
   };
+}
+
+/**
+ * The 400 answer of a body with a refused entry, or undefined when every entry passed. A batch is served
+ * whole or not at all (the SDK answers a body as one), so its valid requests are refused too, each once.
+ */
+function refusedBody(checked: Checked & { ok: true }): unknown {
+  if (checked.entries.every((entry) => entry.ok)) return undefined;
+  const answers = checked.entries.filter(isAnswered).map((entry) =>
+    entry.ok
+      ? errorAnswer((entry.message as { id: string | number }).id, {
+          code: -32600,
+          message: 'Invalid Request: not served, another message of this batch is invalid',
+        })
+      : errorAnswer(entry.id, entry.error),
+  );
+  return checked.batch ? answers : answers[0];
 }
