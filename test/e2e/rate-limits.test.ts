@@ -159,7 +159,7 @@ describe('rate limits over HTTP', () => {
   });
 
   it('a batch larger than the bucket is 413 saying so, with no Retry-After (waiting would never let it pass)', async () => {
-    const { post } = await httpSession(newUser('huge-batch'));
+    const { post } = await httpSession(newUser('huge-batch'), '2025-03-26');
     const res = await post([2, 3, 4, 5, 6, 7].map((id) => request(id, 'tools/list')));
     const text = await res.text();
     assert.equal(res.status, 413, text);
