@@ -32,6 +32,7 @@ import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import twilio from 'twilio';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
 import { type CallRow, CallStore, type NewCall } from '../../services/call/src/call-store.js';
+import { eventually } from './eventually.js';
 
 export type CallClient = PromiseClient<callV1.CallServiceDefinition>;
 export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
@@ -142,27 +143,8 @@ export function placeRequest(
   } as callV1.PlaceCallRequest & { idempotencyKey: string };
 }
 
-/**
- * Polls probe (every 20 ms unless told otherwise) until it returns something other than undefined;
- * fails after timeoutMs, naming what it waited for and, when lastSeen is given, where things stood.
- */
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 5000,
-  options: { intervalMs?: number; lastSeen?: () => string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) {
-      const state = options.lastSeen?.() ?? '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${state ? `; last seen: ${state}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
-  }
-}
+/** Polls until a probe returns a value: the shared helper, re-exported for the tests that import it from here. */
+export { eventually };
 
 const TERMINAL = new Set([
   'CALL_STATUS_COMPLETED',
@@ -181,7 +163,7 @@ export async function callWhere(
   callId: string,
   what: string,
   accept: (call: Call) => boolean,
-  timeoutMs = 5000,
+  reportAfterMs = 5000,
 ): Promise<Call> {
   let last: Call | null = null;
   return eventually(
@@ -191,7 +173,7 @@ export async function callWhere(
       last = call;
       return call && accept(call) ? call : undefined;
     },
-    timeoutMs,
+    reportAfterMs,
     {
       lastSeen: () => (last ? `${last.status}, reserved ${last.reservedCredits}, cost ${last.costCredits}` : 'nothing'),
     },
@@ -199,14 +181,14 @@ export async function callWhere(
 }
 
 /** Waits until the call ended and its credits were settled or released (nothing held for it any more). */
-export function settledCall(client: CallClient, userId: string, callId: string, timeoutMs = 5000): Promise<Call> {
+export function settledCall(client: CallClient, userId: string, callId: string, reportAfterMs = 5000): Promise<Call> {
   return callWhere(
     client,
     userId,
     callId,
     `call ${callId} to end and settle`,
     (c) => isTerminalStatus(c.status) && c.reservedCredits === 0,
-    timeoutMs,
+    reportAfterMs,
   );
 }
 
