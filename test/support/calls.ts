@@ -28,8 +28,8 @@ import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, sandboxConfigShape, startSandb
 import { sheetsSyncConfigShape, startSheetsSyncService } from '@callgate/sheets-sync';
 import { startUserCreditService, userCreditConfigShape } from '@callgate/user-credit';
 import type { status } from '@grpc/grpc-js';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import twilio from 'twilio';
+import { startLocalSqs } from '../../scripts/local-sqs.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
 import { type CallRow, CallStore, type NewCall } from '../../services/call/src/call-store.js';
 import { eventually } from './eventually.js';
@@ -438,7 +438,7 @@ export async function startCallRig(sandboxEnv: Record<string, string> = {}): Pro
     stops.push(() => sandbox.stop());
     const carrier = await startCarrierProxy(sandbox.endpoints.twilio as string);
     stops.push(() => carrier.stop());
-    const fauxqs: FauxqsServer = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+    const fauxqs = await startLocalSqs();
     stops.push(async () => fauxqs.stop());
     const creditHandle = await startUserCreditService(
       loadConfig('user-credit', userCreditConfigShape, {
