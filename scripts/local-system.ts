@@ -32,6 +32,8 @@ export interface LocalSystemOptions {
   ports?: 'default' | 'ephemeral';
   /** Embedded database folder; undefined with ephemeral ports means an in-memory database. */
   dataDir?: string;
+  /** The gateway's HTTP port, whatever the port mode (npm start passes HTTP_PORT). */
+  httpPort?: string;
   /** Passed to the gateway (e.g. `extend`, with which a test harness registers fixtures). Default: none. */
   gateway?: GatewayOptions;
 }
@@ -206,7 +208,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
           'gateway',
           gatewayConfigShape,
           envFor({
-            HTTP_PORT: port(options.env?.HTTP_PORT ?? process.env.HTTP_PORT ?? '8080'),
+            HTTP_PORT: options.httpPort ?? port('8080'),
             GRPC_PORT: port('50050'),
             METRICS_PORT: port('9101'),
             CALL_SERVICE_ADDR: grpc.call as string,
