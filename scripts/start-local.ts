@@ -54,7 +54,8 @@ function describeRun(discoveryFile: string): string[] {
 try {
   mkdirSync(dataDir, { recursive: true });
   const system = await startLocalSystem({
-    env: { LOG_LEVEL: 'warn', ...env },
+    // Its own data (DATA_DIR or the user's DATABASE_URL): the stale-call sweep runs in either port mode.
+    env: { LOG_LEVEL: 'warn', SWEEP_ENABLED: 'true', ...env },
     ports: ephemeral ? 'ephemeral' : 'default',
     dataDir,
     ...(env.HTTP_PORT ? { httpPort: env.HTTP_PORT } : {}),
