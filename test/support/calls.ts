@@ -32,7 +32,7 @@ import twilio from 'twilio';
 import { startLocalSqs } from '../../scripts/local-sqs.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
 import { type CallRow, CallStore, type NewCall } from '../../services/call/src/call-store.js';
-import { eventually } from './eventually.js';
+import { eventually, settles } from './eventually.js';
 
 export type CallClient = PromiseClient<callV1.CallServiceDefinition>;
 export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
@@ -265,22 +265,23 @@ export async function postStatusCallback(
 }
 
 /**
- * Collects a WatchCall stream until the server ends it (or fails it, or the deadline passes, which
- * fails the stream with DEADLINE_EXCEEDED: a bound, never a hang).
+ * Collects a WatchCall stream until the server ends it (or fails it). No deadline (see eventually.ts):
+ * a stream that does not end is reported after reportAfterMs and failed by the test runner's timeout.
  */
 export function watchAll(
   client: CallClient,
   request: { userId: string; callId: string; afterSequence?: number },
-  timeoutMs = 5000,
+  reportAfterMs = 5000,
   onEvent?: (event: WatchEvent) => void,
 ): Promise<{ events: WatchEvent[]; error?: { code: status; details: string } }> {
   const raw = client.raw as unknown as callV1.CallServiceClient;
-  return new Promise((resolve) => {
+  const collected = new Promise<{ events: WatchEvent[]; error?: { code: status; details: string } }>((resolve) => {
     const events: WatchEvent[] = [];
-    const stream = raw.watchCall(
-      { userId: request.userId, callId: request.callId, afterSequence: request.afterSequence ?? 0 },
-      { deadline: Date.now() + timeoutMs },
-    );
+    const stream = raw.watchCall({
+      userId: request.userId,
+      callId: request.callId,
+      afterSequence: request.afterSequence ?? 0,
+    });
     stream.on('data', (event: WatchEvent) => {
       events.push(event);
       onEvent?.(event);
@@ -290,6 +291,7 @@ export function watchAll(
     });
     stream.on('end', () => resolve({ events }));
   });
+  return settles(collected, `WatchCall of ${request.callId} to end`, reportAfterMs);
 }
 
 /** The call as the sandbox carrier sees it (GET …/Calls/{sid}.json), e.g. { status: 'canceled' }. */

@@ -168,8 +168,9 @@ export function waitForStatus(
   return eventually(
     'the sync status',
     async () => {
-      last = await client.getSyncStatus({});
-      return done(last) ? last : undefined;
+      const status = await client.getSyncStatus({});
+      last = status;
+      return done(status) ? status : undefined;
     },
     reportAfterMs,
     { intervalMs: 100, lastSeen: () => JSON.stringify(last) },
