@@ -67,7 +67,6 @@ try {
       onWait: () => say('every Redis logical database 1-15 is claimed by another run: waiting for one'),
     });
     env.REDIS_URL = redis.url;
-    env.CALLGATE_TEST_REDIS_DB = String(redis.db);
     say(`Redis logical database ${redis.db} for this run`);
   }
 } catch (error) {
