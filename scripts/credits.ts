@@ -3,14 +3,16 @@
  *   grant --user U --amount N --reason "why" [--key K] [--actor A]   adds credits (idempotent by key)
  *   balance --user U                                                  prints the user's balance
  *   check [--user U] [--repair]                                       compares balances with the ledger
- * grant and balance talk gRPC to user-credit (CREDIT_SERVICE_ADDR, default 127.0.0.1:50052); check reads
- * PostgreSQL (DATABASE_URL) directly, since it must work when the service is the thing in doubt.
+ * grant and balance talk gRPC to user-credit (CREDIT_SERVICE_ADDR; unset: the one `npm start` runs, found
+ * through DATA_DIR/local-system.json, else 127.0.0.1:50052); check reads PostgreSQL (DATABASE_URL)
+ * directly, since it must work when the service is the thing in doubt.
  */
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
 import { asyncClient, createClient, createLogger, isGrpcError, loadProto, PostgresDatabase } from '@callgate/common';
 import { checkLedger, rebuildBalances } from '@callgate/user-credit';
+import { localDataDir, readDiscovery } from './local-discovery.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -31,7 +33,8 @@ function fail(message: string): never {
 
 function creditClient() {
   const service = loadProto('credit').callgate.credit.v1.CreditService;
-  const address = process.env.CREDIT_SERVICE_ADDR ?? '127.0.0.1:50052';
+  const address =
+    process.env.CREDIT_SERVICE_ADDR ?? readDiscovery(localDataDir())?.grpc['user-credit'] ?? '127.0.0.1:50052';
   return asyncClient(
     createClient(service, address, { fullName: 'callgate.credit.v1.CreditService', defaultDeadlineMs: 10_000 }),
     service.service,
@@ -63,7 +66,11 @@ async function main(): Promise<void> {
     client.close();
     process.stdout.write(`${JSON.stringify(balance, null, 2)}\n`);
   } else if (command === 'check') {
-    if (!process.env.DATABASE_URL) fail('check reads PostgreSQL: set DATABASE_URL');
+    if (!process.env.DATABASE_URL) {
+      fail(
+        'check reads PostgreSQL directly: set DATABASE_URL (the embedded database of npm start cannot be read from another process)',
+      );
+    }
     const db = new PostgresDatabase({ url: process.env.DATABASE_URL, log: createLogger('credits', 'warn') });
     try {
       const problems = await checkLedger(db, values.user);

@@ -23,7 +23,7 @@ import { pollerConfigShape, startPollerService } from '@callgate/poller';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, sandboxConfigShape, startSandbox } from '@callgate/sandbox';
 import { sheetsSyncConfigShape, startSheetsSyncService } from '@callgate/sheets-sync';
 import { startUserCreditService, userCreditConfigShape } from '@callgate/user-credit';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { type LocalSqs, startLocalSqs } from './local-sqs.js';
 
 export interface LocalSystemOptions {
   /** Environment the services read (default process.env). Per-service ports are set here, not read from it. */
@@ -32,6 +32,8 @@ export interface LocalSystemOptions {
   ports?: 'default' | 'ephemeral';
   /** Embedded database folder; undefined with ephemeral ports means an in-memory database. */
   dataDir?: string;
+  /** The gateway's HTTP port, whatever the port mode (npm start passes HTTP_PORT). */
+  httpPort?: string;
   /** Passed to the gateway (e.g. `extend`, with which a test harness registers fixtures). Default: none. */
   gateway?: GatewayOptions;
 }
@@ -81,7 +83,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const handles: ServiceHandle[] = [];
   const grpc: Record<string, string> = {};
   let shared: Database | undefined;
-  let fauxqs: FauxqsServer | undefined;
+  let fauxqs: LocalSqs | undefined;
 
   // Stops everything even when one part fails to stop, then reports what failed.
   const stop = async () => {
@@ -132,7 +134,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
 
     let sqsEndpoint = inherited.SQS_ENDPOINT;
     if (!sqsEndpoint && !inherited.SQS_QUEUE_URL) {
-      fauxqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+      fauxqs = await startLocalSqs();
       sqsEndpoint = fauxqs.address;
     }
 
@@ -206,7 +208,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
           'gateway',
           gatewayConfigShape,
           envFor({
-            HTTP_PORT: port(options.env?.HTTP_PORT ?? process.env.HTTP_PORT ?? '8080'),
+            HTTP_PORT: options.httpPort ?? port('8080'),
             GRPC_PORT: port('50050'),
             METRICS_PORT: port('9101'),
             CALL_SERVICE_ADDR: grpc.call as string,

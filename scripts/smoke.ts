@@ -2,7 +2,8 @@
  * `npm run smoke [-- --url http://127.0.0.1:8080/mcp --token T]`: checks a running system the way a
  * user would: the official SDK client over Streamable HTTP and over WebSocket lists the tools and calls
  * getVoiceOptions; every service answers SERVING on gRPC health; gRPC counters moved in /metrics.
- * Defaults fit `npm start` (the token is minted with its key).
+ * Without flags it checks the system `npm start` runs (found through DATA_DIR/local-system.json, in
+ * either port mode; else the documented ports), with a token minted with its key.
  */
 import { parseArgs } from 'node:util';
 import { checkServing } from '@callgate/common';
@@ -10,24 +11,43 @@ import { mintToken, USER_SCOPES } from '@callgate/gateway';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
+import { localDataDir, readDiscovery } from './local-discovery.js';
 import { localJwtSecret } from './local-system.js';
 import { WsClientTransport } from './ws-client-transport.js';
 
-const { values } = parseArgs({
+const { values: flags } = parseArgs({
   options: {
-    url: { type: 'string', default: 'http://127.0.0.1:8080/mcp' },
+    url: { type: 'string' },
     token: { type: 'string' },
-    grpc: { type: 'string', default: 'gateway=50050,call=50051,user-credit=50052,sheets-sync=50053,poller=50054' },
-    metrics: { type: 'string', default: 'http://127.0.0.1:9102/metrics' },
+    grpc: { type: 'string' },
+    metrics: { type: 'string' },
   },
 });
+const dataDir = localDataDir();
+const running = readDiscovery(dataDir);
+const values = {
+  url: flags.url ?? running?.mcpUrl ?? 'http://127.0.0.1:8080/mcp',
+  grpc:
+    flags.grpc ??
+    (running
+      ? Object.entries(running.grpc)
+          .map(([name, address]) => `${name}=${address}`)
+          .join(',')
+      : 'gateway=50050,call=50051,user-credit=50052,sheets-sync=50053,poller=50054'),
+  metrics: flags.metrics ?? running?.metrics.call ?? 'http://127.0.0.1:9102/metrics',
+};
+process.stdout.write(
+  running
+    ? `checking the system npm start runs (pid ${running.pid}, ${values.url})\n`
+    : `no running npm start found in ${dataDir}: checking ${values.url}\n`,
+);
 const token =
-  values.token ??
+  flags.token ??
   mintToken(
     {
-      secret: localJwtSecret(process.env, process.env.DATA_DIR ?? '.data'),
-      issuer: 'callgate-local',
-      audience: 'callgate',
+      secret: localJwtSecret(process.env, dataDir),
+      issuer: running?.jwt.issuer ?? process.env.JWT_ISSUER ?? 'callgate-local',
+      audience: running?.jwt.audience ?? process.env.JWT_AUDIENCE ?? 'callgate',
     },
     { sub: 'smoke-test', scope: USER_SCOPES },
     300,
@@ -79,7 +99,7 @@ await check('a sandbox call through MCP', async () => {
       { timeout: 60_000 },
     );
     const call = (result.structuredContent as { call?: { status: string; timeline: unknown[] } } | undefined)?.call;
-    if (result.isError || call?.status !== 'CALL_STATUS_BUSY') {
+    if (result.isError || call?.status !== 'busy') {
       throw new Error(`makePhoneCall did not end busy: ${JSON.stringify(result.content).slice(0, 300)}`);
     }
     return `makePhoneCall ended ${call.status} after ${call.timeline.length} events`;

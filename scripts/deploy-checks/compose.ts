@@ -2,8 +2,9 @@
  * docker-compose.yml against the Compose Specification's JSON schema (vendored from compose-spec, via the
  * docker-compose npm package: scripts/deploy-checks/schemas/compose-spec.json), then the rules the stack
  * relies on: every part present, every dependency waited for until healthy, every service with a health
- * check, callgate environment variables that the services really read, and .env.example covering every
- * variable compose interpolates without a default.
+ * check, callgate environment variables that the services really read, .env.example covering every
+ * variable compose interpolates without a default, and nothing exposed: ports published on loopback only,
+ * no credential with a default value (in the file or in .env.example), no Prometheus admin endpoints.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -41,6 +42,69 @@ interface ComposeService {
   depends_on?: string[] | Record<string, { condition?: string }>;
   environment?: Record<string, string> | string[];
   volumes?: (string | { type?: string; source?: string })[];
+  ports?: (string | number | { published?: string | number; host_ip?: string })[];
+  command?: string | string[];
+}
+
+/** Names of variables and environment keys that hold credentials. */
+const CREDENTIAL = /PASSWORD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL/;
+const INTERPOLATION = /\$\{([A-Za-z_][A-Za-z0-9_]*)((:?[-?])([^}]*))?\}/g;
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|\[?::1\]?|localhost)$/;
+
+/** The host address a `ports` entry binds to ('' when none is given, i.e. every interface). */
+export function publishedHost(entry: string | number | { host_ip?: string }): string {
+  if (typeof entry === 'number') return '';
+  if (typeof entry === 'object') return entry.host_ip ?? '';
+  // ${VAR:-8080} holds colons of its own: interpolations count as one opaque part.
+  const text = entry.replace(INTERPOLATION, (m) => (m.includes(':') || m.includes('-') ? '$VAR' : m));
+  const ipv6 = /^\[([^\]]*)\]:/.exec(text);
+  if (ipv6) return `[${ipv6[1]}]`;
+  const parts = text.split(':');
+  return parts.length >= 3 ? (parts[0] as string) : '';
+}
+
+/** Ports on every interface, credentials with a default, Prometheus' lifecycle (quit/reload) API. */
+export function checkExposure(composeText: string, envExample: string): string[] {
+  const doc = parse(composeText, { merge: true }) as { services?: Record<string, ComposeService> };
+  const problems: string[] = [];
+  for (const [name, service] of Object.entries(doc.services ?? {})) {
+    for (const entry of service.ports ?? []) {
+      const host = publishedHost(entry);
+      if (!LOOPBACK.test(host))
+        problems.push(
+          `${name}: port ${JSON.stringify(entry)} is published on ${host || 'every interface'} (bind 127.0.0.1)`,
+        );
+    }
+    const env = service.environment ?? {};
+    const pairs = Array.isArray(env)
+      ? env.map((e) => [e.split('=')[0] as string, e.slice(e.indexOf('=') + 1)] as const)
+      : Object.entries(env).map(([k, v]) => [k, String(v ?? '')] as const);
+    for (const [key, value] of pairs) {
+      if (CREDENTIAL.test(key) && value.replace(INTERPOLATION, '').trim() !== '')
+        problems.push(`${name}: ${key} is a credential written into the file`);
+    }
+    const command = Array.isArray(service.command) ? service.command.join(' ') : (service.command ?? '');
+    if (/--web\.enable-(lifecycle|admin-api)/.test(command))
+      problems.push(
+        `${name}: ${/--web\.enable-\S+/.exec(command)?.[0]} lets whoever reaches it stop or wipe Prometheus`,
+      );
+  }
+  const credentials = new Set<string>();
+  for (const m of composeText.matchAll(INTERPOLATION)) {
+    const [text, variable, , operator, fallback] = m;
+    if (!CREDENTIAL.test(variable as string)) continue;
+    credentials.add(variable as string);
+    if (!operator?.endsWith('?')) {
+      problems.push(
+        `${text}: a credential ${operator ? `with the default "${fallback}"` : 'that may be empty'} (use \${${variable}:?...})`,
+      );
+    }
+  }
+  for (const m of envExample.matchAll(/^([A-Z][A-Z0-9_]*)=(.*)$/gm)) {
+    if (credentials.has(m[1] as string) && (m[2] as string).trim() !== '')
+      problems.push(`.env.example: ${m[1]} has a value, which cp .env.example .env makes a default credential`);
+  }
+  return problems;
 }
 
 /** `contextRoot`: the directory compose resolves relative bind mounts against (the repository root). */
@@ -97,5 +161,6 @@ export function checkCompose(composeText: string, envExample: string, contextRoo
   for (const name of defined) {
     if (!interpolated.has(name) && !read.has(name)) problems.push(`.env.example: ${name} is read by no service`);
   }
+  problems.push(...checkExposure(composeText, envExample));
   return problems;
 }

@@ -412,6 +412,17 @@ describe('ListCalls', () => {
     const token = await rejection(s.call.listCalls({ userId, pageToken: 'not-a-token' }));
     assert.equal(token.code, status.INVALID_ARGUMENT);
     assert.equal(token.meta.field, 'pageToken');
+    // Well-formed base64url JSON with the right keys but values the query cannot use: refused, not INTERNAL.
+    for (const crafted of [
+      { t: 'yesterday', id: randomUUID() },
+      { t: new Date().toISOString(), id: 'x' },
+      { t: 1e20, id: 1 },
+    ]) {
+      const pageToken = Buffer.from(JSON.stringify(crafted)).toString('base64url');
+      const refused = await rejection(s.call.listCalls({ userId, pageToken }));
+      assert.equal(refused.code, status.INVALID_ARGUMENT, JSON.stringify(crafted));
+      assert.equal(refused.meta.field, 'pageToken');
+    }
     const unspecified = await rejection(s.call.listCalls({ userId, statuses: ['CALL_STATUS_UNSPECIFIED'] }));
     assert.equal(unspecified.code, status.INVALID_ARGUMENT);
     assert.equal(unspecified.meta.field, 'statuses');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { checkCompose } from '../../scripts/deploy-checks/compose.js';
+import { checkCompose, checkExposure, publishedHost } from '../../scripts/deploy-checks/compose.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const read = (file: string) => readFileSync(path.join(root, file), 'utf8');
@@ -33,4 +33,36 @@ test('a compose file with schema errors, unhealthy dependencies and unknown vari
       `expected ${expected} in ${JSON.stringify(problems, null, 1)}`,
     );
   }
+});
+
+test('the host address of a published port, in the short and long syntax', () => {
+  const port = ['$', '{GATEWAY_HOST_PORT:-8080}'].join(''); // compose interpolation: colons of its own
+  assert.equal(publishedHost(`${port}:8080`), '');
+  assert.equal(publishedHost(`127.0.0.1:${port}:8080`), '127.0.0.1');
+  assert.equal(publishedHost('[::1]:9090:9090'), '[::1]');
+  assert.equal(publishedHost('9090'), '');
+  assert.equal(publishedHost(9090), '');
+  assert.equal(publishedHost({ host_ip: '127.0.0.1' }), '127.0.0.1');
+});
+
+test('ports on every interface, default or literal credentials and the Prometheus lifecycle API are found', () => {
+  const problems = checkExposure(read('test/deploy/fixtures/compose/exposed.yml'), 'GRAFANA_ADMIN_PASSWORD=admin\n');
+  for (const expected of [
+    /gateway: port "\$\{GATEWAY_HOST_PORT:-8080\}:8080" is published on every interface/,
+    /jaeger: port "0\.0\.0\.0:16686:16686" is published on 0\.0\.0\.0/,
+    /jaeger: port 4318 is published on every interface/,
+    /prometheus: port \{.*"host_ip":"0\.0\.0\.0"\} is published on 0\.0\.0\.0/,
+    /grafana: port "\[::\]:3000:3000" is published on \[::\]/,
+    /prometheus: --web\.enable-lifecycle lets whoever reaches it/,
+    /\$\{GRAFANA_ADMIN_PASSWORD:-admin\}: a credential with the default "admin"/,
+    /grafana: GF_DATABASE_PASSWORD is a credential written into the file/,
+    /\.env\.example: GRAFANA_ADMIN_PASSWORD has a value/,
+  ]) {
+    assert.ok(
+      problems.some((p) => expected.test(p)),
+      `expected ${expected} in ${JSON.stringify(problems, null, 1)}`,
+    );
+  }
+  assert.ok(!problems.some((p) => p.includes('50050')), 'a port published on 127.0.0.1 is fine');
+  assert.equal(problems.length, 9, JSON.stringify(problems, null, 1));
 });

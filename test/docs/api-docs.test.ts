@@ -128,6 +128,8 @@ describe('/openapi.json', () => {
 });
 
 describe('/docs', () => {
+  /** Each tool's example arguments as the page shows them. */
+  const examples = new Map<string, unknown>();
   let html: string;
   let headers: Headers;
   before(async () => {
@@ -220,6 +222,22 @@ describe('/docs', () => {
       assert.equal(example.params.name, tool.name);
       const validate = ajv.compile(tool.inputSchema);
       assert.ok(validate(example.params.arguments), `${tool.name} example: ${ajv.errorsText(validate.errors)}`);
+      examples.set(tool.name, example.params.arguments);
+    }
+  });
+
+  it('its examples work when sent: makePhoneCall shows an idempotencyKey, a callId is a call id (only "not found")', async () => {
+    const key = (examples.get('makePhoneCall') as { idempotencyKey?: unknown } | undefined)?.idempotencyKey;
+    assert.equal(typeof key, 'string', 'the makePhoneCall example shows an idempotencyKey');
+    for (const [name, args] of examples) {
+      const result = await client.callTool({ name, arguments: args as Record<string, unknown> });
+      const text = JSON.stringify(result.content);
+      if ('callId' in (args as object)) {
+        assert.equal(result.isError, true, `${name}: nobody owns the example call`);
+        assert.match(text, /not found/, `${name}: refused only because the call is not yours`);
+      } else {
+        assert.equal(result.isError, undefined, `${name}: ${text}`);
+      }
     }
   });
 

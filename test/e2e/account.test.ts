@@ -77,7 +77,12 @@ for (const [name, connect] of transports) {
       assert.equal(profile.email, 'alice@example.com');
       assert.equal(profile.displayName, 'Alice');
       const balance = await readJson(a, URIS.balance);
-      assert.equal(balance.userId, alice);
+      assert.equal('userId' in balance, false, 'the token says whose balance it is');
+      assert.deepEqual(
+        (await a.callTool({ name: 'getCreditBalance', arguments: {} })).structuredContent,
+        { balance },
+        'the resource and the tool show the same balance',
+      );
       assert.equal(balance.available, 500, 'SIGNUP_CREDITS default');
       assert.equal(balance.held, 0);
       const usage = (await readJson(a, URIS.usage)) as { entries: { kind: string; amount: number; actor: string }[] };
@@ -118,11 +123,42 @@ for (const [name, connect] of transports) {
       assert.equal((await readJson(b, URIS.profile)).userId, bob);
       const usage = (await readJson(b, URIS.usage)) as { entries: unknown[] };
       assert.equal(usage.entries.length, 1, "bob's signup grant only");
-      assert.equal((await readJson(b, URIS.balance)).userId, bob);
+      assert.deepEqual((await b.callTool({ name: 'getCreditBalance', arguments: {} })).structuredContent, {
+        balance: await readJson(b, URIS.balance),
+      });
+    });
+
+    it('quiet hours are set with start/end and cleared with null; none reads as null', async () => {
+      assert.equal((await readJson(a, URIS.preferences)).quietHours, null);
+      const set = await a.callTool({
+        name: 'updateCallPreferences',
+        arguments: { quietHours: { start: '22:00', end: '07:00' } },
+      });
+      assert.equal(set.isError, undefined, JSON.stringify(set.content));
+      assert.deepEqual((await readJson(a, URIS.preferences)).quietHours, { start: '22:00', end: '07:00' });
+      await a.callTool({ name: 'updateCallPreferences', arguments: { timezone: 'Europe/Berlin' } });
+      assert.deepEqual(
+        (await readJson(a, URIS.preferences)).quietHours,
+        { start: '22:00', end: '07:00' },
+        'a patch without quietHours keeps them',
+      );
+      const cleared = await a.callTool({ name: 'updateCallPreferences', arguments: { quietHours: null } });
+      assert.equal(cleared.isError, undefined, JSON.stringify(cleared.content));
+      assert.equal(
+        (cleared.structuredContent as { preferences: { quietHours: unknown } }).preferences.quietHours,
+        null,
+      );
+      assert.equal((await readJson(a, URIS.preferences)).quietHours, null);
+    });
+
+    it('recordingEnabled is not offered: refused as input, absent from the preferences', async () => {
+      const refused = await a.callTool({ name: 'updateCallPreferences', arguments: { recordingEnabled: true } });
+      assert.equal(refused.isError, true);
+      assert.match(JSON.stringify(refused.content), /recordingEnabled/);
+      assert.equal('recordingEnabled' in (await readJson(a, URIS.preferences)), false);
     });
 
     it('the usage template filters and pages; a bad parameter is invalid params', async () => {
-      await a.callTool({ name: 'updateCallPreferences', arguments: { recordingEnabled: true } });
       const page = (await readJson(a, `${URIS.usage}?pageSize=1`)) as { entries: unknown[]; nextPageToken: string };
       assert.equal(page.entries.length, 1);
       assert.equal(page.nextPageToken, '', 'one entry (the signup grant) fits one page');

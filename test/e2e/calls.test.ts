@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
-import { eventually, isTerminalStatus, NUMBERS } from '../support/calls.js';
+import { eventually, NUMBERS } from '../support/calls.js';
 import { httpClient, tokenFor } from '../support/system.js';
 
 interface CallView {
@@ -68,12 +68,15 @@ async function balance(client: Client): Promise<{ available: number; held: numbe
 }
 
 /** getCallDetails until the call has ended and nothing is held for it any more. */
+/** The final statuses as the README promises them to MCP clients (the gRPC enum names are the call service's). */
+const FINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
+
 function endedCall(client: Client, callId: string, timeoutMs = 10 * STEP_MS): Promise<CallView> {
   return eventually(
     `call ${callId} to end and settle`,
     async () => {
       const { call } = await tool<{ call: CallView }>(client, 'getCallDetails', { callId });
-      return isTerminalStatus(call.status) && call.reservedCredits === 0 ? call : undefined;
+      return FINAL.has(call.status) && call.reservedCredits === 0 ? call : undefined;
     },
     timeoutMs,
     { intervalMs: POLL_MS },
@@ -100,15 +103,15 @@ describe('calls through MCP', () => {
     assert.deepEqual(await balance(client), { available: 450, held: 50 });
 
     const call = await endedCall(client, placed.call.callId);
-    assert.equal(call.status, 'CALL_STATUS_COMPLETED');
+    assert.equal(call.status, 'completed');
     assert.deepEqual(
       call.timeline.map((e) => [e.sequence, e.status]),
       [
-        [1, 'CALL_STATUS_QUEUED'],
-        [2, 'CALL_STATUS_INITIATED'],
-        [3, 'CALL_STATUS_RINGING'],
-        [4, 'CALL_STATUS_IN_PROGRESS'],
-        [5, 'CALL_STATUS_COMPLETED'],
+        [1, 'queued'],
+        [2, 'initiated'],
+        [3, 'ringing'],
+        [4, 'in-progress'],
+        [5, 'completed'],
       ],
     );
     assert.equal(call.durationSeconds, 1);
@@ -128,7 +131,7 @@ describe('calls through MCP', () => {
     const second = await tool<{ call: CallView; deduplicated: boolean }>(client, 'makePhoneCall', args);
     assert.deepEqual([first.deduplicated, second.deduplicated], [false, true]);
     assert.equal(second.call.callId, first.call.callId);
-    assert.equal((await endedCall(client, first.call.callId)).status, 'CALL_STATUS_BUSY');
+    assert.equal((await endedCall(client, first.call.callId)).status, 'busy');
   });
 
   it('makePhoneCall beyond the credits is a tool error saying what is needed and available', async () => {
@@ -156,7 +159,7 @@ describe('calls through MCP', () => {
         'the call to ring',
         async () => {
           const { progress } = await tool<{ progress: { status: string } }>(caller, 'getCallProgress', { callId });
-          return progress.status === 'CALL_STATUS_RINGING' ? progress : undefined;
+          return progress.status === 'ringing' ? progress : undefined;
         },
         5 * STEP_MS,
         { intervalMs: 50 },
@@ -165,12 +168,12 @@ describe('calls through MCP', () => {
         callId,
         reason: 'not needed any more',
       });
-      assert.equal(canceled.outcome, 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER');
-      assert.equal(canceled.call.status, 'CALL_STATUS_CANCELED');
+      assert.equal(canceled.outcome, 'canceled-before-answer');
+      assert.equal(canceled.call.status, 'canceled');
       const call = await endedCall(caller, callId);
       assert.deepEqual(
         call.timeline.map((e) => e.status),
-        ['CALL_STATUS_QUEUED', 'CALL_STATUS_INITIATED', 'CALL_STATUS_RINGING', 'CALL_STATUS_CANCELED'],
+        ['queued', 'initiated', 'ringing', 'canceled'],
       );
       assert.equal(call.costCredits, 0);
       assert.deepEqual(await balance(caller), { available: 500, held: 0 });
@@ -186,7 +189,7 @@ describe('calls through MCP', () => {
 });
 
 describe('getCallHistory', () => {
-  it('pages with the cursor, newest first, and filters by status', async () => {
+  it('pages with the cursor, newest first, filters by status and since/until, and refuses a crafted cursor', async () => {
     const client = await newCaller();
     try {
       const placed: string[] = [];
@@ -220,6 +223,22 @@ describe('getCallHistory', () => {
         failed.calls.map((c) => c.callId),
         [placed[1]],
       );
+      assert.deepEqual(
+        busy.calls.map((c) => c.status),
+        ['busy', 'busy'],
+        'statuses read back as they are filtered',
+      );
+
+      const since = await tool<Page>(client, 'getCallHistory', { since: '2000-01-01T00:00:00Z' });
+      assert.equal(since.calls.length, 3);
+      const until = await tool<Page>(client, 'getCallHistory', { until: '2000-01-01T00:00:00Z' });
+      assert.deepEqual(until.calls, []);
+      // A cursor that decodes but names no position (crafted by hand) is refused as a cursor, not "internal error".
+      const crafted = Buffer.from(JSON.stringify({ t: 'yesterday', id: 'x' })).toString('base64url');
+      const refused = await client.callTool({ name: 'getCallHistory', arguments: { cursor: crafted } });
+      assert.equal(refused.isError, true);
+      assert.match(JSON.stringify(refused.content), /invalid cursor/);
+      assert.doesNotMatch(JSON.stringify(refused.content), /pageToken|internal error/);
     } finally {
       await client.close();
     }
@@ -240,7 +259,7 @@ describe("another user's calls", () => {
       }
       const history = await tool<{ calls: CallView[] }>(other, 'getCallHistory', {});
       assert.deepEqual(history.calls, []);
-      assert.equal((await endedCall(owner, call.callId)).status, 'CALL_STATUS_BUSY', 'untouched by the other user');
+      assert.equal((await endedCall(owner, call.callId)).status, 'busy', 'untouched by the other user');
     } finally {
       await owner.close();
       await other.close();

@@ -78,7 +78,6 @@ describe('a backing service is down', () => {
       ['getCallProgress', { callId: randomUUID() }],
     ] as const) {
       const started = Date.now();
-      // Bounded well under the gateway's deadline (30 s): a down service is refused, not waited for.
       const result = await within(
         client.callTool({ name, arguments: args }),
         `${name} with the call service down`,
@@ -88,9 +87,9 @@ describe('a backing service is down', () => {
       assert.equal(result._meta?.['callgate/grpc-status'], 'UNAVAILABLE', `${name}: ${JSON.stringify(result._meta)}`);
       assert.equal(result._meta?.['callgate/retryable'], true);
       assert.match(text(result), /retry in a few seconds/, name);
-      const elapsed = Date.now() - started;
-      t.diagnostic(`${name}: refused in ${elapsed} ms`);
-      assert.ok(elapsed < 10_000);
+      // Refused, not waited for: a wait would have ended at the gateway's deadline as DEADLINE_EXCEEDED, not
+      // UNAVAILABLE (asserted above). The time is reported, not asserted: it depends on the machine's load.
+      t.diagnostic(`${name}: refused in ${Date.now() - started} ms`);
     }
   });
 });

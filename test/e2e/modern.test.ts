@@ -61,7 +61,7 @@ describe('MCP 2026-07-28 (stateless)', () => {
       const call = (
         result.structuredContent as { call: { status: string; costCredits: number; reservedCredits: number } }
       ).call;
-      assert.equal(call.status, 'CALL_STATUS_COMPLETED');
+      assert.equal(call.status, 'completed');
       assert.equal(call.reservedCredits, 0, 'the result of wait: completed carries the settled cost');
       assert.ok(call.costCredits > 0);
       assert.ok(
@@ -110,7 +110,7 @@ describe('MCP 2026-07-28 (stateless)', () => {
       client.setNotificationHandler('notifications/resources/updated', async (n) => {
         updates.push(n.params.uri);
         const read = await client.readResource({ uri: n.params.uri });
-        if (/CALL_STATUS_COMPLETED/.test(String((read.contents[0] as { text: string }).text))) ended();
+        if (/"status":"completed"/.test(String((read.contents[0] as { text: string }).text))) ended();
       });
       const subscription = await client.listen({ resourceSubscriptions: [uri] });
       await within(done, 'the completed update over subscriptions/listen');

@@ -51,18 +51,24 @@ interface RpcError {
 }
 
 /** An MCP session over raw HTTP for a user: post() sends one body on it. */
-async function httpSession(userId: string) {
+async function httpSession(userId: string, protocol = PROTOCOL) {
   const headers: Record<string, string> = {
     authorization: `Bearer ${tokenFor(system, userId)}`,
     'content-type': 'application/json',
     accept: 'application/json, text/event-stream',
   };
   const post = (body: unknown) => fetch(system.mcpUrl, { method: 'POST', headers, body: JSON.stringify(body) });
-  const opened = await post(initialize);
+  const opened = await post(
+    request(1, 'initialize', {
+      protocolVersion: protocol,
+      capabilities: {},
+      clientInfo: { name: 'raw', version: '1' },
+    }),
+  );
   assert.equal(opened.status, 200);
   await opened.text();
   headers['mcp-session-id'] = opened.headers.get('mcp-session-id') ?? '';
-  headers['mcp-protocol-version'] = PROTOCOL;
+  headers['mcp-protocol-version'] = protocol;
   const initialized = await post({ jsonrpc: '2.0', method: 'notifications/initialized' });
   assert.equal(initialized.status, 202);
   return { post };
@@ -142,13 +148,29 @@ describe('rate limits over HTTP', () => {
   });
 
   it('each request of a batch counts, and a refused batch is answered request by request', async () => {
-    const { post } = await httpSession(newUser('batch'));
+    // Batches exist only in revisions before 2025-06-18 (later ones refuse them whole, with 400).
+    const { post } = await httpSession(newUser('batch'), '2025-03-26');
     const { body } = await limited(post([2, 3, 4, 5, 6].map((id) => request(id, 'tools/list'))));
     assert.ok(Array.isArray(body), 'one error per request');
     assert.deepEqual(
       (body as unknown as RpcError[]).map((e) => [e.id, e.error.code]),
       [2, 3, 4, 5, 6].map((id) => [id, RATE_LIMITED]),
     );
+  });
+
+  it('a batch larger than the bucket is 413 saying so, with no Retry-After (waiting would never let it pass)', async () => {
+    const { post } = await httpSession(newUser('huge-batch'), '2025-03-26');
+    const res = await post([2, 3, 4, 5, 6, 7].map((id) => request(id, 'tools/list')));
+    const text = await res.text();
+    assert.equal(res.status, 413, text);
+    assert.equal(res.headers.get('retry-after'), null);
+    const body = JSON.parse(text) as { id: number; error: { code: number; message: string } }[];
+    assert.deepEqual(
+      body.map((e) => [e.id, e.error.code]),
+      [2, 3, 4, 5, 6, 7].map((id) => [id, -32600]),
+    );
+    assert.match(body[0]?.error.message ?? '', /a batch of 6 requests is more than the 5 a user may send at once/);
+    await ok(post(request(8, 'tools/list')), 'the refused batch took nothing from the bucket');
   });
 });
 

@@ -19,12 +19,13 @@ interface Turn {
   startedAt: string;
   interrupted: boolean;
 }
+/** A call as MCP clients get it: the outcome's fields are an object. */
 interface CallView {
   callId: string;
   status: string;
   transcript: Turn[];
   outcome: {
-    fieldsJson: string;
+    fields: Record<string, unknown>;
     missingFields: string[];
     summary: string;
     objectiveReached: boolean;
@@ -65,7 +66,7 @@ describe('the voice agent through MCP', () => {
       );
       assert.equal(result.isError, undefined, JSON.stringify(result.content));
       const call = (result.structuredContent as { call: CallView }).call;
-      assert.equal(call.status, 'CALL_STATUS_COMPLETED');
+      assert.equal(call.status, 'completed');
       const lines = said(call.transcript);
       assert.match(lines[0] ?? '', /^agent: .*AI assistant/, 'the greeting discloses the AI agent');
       assert.equal(lines[1], 'callee: Hi, yes, how can I help you?');
@@ -78,7 +79,7 @@ describe('the voice agent through MCP', () => {
       assert.match(lines[8] ?? '', /^agent: .*Goodbye!$/);
       assert.equal(lines.length, 9, lines.join('\n'));
       assert.ok(call.outcome, 'the outcome is there when the call is reported ended');
-      assert.deepEqual(JSON.parse(call.outcome.fieldsJson), { partySize: 4, time: '7:30 PM' });
+      assert.deepEqual(call.outcome.fields, { partySize: 4, time: '7:30 PM' }, 'an object, not a JSON string');
       assert.deepEqual(call.outcome.missingFields, []);
       assert.equal(call.outcome.objectiveReached, true);
       assert.equal(call.outcome.endReason, 'objective');

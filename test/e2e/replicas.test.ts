@@ -124,7 +124,7 @@ describe('gateway replicas sharing sessions', { skip: redisUrl ? false : 'REDIS_
         undefined,
         { onprogress: (p) => progress.push(p.message ?? ''), resetTimeoutOnProgress: true },
       );
-      assert.equal((placed.structuredContent as { call: { status: string } }).call.status, 'CALL_STATUS_COMPLETED');
+      assert.equal((placed.structuredContent as { call: { status: string } }).call.status, 'completed');
       assert.ok(progress.length > 0, 'progress notifications reached the client');
 
       // Restart the second replica: the session continues on the first and on the new one.
@@ -154,7 +154,7 @@ describe('gateway replicas sharing sessions', { skip: redisUrl ? false : 'REDIS_
       client.setNotificationHandler(ResourceUpdatedNotificationSchema, async (n) => {
         if (n.params.uri !== uri) return;
         const read = await client.readResource({ uri });
-        if (/CALL_STATUS_COMPLETED/.test(String((read.contents[0] as { text: string }).text))) ended();
+        if (/"status":"completed"/.test(String((read.contents[0] as { text: string }).text))) ended();
       });
       // Subscribe through each replica in turn: one of them holds the GET stream, the other does not.
       await client.subscribeResource({ uri });

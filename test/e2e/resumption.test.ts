@@ -117,7 +117,7 @@ describe('Last-Event-ID resumption', () => {
     const rest = await readEvents(resumed, (events) => events.some((e) => e.data.includes('"id":5')));
     const result = rest.find((e) => e.data.includes('"id":5'));
     assert.ok(result, 'the tool result arrives on the resumed stream');
-    assert.match(result.data, /CALL_STATUS_COMPLETED/);
+    assert.match(result.data, /"status":"completed"/);
     assert.ok(
       rest.some((e) => /ringing|in progress/.test(e.data)),
       'progress sent while the stream was down is replayed',

@@ -441,9 +441,9 @@ describe("one user's call, seen by another (IDOR)", () => {
       assert.equal(placed.isError, undefined, JSON.stringify(placed.content));
       const call = (placed.structuredContent as { call: { callId: string; status: string; carrierCallId: string } })
         .call;
-      assert.equal(call.status, 'CALL_STATUS_BUSY');
+      assert.equal(call.status, 'busy');
       // What must not reach the intruder: anything that is the owner's.
-      const secrets = [ownerId, NUMBERS.busy, 'secret recipe', call.carrierCallId, 'BUSY'].filter(Boolean);
+      const secrets = [ownerId, NUMBERS.busy, 'secret recipe', call.carrierCallId, 'busy'].filter(Boolean);
       const leaks = (value: unknown) => secrets.filter((s) => JSON.stringify(value).includes(s));
 
       for (const name of ['getCallDetails', 'getCallProgress', 'cancelCall']) {
@@ -462,7 +462,7 @@ describe("one user's call, seen by another (IDOR)", () => {
       // The owner still sees it, untouched: the checks above were not vacuous.
       const own = await owner.readResource({ uri: `callgate://calls/${call.callId}` });
       const text = String((own.contents[0] as { text: string }).text);
-      assert.match(text, /CALL_STATUS_BUSY/);
+      assert.match(text, /"status":"busy"/);
       assert.ok(text.includes(NUMBERS.busy));
     } finally {
       await owner.close();

@@ -101,12 +101,12 @@ for (const [name, connect] of transports) {
           call: { callId: string; status: string; reservedCredits: number };
         };
         assert.match(call.callId, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
-        assert.equal(call.status, 'CALL_STATUS_QUEUED', 'the sandbox carrier took it; it has not rung yet');
+        assert.equal(call.status, 'queued', 'the sandbox carrier took it; it has not rung yet');
         assert.equal(call.reservedCredits, 50);
         const canceled = await caller.callTool({ name: 'cancelCall', arguments: { callId: call.callId } });
         assert.equal(canceled.isError, undefined, JSON.stringify(canceled.content));
         const { outcome } = canceled.structuredContent as { outcome: string };
-        assert.equal(outcome, 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER');
+        assert.equal(outcome, 'canceled-before-answer');
       } finally {
         await caller.close();
       }

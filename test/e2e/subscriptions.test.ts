@@ -51,7 +51,7 @@ for (const [name, connect] of [
         updates.push(n.params.uri);
         const read = await owner.readResource({ uri: n.params.uri });
         const body = JSON.parse(String((read.contents[0] as { text: string }).text)) as { status?: string };
-        if (body.status === 'CALL_STATUS_COMPLETED') ended();
+        if (body.status === 'completed') ended();
       });
       const placed = await owner.callTool({
         name: 'makePhoneCall',

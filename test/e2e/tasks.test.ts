@@ -113,7 +113,7 @@ describe('makePhoneCall as a 2026-07-28 task (extension)', () => {
     assert.equal(done.status, 'completed', JSON.stringify(done));
     const result = done.result as { structuredContent: { call: Record<string, unknown> }; content: unknown[] };
     assert.equal(result.structuredContent.call.callId, task.taskId);
-    assert.equal(result.structuredContent.call.status, 'CALL_STATUS_COMPLETED');
+    assert.equal(result.structuredContent.call.status, 'completed');
     assert.ok((result.structuredContent.call.costCredits as number) > 0, 'settled before the task completes');
     assert.equal(result.structuredContent.call.reservedCredits, 0);
     assert.ok(result.content.length > 0);
@@ -176,7 +176,7 @@ describe('makePhoneCall as a 2026-07-28 task (extension)', () => {
         );
         const call = (details.result?.structuredContent as { call?: { status: string; reservedCredits: number } })
           ?.call;
-        return call?.status === 'CALL_STATUS_COMPLETED' && call.reservedCredits === 0 ? call : undefined;
+        return call?.status === 'completed' && call.reservedCredits === 0 ? call : undefined;
       },
       10_000,
       { intervalMs: 150 },
@@ -239,7 +239,7 @@ describe('makePhoneCall as a 2025-11-25 task (official v1 client)', () => {
       assert.equal(kinds.at(-1), 'result');
       const call = (result?.structuredContent as { call: { callId: string; status: string } } | undefined)?.call;
       assert.equal(call?.callId, taskId);
-      assert.equal(call?.status, 'CALL_STATUS_COMPLETED');
+      assert.equal(call?.status, 'completed');
 
       // Fetched again, later: the task remembers its end.
       const task = await client.experimental.tasks.getTask(taskId);

@@ -49,16 +49,10 @@ for (const [name, connect] of [
       );
       assert.equal(result.isError, undefined, JSON.stringify(result.content));
       const call = (result.structuredContent as { call: CallView }).call;
-      assert.equal(call.status, 'CALL_STATUS_COMPLETED');
+      assert.equal(call.status, 'completed');
       assert.deepEqual(
         call.timeline.map((e) => e.status),
-        [
-          'CALL_STATUS_QUEUED',
-          'CALL_STATUS_INITIATED',
-          'CALL_STATUS_RINGING',
-          'CALL_STATUS_IN_PROGRESS',
-          'CALL_STATUS_COMPLETED',
-        ],
+        ['queued', 'initiated', 'ringing', 'in-progress', 'completed'],
       );
       assert.ok(messages.length >= 4, `one notification per event, got ${JSON.stringify(messages)}`);
       assert.ok(
@@ -75,7 +69,7 @@ for (const [name, connect] of [
         arguments: { to: '+14155550001', task: 'confirm', wait: 'answered', maxDurationSeconds: 60 },
       });
       const call = (result.structuredContent as { call: CallView }).call;
-      assert.equal(call.status, 'CALL_STATUS_IN_PROGRESS');
+      assert.equal(call.status, 'in-progress');
     });
 
     it('wait on a busy line returns the ended call', async () => {
@@ -83,7 +77,7 @@ for (const [name, connect] of [
         name: 'makePhoneCall',
         arguments: { to: '+14155550002', task: 'confirm', wait: 'answered' },
       });
-      assert.equal((result.structuredContent as { call: CallView }).call.status, 'CALL_STATUS_BUSY');
+      assert.equal((result.structuredContent as { call: CallView }).call.status, 'busy');
     });
 
     it('a client that cancels the request stops waiting; the call itself goes on', async () => {
@@ -107,7 +101,7 @@ for (const [name, connect] of [
       });
       const body = again.structuredContent as { call: CallView; deduplicated: boolean };
       assert.equal(body.deduplicated, true);
-      assert.equal(body.call.status, 'CALL_STATUS_COMPLETED');
+      assert.equal(body.call.status, 'completed');
     });
   });
 }
@@ -125,7 +119,7 @@ describe('call resources', () => {
       const read = await owner.readResource({ uri: `callgate://calls/${callId}` });
       const call = JSON.parse(String((read.contents[0] as { text: string }).text)) as CallView;
       assert.equal(call.callId, callId);
-      assert.equal(call.status, 'CALL_STATUS_BUSY');
+      assert.equal(call.status, 'busy');
       const history = await owner.readResource({ uri: 'callgate://calls' });
       const calls = (JSON.parse(String((history.contents[0] as { text: string }).text)) as { calls: CallView[] }).calls;
       assert.deepEqual(

@@ -117,21 +117,22 @@ async function send(client: CreditClient, userId: string, op: Op, reservations: 
   }
 }
 
-/** Re-sends op until the service answers, for at most boundMs; only UNAVAILABLE (the service is down) is retried. */
+/**
+ * Re-sends op until the service answers; only UNAVAILABLE (the service is down) is retried. No deadline:
+ * how soon a restarted service serves on a loaded machine is not what this test is about.
+ */
 async function sendUntilServed(
   client: CreditClient,
   userId: string,
   op: Op,
   reservations: Map<number, string>,
-  boundMs: number,
   onUnavailable: () => void,
 ): Promise<Outcome & { attempts: number }> {
-  const deadline = Date.now() + boundMs;
   for (let attempts = 1; ; attempts++) {
     try {
       return { ...(await send(client, userId, op, reservations)), attempts };
     } catch (error) {
-      if (!isGrpcError(error) || error.code !== status.UNAVAILABLE || Date.now() > deadline) throw error;
+      if (!isGrpcError(error) || error.code !== status.UNAVAILABLE) throw error;
       onUnavailable();
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -227,14 +228,11 @@ describe('user-credit killed in the middle of a burst', () => {
       });
       try {
         const resend = (async () => {
-          outcomes.set(
-            initial.key,
-            await sendUntilServed(again, userId, initial, replayedReservations, 60_000, metDown),
-          );
+          outcomes.set(initial.key, await sendUntilServed(again, userId, initial, replayedReservations, metDown));
           await Promise.all(
             chains.map(async (chain) => {
               for (const op of chain) {
-                outcomes.set(op.key, await sendUntilServed(again, userId, op, replayedReservations, 60_000, metDown));
+                outcomes.set(op.key, await sendUntilServed(again, userId, op, replayedReservations, metDown));
               }
             }),
           );

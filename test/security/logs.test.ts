@@ -40,7 +40,7 @@ before(async () => {
 
 describe('system logs over one call', () => {
   it('the call was really placed and completed, and the refused one refused', () => {
-    assert.equal(report.outcome.call?.status, 'CALL_STATUS_COMPLETED');
+    assert.equal(report.outcome.call?.status, 'completed');
     assert.equal(report.refused.isError, true);
   });
 

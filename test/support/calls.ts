@@ -28,10 +28,11 @@ import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, sandboxConfigShape, startSandb
 import { sheetsSyncConfigShape, startSheetsSyncService } from '@callgate/sheets-sync';
 import { startUserCreditService, userCreditConfigShape } from '@callgate/user-credit';
 import type { status } from '@grpc/grpc-js';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import twilio from 'twilio';
+import { startLocalSqs } from '../../scripts/local-sqs.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
 import { type CallRow, CallStore, type NewCall } from '../../services/call/src/call-store.js';
+import { eventually, settles } from './eventually.js';
 
 export type CallClient = PromiseClient<callV1.CallServiceDefinition>;
 export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
@@ -142,27 +143,8 @@ export function placeRequest(
   } as callV1.PlaceCallRequest & { idempotencyKey: string };
 }
 
-/**
- * Polls probe (every 20 ms unless told otherwise) until it returns something other than undefined;
- * fails after timeoutMs, naming what it waited for and, when lastSeen is given, where things stood.
- */
-export async function eventually<T>(
-  what: string,
-  probe: () => Promise<T | undefined>,
-  timeoutMs = 5000,
-  options: { intervalMs?: number; lastSeen?: () => string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined) return value;
-    if (Date.now() >= deadline) {
-      const state = options.lastSeen?.() ?? '';
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${state ? `; last seen: ${state}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 20));
-  }
-}
+/** Polls until a probe returns a value: the shared helper, re-exported for the tests that import it from here. */
+export { eventually };
 
 const TERMINAL = new Set([
   'CALL_STATUS_COMPLETED',
@@ -181,7 +163,7 @@ export async function callWhere(
   callId: string,
   what: string,
   accept: (call: Call) => boolean,
-  timeoutMs = 5000,
+  reportAfterMs = 5000,
 ): Promise<Call> {
   let last: Call | null = null;
   return eventually(
@@ -191,7 +173,7 @@ export async function callWhere(
       last = call;
       return call && accept(call) ? call : undefined;
     },
-    timeoutMs,
+    reportAfterMs,
     {
       lastSeen: () => (last ? `${last.status}, reserved ${last.reservedCredits}, cost ${last.costCredits}` : 'nothing'),
     },
@@ -199,14 +181,14 @@ export async function callWhere(
 }
 
 /** Waits until the call ended and its credits were settled or released (nothing held for it any more). */
-export function settledCall(client: CallClient, userId: string, callId: string, timeoutMs = 5000): Promise<Call> {
+export function settledCall(client: CallClient, userId: string, callId: string, reportAfterMs = 5000): Promise<Call> {
   return callWhere(
     client,
     userId,
     callId,
     `call ${callId} to end and settle`,
     (c) => isTerminalStatus(c.status) && c.reservedCredits === 0,
-    timeoutMs,
+    reportAfterMs,
   );
 }
 
@@ -283,22 +265,23 @@ export async function postStatusCallback(
 }
 
 /**
- * Collects a WatchCall stream until the server ends it (or fails it, or the deadline passes, which
- * fails the stream with DEADLINE_EXCEEDED: a bound, never a hang).
+ * Collects a WatchCall stream until the server ends it (or fails it). No deadline (see eventually.ts):
+ * a stream that does not end is reported after reportAfterMs and failed by the test runner's timeout.
  */
 export function watchAll(
   client: CallClient,
   request: { userId: string; callId: string; afterSequence?: number },
-  timeoutMs = 5000,
+  reportAfterMs = 5000,
   onEvent?: (event: WatchEvent) => void,
 ): Promise<{ events: WatchEvent[]; error?: { code: status; details: string } }> {
   const raw = client.raw as unknown as callV1.CallServiceClient;
-  return new Promise((resolve) => {
+  const collected = new Promise<{ events: WatchEvent[]; error?: { code: status; details: string } }>((resolve) => {
     const events: WatchEvent[] = [];
-    const stream = raw.watchCall(
-      { userId: request.userId, callId: request.callId, afterSequence: request.afterSequence ?? 0 },
-      { deadline: Date.now() + timeoutMs },
-    );
+    const stream = raw.watchCall({
+      userId: request.userId,
+      callId: request.callId,
+      afterSequence: request.afterSequence ?? 0,
+    });
     stream.on('data', (event: WatchEvent) => {
       events.push(event);
       onEvent?.(event);
@@ -308,6 +291,7 @@ export function watchAll(
     });
     stream.on('end', () => resolve({ events }));
   });
+  return settles(collected, `WatchCall of ${request.callId} to end`, reportAfterMs);
 }
 
 /** The call as the sandbox carrier sees it (GET …/Calls/{sid}.json), e.g. { status: 'canceled' }. */
@@ -456,7 +440,7 @@ export async function startCallRig(sandboxEnv: Record<string, string> = {}): Pro
     stops.push(() => sandbox.stop());
     const carrier = await startCarrierProxy(sandbox.endpoints.twilio as string);
     stops.push(() => carrier.stop());
-    const fauxqs: FauxqsServer = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+    const fauxqs = await startLocalSqs();
     stops.push(async () => fauxqs.stop());
     const creditHandle = await startUserCreditService(
       loadConfig('user-credit', userCreditConfigShape, {

@@ -16,6 +16,7 @@ import {
 import type { creditV1 } from '@callgate/protos';
 import { startUserCreditService, userCreditConfigShape } from '@callgate/user-credit';
 import type { status } from '@grpc/grpc-js';
+import { eventually } from './eventually.js';
 
 export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
 
@@ -183,17 +184,7 @@ export async function allUsage(
   throw new Error('ListUsage never ended');
 }
 
-/**
- * Polls check until it returns a value other than undefined; fails after ms (a bound, as within() gives),
- * and stops polling then, so nothing keeps running after the test.
- */
-export async function until<T>(what: string, check: () => Promise<T | undefined>, ms = 5000): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    last = await check();
-    if (last !== undefined) return last as T;
-    if (Date.now() >= deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Polls check until it returns a value other than undefined (no deadline: see eventually.ts). */
+export function until<T>(what: string, check: () => Promise<T | undefined>, reportAfterMs = 5000): Promise<T> {
+  return eventually(what, check, reportAfterMs);
 }

@@ -1,6 +1,7 @@
 /** Runs a TypeScript entry point as its own Node process, the way production runs a service. */
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { settles } from './eventually.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
 
@@ -8,10 +9,10 @@ export interface RunningProcess {
   child: ChildProcess;
   stdout: () => string;
   stderr: () => string;
-  /** Resolves with the first JSON log line for which match returns true. */
+  /** Resolves with the first JSON log line for which match returns true (no deadline: see eventually.ts). */
   waitForLog: (
     match: (line: Record<string, unknown>) => boolean,
-    timeoutMs?: number,
+    reportAfterMs?: number,
   ) => Promise<Record<string, unknown>>;
   exited: Promise<number | null>;
 }
@@ -64,24 +65,15 @@ export function runEntry(
     stdout: () => out,
     stderr: () => err,
     exited,
-    waitForLog: (match, timeoutMs = 30_000) =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new Error(`no matching log line within ${timeoutMs} ms:\n${out}\n${err}`)),
-          timeoutMs,
-        );
-        waiters.push({
-          match,
-          resolve: (line) => {
-            clearTimeout(timer);
-            resolve(line);
-          },
-        });
-        void exited.then(() => {
-          clearTimeout(timer);
-          reject(new Error(`process exited before the log line:\n${out}\n${err}`));
-        });
-      }),
+    waitForLog: (match, reportAfterMs = 30_000) =>
+      settles(
+        new Promise((resolve, reject) => {
+          waiters.push({ match, resolve });
+          void exited.then(() => reject(new Error(`process exited before the log line:\n${out}\n${err}`)));
+        }),
+        `a matching log line from ${entry}`,
+        reportAfterMs,
+      ),
   };
 }
 

@@ -12,6 +12,7 @@ import {
 import type { sheetsV1 } from '@callgate/protos';
 import { type SheetsFault, type SheetsSandboxStats, sandboxConfigShape, startSandbox } from '@callgate/sandbox';
 import { sheetsSyncConfigShape, startSheetsSyncService } from '@callgate/sheets-sync';
+import { eventually } from './eventually.js';
 
 export type SheetsSyncClient = PromiseClient<sheetsV1.SheetsSyncServiceDefinition>;
 
@@ -157,17 +158,21 @@ export async function pushAll(client: SheetsSyncClient, events: sheetsV1.CallRow
   return accepted;
 }
 
-/** Polls GetSyncStatus until `done` holds; bounded. */
-export async function waitForStatus(
+/** Polls GetSyncStatus until `done` holds (no deadline: see eventually.ts). */
+export function waitForStatus(
   client: SheetsSyncClient,
   done: (s: sheetsV1.GetSyncStatusResponse__Output) => boolean,
-  timeoutMs = 60_000,
+  reportAfterMs = 60_000,
 ): Promise<sheetsV1.GetSyncStatusResponse__Output> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const status = await client.getSyncStatus({});
-    if (done(status)) return status;
-    if (Date.now() > deadline) throw new Error(`sync status not reached in ${timeoutMs} ms: ${JSON.stringify(status)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  let last: sheetsV1.GetSyncStatusResponse__Output | undefined;
+  return eventually(
+    'the sync status',
+    async () => {
+      const status = await client.getSyncStatus({});
+      last = status;
+      return done(status) ? status : undefined;
+    },
+    reportAfterMs,
+    { intervalMs: 100, lastSeen: () => JSON.stringify(last) },
+  );
 }

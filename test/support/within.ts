@@ -1,14 +1,6 @@
-/** Rejects when promise has not settled within ms: a bound that fails a test, never a wait. */
-export async function within<T>(promise: Promise<T>, what: string, ms = 5000): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
+/**
+ * Waits for promise, naming it: kept under this name for the many tests that use it. There is no
+ * deadline (see eventually.ts): after ms, the wait is reported on stderr, and the test runner's
+ * per-test timeout is the only bound.
+ */
+export { settles as within } from './eventually.js';

@@ -10,17 +10,11 @@ import { WsClientTransport } from '../../ws-client-transport.js';
 
 /** Numbers by sandbox outcome (the last four digits decide) and the final status each must reach. */
 const TARGETS = [
-  { to: '+14155550001', weight: 8, expect: 'CALL_STATUS_COMPLETED' },
-  { to: '+14155550002', weight: 1, expect: 'CALL_STATUS_BUSY' },
-  { to: '+14155550003', weight: 1, expect: 'CALL_STATUS_NO_ANSWER' },
+  { to: '+14155550001', weight: 8, expect: 'completed' },
+  { to: '+14155550002', weight: 1, expect: 'busy' },
+  { to: '+14155550003', weight: 1, expect: 'no-answer' },
 ] as const;
-const TERMINAL = new Set([
-  'CALL_STATUS_COMPLETED',
-  'CALL_STATUS_BUSY',
-  'CALL_STATUS_NO_ANSWER',
-  'CALL_STATUS_FAILED',
-  'CALL_STATUS_CANCELED',
-]);
+const TERMINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
 /** A request not answered within this is a hang (every tool here answers in well under it). */
 export const HANG_MS = 45_000;
 /** A watched call not terminal within this is reported (sandbox calls last a few seconds). */
@@ -248,7 +242,7 @@ export async function runClient(options: ClientOptions, index: number): Promise<
       }
       stats.completed++;
       if (final !== target.expect) {
-        const key = `${target.expect.replace('CALL_STATUS_', '')}→${final.replace('CALL_STATUS_', '')}`;
+        const key = `${target.expect}→${final}`;
         stats.unexpectedOutcomes[key] = (stats.unexpectedOutcomes[key] ?? 0) + 1;
       }
       // Read it back, with the history and the balance, as a user checking on their calls does.

@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN } from '@callgate/sandbox';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { type LocalSqs, startLocalSqs } from '../../local-sqs.js';
 import { type ServerProcess, startProcess } from '../processes.js';
 
 export const SERVICES = ['sandbox', 'user-credit', 'sheets-sync', 'call', 'poller', 'gateway'] as const;
@@ -57,7 +57,7 @@ export class Cluster {
   /** Processes that exited without being killed or stopped by the harness: a crash is a finding. */
   readonly crashes: { name: ServiceName; code: number | null; signal: string | null; at: number; tail: string }[] = [];
   private readonly expectedExits = new Set<number>();
-  private fauxqs: FauxqsServer | undefined;
+  private fauxqs: LocalSqs | undefined;
   sqsEndpoint = '';
   readonly queueName = `callgate-bench-${randomBytes(4).toString('hex')}`;
 
@@ -171,7 +171,7 @@ export class Cluster {
 
   /** Starts the SQS emulator and every service, in dependency order. */
   async start(): Promise<void> {
-    this.fauxqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+    this.fauxqs = await startLocalSqs();
     this.sqsEndpoint = this.fauxqs.address;
     for (const name of SERVICES) await this.startOne(name);
   }

@@ -2,7 +2,9 @@
  * The project's deployment rules, checked on the parsed Terraform: what the architecture and the issue
  * require (every service deployed with a task definition, log group, alarm and its own least-privilege
  * roles; secrets only from Secrets Manager; the DLQ wired by a redrive policy; nothing reachable from the
- * internet but the ALB on 80/443; HTTPS, stickiness, WAF, alarms to SNS, a private encrypted bucket).
+ * internet but the ALB on 80/443; HTTPS, stickiness, WAF, alarms to SNS, a private encrypted bucket; data
+ * stores and queues encrypted; every environment tagging what it creates). `terraform validate` checks the
+ * rest (references, arguments, types): see validate.ts.
  */
 import path from 'node:path';
 import { DEPLOYED_SERVICES, unknownVariables } from '../config-variables.js';
@@ -226,6 +228,25 @@ export function checkRules(modules: TfModule[], root: string): string[] {
   for (const a of alarms.filter((a) => !/sns|topic/i.test(String(a.body.alarm_actions)))) {
     problems.push(`${rel(a.file)}: aws_cloudwatch_metric_alarm.${a.name} notifies nobody (alarm_actions → SNS)`);
   }
+
+  // --- encryption at rest (and in transit for Redis, whose AUTH token would otherwise travel in clear) ---
+  for (const r of all('resource', 'aws_db_instance').filter((r) => r.body.storage_encrypted !== true))
+    problems.push(`${rel(r.file)}: aws_db_instance.${r.name} storage is not encrypted`);
+  for (const r of all('resource', 'aws_elasticache_replication_group')) {
+    for (const key of ['at_rest_encryption_enabled', 'transit_encryption_enabled'])
+      if (r.body[key] !== true)
+        problems.push(`${rel(r.file)}: aws_elasticache_replication_group.${r.name}: ${key} is not true`);
+  }
+  for (const q of queues.filter((q) => q.body.sqs_managed_sse_enabled !== true && !q.body.kms_master_key_id))
+    problems.push(`${rel(q.file)}: aws_sqs_queue.${q.name} is not encrypted (sqs_managed_sse_enabled or a KMS key)`);
+
+  // --- tags: every environment's provider tags everything it creates (default_tags) ---
+  const providers = modules.flatMap((m) =>
+    m.files.flatMap(({ hcl, file }) => ((hcl.provider?.aws ?? []) as Hcl[]).map((body) => ({ body, file }))),
+  );
+  if (providers.length === 0) problems.push('no provider "aws" block (an environment must configure default_tags)');
+  for (const p of providers.filter((p) => !/Environment/.test(JSON.stringify(p.body.default_tags ?? null))))
+    problems.push(`${rel(p.file)}: provider "aws" has no default_tags with Environment`);
 
   // --- recordings: private, encrypted, expiring ---
   for (const [type, what] of [

@@ -2,6 +2,7 @@ import {
   type Database,
   decodeCursor,
   encodeCursor,
+  invalidArgument,
   notFound,
   pageSize,
   type Queryable,
@@ -11,6 +12,22 @@ import { DAILY_USAGE_SQL, type DailyCap } from './daily-minutes.js';
 import { advances, type CallStatus, isTerminal } from './state-machine.js';
 
 export const EVENTS_CHANNEL = 'call_events';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The position a list cursor names. A token is only base64url JSON, so one can be crafted: values the
+ * query cannot use are refused like any token we did not make, rather than failing in PostgreSQL.
+ */
+function listPosition(token: string): { t: Date; id: string } | undefined {
+  const cursor = decodeCursor(token, ['t', 'id'] as const);
+  if (!cursor) return undefined;
+  const t = new Date(typeof cursor.t === 'string' ? cursor.t : Number.NaN);
+  if (Number.isNaN(t.getTime()) || typeof cursor.id !== 'string' || !UUID.test(cursor.id)) {
+    throw invalidArgument('pageToken', 'not a page token from a previous response; start without one');
+  }
+  return { t, id: cursor.id };
+}
 
 /** The NOTIFY payload of a status change: small, since watchers read the events from the table. */
 export interface CallChangeNotice {
@@ -458,7 +475,7 @@ export class CallStore {
     number: string;
   }): Promise<{ calls: CallRow[]; nextPageToken: string }> {
     const size = pageSize(request.pageSize);
-    const cursor = decodeCursor(request.pageToken, ['t', 'id'] as const);
+    const cursor = listPosition(request.pageToken);
     const after = timeBound('createdAfter', request.createdAfter);
     const before = timeBound('createdBefore', request.createdBefore);
     const { rows } = await this.db.query<CallRow>(
@@ -476,8 +493,8 @@ export class CallStore {
         after ?? null,
         before ?? null,
         request.number,
-        cursor ? new Date(String(cursor.t)) : null,
-        cursor ? String(cursor.id) : null,
+        cursor?.t ?? null,
+        cursor?.id ?? null,
         size + 1,
       ],
     );

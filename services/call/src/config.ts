@@ -7,6 +7,7 @@ import {
   sqsConfigShape,
 } from '@callgate/common';
 import { z } from 'zod';
+import { parseCountryList } from './destination-rules.js';
 
 export const callConfigShape = {
   ...baseConfigShape,
@@ -26,6 +27,20 @@ export const callConfigShape = {
     .optional()
     .describe(
       'The URL Twilio reaches the webhook port at (behind a proxy or load balancer); signatures are checked against it. Unset: http://BIND_HOST:WEBHOOK_PORT.',
+    ),
+  ALLOWED_DESTINATION_COUNTRIES: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      try {
+        return parseCountryList(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .describe(
+      'Countries calls may go to, as comma-separated ISO 3166-1 alpha-2 codes (e.g. US,CA,GB); empty: any country. A user profile can narrow it further.',
     ),
   CREDIT_SERVICE_ADDR: env.grpcAddress('127.0.0.1:50052', 'user-credit'),
   SHEETS_SERVICE_ADDR: env.grpcAddress('127.0.0.1:50053', 'sheets-sync'),

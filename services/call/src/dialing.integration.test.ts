@@ -62,8 +62,8 @@ async function withInstances<T>(envs: Record<string, string>[], fn: (i: CallInst
 const recordIntent = (userId: string, options: { agoMs: number; to?: string }) =>
   recordCrashedIntent(rig, userId, options);
 
-async function row(callId: string): Promise<CallRow> {
-  const found = await new CallStore(rig.db, () => new Date()).byId(callId);
+async function row(callId: string, on: CallRig = rig): Promise<CallRow> {
+  const found = await new CallStore(on.db, () => new Date()).byId(callId);
   if (!found) throw new Error(`no call ${callId}`);
   return found;
 }
@@ -203,17 +203,20 @@ describe('CancelCall before the carrier is asked', () => {
   });
 
   it('while the carrier has not answered the create yet: refused as retryable, and the retry cancels the carrier call', async () => {
-    await withInstances([NO_RECOVERY], async ([instance]) => {
-      const client = instance?.client;
-      assert.ok(client);
-      const userId = await newUser(rig.credit);
+    // A carrier whose calls stay queued (an hour a stage) until canceled: with the rig's fast sandbox the call
+    // was answered some 90 ms after the create, and a busy machine's retry then hung up an answered call.
+    const slow = await startCallRig({ SANDBOX_CALL_STEP_MS: '3600000' });
+    const instance = await slow.startCall(NO_RECOVERY);
+    try {
+      const client = instance.client;
+      const userId = await newUser(slow.credit);
       const request = placeRequest(userId);
       const callId = callIdFor(userId, request.idempotencyKey);
-      const release = rig.carrier.holdCreates();
+      const release = slow.carrier.holdCreates();
       let placing: Promise<unknown> | undefined;
       try {
         placing = client.placeCall(request);
-        await within(rig.carrier.createArrived(callId), 'the create request at the carrier');
+        await within(slow.carrier.createArrived(callId), 'the create request at the carrier');
         // Canceling locally now would leave the call the carrier is about to place ringing, unbilled.
         const refused = await rejection(client.cancelCall({ userId, callId, reason: 'stop' }));
         assert.deepEqual(refused, {
@@ -225,25 +228,25 @@ describe('CancelCall before the carrier is asked', () => {
         release();
       }
       await placing;
+      const sid = (await row(callId, slow)).carrier_call_id;
+      assert.ok(sid, 'the carrier did place it');
+      assert.equal((await carrierCall(slow.carrier.url, sid)).status, 'queued', 'not answered before the retry');
       const retry = await client.cancelCall({ userId, callId, reason: 'stop' });
       assert.equal(retry.outcome, 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER');
       const ended = await settledCall(client, userId, callId);
       assert.equal(ended.status, 'CALL_STATUS_CANCELED');
       assert.equal(ended.costCredits, 0, 'the user pays nothing for a canceled call');
-      const sid = (await row(callId)).carrier_call_id;
-      assert.ok(sid, 'the carrier did place it');
       // It must not ring on into an answered call nobody pays for.
-      const carrier = await eventually(
-        'the carrier call to end',
-        async () => {
-          const c = await carrierCall(rig.carrier.url, sid);
-          return ['queued', 'ringing', 'in-progress'].includes(c.status) ? undefined : c;
-        },
-        3000,
-      );
+      const carrier = await eventually('the carrier call to end', async () => {
+        const c = await carrierCall(slow.carrier.url, sid);
+        return ['queued', 'ringing', 'in-progress'].includes(c.status) ? undefined : c;
+      });
       assert.equal(carrier.status, 'canceled', 'the carrier call was canceled, not answered and talked through');
-      assert.equal(rig.carrier.createsFor(callId), 1);
-    });
+      assert.equal(slow.carrier.createsFor(callId), 1);
+    } finally {
+      await instance.stop();
+      await slow.stop();
+    }
   });
 });
 

@@ -17,6 +17,7 @@ import type { CallRow, CallStore } from './call-store.js';
 import { carrierErrorToDomain } from './carrier.js';
 import type { CreditClient } from './credits.js';
 import { type DailyCap, dailyCapMessage, startOfLocalDay } from './daily-minutes.js';
+import { destinationRefusal } from './destination-rules.js';
 import type { Dialer } from './dialer.js';
 import { inQuietHours } from './quiet-hours.js';
 
@@ -30,6 +31,8 @@ export interface PlaceCallOptions {
   dialer: Dialer;
   catalog: Catalog;
   accountCallerIds: readonly string[];
+  /** ALLOWED_DESTINATION_COUNTRIES: empty allows any country. */
+  allowedDestinationCountries: readonly string[];
   log: Logger;
   now: () => Date;
 }
@@ -126,6 +129,13 @@ export async function placeCall(
       throw invalidArgument('callerId', `${from} is not a number you may call from; use one of ${allowed.join(', ')}`);
     }
   }
+  const refusal = destinationRefusal(request.to, {
+    accountCallerIds: options.accountCallerIds,
+    from,
+    accountCountries: options.allowedDestinationCountries,
+    userCountries: profile?.allowedDestinationCountries ?? [],
+  });
+  if (refusal) throw invalidArgument('to', refusal);
   const voiceId = request.voice || preferences.defaultVoice;
   const voice = findVoice(catalog, voiceId);
   if (!voice) throw invalidArgument('voice', `unknown voice "${voiceId}"; getVoiceOptions lists them`);

@@ -99,13 +99,37 @@ export const gatewayConfigShape = {
     .int()
     .min(1)
     .default(16)
-    .describe("A user's sessions (HTTP and WebSocket) beyond this close their least recently used one."),
+    .describe(
+      "A user's sessions (HTTP and WebSocket, counted from the moment one is requested): one more closes their least recently used open one, or gets 429 while all of theirs are still opening.",
+    ),
   MCP_MAX_SESSIONS: z.coerce
     .number()
     .int()
     .min(1)
     .default(2000)
     .describe('Open sessions per replica (about 160 KB each); beyond this new ones get 503.'),
+  MCP_MAX_WEBSOCKETS_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(16)
+    .describe(
+      "A user's open WebSocket connections (about 230 KB each), counted from the upgrade until the socket closes; one more gets 429.",
+    ),
+  MCP_MAX_LISTEN_STREAMS_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(8)
+    .describe(
+      "A user's open 2026-07-28 subscriptions/listen streams; one more gets 429. At most MCP_MAX_LISTEN_STREAMS.",
+    ),
+  MCP_MAX_LISTEN_STREAMS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(1024)
+    .describe('Open subscriptions/listen streams per replica, all users together; beyond this new ones are refused.'),
   WS_MAX_FRAME_BYTES: z.coerce
     .number()
     .int()

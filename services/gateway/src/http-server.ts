@@ -12,13 +12,15 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { type AuthInfo, validateOriginHeader } from '@modelcontextprotocol/server';
 import { Counter, type Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
+import { capReached, UserSlots } from './admission-caps.js';
 import { AuthError, AuthUnavailableError, authenticate, type TokenSettings, userIdOf } from './auth.js';
 import type { createDocsHandler } from './docs/routes.js';
-import type { RateLimits } from './rate-limits.js';
-import type { SessionRegistry } from './sessions.js';
+import { costOf, type RateLimits } from './rate-limits.js';
+import type { SessionRegistry, SessionSlot } from './sessions.js';
 import { SCOPES } from './tools/scopes.js';
 import type { createMcpHttpHandler } from './transports/http.js';
 import { sendJsonRpcError } from './transports/http-body.js';
+import { closeAtTokenExpiry } from './transports/token-expiry.js';
 import { WebSocketServerTransport } from './transports/websocket.js';
 
 export interface PublicServerOptions {
@@ -27,6 +29,8 @@ export interface PublicServerOptions {
   allowedOriginHosts: string[];
   tokens: TokenSettings;
   sessions: SessionRegistry;
+  /** Open WebSocket connections per user (MCP_MAX_WEBSOCKETS_PER_USER), held from the upgrade until the socket closes. */
+  websocketsPerUser: number;
   mcpHttp: ReturnType<typeof createMcpHttpHandler>;
   newServer: () => McpServer;
   wsMaxFrameBytes: number;
@@ -153,6 +157,7 @@ export function createPublicServer(options: PublicServerOptions): {
     res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
   };
 
+  const websockets = new UserSlots(options.websocketsPerUser);
   const wss = new WebSocketServer({
     noServer: true,
     maxPayload: options.wsMaxFrameBytes,
@@ -163,15 +168,19 @@ export function createPublicServer(options: PublicServerOptions): {
     // Node removes the socket's error listener when it hands it to 'upgrade'; without one, a client
     // resetting the connection would crash the process.
     socket.on('error', () => socket.destroy());
-    const refuse = (status: number, reason: string, headers: Record<string, string> = {}) => {
+    const refuse = (status: number, reason: string, headers: Record<string, string> = {}, body = '') => {
       const lines = [
         `HTTP/1.1 ${status} ${reason}`,
         'connection: close',
-        'content-length: 0',
+        `content-length: ${Buffer.byteLength(body)}`,
+        ...(body ? ['content-type: application/json'] : []),
         ...Object.entries(headers).map(([k, v]) => `${k}: ${v.replace(/[\r\n]/g, ' ')}`),
       ];
-      socket.end(`${lines.join('\r\n')}\r\n\r\n`);
+      socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
     };
+    /** 429 with a JSON-RPC error body: the user holds as many as they may. */
+    const refuseCap = (error: ReturnType<typeof capReached>) =>
+      refuse(429, 'Too Many Requests', {}, JSON.stringify({ jsonrpc: '2.0', id: null, error }));
     if ((req.url ?? '/').split('?')[0] !== MCP_PATH) return refuse(404, 'Not Found');
     // Verifying the token may fetch the issuer's keys; the client may leave meanwhile.
     const upgrade = async () => {
@@ -184,10 +193,26 @@ export function createPublicServer(options: PublicServerOptions): {
       }
       const auth = admitted.auth;
       const userId = userIdOf(auth);
-      const room = await options.sessions.makeRoom(userId);
-      if (!room) return refuse(503, 'Service Unavailable', { 'retry-after': '5' });
-      if (socket.destroyed) return;
-      wss.handleUpgrade(req, socket, head, (ws) => serveWebSocket(ws, auth, userId));
+      // Counted before the upgrade, synchronously, and held until the socket closes (however it ends):
+      // concurrent upgrades cannot all see room.
+      const connection = websockets.reserve(userId);
+      if (!connection) {
+        return refuseCap(capReached('WebSocket connections', websockets.limit, 'close one before opening another'));
+      }
+      const session = options.sessions.reserve(userId);
+      if (session === 'replica') {
+        connection.release();
+        return refuse(503, 'Service Unavailable', { 'retry-after': '5' });
+      }
+      if (session === 'user') {
+        connection.release();
+        return refuseCap(options.sessions.refusal);
+      }
+      socket.once('close', () => {
+        connection.release();
+        session.release();
+      });
+      wss.handleUpgrade(req, socket, head, (ws) => serveWebSocket(ws, auth, userId, session));
     };
     upgrade().catch((error: unknown) => {
       options.log.error({ err: error }, 'WebSocket upgrade failed');
@@ -195,14 +220,17 @@ export function createPublicServer(options: PublicServerOptions): {
     });
   });
 
-  const serveWebSocket = (ws: WebSocket, auth: AuthInfo, userId: string) => {
+  const serveWebSocket = (ws: WebSocket, auth: AuthInfo, userId: string, slot: SessionSlot) => {
     const transport = new WebSocketServerTransport(ws, auth, {
       clockToleranceSeconds: options.tokens.clockToleranceSeconds,
       onActivity: () => options.sessions.touch(transport.sessionId),
-      admit: async (request) => (await options.rateLimits.take(userId, request))?.error,
+      // Every entry a frame makes the gateway answer takes a token, valid or not.
+      admit: async (messages, answers) =>
+        (await options.rateLimits.take(userId, messages, { requests: answers, calls: costOf(messages).calls }))?.error,
     });
     const mcp = options.newServer();
-    options.sessions.add({ id: transport.sessionId, kind: 'websocket', userId, server: mcp, transport });
+    slot.open({ id: transport.sessionId, kind: 'websocket', userId, server: mcp, transport });
+    closeAtTokenExpiry(ws, auth.expiresAt, options.tokens.clockToleranceSeconds);
     let alive = true;
     ws.on('pong', () => {
       alive = true;

@@ -1,5 +1,5 @@
 import { serviceMain } from '@callgate/common';
 import { gatewayConfigShape, startGateway } from './service.js';
 
-// Production passes no options: `extend` is for test harnesses.
-await serviceMain('gateway', gatewayConfigShape, (config) => startGateway(config));
+// `extend` is for test harnesses; this process is the gateway's own, so one stray rejection must not end it.
+await serviceMain('gateway', gatewayConfigShape, (config) => startGateway(config, { guardProcess: true }));

@@ -1,6 +1,7 @@
 import { McpServer } from '@modelcontextprotocol/server';
 import type { Backends } from './backends.js';
 import type { RequestStates } from './request-state.js';
+import { guardResourceScopes } from './resource-scopes.js';
 import { registerAccountResources } from './resources/account.js';
 import { registerCallCompletion } from './resources/call-completion.js';
 import { registerCallResources } from './resources/calls.js';
@@ -72,6 +73,8 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
   registerCallTasks(server, backends);
   if (deps.toolTimer) observeToolCalls(server, deps.toolTimer);
   deps.subscriptions?.attach(server);
+  // After every resource is registered: listing and subscribing ask the scopes reading asks.
+  guardResourceScopes(server);
   deps.extend?.(server, { requestState: deps.requestState });
   return server;
 }

@@ -41,11 +41,18 @@ export interface RateLimitsOptions {
   now?: () => number;
 }
 
-/** A refusal: which bucket was empty, when to retry, and the JSON-RPC error that answers the request. */
+/**
+ * A refusal: which bucket was empty, when to retry, and the JSON-RPC error that answers the request.
+ * A batch costing more than the bucket holds can never pass: it has no retryAfterMs, and says so.
+ */
 export interface RateLimited {
   bucket: BucketName;
-  retryAfterMs: number;
-  error: { code: number; message: string; data: { bucket: BucketName; retryAfterMs: number } };
+  retryAfterMs?: number;
+  error: {
+    code: number;
+    message: string;
+    data: { bucket: BucketName; retryAfterMs: number } | { bucket: BucketName; limit: number };
+  };
 }
 
 /** Seconds for a Retry-After header: rounded up, at least 1. */
@@ -230,10 +237,11 @@ export class RateLimits {
   /**
    * Takes what a JSON-RPC message or batch costs from userId's buckets: one general token per request
    * (all of a batch at once), then one makePhoneCall token per call. Resolves undefined when admitted,
-   * else the refusal (nothing taken from the bucket that refused).
+   * else the refusal (nothing taken from the bucket that refused). `cost` overrides what the body costs
+   * (the WebSocket transport charges every entry a frame makes it answer).
    */
-  async take(userId: string, body: unknown): Promise<RateLimited | undefined> {
-    const { requests, calls } = costOf(body);
+  async take(userId: string, body: unknown, cost = costOf(body)): Promise<RateLimited | undefined> {
+    const { requests, calls } = cost;
     if (requests > 0) {
       const refused = await this.consume('general', userId, requests);
       if (refused) return refused;
@@ -242,30 +250,41 @@ export class RateLimits {
   }
 
   private async consume(bucket: BucketName, userId: string, tokens: number): Promise<RateLimited | undefined> {
+    const limit = this.limits[bucket];
+    if (tokens > limit.burst) {
+      this.limited.inc({ bucket });
+      return tooLarge(bucket, limit, tokens);
+    }
     try {
       await this.limiters[bucket].consume(userId, tokens);
       return undefined;
     } catch (error) {
       if (!(error instanceof RateLimiterRes)) throw error;
       this.limited.inc({ bucket });
-      return refusal(bucket, this.limits[bucket], tokens, error.msBeforeNext);
+      return refusal(bucket, limit, error.msBeforeNext);
     }
   }
 }
 
-function refusal(bucket: BucketName, limit: BucketLimit, tokens: number, retryAfterMs: number): RateLimited {
-  const what = bucket === 'makePhoneCall' ? 'makePhoneCall requests' : 'requests';
-  const rule = `at most ${limit.burst} ${what} at once and ${limit.perMinute} per minute per user`;
-  const message =
-    tokens > limit.burst
-      ? `Rate limit: a batch of ${tokens} ${what} is more than the ${limit.burst} a user may send at once; send fewer.`
-      : `Rate limit exceeded: ${rule}. Retry in ${retryAfterSeconds(retryAfterMs)} s.`;
+const requestsOf = (bucket: BucketName) => (bucket === 'makePhoneCall' ? 'makePhoneCall requests' : 'requests');
+
+function refusal(bucket: BucketName, limit: BucketLimit, retryAfterMs: number): RateLimited {
+  const rule = `at most ${limit.burst} ${requestsOf(bucket)} at once and ${limit.perMinute} per minute per user`;
+  const message = `Rate limit exceeded: ${rule}. Retry in ${retryAfterSeconds(retryAfterMs)} s.`;
   return { bucket, retryAfterMs, error: { code: RATE_LIMITED, message, data: { bucket, retryAfterMs } } };
+}
+
+/** A batch that costs more than the bucket holds: no wait lets it through, so it is invalid as sent. */
+function tooLarge(bucket: BucketName, limit: BucketLimit, tokens: number): RateLimited {
+  const what = requestsOf(bucket);
+  const message = `Invalid Request: a batch of ${tokens} ${what} is more than the ${limit.burst} a user may send at once; split it into batches of at most ${limit.burst}.`;
+  return { bucket, error: { code: -32600, message, data: { bucket, limit: limit.burst } } };
 }
 
 /**
  * The HTTP answer to a refused POST: 429 with Retry-After (seconds, rounded up) and the JSON-RPC
- * error for each request of the body (one object, or an array for a batch).
+ * error for each request of the body (one object, or an array for a batch). A batch that can never
+ * pass gets 413 and no Retry-After: waiting would not help.
  */
 export function sendRateLimited(res: ServerResponse, body: unknown, limited: RateLimited): void {
   // An id JSON-RPC does not allow (an object, say) is answered as id null.
@@ -277,10 +296,11 @@ export function sendRateLimited(res: ServerResponse, body: unknown, limited: Rat
   const ids = (Array.isArray(body) ? body : [body])
     .filter((m): m is { id: unknown } => typeof m === 'object' && m !== null && 'method' in m && 'id' in m)
     .map((m) => m.id);
+  const retry = limited.retryAfterMs;
   res
-    .writeHead(429, {
+    .writeHead(retry === undefined ? 413 : 429, {
       'content-type': 'application/json',
-      'retry-after': String(retryAfterSeconds(limited.retryAfterMs)),
+      ...(retry === undefined ? {} : { 'retry-after': String(retryAfterSeconds(retry)) }),
     })
     .end(JSON.stringify(Array.isArray(body) ? ids.map(answer) : answer(ids[0])));
 }

@@ -6,6 +6,7 @@ import {
   type ServiceHandle,
   startGrpcService,
 } from '@callgate/common';
+import { admissionCaps } from './admission-caps.js';
 import { tokenSettingsFrom, userIdOf } from './auth.js';
 import { connectBackends } from './backends.js';
 import { cachedBackends } from './cache/cached-backends.js';
@@ -18,6 +19,7 @@ import { buildOpenApi } from './docs/openapi.js';
 import { createDocsHandler } from './docs/routes.js';
 import { createPublicServer } from './http-server.js';
 import { createMcpServer, SERVER_INFO, type ServerExtension } from './mcp-server.js';
+import { guardProcess } from './process-guard.js';
 import { RateLimits, rateLimitSettings } from './rate-limits.js';
 import { checkRedis, closeRedis, connectRedis, redisReady } from './redis.js';
 import { requestStateCodec } from './request-state.js';
@@ -42,6 +44,11 @@ export interface GatewayOptions {
    * registry as its own (test harnesses only: the conformance suite's fixtures). Default: none.
    */
   extend?: ServerExtension;
+  /**
+   * Log and count unhandled promise rejections rather than exit (see process-guard.ts). For a process
+   * the gateway owns (main.ts); test harnesses keep Node's default so such a bug fails them.
+   */
+  guardProcess?: boolean;
 }
 
 /** Starts the MCP gateway: public HTTP/WebSocket server, gRPC clients to the services, ops endpoints. */
@@ -59,7 +66,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const tokens = tokenSettingsFrom(config);
   // A ConfigError when a bucket would refill faster than in one second.
   const limits = rateLimitSettings(config);
+  // A ConfigError when a user's listen streams could exceed the replica's.
+  const caps = admissionCaps(config);
   const base = createServiceBase('gateway', config.LOG_LEVEL);
+  const unguard = options.guardProcess ? guardProcess(base.log, base.metrics.registry) : undefined;
   // Per-user buckets in Redis when configured (shared by every replica), else in this process.
   const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, base.log) : undefined;
   const rateLimits = new RateLimits({ ...limits, redis, registry: base.metrics.registry });
@@ -84,6 +94,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     maxBodyBytes: config.MCP_MAX_BODY_BYTES,
     log: base.log,
     mayWatch: async (uri, auth) => (subscriptions ? subscriptions.mayWatch(uri, userIdOf(auth)) : false),
+    listenStreams: { perUser: caps.listenStreamsPerUser, total: caps.listenStreams },
   });
   subscriptions = new CallSubscriptions(backends, base.log, modern.notify);
   // Every call change (a status, or its settlement) may move the user's balance.
@@ -98,6 +109,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     allowedOriginHosts: config.MCP_ALLOWED_ORIGIN_HOSTS,
     tokens,
     sessions,
+    websocketsPerUser: caps.websocketsPerUser,
     mcpHttp: createMcpHttpHandler({
       sessions,
       shared,
@@ -157,6 +169,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       await invalidations.close();
       await shared.close();
       if (redis) await closeRedis(redis);
+      unguard?.();
     },
   });
 }

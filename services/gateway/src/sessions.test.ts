@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { McpServer, Transport } from '@modelcontextprotocol/server';
-import { type SessionKind, SessionRegistry } from './sessions.js';
+import { type SessionKind, SessionRegistry, type SessionSlot } from './sessions.js';
 
 /** A session whose server records whether it was closed. */
 function session(id: string, userId: string, kind: SessionKind = 'http') {
@@ -65,7 +65,7 @@ describe('SessionRegistry', () => {
     }
     now += 10;
     registry.touch('a1');
-    assert.equal(await registry.makeRoom('alice'), true);
+    assert.equal(typeof registry.reserve('alice'), 'object');
     assert.deepEqual(
       sessions.map((s) => s.closed.value),
       [false, true, false],
@@ -78,8 +78,35 @@ describe('SessionRegistry', () => {
     const registry = new SessionRegistry(limits);
     const all = ['u1', 'u2', 'u3', 'u4', 'u5'].map((user) => session(`s-${user}`, user));
     for (const s of all) registry.add(s.entry);
-    assert.equal(await registry.makeRoom('u6'), false);
+    assert.equal(registry.reserve('u6'), 'replica');
     assert.ok(all.every((s) => !s.closed.value));
+  });
+
+  it('counts sessions being opened: concurrent reservations cannot all see room', () => {
+    const registry = new SessionRegistry(limits);
+    const slots = Array.from({ length: 5 }, () => registry.reserve('alice'));
+    assert.deepEqual(
+      slots.map((s) => (typeof s === 'string' ? s : 'slot')),
+      ['slot', 'slot', 'slot', 'user', 'user'],
+      'three places, none yet open to give up',
+    );
+    const [first, second] = slots as [SessionSlot, SessionSlot];
+    first.open(session('a1', 'alice').entry);
+    const evicting = registry.reserve('alice');
+    assert.equal(typeof evicting, 'object', 'an open session is given up for a new one');
+    assert.equal(registry.get('a1', 'alice', 'http'), undefined, 'the open one was evicted');
+    second.release();
+    second.release();
+    assert.equal(typeof registry.reserve('alice'), 'object', 'a released place is free again, once');
+    assert.equal(registry.reserve('alice'), 'user');
+  });
+
+  it('a full replica counts reservations too, and a released one frees its place', () => {
+    const registry = new SessionRegistry(limits);
+    const held = ['u1', 'u2', 'u3', 'u4', 'u5'].map((user) => registry.reserve(user) as SessionSlot);
+    assert.equal(registry.reserve('u6'), 'replica');
+    held[0]?.release();
+    assert.equal(typeof registry.reserve('u6'), 'object');
   });
 
   it('closeAll closes and forgets every session', async () => {

@@ -1,4 +1,5 @@
 import type { McpServer, Transport } from '@modelcontextprotocol/server';
+import { capReached } from './admission-caps.js';
 
 export type SessionKind = 'http' | 'websocket';
 
@@ -22,11 +23,26 @@ export interface SessionLimits {
 }
 
 /**
+ * A place for a session being opened, counted against the user's and the replica's limits from the
+ * moment it was reserved. open() turns it into the session; release() gives it back if it never opened.
+ */
+export interface SessionSlot {
+  open(session: Omit<Session, 'lastSeen'>): void;
+  release(): void;
+}
+
+/** Why reserve() refused: the user's sessions are all still opening, or the replica is full. */
+export type SessionRefusal = 'user' | 'replica';
+
+/**
  * Open MCP sessions of this replica (HTTP sessions by Mcp-Session-Id, and WebSocket connections),
  * bounded per user and in total, so no client can exhaust memory by opening sessions.
  */
 export class SessionRegistry {
   private readonly sessions = new Map<string, Session>();
+  /** Sessions reserved and not yet open, by user, and their total. */
+  private readonly opening = new Map<string, number>();
+  private openingTotal = 0;
   /** Told of a session closed to make room (the shared store forgets it). */
   onEvict?: (id: string) => Promise<void>;
 
@@ -36,18 +52,50 @@ export class SessionRegistry {
   ) {}
 
   /**
-   * Makes room for a new session of userId: closes the user's least recently used session when
-   * they are at their limit. False when the replica is full, and the caller refuses (503).
+   * Reserves a place for a new session of userId, synchronously, so concurrent requests cannot all see
+   * room: sessions being opened count as much as open ones. A user at their limit loses their least
+   * recently used open session; one whose sessions are all still opening is refused ('user'), as is
+   * anyone when the replica is full ('replica').
    */
-  async makeRoom(userId: string): Promise<boolean> {
+  reserve(userId: string): SessionSlot | SessionRefusal {
+    const opening = this.opening.get(userId) ?? 0;
     const own = [...this.sessions.values()].filter((s) => s.userId === userId);
-    if (own.length >= this.limits.maxPerUser) {
+    if (own.length + opening >= this.limits.maxPerUser) {
+      if (own.length === 0) return 'user';
       const oldest = own.reduce((a, b) => (a.lastSeen <= b.lastSeen ? a : b));
-      await this.close(oldest);
+      void this.close(oldest);
       // Evicted for good, not only here: no other replica may continue it.
-      await this.onEvict?.(oldest.id);
+      void this.onEvict?.(oldest.id).catch(() => undefined);
+    } else if (this.sessions.size + this.openingTotal >= this.limits.maxTotal) {
+      return 'replica';
     }
-    return this.sessions.size < this.limits.maxTotal;
+    this.opening.set(userId, opening + 1);
+    this.openingTotal++;
+    let pending = true;
+    const settle = () => {
+      if (!pending) return false;
+      pending = false;
+      this.openingTotal--;
+      const left = (this.opening.get(userId) ?? 1) - 1;
+      if (left > 0) this.opening.set(userId, left);
+      else this.opening.delete(userId);
+      return true;
+    };
+    return {
+      open: (session) => {
+        if (settle()) this.add(session);
+      },
+      release: () => void settle(),
+    };
+  }
+
+  /** The JSON-RPC error refusing a session to a user whose sessions are all still opening. */
+  get refusal() {
+    return capReached(
+      'sessions being opened',
+      this.limits.maxPerUser,
+      'wait for them to open (one more then replaces your least recently used)',
+    );
   }
 
   add(session: Omit<Session, 'lastSeen'>): void {
@@ -92,6 +140,7 @@ export class SessionRegistry {
     await Promise.all([...this.sessions.values()].map((s) => this.close(s)));
   }
 
+  /** Forgets the session at once (its place is free), then closes it. */
   private async close(session: Session): Promise<void> {
     this.sessions.delete(session.id);
     await session.server.close().catch(() => undefined);

@@ -11,15 +11,15 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { createLogger, createSqsClient, loadConfig, sqsConfigShape } from '@callgate/common';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
+import { type LocalSqs, startLocalSqs } from '../../../scripts/local-sqs.js';
 import { type Outcome, QueueConsumer } from './consumer.js';
 
 const log = createLogger('test', 'silent');
-let fauxqs: FauxqsServer;
+let fauxqs: LocalSqs;
 let sqs: SQSClient;
 
 before(async () => {
-  fauxqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+  fauxqs = await startLocalSqs();
   sqs = createSqsClient(loadConfig('test', sqsConfigShape, { SQS_ENDPOINT: fauxqs.address }));
 });
 after(async () => {

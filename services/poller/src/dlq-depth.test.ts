@@ -8,18 +8,18 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { PurgeQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createLogger, createSqsClient, loadConfig, resolveQueue, sqsConfigShape } from '@callgate/common';
-import { type FauxqsServer, startFauxqs } from 'fauxqs';
 import { Registry } from 'prom-client';
+import { type LocalSqs, startLocalSqs } from '../../../scripts/local-sqs.js';
 import { dlqUrl } from './dlq.js';
 import { siblingDlqUrl, startDlqDepthSampler } from './dlq-depth.js';
 
 const log = createLogger('test', 'silent');
 const NEVER_MS = 2_147_483_647;
-let fauxqs: FauxqsServer;
+let fauxqs: LocalSqs;
 let sqs: SQSClient;
 
 before(async () => {
-  fauxqs = await startFauxqs({ port: 0, host: '127.0.0.1', logger: false });
+  fauxqs = await startLocalSqs();
 });
 after(async () => {
   sqs?.destroy();

@@ -40,6 +40,8 @@ describe('GetUser and GetProfile', () => {
       callerIds: [],
       // The free plan's daily call minutes (PLAN_DAILY_MINUTES default free=120).
       dailyCallMinutes: 120,
+      // Set by an administrator; empty: any country the account allows.
+      allowedDestinationCountries: [],
     });
     const read = await service.client.getUser({ userId, createIfMissing: false });
     assert.deepEqual(read, { user: created.user, created: false });

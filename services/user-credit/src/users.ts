@@ -10,6 +10,7 @@ interface UserRow {
   organization: string;
   plan: string;
   caller_ids: string[];
+  allowed_destination_countries: string[];
   created_at: Date;
 }
 
@@ -22,7 +23,8 @@ export interface UsersOptions {
   planDailyMinutes?: Readonly<Record<string, number>>;
 }
 
-const USER_COLUMNS = 'user_id, display_name, email, organization, plan, caller_ids, created_at';
+const USER_COLUMNS =
+  'user_id, display_name, email, organization, plan, caller_ids, allowed_destination_countries, created_at';
 
 /** Users, created on first sight: the JWT subject is the identity, the claims fill the profile once. */
 export class Users {
@@ -90,6 +92,7 @@ export class Users {
       plan: row.plan,
       createdAt: row.created_at.toISOString(),
       callerIds: row.caller_ids,
+      allowedDestinationCountries: row.allowed_destination_countries,
       dailyCallMinutes:
         this.options.planDailyMinutes && Object.hasOwn(this.options.planDailyMinutes, row.plan)
           ? (this.options.planDailyMinutes[row.plan] ?? 0)

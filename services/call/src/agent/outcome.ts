@@ -1,6 +1,8 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { EndReason, Outcome } from '../transcript-store.js';
 import type { ProposedOutcome } from './agent.js';
+import { linearRegExp, UnsupportedPatternError } from './linear-regexp.js';
+import { outcomeSchemaOverLimit, parsedOutcomeSchemaOverLimit } from './schema-limits.js';
 
 /** One field of the outcome schema, with a validator of its own so a bad value drops only that field. */
 export interface OutcomeField {
@@ -26,8 +28,10 @@ export class OutcomeSchemaError extends Error {
 }
 
 // One Ajv per process: it caches compiled schemas. strict: false accepts the keywords people write
-// (title, examples, format) without failing the whole schema.
-const ajv = new Ajv({ strict: false, allErrors: true });
+// (title, examples, format) without failing the whole schema. Patterns run on a linear-time engine (the
+// schema is a user's, the data a stranger's); formats are annotations, as no format is added, and
+// validateFormats: false keeps each unknown one from being logged at every compile.
+const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: linearRegExp } });
 
 /**
  * Reads an outcome schema (makePhoneCall's outcomeSchema): a JSON Schema object whose `properties`
@@ -35,6 +39,8 @@ const ajv = new Ajv({ strict: false, allErrors: true });
  */
 export function parseOutcomeSchema(json: string): OutcomeSchema | undefined {
   if (!json) return undefined;
+  const tooLarge = outcomeSchemaOverLimit(json);
+  if (tooLarge) throw new OutcomeSchemaError(`the schema ${tooLarge}`);
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -44,6 +50,8 @@ export function parseOutcomeSchema(json: string): OutcomeSchema | undefined {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw))
     throw new OutcomeSchemaError('a JSON Schema object is expected');
   const schema = raw as Record<string, unknown>;
+  const overLimit = parsedOutcomeSchemaOverLimit(schema);
+  if (overLimit) throw new OutcomeSchemaError(`the schema ${overLimit}`);
   const properties = schema.properties ?? {};
   if (!properties || typeof properties !== 'object' || Array.isArray(properties)) {
     throw new OutcomeSchemaError('"properties" must be an object of field schemas');
@@ -70,6 +78,7 @@ function compile(schema: Record<string, unknown>, what: string): ValidateFunctio
   try {
     return ajv.compile(schema);
   } catch (error) {
+    if (error instanceof UnsupportedPatternError) throw new OutcomeSchemaError(`${what}: ${error.message}`);
     throw new OutcomeSchemaError(`${what} is not a valid JSON Schema: ${(error as Error).message}`);
   }
 }

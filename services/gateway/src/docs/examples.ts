@@ -1,7 +1,9 @@
 /**
- * A minimal example value for a JSON Schema: the required properties, each from the schema's own
- * `examples`, `default`, `const` or `enum` when it has them, else a plain value that meets its type,
- * pattern and bounds. Documentation only: the test checks each example validates against its schema.
+ * A minimal example value for a JSON Schema: the required properties, and the optional ones whose
+ * schema gives `examples` (a tool marks what a good request should show, such as an idempotencyKey),
+ * each from the schema's own `examples`, `default`, `const` or `enum` when it has them, else a plain
+ * value that meets its type, pattern and bounds. Documentation only: the test checks each example
+ * validates against its schema.
  */
 
 type JsonSchema = Record<string, unknown>;
@@ -55,7 +57,10 @@ export function exampleFor(schema: unknown, depth = 0): unknown {
     case 'object': {
       const properties = (s.properties ?? {}) as Record<string, unknown>;
       const required = Array.isArray(s.required) ? (s.required as string[]) : [];
-      return Object.fromEntries(required.map((key) => [key, exampleFor(properties[key], depth + 1)]));
+      const shown = Object.keys(properties).filter(
+        (key) => required.includes(key) || Array.isArray((properties[key] as JsonSchema | undefined)?.examples),
+      );
+      return Object.fromEntries(shown.map((key) => [key, exampleFor(properties[key], depth + 1)]));
     }
     case 'array': {
       const minItems = typeof s.minItems === 'number' ? s.minItems : 0;

@@ -7,6 +7,7 @@ import {
 } from '@modelcontextprotocol/server';
 import type { Backends } from '../backends.js';
 import { resourceErrorFrom } from '../grpc-errors.js';
+import { balanceView, preferencesView } from '../tools/account-view.js';
 import { needs, SCOPES } from '../tools/scopes.js';
 
 /** The resources of the caller's own account. URIs name no user: the token's subject decides whose data. */
@@ -90,10 +91,10 @@ export function registerAccountResources(server: McpServer, backends: Backends):
       mimeType: 'application/json',
       scopeChallenge: needs(SCOPES.profileRead),
     },
-    jsonRead(
-      backends,
-      async (_uri, userId, signal) => (await backends.credit.getPreferences({ userId }, { signal })).preferences,
-    ),
+    jsonRead(backends, async (_uri, userId, signal) => {
+      const { preferences } = await backends.credit.getPreferences({ userId }, { signal });
+      return preferences ? preferencesView(preferences) : null;
+    }),
   );
 
   server.registerResource(
@@ -105,10 +106,10 @@ export function registerAccountResources(server: McpServer, backends: Backends):
       mimeType: 'application/json',
       scopeChallenge: needs(SCOPES.creditsRead),
     },
-    jsonRead(
-      backends,
-      async (_uri, userId, signal) => (await backends.credit.getBalance({ userId }, { signal })).balance,
-    ),
+    jsonRead(backends, async (_uri, userId, signal) => {
+      const { balance } = await backends.credit.getBalance({ userId }, { signal });
+      return balance ? balanceView(balance) : null;
+    }),
   );
 
   const usage: Read = async (uri, userId, signal) => {

@@ -1,6 +1,8 @@
 import { type McpServer, ResourceTemplate, type ServerContext } from '@modelcontextprotocol/server';
 import type { Backends } from '../backends.js';
 import { resourceErrorFrom } from '../grpc-errors.js';
+import { statusOf } from '../tools/call-status.js';
+import { callView, callViewOrNull } from '../tools/call-view.js';
 import { needs, SCOPES } from '../tools/scopes.js';
 
 export const CALL_URIS = {
@@ -34,7 +36,7 @@ export function registerCallResources(server: McpServer, backends: Backends): vo
     async (uri, ctx) => {
       try {
         const page = await recent(ctx, 50);
-        return json(uri.href, { calls: page.calls, nextCursor: page.nextPageToken || null });
+        return json(uri.href, { calls: page.calls.map(callView), nextCursor: page.nextPageToken || null });
       } catch (error) {
         resourceErrorFrom(error, uri.href);
       }
@@ -51,7 +53,7 @@ export function registerCallResources(server: McpServer, backends: Backends): vo
           resources: page.calls.map((call) => ({
             uri: `callgate://calls/${call.callId}`,
             name: `call ${call.callId}`,
-            title: `Call to ${call.to} (${call.status.replace('CALL_STATUS_', '').toLowerCase()})`,
+            title: `Call to ${call.to} (${statusOf(call.status)})`,
             mimeType: 'application/json',
           })),
         };
@@ -71,7 +73,7 @@ export function registerCallResources(server: McpServer, backends: Backends): vo
         const userId = await backends.users.ensure(ctx.http?.authInfo);
         const callId = Array.isArray(variables.callId) ? (variables.callId[0] ?? '') : (variables.callId ?? '');
         const { call } = await backends.call.getCall({ userId, callId }, { signal: ctx.mcpReq.signal });
-        return json(uri.href, call);
+        return json(uri.href, callViewOrNull(call));
       } catch (error) {
         resourceErrorFrom(error, uri.href);
       }

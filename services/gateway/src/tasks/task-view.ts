@@ -1,5 +1,7 @@
 import type { callV1 } from '@callgate/protos';
 import type { CallToolResult } from '@modelcontextprotocol/server';
+import { isTerminalStatus, statusPhrase as phrase, statusOf } from '../tools/call-status.js';
+import { callView } from '../tools/call-view.js';
 
 /**
  * makePhoneCall as an MCP task. The task is the call: its id is the call id and its state is the
@@ -14,24 +16,13 @@ export const TASK_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 /** A call changes stage every few seconds; polling faster only spends the client's rate limit. */
 export const POLL_INTERVAL_MS = 2000;
 
-const TERMINAL = new Set([
-  'CALL_STATUS_COMPLETED',
-  'CALL_STATUS_BUSY',
-  'CALL_STATUS_NO_ANSWER',
-  'CALL_STATUS_FAILED',
-  'CALL_STATUS_CANCELED',
-]);
-
-export const isTerminalCall = (call: callV1.Call__Output) => TERMINAL.has(call.status);
-
-/** "CALL_STATUS_NO_ANSWER" → "no answer". */
-const phrase = (status: string) => status.replace('CALL_STATUS_', '').replace('_', ' ').toLowerCase();
+export const isTerminalCall = (call: callV1.Call__Output) => isTerminalStatus(call.status);
 
 /** The task's state as the call shows it. */
 export function taskStateOf(call: callV1.Call__Output): { status: TaskStatus; statusMessage: string } {
   // Cancelled from the moment the cancel is recorded, and for good (tasks never leave a terminal
   // status): a call hung up on request may still end "completed" in the carrier's terms.
-  if (call.cancelRequestedAt || call.status === 'CALL_STATUS_CANCELED') {
+  if (call.cancelRequestedAt || statusOf(call.status) === 'canceled') {
     return { status: 'cancelled', statusMessage: 'cancelled on request' };
   }
   if (!isTerminalCall(call)) return { status: 'working', statusMessage: phrase(call.status) };
@@ -57,6 +48,6 @@ export function taskFields(call: callV1.Call__Output, revision: 'modern' | 'lega
 
 /** What makePhoneCall with wait "completed" would have returned: the call as it ended. */
 export function callResult(call: callV1.Call__Output): CallToolResult {
-  const value = { call };
+  const value = { call: callView(call) };
   return { structuredContent: value, content: [{ type: 'text', text: JSON.stringify(value) }] };
 }

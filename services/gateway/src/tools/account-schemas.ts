@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** Output schemas of the profile and preference tools: user-credit's proto messages as clients get them. */
+/** Output schemas of the profile and preference tools: user-credit's messages as account-view.ts shows them. */
 
 export const preferencesSchema = z.looseObject({
   defaultVoice: z.string(),
@@ -8,9 +8,11 @@ export const preferencesSchema = z.looseObject({
   language: z.string(),
   callerId: z.string(),
   maxCallDurationSeconds: z.number().int(),
-  recordingEnabled: z.boolean(),
   timezone: z.string(),
-  quietHours: z.looseObject({ start: z.string(), end: z.string() }).nullable().describe('Empty start/end: none.'),
+  quietHours: z
+    .looseObject({ start: z.string(), end: z.string() })
+    .nullable()
+    .describe('HH:MM in your timezone; calls are refused between start and end. null: none.'),
   maxConcurrentCalls: z.number().int(),
 });
 
@@ -26,3 +28,13 @@ export const profileSchema = z.looseObject({
 
 export const preferencesOutput = z.object({ preferences: preferencesSchema });
 export const profileOutput = z.object({ profile: profileSchema, preferences: preferencesSchema });
+
+export const balanceOutput = z.object({
+  balance: z.object({
+    available: z.number(),
+    held: z.number(),
+    debt: z.number(),
+    unit: z.string(),
+    lowBalance: z.boolean(),
+  }),
+});

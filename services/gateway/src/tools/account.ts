@@ -1,7 +1,8 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Backends } from '../backends.js';
-import { profileOutput } from './account-schemas.js';
+import { balanceOutput, profileOutput } from './account-schemas.js';
+import { balanceView, preferencesView } from './account-view.js';
 import { grpcTool } from './result.js';
 import { needs, SCOPES } from './scopes.js';
 
@@ -15,22 +16,14 @@ export function registerAccountTools(server: McpServer, backends: Backends): voi
         'Your credits: available to new calls, held by calls in progress, owed; lowBalance when running out. ' +
         'makePhoneCall holds price per minute × max duration until the call ends.',
       inputSchema: z.object({}),
-      outputSchema: z.object({
-        balance: z.object({
-          available: z.number(),
-          held: z.number(),
-          debt: z.number(),
-          unit: z.string(),
-          lowBalance: z.boolean(),
-        }),
-      }),
+      outputSchema: balanceOutput,
       scopeChallenge: needs(SCOPES.creditsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },
     grpcTool(
       async (_args, call) => {
         const { balance } = await backends.credit.getBalance({ userId: call.userId }, { signal: call.signal });
-        return { balance };
+        return { balance: balance ? balanceView(balance) : null };
       },
       { users: backends.users },
     ),
@@ -52,7 +45,10 @@ export function registerAccountTools(server: McpServer, backends: Backends): voi
           backends.credit.getProfile({ userId: call.userId }, { signal: call.signal }),
           backends.credit.getPreferences({ userId: call.userId }, { signal: call.signal }),
         ]);
-        return { profile: profile.profile, preferences: preferences.preferences };
+        return {
+          profile: profile.profile,
+          preferences: preferences.preferences ? preferencesView(preferences.preferences) : null,
+        };
       },
       { users: backends.users },
     ),

@@ -1,17 +1,15 @@
 import { z } from 'zod';
+import { CALL_STATUSES, CANCEL_OUTCOMES } from './call-status.js';
 
 /**
  * Output schemas of the call tools: the JSON a client gets as structuredContent, which is the call
- * service's proto messages as @grpc/proto-loader renders them (camelCase, enums as their names,
- * int64 as numbers, defaults filled). Objects are loose, so a field added to the proto reaches
- * clients without a gateway release; the fields named here are the contract.
+ * service's proto messages as call-view.ts shows them (camelCase, statuses in the MCP vocabulary of
+ * call-status.ts, int64 as numbers, defaults filled, the outcome's fields as an object). Objects are
+ * loose, so a field added to the proto reaches clients without a gateway release; the fields named
+ * here are the contract.
  */
 
-const callStatus = z
-  .string()
-  .describe(
-    'CALL_STATUS_QUEUED, _INITIATED, _RINGING, _IN_PROGRESS, _COMPLETED, _BUSY, _NO_ANSWER, _FAILED, _CANCELED.',
-  );
+const callStatus = z.enum(CALL_STATUSES).describe('Where the call is; the last five never change again.');
 
 const timestamp = z.string().describe('RFC 3339 (UTC), or empty when not yet reached.');
 
@@ -55,9 +53,11 @@ export const callSchema = z.looseObject({
   transcript: z.array(transcriptTurnSchema).describe('What was said, turn by turn.'),
   outcome: z
     .looseObject({
+      fields: z.record(z.string(), z.unknown()).describe("What was learned, shaped by the call's outcomeSchema."),
       missingFields: z.array(z.string()),
       summary: z.string(),
       objectiveReached: z.boolean(),
+      endReason: z.string().describe('objective, callee-ended, callee-hung-up, turn-limit, time-limit or error.'),
     })
     .nullable()
     .describe('What was learned, once the call ended; null before.'),
@@ -93,8 +93,10 @@ export const callHistoryOutput = z.object({
 export const cancelOutput = z.object({
   call: callSchema,
   outcome: z
-    .string()
-    .describe('CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER, CANCEL_OUTCOME_HUNG_UP or CANCEL_OUTCOME_ALREADY_ENDED.'),
+    .enum(CANCEL_OUTCOMES)
+    .describe(
+      'canceled-before-answer: it will not ring further; hung-up: it was in progress; already-ended: nothing changed.',
+    ),
 });
 
 export const progressOutput = z.object({ progress: callProgressSchema });

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { isGrpcError } from '@callgate/common';
-import type { callV1 } from '@callgate/protos';
 import { status } from '@grpc/grpc-js';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
@@ -12,34 +11,13 @@ import {
   placedCallOutput,
   progressOutput,
 } from './call-schemas.js';
+import { CALL_STATUSES, cancelOutcomeOf, isTerminalStatus, toProtoStatus } from './call-status.js';
+import { callView, callViewOrNull, progressView } from './call-view.js';
+import { invalidCursor } from './cursor.js';
 import { grpcTool } from './result.js';
-import { callId, e164, language } from './schemas.js';
+import { callId, e164, language, text } from './schemas.js';
 import { needs, SCOPES } from './scopes.js';
-import { waitForCall } from './watch-call.js';
-
-const STATUSES = [
-  'queued',
-  'initiated',
-  'ringing',
-  'in-progress',
-  'completed',
-  'busy',
-  'no-answer',
-  'failed',
-  'canceled',
-] as const;
-type Status = (typeof STATUSES)[number];
-
-/** "in-progress" → "CALL_STATUS_IN_PROGRESS", the proto enum's name. */
-const toProtoStatus = (s: Status) => `CALL_STATUS_${s.replace('-', '_').toUpperCase()}` as callV1.CallStatus;
-
-const TERMINAL = new Set([
-  'CALL_STATUS_COMPLETED',
-  'CALL_STATUS_BUSY',
-  'CALL_STATUS_NO_ANSWER',
-  'CALL_STATUS_FAILED',
-  'CALL_STATUS_CANCELED',
-]);
+import { progressMessages, waitForCall } from './watch-call.js';
 
 /** How long PlaceCall may take: the carrier's own timeout (15 s) plus the credit hold and the record. */
 const placeCallDeadlineMs = 30_000;
@@ -74,17 +52,26 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
         'Pass an idempotencyKey so that retrying never places a second call.',
       inputSchema: z.object({
         to: e164.describe('Number to call, E.164.'),
-        task: z.string().min(1).max(4000).describe('What the agent should achieve on the call.'),
-        firstMessage: z.string().max(1000).optional().describe('The agent’s opening line.'),
-        voice: z.string().max(64).optional().describe('A voice id from getVoiceOptions; default from preferences.'),
-        model: z.string().max(64).optional().describe('A model id from getModelOptions; default from preferences.'),
+        task: text(4000).min(1).describe('What the agent should achieve on the call.'),
+        firstMessage: text(1000).optional().describe('The agent’s opening line.'),
+        voice: text(64).optional().describe('A voice id from getVoiceOptions; default from preferences.'),
+        model: text(64).optional().describe('A model id from getModelOptions; default from preferences.'),
         language: language.optional(),
         callerId: e164.optional().describe('Caller id to show; must be one of your numbers.'),
         maxDurationSeconds: z.number().int().min(30).max(3600).optional(),
         machineDetection: z.boolean().optional(),
         outcomeSchema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema of what to learn.'),
-        metadata: z.record(z.string(), z.string().max(500)).optional(),
-        idempotencyKey: z.string().min(8).max(128).optional(),
+        metadata: z
+          .record(z.string().max(500), text(500))
+          // On the record, not the key schema: zod reports a bad key only as "Invalid key in record".
+          .refine((m) => Object.keys(m).every((key) => !key.includes('\u0000')), 'keys must not contain NUL (\\u0000)')
+          .optional()
+          .describe('Your own labels, returned with the call.'),
+        idempotencyKey: text(128)
+          .min(8)
+          .optional()
+          .describe('Any unique string (a UUID): retrying with the same key never places a second call.')
+          .meta({ examples: ['5f1c9d2e-8a47-4b0e-9c3d-7e6f1a2b3c4d'] }),
         wait: z
           .enum(['none', 'answered', 'completed'])
           .default('none')
@@ -126,21 +113,23 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
         } catch (error) {
           throw outcomeUnknown(error, idempotencyKey);
         }
-        if (args.wait === 'none' || !r.call) return { call: r.call, deduplicated: r.deduplicated, idempotencyKey };
+        if (args.wait === 'none' || !r.call) {
+          return { call: callViewOrNull(r.call), deduplicated: r.deduplicated, idempotencyKey };
+        }
         let step = 0;
+        const placedId = r.call.callId;
         try {
           await waitForCall({
             backends,
             userId: call.userId,
-            callId: r.call.callId,
+            callId: placedId,
             until: args.wait,
             // Ringing takes up to a minute; then the call's own time limit; then a margin for the last callback.
             timeoutMs: (r.call.maxDurationSeconds + 120) * 1000,
             signal: call.signal,
+            // Each change, each transcript turn as it is spoken, and a heartbeat while the call is quiet.
             onEvent: async (event) => {
-              if (event.progress) await call.progress(++step, `${event.progress.stage} (${event.progress.percent}%)`);
-              // Each transcript turn as it is spoken, so the caller follows the conversation live.
-              if (event.turn) await call.progress(++step, `${event.turn.speaker}: ${event.turn.text}`);
+              for (const message of progressMessages(placedId, event)) await call.progress(++step, message);
             },
           });
         } catch {
@@ -151,12 +140,12 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
         let now = await read();
         // The end is announced before its credits are settled (a moment later): give the settlement up
         // to two seconds so an agent waiting for the end gets the final cost with it.
-        for (let i = 0; i < 20 && now.call && TERMINAL.has(now.call.status) && now.call.reservedCredits > 0; i++) {
+        for (let i = 0; i < 20 && now.call && isTerminalStatus(now.call.status) && now.call.reservedCredits > 0; i++) {
           await new Promise((resolve) => setTimeout(resolve, 100));
           now = await read();
         }
-        if (now.call && TERMINAL.has(now.call.status)) backends.forgetBalance?.(call.userId);
-        return { call: now.call, deduplicated: r.deduplicated, idempotencyKey };
+        if (now.call && isTerminalStatus(now.call.status)) backends.forgetBalance?.(call.userId);
+        return { call: callViewOrNull(now.call), deduplicated: r.deduplicated, idempotencyKey };
       },
       { users: backends.users },
     ),
@@ -178,7 +167,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
     grpcTool(
       async (args, call) => {
         const r = await backends.call.getCall({ userId: call.userId, callId: args.callId }, { signal: call.signal });
-        return { call: r.call };
+        return { call: callViewOrNull(r.call) };
       },
       { users: backends.users },
     ),
@@ -189,12 +178,14 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
     {
       title: 'Call history',
       description: 'Your calls, newest first, a page at a time. Pass nextCursor back as cursor for the next page.',
-      inputSchema: z.object({
-        cursor: z.string().max(512).optional(),
+      // since/until, not from/to: makePhoneCall's `to` is a phone number, and both bounds are inclusive.
+      // Strict, so a client still sending the old from/to is told, rather than served an unfiltered list.
+      inputSchema: z.strictObject({
+        cursor: z.string().max(512).optional().describe('nextCursor of the previous page; absent for the first.'),
         pageSize: z.number().int().min(1).max(100).default(20),
-        status: z.array(z.enum(STATUSES)).max(STATUSES.length).optional(),
-        from: z.iso.datetime({ offset: true }).optional().describe('Only calls created at or after (RFC 3339).'),
-        to: z.iso.datetime({ offset: true }).optional().describe('Only calls created at or before (RFC 3339).'),
+        status: z.array(z.enum(CALL_STATUSES)).max(CALL_STATUSES.length).optional().describe('Only calls in these.'),
+        since: z.iso.datetime({ offset: true }).optional().describe('Only calls placed at or after (RFC 3339).'),
+        until: z.iso.datetime({ offset: true }).optional().describe('Only calls placed at or before (RFC 3339).'),
         number: e164.optional().describe('Only calls to or from this number.'),
       }),
       outputSchema: callHistoryOutput,
@@ -203,19 +194,21 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
     },
     grpcTool(
       async (args, call) => {
-        const r = await backends.call.listCalls(
-          {
-            userId: call.userId,
-            pageSize: args.pageSize,
-            pageToken: args.cursor ?? '',
-            statuses: (args.status ?? []).map(toProtoStatus),
-            createdAfter: args.from ?? '',
-            createdBefore: args.to ?? '',
-            number: args.number ?? '',
-          },
-          { signal: call.signal },
-        );
-        return { calls: r.calls, nextCursor: r.nextPageToken || null };
+        const r = await backends.call
+          .listCalls(
+            {
+              userId: call.userId,
+              pageSize: args.pageSize,
+              pageToken: args.cursor ?? '',
+              statuses: (args.status ?? []).map(toProtoStatus),
+              createdAfter: args.since ?? '',
+              createdBefore: args.until ?? '',
+              number: args.number ?? '',
+            },
+            { signal: call.signal },
+          )
+          .catch(invalidCursor);
+        return { calls: r.calls.map(callView), nextCursor: r.nextPageToken || null };
       },
       { users: backends.users },
     ),
@@ -226,7 +219,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
     {
       title: 'Cancel a call',
       description: 'Stops a call: before it is answered it is cancelled, while in progress it is hung up.',
-      inputSchema: z.object({ callId, reason: z.string().max(500).optional() }),
+      inputSchema: z.object({ callId, reason: text(500).optional() }),
       outputSchema: cancelOutput,
       scopeChallenge: needs(SCOPES.callsWrite),
       annotations: { destructiveHint: true, openWorldHint: true, idempotentHint: true, readOnlyHint: false },
@@ -237,7 +230,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
           { userId: call.userId, callId: args.callId, reason: args.reason ?? '' },
           { signal: call.signal },
         );
-        return { call: r.call, outcome: r.outcome };
+        return { call: callViewOrNull(r.call), outcome: cancelOutcomeOf(r.outcome) };
       },
       { users: backends.users },
     ),
@@ -259,7 +252,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
           { userId: call.userId, callId: args.callId },
           { signal: call.signal },
         );
-        return { progress: r.progress };
+        return { progress: r.progress ? progressView(r.progress) : null };
       },
       { users: backends.users },
     ),

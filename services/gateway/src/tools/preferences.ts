@@ -2,11 +2,15 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Backends } from '../backends.js';
 import { preferencesOutput } from './account-schemas.js';
+import { preferencesView } from './account-view.js';
 import { grpcTool } from './result.js';
-import { e164, language } from './schemas.js';
+import { e164, language, text } from './schemas.js';
 import { needs, SCOPES } from './scopes.js';
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'HH:MM, 24-hour');
+
+/** user-credit's patch clears quiet hours when both ends are empty. */
+const NO_QUIET_HOURS = { start: '', end: '' };
 
 export function registerPreferenceTools(server: McpServer, backends: Backends): void {
   server.registerTool(
@@ -14,15 +18,21 @@ export function registerPreferenceTools(server: McpServer, backends: Backends): 
     {
       title: 'Update call preferences',
       description: 'Changes the defaults for your calls. Only the fields you pass change; the result is the full set.',
-      inputSchema: z.object({
-        defaultVoice: z.string().max(64).optional(),
-        defaultModel: z.string().max(64).optional(),
+      // Strict: a setting the gateway does not offer (recordingEnabled, until recordings exist) is refused, not ignored.
+      inputSchema: z.strictObject({
+        defaultVoice: text(64).optional(),
+        defaultModel: text(64).optional(),
         language: language.optional(),
         callerId: e164.optional(),
         maxCallDurationSeconds: z.number().int().min(30).max(3600).optional(),
-        recordingEnabled: z.boolean().optional(),
-        timezone: z.string().max(64).optional().describe('IANA zone, e.g. "Europe/Berlin".'),
-        quietHours: z.object({ start: hhmm, end: hhmm }).optional(),
+        timezone: text(64).optional().describe('IANA zone, e.g. "Europe/Berlin".'),
+        quietHours: z
+          .object({ start: hhmm, end: hhmm })
+          .nullable()
+          .optional()
+          .describe(
+            'When calls are refused, in your timezone (start and end differ). null clears them; absent keeps them.',
+          ),
         maxConcurrentCalls: z.number().int().min(1).max(100).optional(),
       }),
       outputSchema: preferencesOutput,
@@ -40,15 +50,15 @@ export function registerPreferenceTools(server: McpServer, backends: Backends): 
               language: args.language,
               callerId: args.callerId,
               maxCallDurationSeconds: args.maxCallDurationSeconds,
-              recordingEnabled: args.recordingEnabled,
               timezone: args.timezone,
-              quietHours: args.quietHours ?? null,
+              // Absent: the patch leaves quiet hours as they are; null: the patch clears them.
+              quietHours: args.quietHours === null ? NO_QUIET_HOURS : (args.quietHours ?? null),
               maxConcurrentCalls: args.maxConcurrentCalls,
             },
           },
           { signal: call.signal },
         );
-        return { preferences: r.preferences };
+        return { preferences: r.preferences ? preferencesView(r.preferences) : null };
       },
       { users: backends.users },
     ),

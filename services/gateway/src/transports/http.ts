@@ -3,12 +3,14 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@callgate/common';
 import { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
 import { type AuthInfo, isInitializeRequest, type McpServer } from '@modelcontextprotocol/server';
+import { sendCapReached } from '../admission-caps.js';
 import { userIdOf } from '../auth.js';
 import { type RateLimits, sendRateLimited } from '../rate-limits.js';
-import type { Session, SessionRegistry } from '../sessions.js';
+import type { Session, SessionRegistry, SessionSlot } from '../sessions.js';
 import type { CallSubscriptions } from '../subscriptions.js';
 import { SessionEventStore } from './event-store.js';
 import { BodyTooLargeError, readBody, sendJsonRpcError } from './http-body.js';
+import { type Checked, checkJsonRpc, errorAnswer, isAnswered, revisionHasBatches } from './jsonrpc-check.js';
 import type { createModernHttpHandler } from './modern-http.js';
 import { replayInitialize } from './resume-session.js';
 import type { SharedSessions } from './shared-sessions.js';
@@ -36,15 +38,15 @@ export interface McpHttpOptions {
  * (Accept, Content-Type, MCP-Protocol-Version, SSE, DELETE).
  */
 export function createMcpHttpHandler(options: McpHttpOptions) {
-  /** A new session's server and transport; `id` continues a session opened elsewhere. */
-  const openSession = async (userId: string, initialize: unknown, id?: string) => {
+  /** A new session's server and transport, in the place `slot` reserved; `id` continues a session opened elsewhere. */
+  const openSession = async (slot: SessionSlot, userId: string, initialize: unknown, id?: string) => {
     const server = options.newServer();
     const transport: NodeStreamableHTTPServerTransport = new NodeStreamableHTTPServerTransport({
       sessionIdGenerator: id ? () => id : randomUUID,
       // Last-Event-ID resumption: a client whose SSE stream broke replays what it missed (on this replica).
       eventStore: new SessionEventStore(),
       onsessioninitialized: (sessionId) => {
-        options.sessions.add({ id: sessionId, kind: 'http', userId, server, transport });
+        slot.open({ id: sessionId, kind: 'http', userId, server, transport });
         if (!id) void options.shared.save(sessionId, { userId, initialize });
         options.log.debug({ sessionId, userId, resumed: Boolean(id) }, 'MCP session opened');
       },
@@ -90,13 +92,20 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
       options.log.warn({ err: error }, 'shared sessions unreachable: an unknown session is not found');
       return undefined;
     }
-    if (!record || record.userId !== userId || !(await options.sessions.makeRoom(userId))) return undefined;
-    const { server, transport } = await openSession(userId, record.initialize, sessionId);
-    if (!(await replayInitialize(transport, server, sessionId, record.initialize, auth))) {
-      await server.close().catch(() => undefined);
-      return undefined;
+    if (!record || record.userId !== userId) return undefined;
+    const slot = options.sessions.reserve(userId);
+    if (typeof slot === 'string') return undefined;
+    try {
+      const { server, transport } = await openSession(slot, userId, record.initialize, sessionId);
+      if (!(await replayInitialize(transport, server, sessionId, record.initialize, auth))) {
+        await server.close().catch(() => undefined);
+        return undefined;
+      }
+      await options.subscriptions?.restore(server, userId, await options.shared.subscriptions(sessionId));
+    } finally {
+      // A no-op once the session opened; a replay that failed gives its place back.
+      slot.release();
     }
-    await options.subscriptions?.restore(server, userId, await options.shared.subscriptions(sessionId));
     options.shared.touch(sessionId);
     return options.sessions.get(sessionId, userId, 'http');
   };
@@ -117,29 +126,35 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
       return sendJsonRpcError(res, 405, -32000, 'Method not allowed', { allow: 'GET, POST, DELETE' });
     }
 
-    let body: unknown;
+    let text: string;
     try {
-      body = JSON.parse(await readBody(req, options.maxBodyBytes));
+      text = await readBody(req, options.maxBodyBytes);
     } catch (error) {
       if (error instanceof BodyTooLargeError) return sendJsonRpcError(res, 413, -32600, error.message);
-      return sendJsonRpcError(res, 400, -32700, 'Parse error: the body is not valid JSON');
+      return sendJsonRpcError(res, 400, -32700, 'Parse error: the body could not be read');
     }
+    // The same gate as WebSocket frames, before the SDK (or anything recursive) sees the body.
+    const revision = req.headers['mcp-protocol-version'];
+    const checked = checkJsonRpc(text, {
+      batchesRefused:
+        typeof revision === 'string' && !revisionHasBatches(revision)
+          ? `protocol ${revision} does not allow JSON-RPC batches`
+          : undefined,
+    });
+    if (!checked.ok) return sendJsonRpcError(res, 400, checked.error.code, checked.error.message);
+    const refused = refusedBody(checked);
+    if (refused) {
+      res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify(refused));
+      return;
+    }
+    const messages = checked.entries.flatMap((entry) => (entry.ok ? [entry.message] : []));
+    const body: unknown = checked.batch ? messages : messages[0];
     const limited = await options.rateLimits.take(userId, body);
     if (limited) return sendRateLimited(res, body, limited);
 
     if (sessionId) {
       const session = await findSession(sessionId, userId, auth);
       if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
-      // JSON-RPC batches were removed in 2025-06-18: a session of that revision or later may not send one.
-      const revision = req.headers['mcp-protocol-version'];
-      if (Array.isArray(body) && typeof revision === 'string' && revision >= '2025-06-18') {
-        return sendJsonRpcError(
-          res,
-          400,
-          -32600,
-          `Invalid Request: protocol ${revision} does not allow JSON-RPC batches`,
-        );
-      }
       return (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body);
     }
     if (!(await options.modern.isLegacy(req, body))) return options.modern.serve(req, res, body);
@@ -147,13 +162,37 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
     if (!initializes) {
       return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     }
-    if (!(await options.sessions.makeRoom(userId))) {
+    const initialize = Array.isArray(body) ? body.find(isInitializeRequest) : body;
+    const slot = options.sessions.reserve(userId);
+    if (slot === 'replica') {
       return sendJsonRpcError(res, 503, -32000, 'Too many open sessions on this server; retry shortly', {
         'retry-after': '5',
       });
     }
-    const initialize = Array.isArray(body) ? body.find(isInitializeRequest) : body;
-    const { transport } = await openSession(userId, initialize);
-    await transport.handleRequest(req, res, body);
+    if (slot === 'user') return sendCapReached(res, (initialize as { id?: unknown }).id, options.sessions.refusal);
+    try {
+      const { transport } = await openSession(slot, userId, initialize);
+      await transport.handleRequest(req, res, body);
+    } finally {
+      // A no-op once the session opened; an initialize that failed gives its place back.
+      slot.release();
+    }
   };
+}
+
+/**
+ * The 400 answer of a body with a refused entry, or undefined when every entry passed. A batch is served
+ * whole or not at all (the SDK answers a body as one), so its valid requests are refused too, each once.
+ */
+function refusedBody(checked: Checked & { ok: true }): unknown {
+  if (checked.entries.every((entry) => entry.ok)) return undefined;
+  const answers = checked.entries.filter(isAnswered).map((entry) =>
+    entry.ok
+      ? errorAnswer((entry.message as { id: string | number }).id, {
+          code: -32600,
+          message: 'Invalid Request: not served, another message of this batch is invalid',
+        })
+      : errorAnswer(entry.id, entry.error),
+  );
+  return checked.batch ? answers : answers[0];
 }

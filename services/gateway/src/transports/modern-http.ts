@@ -9,6 +9,9 @@ import {
   type McpServer,
   type ServerEventBus,
 } from '@modelcontextprotocol/server';
+import { capReached, sendCapReached, UserSlots } from '../admission-caps.js';
+import { userIdOf } from '../auth.js';
+import { refuseListenWithoutScope } from '../resource-scopes.js';
 
 /**
  * The 2026-07-28 revision over HTTP: stateless, each request carries its protocol version and client
@@ -26,11 +29,15 @@ export function createModernHttpHandler(options: {
    * given; we refuse another user's call before the stream opens, as resources/subscribe does.
    */
   mayWatch?: (uri: string, auth: AuthInfo | undefined) => Promise<boolean>;
+  /** Open listen streams: per user (held until the stream's response closes), and per replica. Default: 8 and 1024. */
+  listenStreams?: { perUser: number; total: number };
 }) {
+  const listening = new UserSlots(options.listenStreams?.perUser ?? 8);
   const bus = options.bus ?? new InMemoryServerEventBus((error) => options.log.warn({ err: error }, 'event bus'));
   const handler = createMcpHandler(() => options.newServer(), {
     legacy: 'reject',
     bus,
+    maxSubscriptions: options.listenStreams?.total ?? 1024,
     maxRequestBodySize: options.maxBodyBytes,
     onerror: (error) => options.log.debug({ err: error }, 'MCP 2026-07-28 request refused or failed'),
   });
@@ -55,6 +62,7 @@ export function createModernHttpHandler(options: {
         { maxRequestBodySize: options.maxBodyBytes },
       ),
     serve: async (req: IncomingMessage & { auth?: AuthInfo }, res: ServerResponse, body: unknown) => {
+      if (await refuseListenWithoutScope(options.newServer, body, req.auth, res)) return;
       const listen = body as {
         id?: unknown;
         method?: unknown;
@@ -75,6 +83,15 @@ export function createModernHttpHandler(options: {
             return;
           }
         }
+      }
+      if (listen?.method === 'subscriptions/listen') {
+        // Counted before the stream opens, synchronously, so concurrent listens cannot all see room.
+        const slot = listening.reserve(userIdOf(req.auth));
+        if (!slot) {
+          const error = capReached('listen streams', listening.limit, 'close one before opening another');
+          return sendCapReached(res, listen.id, error);
+        }
+        res.once('close', () => slot.release());
       }
       await node(req, res, body);
     },

@@ -169,3 +169,122 @@ describe('WebSocketServerTransport', () => {
     ws.close();
   });
 });
+
+/** The message path under hostile input: one answer per request, batches bounded and charged, no broken chain. */
+describe('WebSocketServerTransport: what a frame is owed', () => {
+  let wss: WebSocketServer;
+  let url: string;
+  let transport: WebSocketServerTransport | undefined;
+  let charged: number[] = [];
+  let delivered: JSONRPCMessage[] = [];
+
+  before(async () => {
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    wss.on('connection', (ws) => {
+      transport = new WebSocketServerTransport(ws, auth, {
+        now: () => 0,
+        admit: async (_messages, answers) => {
+          charged.push(answers);
+          return undefined;
+        },
+      });
+      transport.onerror = () => undefined;
+      transport.onmessage = (message) => {
+        delivered.push(message);
+        // A server that fails on one message: the transport must answer it and go on with the next.
+        if ((message as { method?: string }).method === 'explode') throw new Error('boom');
+        if ('id' in message && 'method' in message)
+          void transport?.send({ jsonrpc: '2.0', id: message.id, result: {} });
+      };
+      void transport.start();
+    });
+  });
+  after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  );
+
+  /** Opens a connection; `frames` collects what it receives; `until` waits for a frame with that id. */
+  async function open() {
+    charged = [];
+    delivered = [];
+    const ws = new WebSocket(url);
+    await new Promise((resolve) => ws.once('open', resolve));
+    const frames: { id: unknown; error?: { code: number; message: string } }[] = [];
+    let wake: (() => void) | undefined;
+    ws.on('message', (d) => {
+      frames.push(JSON.parse(String(d)));
+      wake?.();
+    });
+    const until = async (id: unknown) => {
+      while (!frames.some((f) => f.id === id)) await new Promise<void>((resolve) => (wake = resolve));
+    };
+    return { ws, frames, until };
+  }
+
+  // Only a safety net, so a regression fails instead of hanging: the waits are on answers.
+  const HANG = { timeout: 30_000 };
+
+  it(
+    'a message the server throws on is answered -32603 once, and the frames after it are still served',
+    HANG,
+    async () => {
+      const { ws, frames, until } = await open();
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 'x', method: 'explode' }));
+      ws.send(JSON.stringify({ jsonrpc: '2.0', id: 'next', method: 'ping' }));
+      await until('next');
+      assert.deepEqual(
+        frames.map((f) => [f.id, f.error?.code]),
+        [
+          ['x', -32603],
+          ['next', undefined],
+        ],
+      );
+      ws.close();
+    },
+  );
+
+  it(
+    'batches wait for a revision that has them, are bounded, and pay for every entry they are answered',
+    HANG,
+    async () => {
+      const { ws, frames, until } = await open();
+      const ping = (id: string) => ({ jsonrpc: '2.0', id, method: 'ping' });
+      ws.send(JSON.stringify([ping('early')]));
+      ws.send(JSON.stringify(ping('s1')));
+      await until('s1');
+      assert.match(String(frames[0]?.error?.message), /no JSON-RPC batches before initialize/);
+
+      transport?.setProtocolVersion('2025-03-26');
+      ws.send(JSON.stringify(Array.from({ length: 65 }, (_, i) => ping(`big${i}`))));
+      ws.send(
+        JSON.stringify([ping('a'), 7, { jsonrpc: '2.0', method: 'notifications/x' }, { jsonrpc: '2.0', id: 'bad' }]),
+      );
+      await until('bad');
+      await until('a');
+      assert.equal(frames.filter((f) => String(f.id).startsWith('big')).length, 0, 'no entry of the oversized batch');
+      const tooMany = frames.find((f) => f.id === null && /65 messages/.test(String(f.error?.message)));
+      assert.ok(tooMany, JSON.stringify(frames));
+      // Charged per frame: 1 (refused early batch), 1 (s1), 1 (oversized batch), 3 (a, 7 and bad; the notification is free).
+      assert.deepEqual(charged, [1, 1, 1, 3]);
+      assert.deepEqual(
+        delivered.map((m) => (m as { id?: unknown }).id),
+        ['s1', 'a', undefined],
+      );
+
+      transport?.setProtocolVersion('2025-06-18');
+      ws.send(JSON.stringify([ping('late')]));
+      ws.send(JSON.stringify(ping('s2')));
+      await until('s2');
+      assert.ok(
+        frames.some((f) => /protocol 2025-06-18 does not allow JSON-RPC batches/.test(String(f.error?.message))),
+      );
+      ws.close();
+    },
+  );
+});

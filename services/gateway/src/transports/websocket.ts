@@ -13,6 +13,15 @@ import {
   type Transport,
 } from '@modelcontextprotocol/server';
 import type { WebSocket } from 'ws';
+import {
+  answersOwed,
+  type Checked,
+  checkJsonRpc,
+  errorAnswer,
+  isAnswered,
+  type JsonRpcErrorBody,
+  revisionHasBatches,
+} from './jsonrpc-check.js';
 
 export interface WebSocketTransportOptions {
   /** Above this many bytes queued for the client, stop reading its frames until the queue drains. */
@@ -25,10 +34,15 @@ export interface WebSocketTransportOptions {
   /** Called for every frame received (keeps the session from being swept as idle). */
   onActivity?: () => void;
   /**
-   * Asked for every request before its scope check (per-user rate limits): an error it returns answers
-   * the request instead, and the connection stays open. A failure refuses the request (-32603).
+   * Asked once per frame, before anything in it is served (per-user rate limits): `messages` are the
+   * frame's valid messages, `answers` how many answers the frame is owed (requests and refused entries,
+   * so a batch pays for every entry it makes the gateway answer). An error it returns answers each of
+   * them instead, and the connection stays open. A failure refuses them (-32603).
    */
-  admit?: (request: JSONRPCRequest) => Promise<{ code: number; message: string; data?: unknown } | undefined>;
+  admit?: (
+    messages: JSONRPCMessage[],
+    answers: number,
+  ) => Promise<{ code: number; message: string; data?: unknown } | undefined>;
 }
 
 /** JSON-RPC error for a request the token's scopes do not allow (HTTP answers 403 instead). */
@@ -62,6 +76,8 @@ export class WebSocketServerTransport implements Transport {
   /** The trace span of each request in flight, ended by its answer (or the connection's end). */
   private readonly spans = new Map<RequestId, MessageSpan>();
   private scopeChallenge: ScopeChallengeHandler | undefined;
+  /** The revision initialize negotiated; it decides whether batches are allowed. */
+  private protocolVersion: string | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -92,34 +108,61 @@ export class WebSocketServerTransport implements Transport {
       this.ws.close(CLOSE.policyViolation, 'access token expired; reconnect with a new token');
       return;
     }
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(data.toString('utf8'));
-    } catch {
-      this.sendRaw({
-        jsonrpc: '2.0',
-        id: null,
-        error: { code: -32700, message: 'Parse error: frame is not valid JSON' },
-      });
-      return;
+    const checked = checkJsonRpc(data.toString('utf8'), { batchesRefused: this.batchesRefused() });
+    // Admission and scope checks are asynchronous; the chain keeps frames in the order they arrived, and
+    // a failure in one frame is reported and must not break the chain for the frames after it.
+    this.inbound = this.inbound.then(() => this.serve(checked)).catch((error: unknown) => this.fail(error));
+  }
+
+  /** Why a batch is refused now, or undefined while the negotiated revision still has batches. */
+  private batchesRefused(): string | undefined {
+    const revision = this.protocolVersion;
+    if (revision === undefined) return 'no JSON-RPC batches before initialize has negotiated a revision';
+    return revisionHasBatches(revision) ? undefined : `protocol ${revision} does not allow JSON-RPC batches`;
+  }
+
+  /** Answers what the gate refused and hands the rest to the server, one answer per request. */
+  private async serve(checked: Checked): Promise<void> {
+    const owed = answersOwed(checked);
+    if (this.options.admit && owed > 0) {
+      const messages = checked.ok ? checked.entries.flatMap((entry) => (entry.ok ? [entry.message] : [])) : [];
+      let refusal: JsonRpcErrorBody | undefined;
+      try {
+        refusal = await this.options.admit(messages, owed);
+      } catch {
+        refusal = { code: -32603, message: 'Internal error' };
+      }
+      if (refusal) {
+        if (!checked.ok) return this.sendRaw(errorAnswer(null, refusal));
+        for (const entry of checked.entries.filter(isAnswered)) {
+          this.sendRaw(errorAnswer(entry.ok ? (entry.message as JSONRPCRequest).id : entry.id, refusal));
+        }
+        return;
+      }
     }
-    const messages = Array.isArray(parsed) ? parsed : [parsed];
-    if (messages.length === 0) {
-      this.sendRaw({ jsonrpc: '2.0', id: null, error: { code: -32600, message: 'Invalid Request: empty batch' } });
-      return;
-    }
-    for (const message of messages) {
-      if (typeof message !== 'object' || message === null || (message as { jsonrpc?: unknown }).jsonrpc !== '2.0') {
-        this.sendRaw({
-          jsonrpc: '2.0',
-          id: null,
-          error: { code: -32600, message: 'Invalid Request: not JSON-RPC 2.0' },
-        });
+    if (!checked.ok) return this.sendRaw(errorAnswer(null, checked.error));
+    for (const entry of checked.entries) {
+      if (!entry.ok) {
+        this.sendRaw(errorAnswer(entry.id, entry.error));
         continue;
       }
-      // Scope checks are asynchronous; the chain keeps messages in the order they arrived.
-      this.inbound = this.inbound.then(() => this.dispatch(message as JSONRPCMessage));
+      try {
+        await this.dispatch(entry.message);
+      } catch (error) {
+        // Still one answer to the request; the other entries of a batch carry on.
+        this.fail(error);
+        if (isJSONRPCRequest(entry.message)) {
+          const { id } = entry.message;
+          this.inFlight.delete(id);
+          this.endSpan(id, true);
+          this.sendRaw(errorAnswer(id, { code: -32603, message: 'Internal error' }));
+        }
+      }
     }
+  }
+
+  private fail(error: unknown): void {
+    this.onerror?.(error instanceof Error ? error : new Error(String(error)));
   }
 
   private async dispatch(message: JSONRPCMessage): Promise<void> {
@@ -131,19 +174,6 @@ export class WebSocketServerTransport implements Transport {
         error: { code: -32000, message: 'Too many requests in flight on this connection; wait for answers first' },
       });
       return;
-    }
-    if (this.options.admit && isJSONRPCRequest(message)) {
-      let refusal: Awaited<ReturnType<NonNullable<WebSocketTransportOptions['admit']>>>;
-      try {
-        refusal = await this.options.admit(message);
-      } catch {
-        this.sendRaw({ jsonrpc: '2.0', id: message.id, error: { code: -32603, message: 'Internal error' } });
-        return;
-      }
-      if (refusal) {
-        this.sendRaw({ jsonrpc: '2.0', id: message.id, error: refusal });
-        return;
-      }
     }
     if (this.scopeChallenge && isJSONRPCRequest(message)) {
       let challenge: Awaited<ReturnType<ScopeChallengeHandler>>;
@@ -186,6 +216,11 @@ export class WebSocketServerTransport implements Transport {
   private endSpan(id: RequestId, failed: boolean): void {
     this.spans.get(id)?.end(failed);
     this.spans.delete(id);
+  }
+
+  /** Called by the server when initialize negotiated a revision. */
+  setProtocolVersion(version: string): void {
+    this.protocolVersion = version;
   }
 
   /** Called by McpServer.connect: the same per-tool scope rules the HTTP transport enforces. */

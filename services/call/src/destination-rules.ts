@@ -1,0 +1,107 @@
+import { isSupportedCountry, type NumberType, parsePhoneNumberFromString } from 'libphonenumber-js/max';
+
+/**
+ * Numbers callgate never dials, decided from libphonenumber's metadata (the "max" set, which knows
+ * number types): a wrong or hostile `to` must not cost money, reach an emergency service, or call
+ * callgate itself. Every refusal says what the number is and why, so a person can act on it.
+ */
+
+/**
+ * Types that cost the caller far more than a call, or where nobody can talk. UAN (non-geographic
+ * company numbers, e.g. UK 03, billed as geographic), toll-free and VoIP numbers stay dialable:
+ * businesses answer on them. PERSONAL_NUMBER is refused for UK 070 style follow-me numbers, a known
+ * premium-fraud route (in NANP it is the 5XX codes, which businesses do not use for voice).
+ */
+const REFUSED_TYPES: Partial<Record<NonNullable<NumberType>, { what: string; rule: string }>> = {
+  PREMIUM_RATE: { what: 'a premium-rate number', rule: 'premium-rate numbers' },
+  SHARED_COST: { what: 'a shared-cost number', rule: 'shared-cost numbers' },
+  PERSONAL_NUMBER: {
+    what: 'a personal (follow-me) number, often billed at premium rates',
+    rule: 'personal numbers',
+  },
+  PAGER: { what: 'a pager number, where nobody can talk', rule: 'pagers' },
+  VOICEMAIL: { what: 'a voicemail-access number', rule: 'voicemail-access numbers' },
+};
+
+/** Calling codes of no country: satellite phones and international services, billed at high rates. */
+const NON_GEOGRAPHIC: Readonly<Record<string, string>> = {
+  '800': 'an international freephone number',
+  '808': 'an international shared-cost number',
+  '870': 'an Inmarsat satellite number',
+  '878': 'a universal personal telecommunications number',
+  '881': 'a satellite phone number (Global Mobile Satellite System)',
+  '882': 'an international networks number (satellite and maritime operators)',
+  '883': 'an international networks number',
+  '888': 'a number of the UN humanitarian network',
+  '979': 'an international premium-rate number',
+};
+
+/**
+ * Emergency numbers are short codes, never E.164: a country code followed by one is no valid number,
+ * and is named as emergency-adjacent. Only used to word the refusal of an invalid number, so a valid
+ * number that happens to begin with these digits (e.g. a Paris number 1 12…) is unaffected.
+ */
+const EMERGENCY_CODES = ['112', '911', '999', '000', '110', '119'];
+
+export interface DestinationRules {
+  /** The account's caller ids (CALLER_IDS): dialling one calls callgate itself. */
+  accountCallerIds: readonly string[];
+  /** The caller id of this call. */
+  from: string;
+  /** ISO 3166-1 alpha-2 codes the account may call (ALLOWED_DESTINATION_COUNTRIES); empty: any. */
+  accountCountries: readonly string[];
+  /** The same for the user (their profile); empty: any the account allows. */
+  userCountries: readonly string[];
+}
+
+const regionName = new Intl.DisplayNames(['en'], { type: 'region' });
+const countryName = (code: string) => `${code} (${regionName.of(code) ?? code})`;
+
+/** Why `to` may not be dialled, as a sentence about the number; undefined when it may be. */
+export function destinationRefusal(to: string, rules: DestinationRules): string | undefined {
+  const number = parsePhoneNumberFromString(to);
+  if (!number) return `${to} has no country calling code in use; check the number`;
+  const shown = `+${number.countryCallingCode}${number.nationalNumber.slice(0, 3)}…`;
+  if (rules.accountCallerIds.includes(number.number) || number.number === rules.from) {
+    return `${to} is one of callgate's own caller ids; a call to it would reach callgate itself`;
+  }
+  const nonGeographic = NON_GEOGRAPHIC[number.countryCallingCode];
+  if (nonGeographic) return `${shown} is ${nonGeographic}; callgate dials only numbers of a country`;
+  if (!number.isValid()) {
+    const emergency = EMERGENCY_CODES.find((code) => number.nationalNumber.startsWith(code));
+    if (emergency) {
+      return `${shown} begins with ${emergency}, an emergency number; callgate never dials emergency numbers or numbers that look like them`;
+    }
+    const plan = number.country ? countryName(number.country) : `+${number.countryCallingCode}`;
+    return `${to} is not a valid number in the numbering plan of ${plan}; check the digits`;
+  }
+  const country = number.country;
+  if (!country) return `${shown} belongs to no country; callgate dials only numbers of a country`;
+  const type = number.getType();
+  const refused = type && REFUSED_TYPES[type];
+  if (refused) return `${shown} is ${refused.what}; callgate does not dial ${refused.rule}`;
+  for (const [list, whose] of [
+    [rules.accountCountries, "the account's ALLOWED_DESTINATION_COUNTRIES"],
+    [rules.userCountries, 'the allowed destination countries of your profile'],
+  ] as const) {
+    if (list.length > 0 && !list.includes(country)) {
+      return `${to} is in ${countryName(country)}; calls may go only to ${list.join(', ')} (${whose})`;
+    }
+  }
+  return undefined;
+}
+
+/** Reads an allow-list of ISO 3166-1 alpha-2 codes ("US, ca"); throws naming the codes it does not know. */
+export function parseCountryList(value: string): string[] {
+  const codes = value
+    .split(',')
+    .map((code) => code.trim().toUpperCase())
+    .filter(Boolean);
+  const unknown = codes.filter((code) => !isSupportedCountry(code));
+  if (unknown.length > 0) {
+    throw new Error(
+      `${unknown.join(', ')}: not ISO 3166-1 alpha-2 codes of countries with phone numbers (e.g. US, GB, DE)`,
+    );
+  }
+  return [...new Set(codes)];
+}

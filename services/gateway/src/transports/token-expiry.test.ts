@@ -1,0 +1,99 @@
+import assert from 'node:assert/strict';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import WebSocket, { WebSocketServer } from 'ws';
+import { closeAtTokenExpiry, type ExpiryClock, TOKEN_EXPIRED_CLOSE } from './token-expiry.js';
+
+/** A clock whose timers fire only when the test advances it. */
+function manualClock(start: number) {
+  let now = start;
+  const timers = new Map<number, { at: number; fn: () => void }>();
+  let next = 0;
+  const clock: ExpiryClock = {
+    now: () => now,
+    setTimer: (fn, ms) => {
+      timers.set(++next, { at: now + ms, fn });
+      return next;
+    },
+    clearTimer: (id) => void timers.delete(id as number),
+  };
+  const advance = (ms: number) => {
+    now += ms;
+    for (const [id, timer] of [...timers]) {
+      if (timer.at > now) continue;
+      timers.delete(id);
+      timer.fn();
+    }
+  };
+  return { clock, advance, pending: () => timers.size };
+}
+
+describe('closeAtTokenExpiry', () => {
+  let wss: WebSocketServer;
+  let url: string;
+  let onConnection: (ws: WebSocket) => void = () => undefined;
+
+  before(async () => {
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    wss.on('connection', (ws) => onConnection(ws));
+  });
+  after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  );
+
+  /** A client connected to a server socket watched with `clock`. */
+  async function connect(expiresAt: number | undefined, tolerance: number, clock: ExpiryClock) {
+    const served = new Promise<WebSocket>((resolve) => {
+      onConnection = (ws) => {
+        closeAtTokenExpiry(ws, expiresAt, tolerance, clock);
+        resolve(ws);
+      };
+    });
+    const client = new WebSocket(url);
+    await new Promise((resolve) => client.once('open', resolve));
+    const closed = new Promise<[number, string]>((resolve) =>
+      client.once('close', (code, reason) => resolve([code, reason.toString('utf8')])),
+    );
+    return { client, server: await served, closed };
+  }
+
+  it('closes a quiet connection with 1008 when exp plus the tolerance passes, not before', async () => {
+    const { clock, advance } = manualClock(1_000_000);
+    const { client, closed } = await connect(1_000 + 60, 5, clock);
+    advance(64_999);
+    assert.equal(client.readyState, WebSocket.OPEN, 'still within the tolerance');
+    advance(1);
+    assert.deepEqual(await closed, [TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason]);
+  });
+
+  it('waits for an expiry beyond what one timer can hold in steps', async () => {
+    const { clock, advance, pending } = manualClock(0);
+    const days40 = 40 * 24 * 3600;
+    const { client, closed } = await connect(days40, 0, clock);
+    advance(2 ** 31 - 1);
+    assert.equal(client.readyState, WebSocket.OPEN, 'the first step is not the expiry');
+    assert.equal(pending(), 1, 'the next step is armed');
+    advance(days40 * 1000);
+    assert.equal((await closed)[0], 1008);
+  });
+
+  it('forgets its timer when the connection closes first, and ignores a token without exp', async () => {
+    const { clock, pending } = manualClock(0);
+    const { client, server } = await connect(3600, 0, clock);
+    assert.equal(pending(), 1);
+    const serverClosed = new Promise((resolve) => server.once('close', resolve));
+    client.close();
+    await serverClosed;
+    assert.equal(pending(), 0);
+    const unbounded = manualClock(0);
+    const other = await connect(undefined, 0, unbounded.clock);
+    assert.equal(unbounded.pending(), 0);
+    other.client.close();
+  });
+});
