@@ -10,6 +10,9 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, isGrpcError, PostgresDatabase } from '@callgate/common';
 import { type CallClient, type CreditClient, callClient, creditClient, placeRequest } from '../support/calls.js';
@@ -29,11 +32,15 @@ async function admin<T>(fn: (db: PostgresDatabase) => Promise<T>): Promise<T> {
   }
 }
 
+// The signing key and discovery file of both runs: a directory of the test's own, never the repo's .data.
+const dataDir = mkdtempSync(path.join(tmpdir(), 'callgate-crash-'));
+
 before(async () => {
   if (shared) await admin((db) => db.query(`CREATE DATABASE ${name}`));
 });
 after(async () => {
   if (shared) await admin((db) => db.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+  rmSync(dataDir, { recursive: true, force: true });
 });
 
 interface Started {
@@ -47,6 +54,7 @@ async function start(): Promise<Started> {
   const env = cleanEnv({
     CALLGATE_PORTS: 'ephemeral',
     DATABASE_URL: url,
+    DATA_DIR: dataDir,
     LOG_LEVEL: 'warn',
     // The carrier takes calls and leaves them queued: they are "ringing" when the process dies.
     SANDBOX_CALL_STEP_MS: '600000',

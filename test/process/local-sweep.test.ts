@@ -4,14 +4,19 @@
  * one shared database; `npm start` is not one of them, whatever its ports.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { cleanEnv, runEntry } from '../support/process.js';
 import { within } from '../support/within.js';
 
 describe('npm start', () => {
   it('sweeps for stale calls, with CALLGATE_PORTS=ephemeral too', async () => {
-    const env = cleanEnv({ CALLGATE_PORTS: 'ephemeral' });
-    // Its own in-memory database: a sweep here must never touch the database other tests share.
+    // Its own embedded database in a directory of its own: a sweep here must never touch the database other
+    // tests share, nor a developer's .data.
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'callgate-sweep-'));
+    const env = cleanEnv({ CALLGATE_PORTS: 'ephemeral', DATA_DIR: dataDir });
     delete env.DATABASE_URL;
     delete env.SWEEP_ENABLED;
     const p = runEntry('scripts/start-local.ts', env);
@@ -26,6 +31,7 @@ describe('npm start', () => {
       // Possibly still starting (before its SIGTERM handler): how it stops is not what this test is about.
       p.child.kill('SIGKILL');
       await within(p.exited, 'npm start to exit', 30_000);
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
