@@ -4,6 +4,7 @@ import type { CallRow, CallStore } from './call-store.js';
 import { type Carrier, type CarrierCall, carrierErrorToDomain } from './carrier.js';
 import type { Settlement } from './credits.js';
 import { isCallStatus, isTerminal } from './state-machine.js';
+import { endStuckCall, stuckReason } from './stuck-calls.js';
 
 export interface ActionOptions {
   store: CallStore;
@@ -113,8 +114,17 @@ export async function refreshStatus(
   try {
     view = await options.carrier.fetch(call.carrier_call_id);
   } catch (error) {
-    throw carrierErrorToDomain(error);
+    // A call the carrier does not know, or one long past its limit while the carrier is unreachable, ends here.
+    const reason = stuckReason(call, options.now(), { error });
+    if (!reason) throw carrierErrorToDomain(error);
+    const ended = await endStuckCall(options, call, reason);
+    return { call: ended.call, changed: ended.changed };
   }
   const applied = await applyCarrierView(options, call, view, 'poll', `refreshed (${request.reason || 'poll'})`);
+  const reason = isTerminal(applied.call.status) ? undefined : stuckReason(applied.call, options.now(), { view });
+  if (reason) {
+    const ended = await endStuckCall(options, applied.call, reason, view);
+    return { call: ended.call, changed: applied.changed || ended.changed };
+  }
   return { call: applied.call, changed: applied.changed };
 }

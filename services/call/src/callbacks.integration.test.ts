@@ -28,6 +28,7 @@ import {
   watchAll,
 } from '../../../test/support/calls.js';
 import { within } from '../../../test/support/within.js';
+import { BILLING_GRACE_SECONDS } from './call-limits.js';
 import { CallStore } from './call-store.js';
 import { TranscriptStore } from './transcript-store.js';
 import { CallWatchers } from './watch.js';
@@ -282,5 +283,39 @@ describe('WatchCall', () => {
       ],
       'the watcher saw the call end, so it must send the event that ended it',
     );
+  });
+});
+
+describe('a completed callback reporting more time than the call may last', () => {
+  async function cappedCount(): Promise<number> {
+    const text = await (await fetch(`http://127.0.0.1:${instance.handle.opsPort}/metrics`)).text();
+    const line = text.split('\n').find((l) => /^call_billed_duration_capped_total(\{[^}]*\})? /.test(l));
+    assert.ok(line, 'the counter is exported');
+    return line ? Number(line.split(' ').pop()) : 0;
+  }
+
+  it('is billed at most max duration + the grace, and the anomaly is counted', async () => {
+    const { userId, call } = await placedCall();
+    assert.equal(call.maxDurationSeconds, 300);
+    const before = await cappedCount();
+    await send(call, 'in-progress', { SequenceNumber: '2' });
+    // Validly signed, so the carrier (or its forger) is believed about the end, not about 100 hours talked.
+    await send(call, 'completed', { SequenceNumber: '3', CallDuration: '360000', SipResponseCode: '200' });
+    const ended = await settledCall(instance.client, userId, call.callId);
+    const cap = callCost(catalog.pricing, 10, 300 + BILLING_GRACE_SECONDS);
+    assert.equal(ended.costCredits, cap, 'charged for the cap, not for 360,000 s');
+    assert.ok(cap < callCost(catalog.pricing, 10, 360_000));
+    assert.deepEqual(await balanceOf(rig.credit, userId), { available: SIGNUP_CREDITS - cap, held: 0 });
+    assert.equal(await cappedCount(), before + 1);
+    assert.deepEqual(await checkLedger(rig.db, userId), []);
+  });
+
+  it('a duration within the grace is billed as reported and not counted', async () => {
+    const { userId, call } = await placedCall();
+    const before = await cappedCount();
+    await send(call, 'completed', { CallDuration: String(300 + BILLING_GRACE_SECONDS), SipResponseCode: '200' });
+    const ended = await settledCall(instance.client, userId, call.callId);
+    assert.equal(ended.costCredits, callCost(catalog.pricing, 10, 300 + BILLING_GRACE_SECONDS));
+    assert.equal(await cappedCount(), before);
   });
 });

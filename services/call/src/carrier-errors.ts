@@ -310,3 +310,15 @@ function maybe(e: CarrierError): string {
     ? '; the call may have been placed: check its status before placing it again'
     : '; the change may have been applied: check the call status';
 }
+
+/**
+ * The carrier says it has no such call (Twilio 20404, or a bare 404): a sid from another account or
+ * environment, or a carrier that lost the call (the sandbox after a restart). Asking again will not help.
+ */
+export function isCarrierNotFound(error: unknown): error is CarrierError {
+  return (
+    isCarrierError(error) &&
+    error.failure === 'rejected' &&
+    (error.code === 20404 || (error.code === null && error.status === 404))
+  );
+}

@@ -1,7 +1,9 @@
 import { callCost, isGrpcError, type Logger, type PriceTable, type PromiseClient } from '@callgate/common';
 import type { creditV1 } from '@callgate/protos';
+import { BILLING_GRACE_SECONDS, billedDuration } from './call-limits.js';
 import type { CallRow, CallStore } from './call-store.js';
 import type { Carrier } from './carrier.js';
+import { isCarrierNotFound } from './carrier-errors.js';
 
 export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
 
@@ -22,6 +24,8 @@ export class Settlement {
     private readonly carrier: Pick<Carrier, 'fetch'>,
     /** Called once a call's credits are closed (to mirror its final cost). */
     private readonly onClosed: (callId: string) => Promise<unknown> = async () => undefined,
+    /** Told of each settlement whose duration was capped (call_billed_duration_capped_total). */
+    private readonly onCapped: () => void = () => {},
   ) {}
 
   /** Settles or releases; a failure leaves settlement 'pending' for the recovery job to retry. */
@@ -44,7 +48,23 @@ export class Settlement {
     // Billed by the carrier's duration of a completed call, whatever order its reports came in.
     const connected = call.status === 'completed' && call.duration_seconds > 0;
     if (connected) {
-      const cost = callCost(this.pricing, call.credits_per_minute, call.duration_seconds);
+      // Every path that ends a call (callback, poll, cancel, recovery) settles here, so the cap is applied once, here.
+      const billed = billedDuration(call);
+      if (billed.capped) {
+        this.onCapped();
+        this.log.warn(
+          {
+            callId: call.call_id,
+            userId: call.user_id,
+            carrierCallId: call.carrier_call_id,
+            reportedSeconds: call.duration_seconds,
+            maxDurationSeconds: call.max_duration_seconds,
+            billedSeconds: billed.seconds,
+          },
+          `carrier reported a duration over the call's max duration + ${BILLING_GRACE_SECONDS} s grace; billed at the cap`,
+        );
+      }
+      const cost = callCost(this.pricing, call.credits_per_minute, billed.seconds);
       await this.credit.settle({
         reservationId: call.reservation_id,
         actualAmount: cost,
@@ -73,7 +93,18 @@ export class Settlement {
    */
   private async withBilledDuration(call: CallRow): Promise<CallRow> {
     if (call.status !== 'completed' || call.duration_seconds > 0 || !call.carrier_call_id) return call;
-    const view = await this.carrier.fetch(call.carrier_call_id);
+    let view: Awaited<ReturnType<Carrier['fetch']>>;
+    try {
+      view = await this.carrier.fetch(call.carrier_call_id);
+    } catch (error) {
+      if (!isCarrierNotFound(error)) throw error;
+      // The carrier will never say: settled on what we recorded (no billed time), not held until the hold expires.
+      this.log.warn(
+        { callId: call.call_id, carrierCallId: call.carrier_call_id },
+        'completed call without a duration unknown to the carrier; settled with no billed time',
+      );
+      return call;
+    }
     if (view.status !== 'completed' || view.durationSeconds === null) {
       throw new Error(`carrier has no final duration for ${call.carrier_call_id} yet (status ${view.status})`);
     }

@@ -16,6 +16,7 @@ import {
 } from '@callgate/common';
 import { builtinAgent } from './agent/builtin-agent.js';
 import { openAiAgent } from './agent/openai-agent.js';
+import { billedDurationCapped } from './call-limits.js';
 import { CallStore } from './call-store.js';
 import { twilioCarrier } from './carrier.js';
 import { type CallConfig, modelMap } from './config.js';
@@ -78,10 +79,18 @@ export async function startCallService(
     sheetsService.service,
   );
   const mirror = new SheetsMirror(sheets, store, base.log);
-  const settlement = new Settlement(store, credit, catalog.pricing, base.log, carrier, async (callId) => {
-    const call = await store.byId(callId);
-    if (call) await mirror.push(call);
-  });
+  const settlement = new Settlement(
+    store,
+    credit,
+    catalog.pricing,
+    base.log,
+    carrier,
+    async (callId) => {
+      const call = await store.byId(callId);
+      if (call) await mirror.push(call);
+    },
+    billedDurationCapped(base.metrics.registry),
+  );
 
   // The webhook port is bound first: the public URL Twilio calls back is derived from it when unset.
   let webhookPort = config.WEBHOOK_PORT;
