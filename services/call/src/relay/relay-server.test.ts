@@ -209,6 +209,26 @@ describe('relay setup', () => {
     assert.deepEqual(await answer, { closed: 1008, reason: 'setup does not match the signed relay URL' });
   });
 
+  it('closes a second socket for a call already connected (a handshake replayed within its lifetime)', async () => {
+    const first = await connect(sign(wsUrl));
+    assert.ok('ws' in first);
+    const firstClosed = collect(first.ws).closed;
+    first.ws.send(setup());
+    // The first conversation is running once it answers a prompt.
+    const answered = new Promise((resolve) => first.ws.once('message', resolve));
+    first.ws.send(JSON.stringify({ type: 'prompt', voicePrompt: 'Hello?', lang: 'en-US', last: true }));
+    await within(answered, 'the first socket to be answered');
+
+    const replay = await connect(sign(wsUrl));
+    assert.ok('ws' in replay);
+    const answer = afterSetup(replay.ws);
+    replay.ws.send(setup());
+    replay.ws.send(JSON.stringify({ type: 'prompt', voicePrompt: 'Hello?', lang: 'en-US', last: true }));
+    assert.deepEqual(await answer, { closed: 1008, reason: 'call already connected' });
+    first.ws.close();
+    await firstClosed;
+  });
+
   it('closes a socket whose setup has the signed call id but another CallSid than the signed one', async () => {
     const opened = await connect(sign(wsUrl));
     assert.ok('ws' in opened);

@@ -39,7 +39,8 @@ const MAX_FRAME_BYTES = 64 * 1024;
  * The handshake must carry Twilio's X-Twilio-Signature for the exact public wss:// URL requested, else
  * 403 before any upgrade; that URL must bind a call (else 403) and not have expired (else 401). The
  * first message must be `setup` for the call the URL binds, naming in its customParameters a call in
- * progress whose carrier call sid matches; then the socket belongs to that call's Conversation.
+ * progress whose carrier call sid matches and that has no socket yet on this replica; then the socket
+ * belongs to that call's Conversation.
  */
 export function attachRelay(server: Server, options: RelayServerOptions): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -106,6 +107,13 @@ async function serve(ws: WebSocket, binding: RelayBinding, options: RelayServerO
   if (!call || (call.carrier_call_id && call.carrier_call_id !== setup.callSid) || isTerminal(call.status)) {
     log.warn({ callId, callSid: setup.callSid }, 'relay setup for no call in progress; closing');
     ws.close(1008, 'unknown call');
+    return;
+  }
+  // Twilio opens one socket per call; a second one is a handshake replayed while the URL is still valid.
+  // From here to active.add nothing awaits, so two sockets cannot both pass.
+  if (options.active.has(callId)) {
+    log.warn({ callId, callSid: setup.callSid }, 'relay setup for a call already connected; closing');
+    ws.close(1008, 'call already connected');
     return;
   }
   let schema: ReturnType<typeof parseOutcomeSchema>;
