@@ -85,7 +85,7 @@ describe('the voice agent through MCP', () => {
       assert.equal(call.outcome.endReason, 'objective');
       assert.match(call.outcome.summary, /party size: 4; time: 7:30 PM \(confirmed\)/);
       assert.ok(
-        progress.some((m) => m.startsWith('callee: 4 people')),
+        progress.some((m) => m.startsWith(`call ${call.callId}: callee: 4 people`)),
         `turns are streamed live: ${progress.join(' | ')}`,
       );
 

@@ -124,7 +124,7 @@ export async function startCallService(
     endOrphan: (sid) => dialer.endOrphan(sid),
     voice: (callId, params) =>
       voiceTwiml(
-        { store, catalog, urls, transcriptionProvider: config.RELAY_TRANSCRIPTION_PROVIDER, log: base.log },
+        { store, catalog, urls, transcriptionProvider: config.RELAY_TRANSCRIPTION_PROVIDER, log: base.log, now },
         callId,
         params,
       ),

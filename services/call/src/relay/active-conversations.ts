@@ -12,6 +12,10 @@ export class ActiveConversations {
     this.#byCall.set(callId, conversation);
   }
 
+  has(callId: string): boolean {
+    return this.#byCall.has(callId);
+  }
+
   remove(callId: string, conversation: Conversation): void {
     if (this.#byCall.get(callId) === conversation) this.#byCall.delete(callId);
   }

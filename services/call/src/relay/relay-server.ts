@@ -9,6 +9,7 @@ import { isTerminal } from '../state-machine.js';
 import type { ConversationSink } from '../transcript-store.js';
 import type { ActiveConversations } from './active-conversations.js';
 import { Conversation, type RelayClock } from './conversation.js';
+import { type RelayBinding, readRelayQuery, setupMismatch } from './handshake.js';
 import type { RelayMetrics } from './metrics.js';
 import { type OutboundMessage, parseInbound, type SetupMessage } from './protocol.js';
 import type { TwilioUrls } from './signature.js';
@@ -34,10 +35,12 @@ export interface RelayServerOptions {
 const MAX_FRAME_BYTES = 64 * 1024;
 
 /**
- * The ConversationRelay WebSocket (GET /twilio/relay, upgraded) on the webhook server. The handshake
- * must carry Twilio's X-Twilio-Signature for the public wss:// URL, else 403 before any upgrade. The
- * first message must be `setup` naming, in its customParameters, a call in progress whose carrier
- * call sid matches; then the socket belongs to that call's Conversation.
+ * The ConversationRelay WebSocket (GET /twilio/relay?call=…&exp=…, upgraded) on the webhook server.
+ * The handshake must carry Twilio's X-Twilio-Signature for the exact public wss:// URL requested, else
+ * 403 before any upgrade; that URL must bind a call (else 403) and not have expired (else 401). The
+ * first message must be `setup` for the call the URL binds, naming in its customParameters a call in
+ * progress whose carrier call sid matches and that has no socket yet on this replica; then the socket
+ * belongs to that call's Conversation.
  */
 export function attachRelay(server: Server, options: RelayServerOptions): { close(): Promise<void> } {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES });
@@ -52,8 +55,15 @@ export function attachRelay(server: Server, options: RelayServerOptions): { clos
       log.warn({ path }, 'ConversationRelay handshake with a missing or bad X-Twilio-Signature refused');
       return refuse(socket, 403, 'Forbidden');
     }
+    const bound = readRelayQuery(url.searchParams, options.clock.now());
+    if (!bound.ok) {
+      metrics.frames.inc({ result: 'rejected' });
+      log.warn({ path, reason: bound.reason }, 'ConversationRelay handshake refused');
+      return refuse(socket, bound.status, bound.status === 401 ? 'Unauthorized' : 'Forbidden', bound.reason);
+    }
+    const binding: RelayBinding = { callId: bound.callId, ...(bound.callSid && { callSid: bound.callSid }) };
     wss.handleUpgrade(req, socket, head, (ws) => {
-      serve(ws, options).catch((error: unknown) => {
+      serve(ws, binding, options).catch((error: unknown) => {
         log.error({ err: error }, 'relay connection failed');
         ws.close(1011, 'internal error');
       });
@@ -69,12 +79,16 @@ export function attachRelay(server: Server, options: RelayServerOptions): { clos
   };
 }
 
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+/** An HTTP answer instead of the upgrade; `reason` (plain ASCII of ours) is its body. */
+function refuse(socket: Duplex, status: number, text: string, reason = ''): void {
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Type: text/plain\r\n` +
+      `Content-Length: ${Buffer.byteLength(reason)}\r\n\r\n${reason}`,
+  );
 }
 
-/** One relay socket: wait for setup, then hand every frame to the call's conversation. */
-async function serve(ws: WebSocket, options: RelayServerOptions): Promise<void> {
+/** One relay socket, its URL signed for `binding`: wait for setup, then hand every frame to the call's conversation. */
+async function serve(ws: WebSocket, binding: RelayBinding, options: RelayServerOptions): Promise<void> {
   const { log, metrics, clock } = options;
   // Frames are taken from the first moment, so none is lost while the call is being looked up.
   const frames = new FrameQueue();
@@ -83,10 +97,23 @@ async function serve(ws: WebSocket, options: RelayServerOptions): Promise<void> 
   const setup = await firstSetup(ws, frames, options);
   if (!setup) return;
   const callId = setup.customParameters.callId ?? '';
+  const mismatch = setupMismatch(binding, { callId, callSid: setup.callSid });
+  if (mismatch) {
+    log.warn({ callId, callSid: setup.callSid, signedFor: binding }, `${mismatch}; closing`);
+    ws.close(1008, 'setup does not match the signed relay URL');
+    return;
+  }
   const call = /^[0-9a-f-]{36}$/i.test(callId) ? await options.store.byId(callId) : undefined;
   if (!call || (call.carrier_call_id && call.carrier_call_id !== setup.callSid) || isTerminal(call.status)) {
     log.warn({ callId, callSid: setup.callSid }, 'relay setup for no call in progress; closing');
     ws.close(1008, 'unknown call');
+    return;
+  }
+  // Twilio opens one socket per call; a second one is a handshake replayed while the URL is still valid.
+  // From here to active.add nothing awaits, so two sockets cannot both pass.
+  if (options.active.has(callId)) {
+    log.warn({ callId, callSid: setup.callSid }, 'relay setup for a call already connected; closing');
+    ws.close(1008, 'call already connected');
     return;
   }
   let schema: ReturnType<typeof parseOutcomeSchema>;

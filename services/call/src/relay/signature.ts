@@ -1,10 +1,11 @@
 import twilio from 'twilio';
+import { type RelayBinding, relayQuery } from './handshake.js';
 
 /**
  * URLs Twilio is given for a call, all under PUBLIC_BASE_URL (the address Twilio reaches us at), and
  * the check of its signatures. Twilio signs the exact URL it requested (path and query) plus, for a
  * form POST, the sorted form parameters; the ConversationRelay handshake is a GET of the wss:// URL
- * with no parameters, signed the same way (X-Twilio-Signature on the upgrade request).
+ * from the TwiML, query included, signed the same way (X-Twilio-Signature on the upgrade request).
  */
 export class TwilioUrls {
   constructor(
@@ -16,9 +17,12 @@ export class TwilioUrls {
     return this.base().replace(/\/$/, '');
   }
 
-  /** The relay WebSocket: ws(s) for http(s). No query: call data travels as <Parameter>s in setup. */
-  relayUrl(): string {
-    return `${this.publicBaseUrl.replace(/^http/, 'ws')}/twilio/relay`;
+  /**
+   * The relay WebSocket for one call, issued at `now`: ws(s) for http(s), its query binding the call and
+   * an expiry so that Twilio's handshake signature is good for this call only, and only for a while.
+   */
+  relayUrl(binding: RelayBinding, now: Date): string {
+    return `${this.publicBaseUrl.replace(/^http/, 'ws')}/twilio/relay${relayQuery(binding, now)}`;
   }
 
   /**

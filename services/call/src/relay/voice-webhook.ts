@@ -10,6 +10,8 @@ export interface VoiceWebhookOptions {
   urls: TwilioUrls;
   transcriptionProvider: string;
   log: Logger;
+  /** Starts the relay URL's lifetime. */
+  now: () => Date;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -33,7 +35,10 @@ export async function voiceTwiml(
     return hangUpTwiml();
   }
   return conversationRelayTwiml({
-    relayUrl: options.urls.relayUrl(),
+    relayUrl: options.urls.relayUrl(
+      { callId: call.call_id, ...(params.CallSid && { callSid: params.CallSid }) },
+      options.now(),
+    ),
     callId: call.call_id,
     voice: findVoice(options.catalog, call.voice),
     language: call.language,

@@ -20,8 +20,8 @@ export interface PersonaRelayOptions {
 /**
  * Plays Twilio's side of ConversationRelay for calls to persona numbers. When such a call is answered
  * it fetches the call's TwiML from its Url (a signed POST, as Twilio's voice webhook), opens the
- * <ConversationRelay> url with a signed handshake (X-Twilio-Signature over the wss URL, no
- * parameters), sends `setup` with the <Parameter>s as customParameters, and lets the persona speak:
+ * <ConversationRelay> url with a signed handshake (X-Twilio-Signature over the wss URL exactly as the
+ * TwiML gives it, query included, no form parameters), sends `setup` with the <Parameter>s as customParameters, and lets the persona speak:
  * final `prompt`s, `dtmf` keys, `interrupt`s. The agent's `text` tokens are "spoken" at once. An `end`
  * from the agent, or the persona hanging up, ends the call (and so its status callbacks).
  */
