@@ -47,6 +47,9 @@ export function attachRelay(server: Server, options: RelayServerOptions): { clos
   const { log, metrics, urls } = options;
 
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    // Node removes the socket's error listener when it hands it to 'upgrade'; without one, a client
+    // resetting the connection (before or after a refusal) would crash the process.
+    socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://relay');
     const path = urls.localPath(url.pathname);
     if (path !== '/twilio/relay') return refuse(socket, 404, 'Not Found');
