@@ -1,7 +1,16 @@
 import type { Options } from 'ajv';
 import { RE2JS, RE2JSException } from 're2js';
+import { estimatedProgramSize } from './pattern-size.js';
 
 type RegExpEngine = NonNullable<NonNullable<Options['code']>['regExp']>;
+
+/**
+ * Instructions one pattern may compile to. Every match walks the whole program and each compile costs
+ * about 1.5 µs per instruction on the shared event loop; 20 patterns (the schema's bound) of this size
+ * compile in under 0.1 s. `^.{0,600}$` (about 1,200 by the engine, 1,800 by the estimate) fits; longer
+ * length bounds belong in maxLength.
+ */
+export const MAX_PATTERN_PROGRAM = 2_500;
 
 /**
  * Ajv's regex engine for outcome schemas: patterns come from users and run on what a callee said, so a
@@ -15,11 +24,17 @@ export const linearRegExp: RegExpEngine = Object.assign(
     let compiled: RE2JS;
     try {
       // RE2 is Unicode-aware without a flag, as Ajv's `u` asks.
-      compiled = RE2JS.compile(RE2JS.translateRegExp(pattern));
+      const translated = RE2JS.translateRegExp(pattern);
+      // Checked before compiling, so a huge program is never paid for; then against the engine's own count.
+      const estimate = estimatedProgramSize(translated);
+      if (estimate > MAX_PATTERN_PROGRAM) throw new UnsupportedPatternError(pattern, tooLarge(`about ${estimate}`));
+      compiled = RE2JS.compile(translated);
     } catch (error) {
       if (error instanceof RE2JSException) throw new UnsupportedPatternError(pattern, error.message);
       throw error;
     }
+    const size = compiled.programSize();
+    if (size > MAX_PATTERN_PROGRAM) throw new UnsupportedPatternError(pattern, tooLarge(String(size)));
     return {
       test: (text: string) => compiled.test(text),
       // Ajv caches compiled patterns under this string: it must be the pattern's own.
@@ -29,6 +44,10 @@ export const linearRegExp: RegExpEngine = Object.assign(
   // Ajv's standalone code would call this by name; callgate never generates standalone code.
   { code: 'linearRegExp' },
 );
+
+const tooLarge = (size: string) =>
+  `it compiles to ${size} instructions, more than ${MAX_PATTERN_PROGRAM} (a counted repetition such as ` +
+  '{1000} is copied out that many times; bound lengths with maxLength instead)';
 
 export class UnsupportedPatternError extends Error {
   override readonly name = 'UnsupportedPatternError';

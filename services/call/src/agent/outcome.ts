@@ -21,17 +21,23 @@ export interface OutcomeSchema {
   fields: OutcomeField[];
   /** Validates a whole object of learned fields (the schema without `required`: missing fields are reported apart). */
   validate: ValidateFunction;
+  /** The validators' errors in words. */
+  errorsText: (errors: ValidateFunction['errors']) => string;
 }
 
 export class OutcomeSchemaError extends Error {
   override readonly name = 'OutcomeSchemaError';
 }
 
-// One Ajv per process: it caches compiled schemas. strict: false accepts the keywords people write
-// (title, examples, format) without failing the whole schema. Patterns run on a linear-time engine (the
-// schema is a user's, the data a stranger's); formats are annotations, as no format is added, and
-// validateFormats: false keeps each unknown one from being logged at every compile.
-const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: linearRegExp } });
+// A fresh Ajv for each schema read: an Ajv keeps every schema it compiled (code, regex programs, $id
+// registrations) as long as it lives, so a process-wide one grew with every makePhoneCall and let one
+// call's $id collide with, or be $ref'd by, another's. The per-schema instance lives as long as the
+// call's OutcomeSchema. strict: false accepts the keywords people write (title, examples, format)
+// without failing the whole schema. Patterns run on a linear-time engine (the schema is a user's, the
+// data a stranger's); formats are annotations, as no format is added, and validateFormats: false keeps
+// each unknown one from being logged at every compile.
+const newAjv = () =>
+  new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: linearRegExp } });
 
 /**
  * Reads an outcome schema (makePhoneCall's outcomeSchema): a JSON Schema object whose `properties`
@@ -52,7 +58,9 @@ export function parseOutcomeSchema(json: string): OutcomeSchema | undefined {
   const schema = raw as Record<string, unknown>;
   const overLimit = parsedOutcomeSchemaOverLimit(schema);
   if (overLimit) throw new OutcomeSchemaError(`the schema ${overLimit}`);
-  const properties = schema.properties ?? {};
+  const compilable = selfContained(schema);
+  const ajv = newAjv();
+  const properties = compilable.properties ?? {};
   if (!properties || typeof properties !== 'object' || Array.isArray(properties)) {
     throw new OutcomeSchemaError('"properties" must be an object of field schemas');
   }
@@ -67,14 +75,50 @@ export function parseOutcomeSchema(json: string): OutcomeSchema | undefined {
       schema: field,
       type: typeof field.type === 'string' ? field.type : undefined,
       description: typeof field.description === 'string' ? field.description : undefined,
-      validate: compile(field, `field "${name}"`),
+      validate: compile(ajv, field, `field "${name}"`),
     });
   }
-  const { required: _required, ...partial } = schema;
-  return { raw: schema, fields, validate: compile(partial, 'the schema') };
+  const { required: _required, ...partial } = compilable;
+  return {
+    raw: schema,
+    fields,
+    validate: compile(ajv, partial, 'the schema'),
+    errorsText: (errors) => ajv.errorsText(errors),
+  };
 }
 
-function compile(schema: Record<string, unknown>, what: string): ValidateFunction {
+/** Keywords whose values are data, not schemas: a "$ref" key inside them is a value like any other. */
+const DATA_KEYWORDS = new Set(['enum', 'const', 'default', 'examples']);
+/** Keywords whose keys are names (of fields, definitions, patterns) and whose values are schemas. */
+const NAME_MAPS = new Set(['properties', 'patternProperties', 'definitions', '$defs', 'dependencies']);
+
+/**
+ * A copy of the schema that stands alone: without `$id` (an identity to register, meaningless for one
+ * call's schema) and refusing a `$ref` that points outside the schema, which Ajv would resolve against
+ * whatever else it had loaded or try to fetch. The depth bound has been checked, so recursion is safe.
+ */
+function selfContained(schema: Record<string, unknown>): Record<string, unknown> {
+  const copy = (value: unknown, namesAt: boolean): unknown => {
+    if (!value || typeof value !== 'object') return value;
+    if (Array.isArray(value)) return value.map((item) => copy(item, false));
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) {
+      if (!namesAt && key === '$id') continue;
+      if (!namesAt && key === '$ref' && !(typeof child === 'string' && child.startsWith('#'))) {
+        throw new OutcomeSchemaError(
+          `"$ref": ${JSON.stringify(child)} points outside the schema; only local references such as "#/definitions/name" are allowed`,
+        );
+      }
+      if (namesAt) out[key] = copy(child, false);
+      else if (DATA_KEYWORDS.has(key)) out[key] = child;
+      else out[key] = copy(child, NAME_MAPS.has(key));
+    }
+    return out;
+  };
+  return copy(schema, false) as Record<string, unknown>;
+}
+
+function compile(ajv: Ajv, schema: Record<string, unknown>, what: string): ValidateFunction {
   try {
     return ajv.compile(schema);
   } catch (error) {
@@ -104,7 +148,7 @@ export function finalizeOutcome(
     return {
       fields: {},
       missingFields: schema.fields.map((f) => f.name),
-      summary: `${proposed.summary} (the learned values did not satisfy the outcome schema: ${ajv.errorsText(schema.validate.errors)})`,
+      summary: `${proposed.summary} (the learned values did not satisfy the outcome schema: ${schema.errorsText(schema.validate.errors)})`,
       objectiveReached: false,
       endReason,
     };
