@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MAX_PATTERN_PROGRAM } from './linear-regexp.js';
+import { PATTERN_PROGRAM_LIMITS } from './linear-regexp.js';
 import { OutcomeSchemaError, parseOutcomeSchema } from './outcome.js';
 import { estimatedProgramSize } from './pattern-size.js';
 
@@ -72,9 +72,23 @@ describe('the compiled size of a pattern', () => {
       const message = refusal({ properties: { f: { type: 'string', pattern } } });
       assert.ok(message.startsWith('field "f": pattern'), message);
       assert.ok(message.includes(JSON.stringify(pattern)), message);
-      assert.ok(message.includes(String(MAX_PATTERN_PROGRAM)), message);
+      assert.ok(message.includes(String(PATTERN_PROGRAM_LIMITS.perPattern)), message);
     });
   }
+
+  it('the patterns of one schema have a total: nine of 1,200 instructions are refused at the ninth, naming it', () => {
+    const properties = Object.fromEntries(
+      [1, 2, 3, 4, 5, 6, 7, 8, 9].map((n) => [`f${n}`, { type: 'string', pattern: `^.{0,600}${n}$` }]),
+    );
+    const message = refusal({ properties });
+    assert.ok(message.startsWith('field "f9": pattern "^.{0,600}9$"'), message);
+    assert.ok(message.includes(`more than ${PATTERN_PROGRAM_LIMITS.perSchema} in all`), message);
+    // Eight fit, read twice (each field is compiled alone and in the whole schema, and the relay reads
+    // the schema again): a pattern counts once, and the total is per schema, not per process.
+    delete properties.f9;
+    assert.equal(parseOutcomeSchema(JSON.stringify({ properties }))?.fields.length, 8);
+    assert.equal(parseOutcomeSchema(JSON.stringify({ properties }))?.fields.length, 8);
+  });
 
   it('the estimate is never below what the engine compiles (it is checked before compiling)', async () => {
     const { RE2JS } = await import('re2js');

@@ -1,7 +1,7 @@
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { EndReason, Outcome } from '../transcript-store.js';
 import type { ProposedOutcome } from './agent.js';
-import { linearRegExp, UnsupportedPatternError } from './linear-regexp.js';
+import { linearRegExpEngine, UnsupportedPatternError } from './linear-regexp.js';
 import { outcomeSchemaOverLimit, parsedOutcomeSchemaOverLimit } from './schema-limits.js';
 
 /** One field of the outcome schema, with a validator of its own so a bad value drops only that field. */
@@ -29,15 +29,21 @@ export class OutcomeSchemaError extends Error {
   override readonly name = 'OutcomeSchemaError';
 }
 
-// A fresh Ajv for each schema read: an Ajv keeps every schema it compiled (code, regex programs, $id
-// registrations) as long as it lives, so a process-wide one grew with every makePhoneCall and let one
-// call's $id collide with, or be $ref'd by, another's. The per-schema instance lives as long as the
-// call's OutcomeSchema. strict: false accepts the keywords people write (title, examples, format)
-// without failing the whole schema. Patterns run on a linear-time engine (the schema is a user's, the
-// data a stranger's); formats are annotations, as no format is added, and validateFormats: false keeps
-// each unknown one from being logged at every compile.
+// A fresh Ajv compiles each schema: an Ajv keeps every schema it compiled (code, regex programs, $id
+// registrations) for as long as it lives, and removeSchema does not free the compiled code, so one
+// process-wide instance grew with every makePhoneCall and let one call's $id collide with, or be
+// $ref'd by, another's. The per-schema instance lives as long as the call's OutcomeSchema.
+// Checking a schema against the JSON Schema meta-schema is what makes a fresh Ajv slow (it compiles the
+// meta-schema first: ~16 ms against ~1 ms), so that check runs on one shared instance that only ever
+// holds the meta-schema (validateSchema compiles nothing of the user's), and the fresh ones skip it.
+// strict: false accepts the keywords people write (title, examples, format) without failing the whole
+// schema. Patterns run on a linear-time engine (the schema is a user's, the data a stranger's); formats
+// are annotations, as no format is added, and validateFormats: false keeps each unknown one from being
+// logged at every compile.
+const options = { strict: false, allErrors: true, validateFormats: false } as const;
+const metaSchemaChecker = new Ajv(options);
 const newAjv = () =>
-  new Ajv({ strict: false, allErrors: true, validateFormats: false, code: { regExp: linearRegExp } });
+  new Ajv({ ...options, meta: false, validateSchema: false, code: { regExp: linearRegExpEngine() } });
 
 /**
  * Reads an outcome schema (makePhoneCall's outcomeSchema): a JSON Schema object whose `properties`
@@ -70,6 +76,8 @@ export function parseOutcomeSchema(json: string): OutcomeSchema | undefined {
       throw new OutcomeSchemaError(`field "${name}" must be a JSON Schema object, e.g. {"type": "string"}`);
     }
     const field = value as Record<string, unknown>;
+    const problem = metaSchemaProblem(field);
+    if (problem) throw new OutcomeSchemaError(`field "${name}" is not a valid JSON Schema: ${problem}`);
     fields.push({
       name,
       schema: field,
@@ -78,6 +86,8 @@ export function parseOutcomeSchema(json: string): OutcomeSchema | undefined {
       validate: compile(ajv, field, `field "${name}"`),
     });
   }
+  const problem = metaSchemaProblem(compilable);
+  if (problem) throw new OutcomeSchemaError(`the schema is not a valid JSON Schema: ${problem}`);
   const { required: _required, ...partial } = compilable;
   return {
     raw: schema,
@@ -85,6 +95,17 @@ export function parseOutcomeSchema(json: string): OutcomeSchema | undefined {
     validate: compile(ajv, partial, 'the schema'),
     errorsText: (errors) => ajv.errorsText(errors),
   };
+}
+
+/** Why the schema breaks the JSON Schema (draft-07) meta-schema; undefined when it does not. */
+function metaSchemaProblem(schema: Record<string, unknown>): string | undefined {
+  try {
+    if (metaSchemaChecker.validateSchema(schema)) return undefined;
+    return metaSchemaChecker.errorsText(metaSchemaChecker.errors, { dataVar: 'schema' });
+  } catch (error) {
+    // A $schema that names no meta-schema Ajv knows.
+    return (error as Error).message;
+  }
 }
 
 /** Keywords whose values are data, not schemas: a "$ref" key inside them is a value like any other. */
