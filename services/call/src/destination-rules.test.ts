@@ -63,6 +63,13 @@ describe('numbers callgate never dials', () => {
       /^\+15005550006 is one of callgate's own caller ids; a call to it would reach callgate itself$/,
     ],
     ['the fictional area code 555', '+15551234567', /is not a valid number in the numbering plan/],
+    // libphonenumber reads these as +14155550002 and +442079460000: what is checked must be what is dialled.
+    [
+      'a NANP number with its national prefix after +1',
+      '+114155550002',
+      /^\+114155550002 is not a valid number; did you mean \+14155550002\?$/,
+    ],
+    ['a UK number with its trunk 0 after +44', '+4402079460000', /did you mean \+442079460000\?$/],
   ];
   for (const [what, to, message] of refused) {
     it(`refuses ${what}, saying why`, () => {

@@ -61,6 +61,10 @@ const countryName = (code: string) => `${code} (${regionName.of(code) ?? code})`
 export function destinationRefusal(to: string, rules: DestinationRules): string | undefined {
   const number = parsePhoneNumberFromString(to);
   if (!number) return `${to} has no country calling code in use; check the number`;
+  // libphonenumber drops a national prefix written after the country code (+1 1 415…, +44 0 20…). The
+  // number checked here must be the number dialled and the one an idempotency key is bound to, so a
+  // number that is not already in that form is refused with the form to send, never silently rewritten.
+  if (number.number !== to) return `${to} is not a valid number; did you mean ${number.number}?`;
   const shown = `+${number.countryCallingCode}${number.nationalNumber.slice(0, 3)}…`;
   if (rules.accountCallerIds.includes(number.number) || number.number === rules.from) {
     return `${to} is one of callgate's own caller ids; a call to it would reach callgate itself`;

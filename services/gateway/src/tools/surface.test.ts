@@ -365,6 +365,8 @@ describe('one vocabulary on the MCP surface', () => {
         ['firstMessage', { task: 'x', firstMessage: 'hi\u0000' }],
         ['metadata', { task: 'x', metadata: { ticket: 'a\u0000b' } }],
         ['metadata', { task: 'x', metadata: { 'ti\u0000cket': 'a' } }],
+        // Stored too (the call's idempotency_key): it reached PostgreSQL as "internal error" before text() held it.
+        ['idempotencyKey', { task: 'x', idempotencyKey: 'retry-key\u00001' }],
       ];
       for (const [field, args] of cases) {
         const text = refusal(await mcp.callTool('makePhoneCall', { to: '+14155550001', ...args }));
