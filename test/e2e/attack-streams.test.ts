@@ -30,6 +30,8 @@ before(async () => {
       ...process.env,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
       MCP_MAX_LISTEN_STREAMS_PER_USER: String(LISTENS_PER_USER),
+      // Above the default (100): the abort test needs listens whose URI checks take long enough to leave.
+      MCP_MAX_LISTEN_URIS: '1000',
       RATE_LIMIT_BURST: '1000',
       RATE_LIMIT_PER_MINUTE: '60000',
       JWT_CLOCK_TOLERANCE_SECONDS: '0',
