@@ -198,6 +198,43 @@ describe('caps under concurrent admission', () => {
     }
   });
 
+  it('one subscriptions/listen names at most 100 resource URIs: more is refused with -32602 naming the limit', async () => {
+    const listen = (count: number) =>
+      fetch(system.mcpUrl, {
+        method: 'POST',
+        headers: {
+          ...headersFor(newUser('many-uris')),
+          'mcp-protocol-version': '2026-07-28',
+          'mcp-method': 'subscriptions/listen',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 7,
+          method: 'subscriptions/listen',
+          params: {
+            notifications: { resourceSubscriptions: Array.from({ length: count }, () => 'callgate://calls') },
+            _meta: {
+              'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+              'io.modelcontextprotocol/clientInfo': { name: 'raw', version: '1' },
+              'io.modelcontextprotocol/clientCapabilities': {},
+            },
+          },
+        }),
+      });
+    const refused = await listen(101);
+    // An admitted listen is a stream that never ends: check the status before reading the body.
+    if (refused.status !== 400) await refused.body?.cancel();
+    assert.equal(refused.status, 400, 'a listen of 101 URIs was admitted');
+    const text = await refused.text();
+    const body = JSON.parse(text) as { id: unknown; error: { code: number; message: string } };
+    assert.equal(body.id, 7);
+    assert.equal(body.error.code, -32602);
+    assert.match(body.error.message, /at most 100 resource URIs/);
+    const admitted = await listen(100);
+    assert.equal(admitted.status, 200);
+    await admitted.body?.cancel();
+  });
+
   it('a WebSocket is closed with 1008 when its token expires, without the client sending anything', async () => {
     const userId = newUser('expiring');
     // A token of 2 s may expire before a busy machine completes the upgrade (401): then try a fresh one.

@@ -9,6 +9,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { mintToken } from '@callgate/gateway';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
+import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
 import { httpClient, tokenFor, wsClient } from '../support/system.js';
 
@@ -75,6 +76,34 @@ for (const [name, connect] of [
         });
         await assert.rejects(client.subscribeResource({ uri: 'callgate://calls' }), insufficientScope);
         await client.subscribeResource({ uri: 'callgate://me/profile' });
+        // Unsubscribing asks the same: its answer must not tell whether the call is watched.
+        await assert.rejects(client.unsubscribeResource({ uri: callUri }), (e: unknown) => {
+          assert.ok(insufficientScope(e), String(e));
+          return true;
+        });
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('tasks/get, tasks/result and tasks/cancel are refused as a tool is, naming the scope', async () => {
+      const client = await connect(system, profileOnly);
+      const taskId = callUri.slice('callgate://calls/'.length);
+      try {
+        for (const [method, request, scope] of [
+          ['tasks/get', () => client.experimental.tasks.getTask(taskId), 'calls:read'],
+          ['tasks/result', () => client.experimental.tasks.getTaskResult(taskId, CallToolResultSchema), 'calls:read'],
+          ['tasks/cancel', () => client.experimental.tasks.cancelTask(taskId), 'calls:write'],
+        ] as const) {
+          await assert.rejects(request(), (e: unknown) => {
+            assert.ok(insufficientScope(e), `${method}: ${String(e)}`);
+            assert.match(
+              String((e as Error).message) + JSON.stringify((e as { data?: unknown }).data),
+              new RegExp(scope),
+            );
+            return true;
+          });
+        }
       } finally {
         await client.close();
       }
@@ -108,5 +137,39 @@ describe('without calls:read over 2026-07-28', () => {
     } finally {
       await client.close();
     }
+  });
+
+  it('tasks/get is refused with 403 insufficient_scope naming calls:read', async () => {
+    const taskId = callUri.slice('callgate://calls/'.length);
+    const res = await fetch(system.mcpUrl, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${profileOnly}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+        'mcp-protocol-version': '2026-07-28',
+        'mcp-method': 'tasks/get',
+        'mcp-name': taskId,
+      },
+      body: JSON.stringify({
+        jsonrpc: '2.0',
+        id: 1,
+        method: 'tasks/get',
+        params: {
+          taskId,
+          _meta: {
+            'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+            'io.modelcontextprotocol/clientInfo': { name: 'callgate-scope-test', version: '1.0.0' },
+            'io.modelcontextprotocol/clientCapabilities': { extensions: { 'io.modelcontextprotocol/tasks': {} } },
+          },
+        },
+      }),
+    });
+    const text = await res.text();
+    assert.equal(res.status, 403, text);
+    assert.match(
+      res.headers.get('www-authenticate') ?? '',
+      /insufficient_scope.*calls:read|calls:read.*insufficient_scope/,
+    );
   });
 });

@@ -124,6 +124,14 @@ export const gatewayConfigShape = {
     .describe(
       "A user's open 2026-07-28 subscriptions/listen streams; one more gets 429. At most MCP_MAX_LISTEN_STREAMS.",
     ),
+  MCP_MAX_LISTEN_URIS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(100)
+    .describe(
+      'Resource URIs one subscriptions/listen may name (each is checked against the user before the stream opens); more gets -32602.',
+    ),
   MCP_MAX_LISTEN_STREAMS: z.coerce
     .number()
     .int()

@@ -19,7 +19,9 @@ export function guardResourceScopes(server: McpServer): void {
   const sdk = server.resolveScopeChallenge;
   server.resolveScopeChallenge = async (context) => {
     const { method, params } = context.request;
-    if (method === 'resources/subscribe' && typeof params?.uri === 'string') {
+    // Unsubscribing asks what subscribing asks: else its answer tells a token without the scope
+    // whether a call is watched.
+    if ((method === 'resources/subscribe' || method === 'resources/unsubscribe') && typeof params?.uri === 'string') {
       return described(await readChallenge(server, params.uri, context.authInfo), method, params.uri);
     }
     if (method === 'subscriptions/listen') {

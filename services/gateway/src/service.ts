@@ -89,12 +89,16 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   let subscriptions: CallSubscriptions | undefined;
   const toolTimer = toolDurations(base.metrics.registry);
   const newServer = () => createMcpServer({ backends, requestState, subscriptions, extend: options.extend, toolTimer });
+  // Event streams over HTTP end when their token expires, as WebSockets do (closeAtTokenExpiry).
+  const tokenExpiry = { toleranceSeconds: tokens.clockToleranceSeconds };
   const modern = createModernHttpHandler({
     newServer,
     maxBodyBytes: config.MCP_MAX_BODY_BYTES,
     log: base.log,
     mayWatch: async (uri, auth) => (subscriptions ? subscriptions.mayWatch(uri, userIdOf(auth)) : false),
     listenStreams: { perUser: caps.listenStreamsPerUser, total: caps.listenStreams },
+    maxListenUris: config.MCP_MAX_LISTEN_URIS,
+    tokenExpiry,
   });
   subscriptions = new CallSubscriptions(backends, base.log, modern.notify);
   // Every call change (a status, or its settlement) may move the user's balance.
@@ -118,6 +122,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       modern,
       maxBodyBytes: config.MCP_MAX_BODY_BYTES,
       rateLimits,
+      tokenExpiry,
       log: base.log,
     }),
     newServer,

@@ -14,7 +14,7 @@ import { z } from 'zod';
 import type { Backends } from '../backends.js';
 import { resourceErrorFrom } from '../grpc-errors.js';
 import { wrapSdkHandler } from '../sdk-handlers.js';
-import { SCOPES } from '../tools/scopes.js';
+import { needs, SCOPES } from '../tools/scopes.js';
 import { waitForCall } from '../tools/watch-call.js';
 import { callResult, isTerminalCall, taskFields, taskStateOf } from './task-view.js';
 
@@ -26,6 +26,18 @@ const RELATED_TASK = 'io.modelcontextprotocol/related-task';
 const TASK_TOOL = 'makePhoneCall';
 
 const taskParams = z.looseObject({ taskId: z.string().min(1).max(128) });
+
+/**
+ * A task is a call, so each method asks what the tool doing the same asks: reading it calls:read
+ * (getCall), cancelling it calls:write (cancelCall). Checked where the SDK checks a tool's scope, before the
+ * handler, so the refusal is the same as a tool's: HTTP 403 insufficient_scope, -32003 over WebSocket.
+ */
+const TASK_SCOPES: Record<string, (typeof SCOPES)[keyof typeof SCOPES]> = {
+  'tasks/get': SCOPES.callsRead,
+  'tasks/result': SCOPES.callsRead,
+  'tasks/update': SCOPES.callsRead,
+  'tasks/cancel': SCOPES.callsWrite,
+};
 
 /**
  * makePhoneCall as an MCP task, on both revisions that have tasks: the 2026-07-28 extension (the
@@ -40,6 +52,13 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
     // The 2026 codec drops this 2025 slot from its answers, so each revision sees only its own.
     tasks: { cancel: {}, requests: { tools: { call: {} } } },
   });
+  const sdkChallenge = server.resolveScopeChallenge;
+  server.resolveScopeChallenge = async (context) => {
+    const scope = TASK_SCOPES[context.request.method];
+    if (!scope) return sdkChallenge(context);
+    const challenge = await needs(scope)(context);
+    return challenge && { ...challenge, errorDescription: `${context.request.method} needs the scope ${scope}` };
+  };
   const modern = () => (protocol.getNegotiatedProtocolVersion() ?? '') >= '2026-07-28';
   /** Experimental tasks arrived with 2025-11-25; sessions of older revisions run the tool as before. */
   const legacyTasks = () => (protocol.getNegotiatedProtocolVersion() ?? '') >= '2025-11-25';
@@ -54,11 +73,9 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
     }
   };
 
-  const readCall = async (taskId: string, ctx: ServerContext, scope: string): Promise<callV1.Call__Output> => {
+  /** The task's call; its scope was checked before the handler (TASK_SCOPES). */
+  const readCall = async (taskId: string, ctx: ServerContext): Promise<callV1.Call__Output> => {
     const auth = ctx.http?.authInfo;
-    if (!auth?.scopes.includes(scope)) {
-      throw new ProtocolError(ProtocolErrorCode.InvalidRequest, `This needs the ${scope} scope`);
-    }
     try {
       const userId = await backends.users.ensure(auth);
       const { call } = await backends.call.getCall({ userId, callId: taskId }, { signal: ctx.mcpReq.signal });
@@ -105,7 +122,7 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
 
   protocol.setRequestHandler('tasks/get', { params: taskParams }, async (params, ctx) => {
     requireExtension(ctx);
-    const call = await readCall(params.taskId, ctx, SCOPES.callsRead);
+    const call = await readCall(params.taskId, ctx);
     if (!modern()) return taskFields(call, 'legacy');
     const fields = taskFields(call, 'modern');
     if (fields.status === 'working') return fields;
@@ -115,7 +132,7 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
 
   protocol.setRequestHandler('tasks/cancel', { params: taskParams }, async (params, ctx) => {
     requireExtension(ctx);
-    const call = await readCall(params.taskId, ctx, SCOPES.callsWrite);
+    const call = await readCall(params.taskId, ctx);
     const state = taskStateOf(call);
     if (state.status !== 'working' || isTerminalCall(call)) {
       // 2026: cancelling an ended task is an idempotent ack. 2025: it is an error that says why.
@@ -151,13 +168,13 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
   // task is acknowledged, as the extension asks.
   protocol.setRequestHandler('tasks/update', { params: taskParams }, async (params, ctx) => {
     requireExtension(ctx);
-    await readCall(params.taskId, ctx, SCOPES.callsRead);
+    await readCall(params.taskId, ctx);
     return {};
   });
 
   // 2025-11-25 only (the 2026 revision removed it; the SDK answers -32601 there): waits for the end.
   protocol.setRequestHandler('tasks/result', { params: taskParams }, async (params, ctx) => {
-    let call = await readCall(params.taskId, ctx, SCOPES.callsRead);
+    let call = await readCall(params.taskId, ctx);
     const userId = call.userId;
     if (taskStateOf(call).status === 'working' && !isTerminalCall(call)) {
       await waitForCall({

@@ -14,6 +14,7 @@ import { type Checked, checkJsonRpc, errorAnswer, isAnswered, revisionHasBatches
 import type { createModernHttpHandler } from './modern-http.js';
 import { replayInitialize } from './resume-session.js';
 import type { SharedSessions } from './shared-sessions.js';
+import { endAtTokenExpiry, type TokenExpiry } from './token-expiry.js';
 
 export interface McpHttpOptions {
   sessions: SessionRegistry;
@@ -27,6 +28,8 @@ export interface McpHttpOptions {
   shared: SharedSessions;
   /** Restores a resumed session's resource subscriptions. */
   subscriptions?: CallSubscriptions;
+  /** A session's GET event stream ends when the token that opened it expires. */
+  tokenExpiry: TokenExpiry;
   log: Logger;
 }
 
@@ -120,6 +123,8 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
       if (!sessionId) return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
       const session = await findSession(sessionId, userId, auth);
       if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
+      // The stream lets go of the session's single GET slot when it ends, so the client can reopen it.
+      if (req.method === 'GET') endAtTokenExpiry(res, auth.expiresAt, options.tokenExpiry);
       return (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res);
     }
     if (req.method !== 'POST') {

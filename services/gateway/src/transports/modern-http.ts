@@ -12,6 +12,7 @@ import {
 import { capReached, sendCapReached, UserSlots } from '../admission-caps.js';
 import { userIdOf } from '../auth.js';
 import { refuseListenWithoutScope } from '../resource-scopes.js';
+import { endAtTokenExpiry, type TokenExpiry } from './token-expiry.js';
 
 /**
  * The 2026-07-28 revision over HTTP: stateless, each request carries its protocol version and client
@@ -31,7 +32,15 @@ export function createModernHttpHandler(options: {
   mayWatch?: (uri: string, auth: AuthInfo | undefined) => Promise<boolean>;
   /** Open listen streams: per user (held until the stream's response closes), and per replica. Default: 8 and 1024. */
   listenStreams?: { perUser: number; total: number };
+  /**
+   * Resource URIs one subscriptions/listen may name (each costs a GetCall before the stream opens, all
+   * for one rate-limit token); more is refused with -32602. Default: 100.
+   */
+  maxListenUris?: number;
+  /** Listen streams end when the token that opened them expires. */
+  tokenExpiry: TokenExpiry;
 }) {
+  const maxListenUris = options.maxListenUris ?? 100;
   const listening = new UserSlots(options.listenStreams?.perUser ?? 8);
   const bus = options.bus ?? new InMemoryServerEventBus((error) => options.log.warn({ err: error }, 'event bus'));
   const handler = createMcpHandler(() => options.newServer(), {
@@ -68,33 +77,52 @@ export function createModernHttpHandler(options: {
         method?: unknown;
         params?: { notifications?: { resourceSubscriptions?: unknown } };
       };
-      const uris =
-        listen?.method === 'subscriptions/listen' ? listen.params?.notifications?.resourceSubscriptions : undefined;
-      if (Array.isArray(uris) && options.mayWatch) {
-        for (const uri of uris) {
-          if (typeof uri === 'string' && !(await options.mayWatch(uri, req.auth))) {
-            res.writeHead(400, { 'content-type': 'application/json' }).end(
-              JSON.stringify({
-                jsonrpc: '2.0',
-                id: listen.id ?? null,
-                error: { code: -32602, message: `Resource not found: ${uri}`, data: { uri } },
-              }),
-            );
-            return;
-          }
-        }
+      const isListen = listen?.method === 'subscriptions/listen';
+      const uris = isListen ? listen.params?.notifications?.resourceSubscriptions : undefined;
+      if (Array.isArray(uris) && uris.length > maxListenUris) {
+        return refuseListen(res, listen.id, {
+          code: -32602,
+          message: `Invalid params: a subscriptions/listen may name at most ${maxListenUris} resource URIs (got ${uris.length}); split them over several listens`,
+          data: { limit: maxListenUris },
+        });
       }
-      if (listen?.method === 'subscriptions/listen') {
-        // Counted before the stream opens, synchronously, so concurrent listens cannot all see room.
+      if (isListen) {
+        // Reserved before the URIs are checked (slow: a GetCall each), synchronously, so concurrent
+        // listens cannot all see room; released when the response closes, however it ends. A client
+        // gone before we could watch for its 'close' gives the place back here.
         const slot = listening.reserve(userIdOf(req.auth));
         if (!slot) {
           const error = capReached('listen streams', listening.limit, 'close one before opening another');
           return sendCapReached(res, listen.id, error);
         }
+        if (res.destroyed) return slot.release();
         res.once('close', () => slot.release());
+        endAtTokenExpiry(res, req.auth?.expiresAt, options.tokenExpiry);
+      }
+      if (Array.isArray(uris) && options.mayWatch) {
+        for (const uri of uris) {
+          // The client left (or the token expired) while we checked: nothing more to do for it.
+          if (res.destroyed) return;
+          if (typeof uri === 'string' && !(await options.mayWatch(uri, req.auth))) {
+            return refuseListen(res, listen.id, {
+              code: -32602,
+              message: `Resource not found: ${uri}`,
+              data: { uri },
+            });
+          }
+        }
+        if (res.destroyed) return;
       }
       await node(req, res, body);
     },
     close: () => handler.close(),
   };
+}
+
+/** A listen refused before its stream opens: HTTP 400 with the JSON-RPC error. */
+function refuseListen(res: ServerResponse, id: unknown, error: { code: number; message: string; data?: unknown }) {
+  if (res.destroyed) return;
+  res
+    .writeHead(400, { 'content-type': 'application/json' })
+    .end(JSON.stringify({ jsonrpc: '2.0', id: id ?? null, error }));
 }

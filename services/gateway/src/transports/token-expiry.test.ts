@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
+import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import WebSocket, { WebSocketServer } from 'ws';
-import { closeAtTokenExpiry, type ExpiryClock, TOKEN_EXPIRED_CLOSE } from './token-expiry.js';
+import { closeAtTokenExpiry, type ExpiryClock, endAtTokenExpiry, TOKEN_EXPIRED_CLOSE } from './token-expiry.js';
 
 /** A clock whose timers fire only when the test advances it. */
 function manualClock(start: number) {
@@ -95,5 +96,59 @@ describe('closeAtTokenExpiry', () => {
     const other = await connect(undefined, 0, unbounded.clock);
     assert.equal(unbounded.pending(), 0);
     other.client.close();
+  });
+});
+
+describe('endAtTokenExpiry', () => {
+  let server: http.Server;
+  let url: string;
+  let onRequest: (res: http.ServerResponse) => void = () => undefined;
+
+  before(async () => {
+    server = http.createServer((_req, res) => onRequest(res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  /** An event stream served with `clock` watching its token; resolves once its first event arrived. */
+  async function open(expiresAt: number, tolerance: number, clock: ExpiryClock) {
+    const served = new Promise<http.ServerResponse>((resolve) => {
+      onRequest = (res) => {
+        endAtTokenExpiry(res, expiresAt, { toleranceSeconds: tolerance, clock });
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.write(': open\n\n');
+        resolve(res);
+      };
+    });
+    const response = await fetch(url);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read();
+    const ended = reader.read().then(
+      (next) => next.done,
+      () => true,
+    );
+    return { res: await served, ended };
+  }
+
+  it('cuts an open event stream when exp plus the tolerance passes, not before', async () => {
+    const { clock, advance } = manualClock(1_000_000);
+    const { res, ended } = await open(1_000 + 60, 5, clock);
+    const closed = new Promise((resolve) => res.once('close', resolve));
+    advance(64_999);
+    assert.equal(res.destroyed, false, 'still within the tolerance');
+    advance(1);
+    await closed;
+    assert.equal(await ended, true);
+  });
+
+  it('forgets its timer when the stream ends first', async () => {
+    const { clock, pending } = manualClock(0);
+    const { res } = await open(3600, 0, clock);
+    assert.equal(pending(), 1);
+    const closed = new Promise((resolve) => res.once('close', resolve));
+    res.end();
+    await closed;
+    assert.equal(pending(), 0);
   });
 });

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 
 /** Close code and reason of a connection whose access token expired (policy violation, RFC 6455 §7.4). */
@@ -19,17 +20,17 @@ const realClock: ExpiryClock = {
 };
 
 /**
- * Closes `ws` with 1008 when its token expires (exp plus the clock tolerance, as at the upgrade),
- * whether or not the client sends anything: a quiet connection must not keep receiving a user's
- * notifications on a token that is no longer valid. The timer ends with the connection.
+ * Runs `expire` once a token's exp plus the clock tolerance (as at admission) has passed: at once when it
+ * already has, never for a token without exp. Returns the cancel to call when what it guards ends first.
+ * The one definition of "at token expiry" for every connection and stream the token admitted.
  */
-export function closeAtTokenExpiry(
-  ws: WebSocket,
+export function atTokenExpiry(
   expiresAtSeconds: number | undefined,
   toleranceSeconds: number,
+  expire: () => void,
   clock: ExpiryClock = realClock,
-): void {
-  if (expiresAtSeconds === undefined) return;
+): () => void {
+  if (expiresAtSeconds === undefined) return () => undefined;
   const deadline = (expiresAtSeconds + toleranceSeconds) * 1000;
   let timer: unknown;
   const check = () => {
@@ -39,13 +40,59 @@ export function closeAtTokenExpiry(
       return;
     }
     timer = undefined;
-    if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
-      ws.close(TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason);
-    }
+    expire();
   };
-  ws.once('close', () => {
+  check();
+  return () => {
     if (timer !== undefined) clock.clearTimer(timer);
     timer = undefined;
-  });
-  check();
+  };
+}
+
+/**
+ * Closes `ws` with 1008 when its token expires, whether or not the client sends anything: a quiet
+ * connection must not keep receiving a user's notifications on a token that is no longer valid.
+ */
+export function closeAtTokenExpiry(
+  ws: WebSocket,
+  expiresAtSeconds: number | undefined,
+  toleranceSeconds: number,
+  clock: ExpiryClock = realClock,
+): void {
+  const cancel = atTokenExpiry(
+    expiresAtSeconds,
+    toleranceSeconds,
+    () => {
+      if (ws.readyState === ws.OPEN || ws.readyState === ws.CONNECTING) {
+        ws.close(TOKEN_EXPIRED_CLOSE.code, TOKEN_EXPIRED_CLOSE.reason);
+      }
+    },
+    clock,
+  );
+  ws.once('close', cancel);
+}
+
+/** How a transport learns when the tokens it admitted expire. */
+export interface TokenExpiry {
+  toleranceSeconds: number;
+  clock?: ExpiryClock;
+}
+
+/**
+ * Ends an HTTP event stream (a 2025 session's GET stream, a subscriptions/listen stream) when its token
+ * expires, as a WebSocket is closed. It is cut as a client that left would cut it: both SDK adapters
+ * already tear a stream down on the response's 'close' (and free what it held), whereas ending the
+ * response under them would race their next write. The client reconnects with a fresh token.
+ */
+export function endAtTokenExpiry(res: ServerResponse, expiresAtSeconds: number | undefined, expiry: TokenExpiry): void {
+  if (res.destroyed) return;
+  const cancel = atTokenExpiry(
+    expiresAtSeconds,
+    expiry.toleranceSeconds,
+    () => {
+      if (!res.destroyed) res.destroy();
+    },
+    expiry.clock,
+  );
+  res.once('close', cancel);
 }
