@@ -1,10 +1,11 @@
 /**
- * Found from outside (attack2), on a 2025-03-26 session over HTTP (a revision that still has batches):
- * - a batch holding a request and a notifications/cancelled for it leaves the POST open for good: the
- *   cancelled request is (rightly) not answered, but its stream is never ended, so the client waits
- *   forever and the connection is held (over WebSocket the same batch is fine);
- * - a batch of two requests that share an id gets one answer: the second request is run and its
- *   answer dropped. Every request gets exactly one answer, or the duplicate id is refused (-32600).
+ * Every HTTP batch ends with an answer for each request (a 2025-03-26 session: a revision that still has
+ * batches). Found from outside (attack2 of issue 17):
+ * - a batch holding a request and a notifications/cancelled for it left the POST open for good: the
+ *   cancelled request was not answered and its stream never ended. The gate (jsonrpc-check.ts) now
+ *   refuses a cancellation of a request of its own batch, so the request is answered;
+ * - a batch of two requests sharing an id got one answer. The gate now refuses the duplicate (-32600),
+ *   answering each request under its id.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -72,7 +73,15 @@ describe('HTTP batches on a 2025-03-26 session', () => {
     );
     await new Promise((resolve) => setImmediate(resolve));
     assert.ok(ended, 'the POST of the cancelled request is still open after later requests were answered');
-    await body;
+    // The cancellation is refused (it cannot cancel a request of its own batch), and said so.
+    const answers = messages(await body) as { id?: unknown; error?: { message: string } }[];
+    assert.ok(
+      answers.some(
+        (a) =>
+          a.id === null && /notifications\/cancelled for request "c1" of the same batch/.test(a.error?.message ?? ''),
+      ),
+      JSON.stringify(answers).slice(0, 300),
+    );
   });
 
   it('two requests sharing an id get two answers, or the duplicate is refused', async () => {
@@ -80,7 +89,13 @@ describe('HTTP batches on a 2025-03-26 session', () => {
       { jsonrpc: '2.0', id: 'same', method: 'ping' },
       { jsonrpc: '2.0', id: 'same', method: 'tools/list' },
     ]);
-    const answers = messages(await res.text());
+    const answers = messages(await res.text()) as { id?: unknown; error?: { code: number; message: string } }[];
     assert.equal(answers.length, 2, `answers: ${JSON.stringify(answers).slice(0, 300)}`);
+    // The gateway refuses the duplicate: each request is answered under its id, saying why.
+    for (const answer of answers) {
+      assert.equal(answer.id, 'same');
+      assert.equal(answer.error?.code, -32600);
+      assert.match(answer.error?.message ?? '', /request id "same" is used by more than one request/);
+    }
   });
 });
