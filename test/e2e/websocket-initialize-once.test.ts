@@ -1,7 +1,7 @@
 /**
- * Found from outside (attack2): over WebSocket a second `initialize` on a connection that already
- * negotiated 2025-06-18 succeeds and renegotiates the revision to 2025-03-26, after which JSON-RPC
- * batches (removed in 2025-06-18) are accepted on that connection. Over HTTP the same second initialize
+ * A WebSocket connection initializes once. Found from outside (attack2 of issue 17): a second
+ * `initialize` on a connection that had negotiated 2025-06-18 succeeded and renegotiated the revision to
+ * 2025-03-26, after which JSON-RPC batches (removed in 2025-06-18) were accepted on that connection. Over HTTP the same second initialize
  * on a session is refused ("Server already initialized"). MCP: initialize is the first request of a
  * connection, once; the transports must agree.
  */
@@ -66,6 +66,8 @@ describe('a second initialize on one WebSocket', () => {
 
       const second = await ask('init-2', initialize('init-2', '2025-03-26'));
       assert.ok(second.error, `second initialize answered ${JSON.stringify(second.result)}`);
+      assert.equal(second.error.code, -32600);
+      assert.match(second.error.message, /already initialized; revision 2025-06-18 holds/);
 
       // Batches stay refused: 2025-06-18 removed them, whatever a later initialize asked for. A refused
       // batch is answered with id null, a served one with the entry's id: either answer settles this.
