@@ -1,10 +1,9 @@
 /**
- * Found from outside (attack2): a lone UTF-16 surrogate (valid in a JSON string as an escape such as
- * "\ud800") in a makePhoneCall string is neither refused nor kept: on its way over gRPC it becomes three
- * U+FFFD characters. A firstMessage "\udc00" is stored (and would be spoken) as "���", and two different
- * idempotency keys that differ only in a lone surrogate become the same key, so the second call is
- * refused as "already used for a different call". Either refuse such text (as NUL is refused) or keep it
- * exactly; never change it silently.
+ * makePhoneCall refuses a lone UTF-16 surrogate in stored text, naming the field (tools/schemas.ts text()).
+ * Found from outside (attack2 of issue 17): a lone surrogate (valid in a JSON string as an escape such as
+ * "\ud800") was neither refused nor kept: on its way over gRPC it became U+FFFD. A firstMessage "\udc00"
+ * was stored (and would be spoken) as "\ufffd", and two idempotency keys differing only in a lone
+ * surrogate became the same key, so the second call was refused as "already used for a different call".
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -40,8 +39,8 @@ describe('lone surrogates in makePhoneCall strings', () => {
   it('a firstMessage with a lone surrogate is refused or kept exactly, not turned into U+FFFD', async () => {
     const firstMessage = 'Hello \udc00 there';
     const result = await place({ firstMessage, idempotencyKey: `a2-first-${randomUUID()}` });
-    if (result.isError) return;
-    assert.equal(result.structuredContent?.call.firstMessage, firstMessage);
+    assert.ok(result.isError, `placed: ${JSON.stringify(result.structuredContent?.call.firstMessage)}`);
+    assert.match(result.content[0]?.text ?? '', /firstMessage\b[^:]*: must not contain a lone UTF-16 surrogate/);
   });
 
   it('idempotency keys that differ only in a lone surrogate are not the same key', async () => {
