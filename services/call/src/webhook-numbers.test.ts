@@ -1,5 +1,5 @@
 /**
- * Found from outside (attack2): numbers in a signed status callback are taken as they come. A negative
+ * Found from outside (attack2 of issue 17): numbers in a signed status callback are taken as they come. A negative
  * CallDuration is stored as the call's duration (getCallDetails then shows durationSeconds -500), and a
  * CallDuration or SequenceNumber beyond PostgreSQL's integer makes the INSERT/UPDATE fail: the callback
  * is answered 500 "internal error" (and the carrier retries it) instead of being read as a value the
@@ -12,9 +12,9 @@ import { after, before, describe, it } from 'node:test';
 import { createLogger } from '@callgate/common';
 import { Registry } from 'prom-client';
 import twilio from 'twilio';
-import type { CallStore, StatusReport } from '../../services/call/src/call-store.js';
-import type { Settlement } from '../../services/call/src/credits.js';
-import { createWebhookServer } from '../../services/call/src/webhooks.js';
+import type { CallStore, StatusReport } from './call-store.js';
+import type { Settlement } from './credits.js';
+import { createWebhookServer } from './webhooks.js';
 
 const TOKEN = 'attack2-auth-token';
 const CALL_ID = '0b8f5a9e-2f6c-5d3a-9c1e-7a4b2c9d0e1f';
@@ -56,6 +56,10 @@ before(async () => {
 after(() => server.close());
 
 async function callback(params: Record<string, string>): Promise<number> {
+  return (await answer(params)).status;
+}
+
+async function answer(params: Record<string, string>): Promise<{ status: number; body: string }> {
   const url = `${base}/twilio/status?callId=${CALL_ID}`;
   const all = { CallSid: CALL_SID, ...params };
   const res = await fetch(url, {
@@ -66,8 +70,7 @@ async function callback(params: Record<string, string>): Promise<number> {
     },
     body: new URLSearchParams(all).toString(),
   });
-  await res.text();
-  return res.status;
+  return { status: res.status, body: await res.text() };
 }
 
 describe('numbers in a signed status callback', () => {
@@ -83,6 +86,32 @@ describe('numbers in a signed status callback', () => {
       }
     });
   }
+
+  it('a number no call can have is refused with 400 naming the field, and nothing is stored', async () => {
+    for (const [field, value] of [
+      ['CallDuration', '-500'],
+      ['CallDuration', '99999999999'],
+      ['CallDuration', '12.7abc'],
+      ['SequenceNumber', '99999999999'],
+      ['SequenceNumber', '-1'],
+    ]) {
+      applied.length = 0;
+      recorded.length = 0;
+      const { status, body } = await answer({ CallStatus: 'completed', [field as string]: value as string });
+      assert.equal(status, 400, `${field}=${value}`);
+      assert.match(body, new RegExp(`^${field} must be a whole number from 0 to ${INT4_MAX}`));
+      assert.deepEqual([applied.length, recorded.length], [0, 0], `${field}=${value}`);
+    }
+  });
+
+  it('whole numbers in range, up to the largest PostgreSQL integer, reach the store exactly', async () => {
+    applied.length = 0;
+    recorded.length = 0;
+    const status = await callback({ CallStatus: 'completed', CallDuration: '42', SequenceNumber: String(INT4_MAX) });
+    assert.equal(status, 200);
+    assert.equal(applied[0]?.durationSeconds, 42);
+    assert.equal(recorded[0]?.carrierSequence, INT4_MAX);
+  });
 
   it('a SequenceNumber beyond a PostgreSQL integer is not handed to the store as is', async () => {
     recorded.length = 0;
