@@ -10,6 +10,8 @@ import { isCallStatus, isTerminal } from './state-machine.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The largest PostgreSQL integer: the columns that store a callback's durations and sequence numbers. */
+const PG_INTEGER_MAX = 2 ** 31 - 1;
 
 export interface WebhookOptions {
   store: CallStore;
@@ -41,7 +43,7 @@ export interface WebhookOptions {
 export function createWebhookServer(options: WebhookOptions): Server {
   const callbacks = new Counter({
     name: 'call_status_callbacks_total',
-    help: 'Twilio status callbacks by result: applied, ignored (duplicate, late), unknown (no such call), rejected (bad signature).',
+    help: 'Twilio status callbacks by result: applied, ignored (duplicate, late), unknown (no such call), rejected (bad signature), invalid (a number out of range).',
     labelNames: ['result'],
     registers: [options.registry],
   });
@@ -81,14 +83,25 @@ export function createWebhookServer(options: WebhookOptions): Server {
       : carrierCallId
         ? await options.store.byCarrierId(carrierCallId)
         : undefined;
-    const sequence = params.SequenceNumber === undefined ? null : Number.parseInt(params.SequenceNumber, 10);
+    // Numbers come as the carrier wrote them; one no call can have is refused before it reaches the store
+    // (a negative duration would be stored, one beyond PostgreSQL's integer failed the INSERT with a 500).
+    const numbers = countsOf(params, ['SequenceNumber', 'CallDuration']);
+    if ('refused' in numbers) {
+      callbacks.inc({ result: 'invalid' });
+      options.log.warn(
+        { carrierCallId, claimedId, refused: numbers.refused },
+        'status callback with a bad number refused',
+      );
+      return reply(res, 400, numbers.refused);
+    }
+    const sequence = numbers.SequenceNumber;
     if (!call || !isCallStatus(carrierStatus) || (call.carrier_call_id && call.carrier_call_id !== carrierCallId)) {
       callbacks.inc({ result: 'unknown' });
       await options.store.recordCallback({
         callId: call?.call_id ?? null,
         carrierCallId,
         carrierStatus,
-        carrierSequence: Number.isNaN(sequence) ? null : sequence,
+        carrierSequence: sequence,
         params,
         applied: false,
       });
@@ -100,14 +113,13 @@ export function createWebhookServer(options: WebhookOptions): Server {
     }
     // The conversation ends first, so the ended call is never seen without its transcript and outcome.
     if (isTerminal(carrierStatus)) await options.conversations?.callEnded(call.call_id);
-    const duration = params.CallDuration === undefined ? null : Number.parseInt(params.CallDuration, 10);
     const timestamp = params.Timestamp ? new Date(params.Timestamp) : options.now();
     const applied = await options.store.apply(call.call_id, {
       status: carrierStatus,
       occurredAt: Number.isNaN(timestamp.getTime()) ? options.now() : timestamp,
       source: 'callback',
       carrierCallId,
-      durationSeconds: Number.isNaN(duration) ? null : duration,
+      durationSeconds: numbers.CallDuration,
       answeredBy: params.AnsweredBy ?? null,
       errorCode: params.ErrorCode ?? (carrierStatus === 'failed' ? (params.SipResponseCode ?? '') : ''),
       errorMessage: params.ErrorMessage ?? '',
@@ -119,7 +131,7 @@ export function createWebhookServer(options: WebhookOptions): Server {
       callId: call.call_id,
       carrierCallId,
       carrierStatus,
-      carrierSequence: Number.isNaN(sequence) ? null : sequence,
+      carrierSequence: sequence,
       params,
       applied: applied.changed,
     });
@@ -144,6 +156,32 @@ export function createWebhookServer(options: WebhookOptions): Server {
       }),
     );
   });
+}
+
+/**
+ * The named form fields as whole non-negative numbers a PostgreSQL integer holds (null when absent), or
+ * why one is refused. Strict digits only: parseInt would read "12.7abc" as 12 and "1e9" as 1.
+ */
+function countsOf<K extends string>(
+  params: Record<string, string>,
+  names: K[],
+): Record<K, number | null> | { refused: string } {
+  const counts = {} as Record<K, number | null>;
+  for (const name of names) {
+    const raw = params[name];
+    if (raw === undefined || raw === '') {
+      counts[name] = null;
+      continue;
+    }
+    const value = /^\d{1,10}$/.test(raw) ? Number(raw) : Number.NaN;
+    if (!(value <= PG_INTEGER_MAX)) {
+      return {
+        refused: `${name} must be a whole number from 0 to ${PG_INTEGER_MAX}; got ${JSON.stringify(raw.slice(0, 40))}`,
+      };
+    }
+    counts[name] = value;
+  }
+  return counts;
 }
 
 function reply(res: ServerResponse, status: number, text: string): void {

@@ -15,7 +15,7 @@ import { CALL_STATUSES, cancelOutcomeOf, isTerminalStatus, toProtoStatus } from 
 import { callView, callViewOrNull, progressView } from './call-view.js';
 import { invalidCursor } from './cursor.js';
 import { grpcTool } from './result.js';
-import { callId, e164, language, text } from './schemas.js';
+import { callId, e164, language, text, unstorable } from './schemas.js';
 import { needs, SCOPES } from './scopes.js';
 import { progressMessages, waitForCall } from './watch-call.js';
 
@@ -64,7 +64,10 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
         metadata: z
           .record(z.string().max(500), text(500))
           // On the record, not the key schema: zod reports a bad key only as "Invalid key in record".
-          .refine((m) => Object.keys(m).every((key) => !key.includes('\u0000')), 'keys must not contain NUL (\\u0000)')
+          .refine(
+            (m) => Object.keys(m).every((key) => unstorable(key) === undefined),
+            'keys must not contain NUL (\\u0000) or a lone UTF-16 surrogate',
+          )
           .optional()
           .describe('Your own labels, returned with the call.'),
         idempotencyKey: text(128)

@@ -14,11 +14,28 @@ export const language = z
   .describe('BCP 47 language tag, e.g. "en-US".');
 
 /**
- * Free text that is stored: PostgreSQL text cannot hold NUL, so one is refused here with the field's
- * name instead of failing deep in the call service.
+ * Whether a string is well-formed UTF-16 (no unpaired surrogate). String.prototype.isWellFormed is in
+ * Node 20; TypeScript declares it only from lib ES2024.
  */
+const isWellFormed = (value: string) => (value as string & { isWellFormed(): boolean }).isWellFormed();
+
+/**
+ * Why a stored string is refused, or undefined when it can be kept exactly. PostgreSQL text cannot hold
+ * NUL; a lone surrogate (JSON allows "\ud800") has no UTF-8 form, so gRPC and the database would turn it
+ * into U+FFFD silently, and two idempotency keys differing only there would become the same key.
+ */
+export function unstorable(value: string): string | undefined {
+  if (value.includes('\u0000')) return 'must not contain NUL characters (\\u0000)';
+  if (!isWellFormed(value)) return 'must not contain a lone UTF-16 surrogate (an unpaired \\ud800-\\udfff)';
+  return undefined;
+}
+
+/** Free text that is stored: what cannot be stored exactly is refused here with the field's name. */
 export const text = (max: number) =>
   z
     .string()
     .max(max)
-    .refine((value) => !value.includes('\u0000'), 'must not contain NUL characters (\\u0000)');
+    .check((ctx) => {
+      const problem = unstorable(ctx.value);
+      if (problem) ctx.issues.push({ code: 'custom', message: problem, input: ctx.value });
+    });

@@ -377,6 +377,37 @@ describe('one vocabulary on the MCP surface', () => {
       await mcp.close();
     }
   });
+
+  it('refuses a lone surrogate in stored text naming the field, instead of storing U+FFFD', async () => {
+    const { backends, requests } = fakeBackends();
+    const mcp = await connect(backends);
+    try {
+      const cases: [string, Record<string, unknown>][] = [
+        ['task', { task: 'call \ud800 me' }],
+        ['firstMessage', { task: 'x', firstMessage: 'hi \udc00' }],
+        ['idempotencyKey', { task: 'x', idempotencyKey: 'key-1234-\udfff' }],
+        ['metadata', { task: 'x', metadata: { ticket: 'a\ud83db' } }],
+        ['metadata', { task: 'x', metadata: { 'ti\udc00cket': 'a' } }],
+      ];
+      for (const [field, args] of cases) {
+        const text = refusal(await mcp.callTool('makePhoneCall', { to: '+14155550001', ...args }));
+        assert.match(
+          text,
+          new RegExp(`: ${field}\\b[^:]*: (keys )?must not contain .*lone UTF-16 surrogate`),
+          JSON.stringify(args),
+        );
+      }
+      assert.equal(requests.placeCall, undefined, 'nothing was placed');
+      // A well-formed pair (an emoji) is text like any other.
+      const task = 'say \ud83d\ude00';
+      const idempotencyKey = 'key-\ud83d\ude00-1234';
+      structured(await mcp.callTool('makePhoneCall', { to: '+14155550001', task, idempotencyKey }));
+      const placed = sent<{ task: string; idempotencyKey: string }>(requests, 'placeCall');
+      assert.deepEqual([placed.task, placed.idempotencyKey], [task, idempotencyKey]);
+    } finally {
+      await mcp.close();
+    }
+  });
 });
 
 describe('updateCallPreferences', () => {

@@ -51,6 +51,49 @@ describe('checkJsonRpc', () => {
     assert.equal(checkJsonRpc(`[${'1,'.repeat(MAX_BATCH_ENTRIES - 1)}1]`).ok, true);
   });
 
+  it('refuses every request of a batch that shares an id, naming the id; 1 and "1" are different ids', () => {
+    const checked = checkJsonRpc(
+      JSON.stringify([
+        { jsonrpc: '2.0', id: 'same', method: 'ping' },
+        { jsonrpc: '2.0', id: 1, method: 'ping' },
+        { jsonrpc: '2.0', id: 'same', method: 'tools/list' },
+        { jsonrpc: '2.0', id: '1', method: 'ping' },
+      ]),
+    );
+    assert.ok(checked.ok);
+    assert.deepEqual(
+      checked.entries.map((e) => (e.ok ? 'ok' : [e.id, e.error.code])),
+      [['same', -32600], 'ok', ['same', -32600], 'ok'],
+    );
+    assert.match(
+      checked.entries[0]?.ok === false ? checked.entries[0].error.message : '',
+      /request id "same" is used by more than one/,
+    );
+    assert.equal(answersOwed(checked), 4);
+  });
+
+  it('refuses a cancellation of a request of its own batch, so that request is answered; others pass', () => {
+    const cancel = (requestId: unknown) => ({
+      jsonrpc: '2.0',
+      method: 'notifications/cancelled',
+      params: { requestId },
+    });
+    const checked = checkJsonRpc(
+      JSON.stringify([{ jsonrpc: '2.0', id: 'n2', method: 'ping' }, cancel('n2'), cancel('earlier'), cancel(7)]),
+    );
+    assert.ok(checked.ok);
+    assert.deepEqual(
+      checked.entries.map((e) => (e.ok ? 'ok' : [e.id, e.error.code])),
+      ['ok', [null, -32600], 'ok', 'ok'],
+    );
+    assert.match(
+      checked.entries[1]?.ok === false ? checked.entries[1].error.message : '',
+      /request "n2" of the same batch/,
+    );
+    // Outside a batch a cancellation is an ordinary notification.
+    assert.equal(checkJsonRpc(JSON.stringify(cancel('n2'))).ok, true);
+  });
+
   it('answers a text that is not JSON with -32700', () => {
     const checked = checkJsonRpc('{"jsonrpc":"2.0"');
     assert.equal(checked.ok ? 0 : checked.error.code, -32700);

@@ -80,7 +80,52 @@ export function checkJsonRpc(text: string, options: CheckOptions = {}): Checked 
       },
     };
   }
-  return { ok: true, batch: true, entries: parsed.map(checkEntry) };
+  return { ok: true, batch: true, entries: refuseCollisions(parsed.map(checkEntry)) };
+}
+
+/** Request ids compare as the SDK's maps compare them: 1 and "1" are different requests. */
+const idKey = (id: string | number) => `${typeof id}:${id}`;
+
+/**
+ * Batch rules that span entries. Two requests sharing an id cannot both be answered (transports and the
+ * server route answers by id, so one answer was lost), so every entry carrying that id is refused.
+ * A notifications/cancelled for a request of its own batch is refused rather than dropped: the
+ * request is then answered like any other, so the batch's response always ends (a cancelled request
+ * gets no answer, and the HTTP transport held the POST open waiting for it), and the client is told
+ * its cancellation did nothing instead of silently losing it. Cancelling a request of an earlier
+ * message is unaffected.
+ */
+function refuseCollisions(entries: CheckedEntry[]): CheckedEntry[] {
+  const seen = new Set<string>();
+  const duplicated = new Set<string>();
+  for (const entry of entries) {
+    if (!entry.ok || !isJSONRPCRequest(entry.message)) continue;
+    const key = idKey(entry.message.id);
+    if (seen.has(key)) duplicated.add(key);
+    seen.add(key);
+  }
+  return entries.map((entry) => {
+    if (!entry.ok) return entry;
+    const { message } = entry;
+    if (isJSONRPCRequest(message) && duplicated.has(idKey(message.id))) {
+      return invalid(
+        message.id,
+        INVALID_REQUEST,
+        `Invalid Request: request id ${JSON.stringify(message.id)} is used by more than one request of this batch; give each request its own id`,
+      );
+    }
+    if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
+      const target = (message.params as { requestId?: unknown } | undefined)?.requestId;
+      if (isRequestId(target) && seen.has(idKey(target))) {
+        return invalid(
+          null,
+          INVALID_REQUEST,
+          `Invalid Request: notifications/cancelled for request ${JSON.stringify(target)} of the same batch is refused; the request is answered. Cancel it in a later message`,
+        );
+      }
+    }
+    return entry;
+  });
 }
 
 /** Whether the message is answered by whoever receives it: a request, or anything refused. */

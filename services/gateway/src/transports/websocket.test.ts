@@ -61,6 +61,48 @@ describe('WebSocketServerTransport', () => {
     ws.close();
   });
 
+  it('initializes once: a failed initialize may be retried, a second one after success is refused', async () => {
+    const ws = await connect();
+    const init = (id: string) =>
+      JSON.stringify({ jsonrpc: '2.0', id, method: 'initialize', params: { protocolVersion: '2025-03-26' } });
+    const delivered = (n: number) =>
+      new Promise<void>((resolve) => {
+        const poll = () => (received.length >= n ? resolve() : setImmediate(poll));
+        poll();
+      });
+    ws.send(init('i1'));
+    await delivered(1);
+    await transport?.send({ jsonrpc: '2.0', id: 'i1', error: { code: -32602, message: 'bad params' } });
+    ws.send(init('i2'));
+    await delivered(2);
+    transport?.setProtocolVersion('2025-06-18');
+    await transport?.send({ jsonrpc: '2.0', id: 'i2', result: {} });
+    const refused = new Promise<unknown>((resolve) =>
+      ws.on('message', (d) => {
+        const frame = JSON.parse(String(d)) as { id?: unknown };
+        if (frame.id === 'i3') resolve(frame);
+      }),
+    );
+    ws.send(init('i3'));
+    // Frames are served in order: once the ping arrived, the third initialize was refused or delivered.
+    ws.send(JSON.stringify({ jsonrpc: '2.0', id: 'p4', method: 'ping' }));
+    await delivered(3);
+    assert.deepEqual(
+      received.map((r) => (r.message as { id?: unknown }).id),
+      ['i1', 'i2', 'p4'],
+    );
+    assert.deepEqual(await refused, {
+      jsonrpc: '2.0',
+      id: 'i3',
+      error: {
+        code: -32600,
+        message:
+          'Invalid Request: already initialized; revision 2025-06-18 holds. Open a new connection to initialize again',
+      },
+    });
+    ws.close();
+  });
+
   it('answers a frame that is not JSON-RPC 2.0 with -32600', async () => {
     const ws = await connect();
     const reply = nextFrame(ws);

@@ -18,6 +18,7 @@ import {
   type Checked,
   checkJsonRpc,
   errorAnswer,
+  INVALID_REQUEST,
   isAnswered,
   type JsonRpcErrorBody,
   revisionHasBatches,
@@ -78,6 +79,11 @@ export class WebSocketServerTransport implements Transport {
   private scopeChallenge: ScopeChallengeHandler | undefined;
   /** The revision initialize negotiated; it decides whether batches are allowed. */
   private protocolVersion: string | undefined;
+  /**
+   * The id of the initialize handed to the server, until it is refused: a connection initializes once
+   * (as an HTTP session does), so a second one cannot renegotiate the revision (and re-enable batches).
+   */
+  private initializeId: RequestId | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -166,6 +172,19 @@ export class WebSocketServerTransport implements Transport {
   }
 
   private async dispatch(message: JSONRPCMessage): Promise<void> {
+    if (isJSONRPCRequest(message) && message.method === 'initialize') {
+      if (this.initializeId !== undefined) {
+        const revision = this.protocolVersion ? `; revision ${this.protocolVersion} holds` : '';
+        this.sendRaw(
+          errorAnswer(message.id, {
+            code: INVALID_REQUEST,
+            message: `Invalid Request: already initialized${revision}. Open a new connection to initialize again`,
+          }),
+        );
+        return;
+      }
+      this.initializeId = message.id;
+    }
     // One connection must not queue unbounded work (each request holds memory and a backend call).
     if (isJSONRPCRequest(message) && this.inFlight.size >= (this.options.maxInFlight ?? 32)) {
       this.sendRaw({
@@ -232,6 +251,10 @@ export class WebSocketServerTransport implements Transport {
     if (this.ws.readyState !== this.ws.OPEN) throw new Error('WebSocket is not open');
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
       this.inFlight.delete(message.id);
+      // An initialize that failed may be sent again.
+      if (isJSONRPCErrorResponse(message) && message.id === this.initializeId && !this.protocolVersion) {
+        this.initializeId = undefined;
+      }
       if (message.id !== undefined) this.endSpan(message.id, isJSONRPCErrorResponse(message));
     }
     this.sendRaw(message);
