@@ -1,6 +1,6 @@
 /**
- * Foreign clients against the whole local system (as `npm start` runs it, on ephemeral ports): every
- * tool called once, successfully, by each of
+ * Foreign clients against `npm start` itself (scripts/start-local.ts in its own process, embedded
+ * defaults, ephemeral ports, a DATA_DIR of its own): every tool called once, successfully, by each of
  * - the official v1 SDK client (Streamable HTTP, 2025-11-25, output validation on),
  * - the official v2 SDK client (@modelcontextprotocol/client, default version negotiation),
  * - mcp-remote (the stdio <-> HTTP bridge desktop clients use), driven over stdio by the v1 client,
@@ -16,12 +16,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { mintToken, USER_SCOPES } from '@callgate/gateway';
 import { Client as ModernClient, StreamableHTTPClientTransport as ModernTransport } from '@modelcontextprotocol/client';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
-import { tokenFor } from '../support/system.js';
+import { type LocalDiscovery, readDiscovery } from '../../scripts/local-discovery.js';
+import { localJwtSecret } from '../../scripts/local-system.js';
+import { eventually } from '../support/eventually.js';
+import { type RunningProcess, runEntry } from '../support/process.js';
 import { assertPlanCovers, PLAN_SANDBOX_ENV, type PlanState, TOOL_PLAN } from '../support/tool-plan.js';
 
 const run = promisify(execFile);
@@ -31,8 +34,11 @@ const MCP_REMOTE = path.join(root, 'node_modules/mcp-remote/dist/proxy.js');
 /** A bound that fails a hung child process, never a wait: each exits in seconds. */
 const CHILD_BOUND_MS = 180_000;
 
-let system: LocalSystem;
+/** `npm start`, and what it tells the operator scripts through DATA_DIR/local-system.json. */
+let started: RunningProcess | undefined;
+let system: LocalDiscovery;
 let scratch: string;
+let dataDir: string;
 /** The Node 22 binary, or why there is none. */
 let node22: { path: string } | { missing: string };
 
@@ -50,12 +56,40 @@ interface ClientUnderTest {
   close(): Promise<void>;
 }
 
+/** This environment without what would point `npm start` elsewhere than its embedded defaults. */
+function startEnv(): Record<string, string> {
+  const drop = /^(DATABASE_URL|REDIS_URL|SQS_|JWT_|GRPC_PORT|METRICS_PORT|HTTP_PORT|CREDIT_SERVICE_ADDR|DATA_DIR)/;
+  const kept = Object.entries(process.env).filter(([k, v]) => v !== undefined && !drop.test(k));
+  return {
+    ...(Object.fromEntries(kept) as Record<string, string>),
+    LOG_LEVEL: 'warn',
+    CALLGATE_PORTS: 'ephemeral',
+    DATA_DIR: dataDir,
+    ...PLAN_SANDBOX_ENV,
+  };
+}
+
+/** A token as `npm run mint-token -- --sub <sub>` makes it: the key npm start keeps in DATA_DIR. */
+function tokenFor(sub: string): string {
+  return mintToken({ secret: localJwtSecret({}, dataDir), ...system.jwt }, { sub, scope: USER_SCOPES }, 600);
+}
+
 before(async () => {
   scratch = mkdtempSync(path.join(tmpdir(), 'callgate-clients-'));
-  system = await startLocalSystem({
-    ports: 'ephemeral',
-    env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', ...PLAN_SANDBOX_ENV },
+  dataDir = path.join(scratch, 'data');
+  const p = runEntry('scripts/start-local.ts', startEnv());
+  started = p;
+  let exited = false;
+  void p.exited.then(() => {
+    exited = true;
   });
+  await eventually('the npm start banner', async () =>
+    exited || p.stdout().includes('Ctrl-C stops everything') ? true : undefined,
+  );
+  assert.equal(exited, false, `npm start exited:\n${p.stdout()}\n${p.stderr()}`);
+  const running = readDiscovery(dataDir);
+  assert.ok(running, 'npm start wrote its discovery file in DATA_DIR');
+  system = running;
   try {
     const { stdout } = await run('npx', ['-y', 'node@22', '-p', 'process.execPath'], {
       cwd: root,
@@ -71,7 +105,10 @@ before(async () => {
   }
 });
 after(async () => {
-  await system?.stop();
+  if (started) {
+    started.child.kill('SIGTERM');
+    assert.equal(await started.exited, 0, `npm start did not stop cleanly: ${started.stderr()}`);
+  }
   if (scratch) rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -184,7 +221,7 @@ for (const [name, { needsNode22, connect }] of Object.entries(CLIENTS)) {
     before(async () => {
       if (skipped()) return;
       // A user of its own: the plan places and cancels a call, and no client sees another's.
-      client = await connect(tokenFor(system, `client-${randomUUID()}`));
+      client = await connect(tokenFor(`client-${randomUUID()}`));
     });
     after(async () => {
       await client?.close();
