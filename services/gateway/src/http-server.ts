@@ -26,6 +26,8 @@ import { WebSocketServerTransport } from './transports/websocket.js';
 export interface PublicServerOptions {
   /** Known only once the server listens when the port is chosen by the OS. */
   publicBaseUrl: () => string;
+  /** Issuers of the authorization servers clients sign in at (RFC 9728 authorization_servers). Default: none. */
+  authorizationServers?: string[];
   allowedOriginHosts: string[];
   tokens: TokenSettings;
   sessions: SessionRegistry;
@@ -65,6 +67,7 @@ export function createPublicServer(options: PublicServerOptions): {
   const metadata = () =>
     JSON.stringify({
       resource: `${options.publicBaseUrl()}${MCP_PATH}`,
+      ...(options.authorizationServers?.length ? { authorization_servers: options.authorizationServers } : {}),
       bearer_methods_supported: ['header'],
       resource_name: 'callgate',
       scopes_supported: Object.values(SCOPES),
