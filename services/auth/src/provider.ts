@@ -38,6 +38,8 @@ const SIGN_IN_SCOPES = ['openid', 'offline_access'];
  */
 export function createProvider(options: ProviderOptions): Provider {
   const resourceScopes = Object.keys(RESOURCE_SCOPES).join(' ');
+  // Every token is signed with the first key's algorithm (ES256 for generated keys).
+  const alg = options.keys.jwks.keys[0]?.alg === 'RS256' ? 'RS256' : 'ES256';
   const configuration: Configuration = {
     adapter: postgresAdapter(options.db, options.now),
     clients: [
@@ -52,6 +54,12 @@ export function createProvider(options: ProviderOptions): Provider {
       },
     ],
     jwks: options.keys.jwks,
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      id_token_signed_response_alg: alg,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    },
     cookies: {
       keys: options.keys.cookies,
       long: { httpOnly: true, sameSite: 'lax', signed: true },
@@ -92,7 +100,7 @@ export function createProvider(options: ProviderOptions): Provider {
             audience: options.resource(),
             accessTokenTTL: options.accessTokenTtlSeconds,
             accessTokenFormat: 'jwt',
-            jwt: { sign: { alg: options.keys.jwks.keys[0]?.alg === 'RS256' ? 'RS256' : 'ES256' } },
+            jwt: { sign: { alg } },
           };
         },
       },
