@@ -137,7 +137,8 @@ ${back ? html`<a href="${back}">sign in</a>` : 'sign in from your app'}.</p>`,
   return false;
 }
 
-const done = (_: undefined) => true;
+/** Answers that a page was served, after the call that served it. */
+const done = (_served: unknown) => true;
 
 /** The posted form when its CSRF token holds; otherwise answers 403 and returns undefined. */
 async function postedForm(

@@ -6,6 +6,7 @@ import { type AccountPagesDeps, serveAccountPage } from './account-pages.js';
 import { FormError, sendPage } from './forms.js';
 import { html, page } from './html.js';
 import { type InteractionDeps, serveInteraction } from './interactions.js';
+import { type PersonalTokenPagesDeps, servePersonalTokenPage } from './personal-token-pages.js';
 
 const INTERACTION = /^\/interaction\/([A-Za-z0-9_-]{1,100})(?:\/(login|consent))?$/;
 /** The longest request line + query oidc-provider is handed (authorization requests carry a few parameters). */
@@ -30,7 +31,7 @@ export function clientAddressOf(trustProxy: boolean): (req: IncomingMessage) => 
  * The provider is set once the server listens (its issuer may name the port the OS picked).
  */
 export function createAuthHttpServer(options: {
-  pages: Omit<InteractionDeps, 'provider'> & AccountPagesDeps;
+  pages: Omit<InteractionDeps, 'provider'> & AccountPagesDeps & PersonalTokenPagesDeps;
   registry: Registry;
   log: Logger;
 }): { server: Server; setProvider: (provider: Provider) => void } {
@@ -87,6 +88,10 @@ export function createAuthHttpServer(options: {
           fail(error);
         },
       );
+      return;
+    }
+    if (path === '/personal-tokens') {
+      servePersonalTokenPage(options.pages, req, res).catch(fail);
       return;
     }
     serveAccountPage(options.pages, req, res, url)

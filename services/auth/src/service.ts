@@ -64,6 +64,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
   const http = createAuthHttpServer({
     pages: {
       accounts,
+      personalTokens,
       csrf: new Csrf(keys.cookies[0] as string, !config.AUTH_LOCAL_MODE),
       clientAddress,
     },
