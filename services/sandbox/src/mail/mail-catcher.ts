@@ -55,10 +55,11 @@ export class MailCatcher {
   }
 
   private async send(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const refuse = (status: number, message: string) =>
+    const refuse = (status: number, message: string): void => {
       res
         .writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': 'BadRequestException' })
         .end(JSON.stringify({ message }));
+    };
     if (!req.headers.authorization?.startsWith('AWS4-HMAC-SHA256 ')) return refuse(403, 'missing AWS signature');
     const chunks: Buffer[] = [];
     let size = 0;
