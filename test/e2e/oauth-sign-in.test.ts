@@ -8,17 +8,17 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { refreshAuthorization, UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { type Browser, chromium } from 'playwright-core';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
+import { chromiumMissing } from '../support/chromium.js';
 import { eventually } from '../support/eventually.js';
 import { CallbackServer, CHROMIUM, CHROMIUM_ARGS, MemoryOAuthProvider, signInAndConsent } from '../support/oauth.js';
 
-const missing = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does)`;
+const missing = chromiumMissing;
 const PASSWORD = 'correct horse battery staple';
 
 function claimsOf(token: string): Record<string, unknown> {

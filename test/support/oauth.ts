@@ -15,18 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import type { LocalSystem } from '../../scripts/local-system.js';
 import { eventually } from './eventually.js';
 
-/** Debian's chromium package (.ci/run installs it); flags as in test/docs/browser.test.ts. */
-export const CHROMIUM = '/usr/bin/chromium';
-export const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
+export { CHROMIUM, CHROMIUM_ARGS } from './chromium.js';
 
 /** Catches redirects to http://127.0.0.1:<port>/callback and hands out their codes in order. */
 export class CallbackServer {
