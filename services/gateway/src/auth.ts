@@ -274,7 +274,7 @@ export function tokenSettingsFrom(
     problems.push({
       variable: 'JWT_SECRET',
       message:
-        'is required but not set: set AUTH_ISSUER (the callgate auth service), or exactly one of JWT_SECRET (HS256, local use) and JWT_JWKS_URL (RS256/ES256 keys of your identity provider)',
+        'is required but not set: set exactly one of JWT_SECRET (HS256, local use) and JWT_JWKS_URL (RS256/ES256 keys of your identity provider), or AUTH_ISSUER (the callgate auth service)',
     });
   }
   if (secret && jwksUrl) {
