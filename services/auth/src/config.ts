@@ -27,7 +27,7 @@ export const authConfigShape = {
   AUTH_LOCAL_MODE: env
     .bool(false)
     .describe(
-      'Local runs only: generates and keeps signing and cookie keys under DATA_DIR, accepts http loopback redirect URIs and client metadata documents on loopback addresses.',
+      'Local runs only: generates and keeps signing and cookie keys under DATA_DIR (in production AUTH_SIGNING_KEYS and AUTH_COOKIE_SECRETS are required) and sets cookies without Secure (plain http on 127.0.0.1).',
     ),
   AUTH_SIGNING_KEYS: z
     .string()
