@@ -5,6 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { authConfigShape } from '@callgate/auth';
 import { callConfigShape } from '@callgate/call';
 import { gatewayConfigShape } from '@callgate/gateway';
 import { pollerConfigShape } from '@callgate/poller';
@@ -19,6 +20,7 @@ const SHAPES: Record<string, Record<string, z.ZodType>> = {
   'user-credit': userCreditConfigShape,
   'sheets-sync': sheetsSyncConfigShape,
   poller: pollerConfigShape,
+  auth: authConfigShape,
   sandbox: sandboxConfigShape,
 };
 

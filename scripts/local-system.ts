@@ -7,6 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { authConfigShape, startAuthService } from '@callgate/auth';
 import { callConfigShape, startCallService } from '@callgate/call';
 import {
   createLogger,
@@ -43,6 +44,10 @@ export interface LocalSystem {
   /** gRPC address of each service by name. */
   grpc: Record<string, string>;
   mcpUrl: string;
+  /** The authorization server's issuer URL (sign-in pages, OAuth endpoints). */
+  authUrl: string;
+  /** The sandbox's mail catcher page (account mail the auth service sent). */
+  mailUrl: string;
   sqsEndpoint: string | undefined;
   jwt: { secret: string; issuer: string; audience: string };
   stop(): Promise<void>;
@@ -202,6 +207,25 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
         await database('poller'),
       ),
     );
+    // The gateway's URL is known once it listens: auth reads it per request, as the resource its tokens are for.
+    let mcpUrl = '';
+    const auth = remember(
+      await startAuthService(
+        loadConfig(
+          'auth',
+          authConfigShape,
+          envFor({
+            HTTP_PORT: port('8082'),
+            GRPC_PORT: port('50055'),
+            METRICS_PORT: port('9106'),
+            AUTH_LOCAL_MODE: 'true',
+            // Account mail goes to the sandbox's SES stand-in unless a real SES endpoint is configured.
+            MAIL_SES_ENDPOINT: inherited.MAIL_SES_ENDPOINT ?? (sandbox.endpoints.ses as string),
+          }),
+        ),
+        { ...(await database('auth')), resource: () => mcpUrl, dataDir },
+      ),
+    );
     const gateway = remember(
       await startGateway(
         loadConfig(
@@ -217,12 +241,24 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
             ...(inherited.JWT_JWKS_URL ? {} : { JWT_SECRET: jwt.secret }),
             JWT_ISSUER: jwt.issuer,
             JWT_AUDIENCE: jwt.audience,
+            AUTH_ISSUER: auth.endpoints.issuer as string,
+            AUTH_SERVICE_ADDR: grpc.auth as string,
           }),
         ),
         options.gateway,
       ),
     );
-    return { services: handles, grpc, mcpUrl: gateway.endpoints.mcp as string, sqsEndpoint, jwt, stop };
+    mcpUrl = gateway.endpoints.mcp as string;
+    return {
+      services: handles,
+      grpc,
+      mcpUrl,
+      authUrl: auth.endpoints.issuer as string,
+      mailUrl: sandbox.endpoints.mail as string,
+      sqsEndpoint,
+      jwt,
+      stop,
+    };
   } catch (error) {
     await stop().catch(() => undefined);
     throw error;

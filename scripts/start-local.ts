@@ -17,6 +17,8 @@ const started = Date.now();
 const env = process.env;
 const ephemeral = env.CALLGATE_PORTS === 'ephemeral';
 const dataDir = localDataDir(env);
+/** The account `npm start` creates (verified) so that a client can sign in at once; AUTH_SEED_ACCOUNT overrides it. */
+const seedAccount = env.AUTH_SEED_ACCOUNT ?? 'local@callgate.local:local-password-123';
 
 function discoveryOf(system: LocalSystem): LocalDiscovery {
   return {
@@ -55,7 +57,7 @@ try {
   mkdirSync(dataDir, { recursive: true });
   const system = await startLocalSystem({
     // Its own data (DATA_DIR or the user's DATABASE_URL): the stale-call sweep runs in either port mode.
-    env: { LOG_LEVEL: 'warn', SWEEP_ENABLED: 'true', ...env },
+    env: { LOG_LEVEL: 'warn', SWEEP_ENABLED: 'true', ...env, AUTH_SEED_ACCOUNT: seedAccount },
     ports: ephemeral ? 'ephemeral' : 'default',
     dataDir,
     ...(env.HTTP_PORT ? { httpPort: env.HTTP_PORT } : {}),
@@ -80,10 +82,12 @@ try {
       ...lines,
       `  ${'sqs'.padEnd(12)} ${system.sqsEndpoint ?? 'SQS_QUEUE_URL'}`,
       '',
-      `MCP URL: ${system.mcpUrl}`,
+      `MCP URL: ${system.mcpUrl}   (add it to your MCP client; sign in when asked)`,
+      `Sign-in: ${system.authUrl}   account ${seedAccount.slice(0, seedAccount.indexOf(':'))}, password ${seedAccount.slice(seedAccount.indexOf(':') + 1)}`,
+      `Mail sent (sign-up, password reset): ${system.mailUrl}`,
       env.JWT_JWKS_URL
         ? 'Tokens: from your identity provider (JWT_JWKS_URL is set, so locally minted tokens are refused).'
-        : `Token (local-user, 12 h; more with npm run mint-token): ${token}`,
+        : `Token for scripts (local-user, 12 h; more with npm run mint-token): ${token}`,
       ...describeRun(discoveryFile),
       'Ctrl-C stops everything.',
       '',

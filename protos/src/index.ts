@@ -10,6 +10,7 @@ export const PROTO_ROOT = path.dirname(require.resolve('@callgate/protos/package
 
 /** Each domain's contract, relative to PROTO_ROOT. */
 export const PROTO_FILES = {
+  auth: 'callgate/auth/v1/auth.proto',
   call: 'callgate/call/v1/call.proto',
   credit: 'callgate/credit/v1/credit.proto',
   sheets: 'callgate/sheets/v1/sheets.proto',
@@ -18,7 +19,9 @@ export const PROTO_FILES = {
 
 export type ProtoDomain = keyof typeof PROTO_FILES;
 
+export type { ProtoGrpcType as AuthProto } from '../gen/auth.js';
 export type { ProtoGrpcType as CallProto } from '../gen/call.js';
+export type * as authV1 from '../gen/callgate/auth/v1/index.js';
 export type * as callV1 from '../gen/callgate/call/v1/index.js';
 export type * as creditV1 from '../gen/callgate/credit/v1/index.js';
 export type * as pollerV1 from '../gen/callgate/poller/v1/index.js';

@@ -5,26 +5,14 @@
  * holds for the Swagger UI view of /openapi.json at /docs/api, under its 'self'-only CSP.
  */
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type Browser, chromium } from 'playwright-core';
 import type { LocalSystem } from '../../scripts/local-system.js';
+import { CHROMIUM_ARGS as ARGS, CHROMIUM, chromiumMissing } from '../support/chromium.js';
 import { httpClient, startTestSystem, tokenFor } from '../support/system.js';
 
-/** Debian's chromium package (.ci/run installs it). */
-const CHROMIUM = '/usr/bin/chromium';
-const ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-];
-const missing = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM}: apt-get install chromium (.ci/run does)`;
+const missing = chromiumMissing;
 
 describe('/docs in headless Chromium', { skip: missing }, () => {
   let system: LocalSystem;

@@ -122,7 +122,14 @@ for (const [name, connect] of transports) {
 
 describe('operations', () => {
   it('every service answers SERVING on grpc.health.v1', async () => {
-    assert.deepEqual(Object.keys(system.grpc).sort(), ['call', 'gateway', 'poller', 'sheets-sync', 'user-credit']);
+    assert.deepEqual(Object.keys(system.grpc).sort(), [
+      'auth',
+      'call',
+      'gateway',
+      'poller',
+      'sheets-sync',
+      'user-credit',
+    ]);
     for (const [name, address] of Object.entries(system.grpc)) {
       await assert.doesNotReject(checkServing(address), `${name} at ${address}`);
     }

@@ -91,6 +91,15 @@ describe('npm start with CALLGATE_PORTS=ephemeral', () => {
       assert.equal(running.mcpUrl, banner);
       assert.match(first.p.stdout(), /npm run smoke/, 'the banner names the commands');
       assert.match(first.p.stdout(), new RegExp(`Data: embedded database in ${dataDir}`));
+      // The authorization server runs, the gateway names it, and the banner says how to sign in.
+      const signIn = /Sign-in: (\S+) +account (\S+), password (\S+)/.exec(first.p.stdout());
+      assert.ok(signIn?.[1], `the banner names the sign-in URL and the local account:\n${first.p.stdout()}`);
+      const resource = (await (
+        await fetch(banner.replace(/\/mcp$/, '/.well-known/oauth-protected-resource/mcp'))
+      ).json()) as { authorization_servers?: string[] };
+      assert.deepEqual(resource.authorization_servers, [signIn[1]]);
+      const metadata = await fetch(`${signIn[1]}/.well-known/oauth-authorization-server`);
+      assert.equal(metadata.status, 200);
 
       const minted = await script('mint-token.ts', ['--sub', user]);
       assert.equal(minted.code, 0, minted.stderr);

@@ -18,8 +18,24 @@ export interface TokenSettings {
    */
   keyFor: KeyResolver;
   issuer: string;
-  audience: string;
+  /** The required `aud`; a function when it is the gateway's own URL, known once it listens. */
+  audience: string | (() => string);
   clockToleranceSeconds: number;
+  /**
+   * Asked once the signature and claims hold: a reason to refuse the token, or undefined. The
+   * authorization server's tokens ask it whether their grant and account still stand.
+   */
+  stillValid?: (claims: jwt.JwtPayload) => Promise<string | undefined>;
+  /** Other issuers trusted as well, each with its own keys and audience; a token is checked by its `iss`. */
+  alsoTrusted?: TokenSettings[];
+  /** Opaque personal access tokens (by prefix), verified by the service that issued them. */
+  personalTokens?: PersonalTokenVerifier;
+}
+
+/** Verifies opaque personal access tokens; throws AuthError-free: resolves undefined when the token is not live. */
+export interface PersonalTokenVerifier {
+  prefix: string;
+  verify(token: string): Promise<{ userId: string; scopes: string[]; expiresAt: number } | undefined>;
 }
 
 /** Why a request was not authenticated, with the WWW-Authenticate challenge to send back. */
@@ -39,8 +55,8 @@ export class AuthError extends Error {
  */
 export class AuthUnavailableError extends Error {
   override readonly name = 'AuthUnavailableError';
-  constructor(options: { cause: unknown }) {
-    super('the token signing keys cannot be fetched', options);
+  constructor(options: { cause: unknown }, message = 'the token signing keys cannot be fetched') {
+    super(message, options);
   }
 }
 
@@ -92,6 +108,24 @@ export async function authenticate(
   const match = /^Bearer\s+(\S+)$/i.exec(header ?? '');
   if (!match?.[1]) throw new AuthError('missing bearer token', challenge());
   const token = match[1];
+  const personal = settings.personalTokens;
+  if (personal && token.startsWith(personal.prefix)) {
+    let found: Awaited<ReturnType<PersonalTokenVerifier['verify']>>;
+    try {
+      found = await personal.verify(token);
+    } catch (error) {
+      throw new AuthUnavailableError({ cause: error }, 'the auth service cannot be reached');
+    }
+    if (!found) throw reject('the personal access token is unknown, expired or revoked');
+    return {
+      token,
+      clientId: `personal-token:${found.userId}`,
+      scopes: found.scopes,
+      expiresAt: found.expiresAt,
+      resourceMetadataUrl,
+      extra: { userId: found.userId },
+    };
+  }
   // The header is read before any key is looked up, so that `none`, a disallowed algorithm or a
   // malformed token never costs a JWKS fetch.
   let decoded: jwt.Jwt | null;
@@ -101,17 +135,20 @@ export async function authenticate(
     decoded = null;
   }
   if (!decoded || typeof decoded.header !== 'object' || decoded.header === null) throw reject('the token is malformed');
-  if (!settings.algorithms.includes(decoded.header.alg as jwt.Algorithm)) {
+  // The issuer the token names picks its keys and audience (unverified until the signature holds).
+  const named = typeof decoded.payload === 'object' ? decoded.payload.iss : undefined;
+  const trusted = [settings, ...(settings.alsoTrusted ?? [])].find((s) => s.issuer === named) ?? settings;
+  if (!trusted.algorithms.includes(decoded.header.alg as jwt.Algorithm)) {
     throw reject('the token algorithm is not allowed');
   }
   let claims: jwt.JwtPayload;
   try {
-    const key = await settings.keyFor(decoded.header);
+    const key = await trusted.keyFor(decoded.header);
     claims = jwt.verify(token, key, {
-      algorithms: settings.algorithms,
-      issuer: settings.issuer,
-      audience: settings.audience,
-      clockTolerance: settings.clockToleranceSeconds,
+      algorithms: trusted.algorithms,
+      issuer: trusted.issuer,
+      audience: typeof trusted.audience === 'function' ? trusted.audience() : trusted.audience,
+      clockTolerance: trusted.clockToleranceSeconds,
       complete: false,
     }) as jwt.JwtPayload;
   } catch (error) {
@@ -122,6 +159,15 @@ export async function authenticate(
   if (typeof claims.exp !== 'number') throw reject('the token has no expiry (exp)');
   if (typeof claims.sub !== 'string' || claims.sub.length === 0 || claims.sub.length > 128) {
     throw reject('the token has no subject (sub)');
+  }
+  if (trusted.stillValid) {
+    let refused: string | undefined;
+    try {
+      refused = await trusted.stillValid(claims);
+    } catch (error) {
+      throw new AuthUnavailableError({ cause: error }, 'the auth service cannot be reached');
+    }
+    if (refused) throw reject(refused);
   }
   return {
     token,
@@ -207,19 +253,28 @@ const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
  * JWT_JWKS_URL (the issuer's public keys), and an algorithm allow-list that fits it. Throws
  * ConfigError naming the variables.
  */
+type TokenConfig = Pick<
+  GatewayConfig,
+  'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ALGORITHMS' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_SECONDS'
+>;
+export function tokenSettingsFrom(config: TokenConfig): TokenSettings;
+export function tokenSettingsFrom(config: TokenConfig, options: { authServer?: boolean }): TokenSettings | undefined;
 export function tokenSettingsFrom(
   config: Pick<
     GatewayConfig,
     'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ALGORITHMS' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_SECONDS'
   >,
-): TokenSettings {
+  /** The callgate authorization server is trusted (AUTH_ISSUER): then neither variable is needed. */
+  options: { authServer?: boolean } = {},
+): TokenSettings | undefined {
   const problems: { variable: string; message: string }[] = [];
   const { JWT_SECRET: secret, JWT_JWKS_URL: jwksUrl } = config;
+  if (!secret && !jwksUrl && options.authServer) return undefined;
   if (!secret && !jwksUrl) {
     problems.push({
       variable: 'JWT_SECRET',
       message:
-        'is required but not set: set exactly one of JWT_SECRET (HS256, local use) and JWT_JWKS_URL (RS256/ES256 keys of your identity provider)',
+        'is required but not set: set exactly one of JWT_SECRET (HS256, local use) and JWT_JWKS_URL (RS256/ES256 keys of your identity provider), or AUTH_ISSUER (the callgate auth service)',
     });
   }
   if (secret && jwksUrl) {

@@ -64,6 +64,27 @@ export const gatewayConfigShape = {
     ),
   JWT_ISSUER: z.string().min(1).default('callgate-local').describe('Required `iss` of access tokens.'),
   JWT_AUDIENCE: z.string().min(1).default('callgate').describe('Required `aud` of access tokens.'),
+  AUTH_ISSUER: env
+    .url()
+    .optional()
+    .describe(
+      "The callgate auth service's issuer URL: listed in the protected resource metadata, its tokens (aud = this gateway's /mcp URL) accepted. Needs AUTH_SERVICE_ADDR.",
+    ),
+  AUTH_JWKS_URL: env.url().optional().describe("The auth service's JWKS. Default: AUTH_ISSUER/jwks."),
+  AUTH_SERVICE_ADDR: z
+    .string()
+    .regex(/^[^:\s]+:\d+$/, 'expected host:port')
+    .optional()
+    .describe('gRPC address of the auth service: asked whether a token still stands, and for personal access tokens.'),
+  AUTH_CHECK_CACHE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(300_000)
+    .default(15_000)
+    .describe(
+      "How long the auth service's answer about a token is reused: a revoked grant, sign-out everywhere or deleted account is refused within this.",
+    ),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce
     .number()
     .int()

@@ -17,7 +17,7 @@ import { AuthError, AuthUnavailableError, authenticate, type TokenSettings, user
 import type { createDocsHandler } from './docs/routes.js';
 import { costOf, type RateLimits } from './rate-limits.js';
 import type { SessionRegistry, SessionSlot } from './sessions.js';
-import { SCOPES } from './tools/scopes.js';
+import { USER_SCOPES } from './tools/scopes.js';
 import type { createMcpHttpHandler } from './transports/http.js';
 import { sendJsonRpcError } from './transports/http-body.js';
 import { closeAtTokenExpiry } from './transports/token-expiry.js';
@@ -26,6 +26,8 @@ import { WebSocketServerTransport } from './transports/websocket.js';
 export interface PublicServerOptions {
   /** Known only once the server listens when the port is chosen by the OS. */
   publicBaseUrl: () => string;
+  /** Issuers of the authorization servers clients sign in at (RFC 9728 authorization_servers). Default: none. */
+  authorizationServers?: string[];
   allowedOriginHosts: string[];
   tokens: TokenSettings;
   sessions: SessionRegistry;
@@ -65,9 +67,12 @@ export function createPublicServer(options: PublicServerOptions): {
   const metadata = () =>
     JSON.stringify({
       resource: `${options.publicBaseUrl()}${MCP_PATH}`,
+      ...(options.authorizationServers?.length ? { authorization_servers: options.authorizationServers } : {}),
       bearer_methods_supported: ['header'],
       resource_name: 'callgate',
-      scopes_supported: Object.values(SCOPES),
+      // What a client may ask a person for; `admin` is not (MCP clients register with this list, and the
+      // authorization server refuses a registration naming a scope it never grants).
+      scopes_supported: USER_SCOPES.split(' '),
     });
 
   /**

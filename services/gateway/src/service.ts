@@ -8,6 +8,7 @@ import {
 } from '@callgate/common';
 import { admissionCaps } from './admission-caps.js';
 import { tokenSettingsFrom, userIdOf } from './auth.js';
+import { authorizationServerTrust, withAuthorizationServer } from './authorization-server.js';
 import { connectBackends } from './backends.js';
 import { cachedBackends } from './cache/cached-backends.js';
 import { invalidationBus } from './cache/invalidation-bus.js';
@@ -62,13 +63,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       },
     ]);
   }
-  // Exactly one of JWT_SECRET and JWT_JWKS_URL, and algorithms that fit it (a ConfigError otherwise).
-  const tokens = tokenSettingsFrom(config);
   // A ConfigError when a bucket would refill faster than in one second.
   const limits = rateLimitSettings(config);
   // A ConfigError when a user's listen streams could exceed the replica's.
   const caps = admissionCaps(config);
   const base = createServiceBase('gateway', config.LOG_LEVEL);
+  // The callgate auth service when AUTH_ISSUER is set; besides it, at most one of JWT_SECRET and JWT_JWKS_URL
+  // (exactly one without it), with algorithms that fit (a ConfigError otherwise).
+  const authServer = authorizationServerTrust(config, () => `${publicBaseUrl()}/mcp`, base.metrics);
+  const tokens = withAuthorizationServer(tokenSettingsFrom(config, { authServer: Boolean(authServer) }), authServer);
   const unguard = options.guardProcess ? guardProcess(base.log, base.metrics.registry) : undefined;
   // Per-user buckets in Redis when configured (shared by every replica), else in this process.
   const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, base.log) : undefined;
@@ -110,6 +113,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const publicBaseUrl = () => config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `http://${config.BIND_HOST}:${httpPort}`;
   const publicServer = createPublicServer({
     publicBaseUrl,
+    authorizationServers: authServer ? [authServer.issuer] : [],
     allowedOriginHosts: config.MCP_ALLOWED_ORIGIN_HOSTS,
     tokens,
     sessions,

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '@callgate/common';
+import type { MailCatcher } from './mail/mail-catcher.js';
 import type { SheetsSandbox } from './sheets/sheets-api.js';
 import { authenticatedAccount, type Credentials } from './twilio/auth.js';
 import type { CallsApi, Reply } from './twilio/calls.js';
@@ -13,6 +14,8 @@ export interface SandboxAppOptions {
   log: Logger;
   /** The Google Sheets stand-in; without it Sheets paths answer 404 as for an unknown spreadsheet. */
   sheets?: SheetsSandbox;
+  /** The SES stand-in and mail catcher page; without it those paths answer 404. */
+  mail?: MailCatcher;
 }
 
 const ACCOUNT = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json$|\/)/;
@@ -35,6 +38,11 @@ export function createSandboxApp(options: SandboxAppOptions): (req: IncomingMess
       void options.sheets.serve(req, res, url);
     } else if (url.pathname.startsWith('/sandbox/sheets/') && options.sheets) {
       void options.sheets.serveAdmin(req, res, url.pathname);
+    } else if (
+      options.mail &&
+      (url.pathname === '/v2/email/outbound-emails' || url.pathname === '/mail' || url.pathname === '/sandbox/mail')
+    ) {
+      void options.mail.serve(req, res, url.pathname);
     } else if (url.pathname.startsWith('/v4/spreadsheets')) {
       json(res, 404, {
         error: { code: 404, message: 'Requested entity was not found.', status: 'NOT_FOUND' },

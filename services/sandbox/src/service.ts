@@ -2,6 +2,7 @@ import { createServer } from 'node:http';
 import { closeHttp, createLogger, listenHttp, type ServiceHandle } from '@callgate/common';
 import { createSandboxApp } from './app.js';
 import type { SandboxConfig } from './config.js';
+import { MailCatcher } from './mail/mail-catcher.js';
 import { SheetsSandbox } from './sheets/sheets-api.js';
 import { CallsApi } from './twilio/calls.js';
 import { CallLifecycle } from './twilio/lifecycle.js';
@@ -9,6 +10,7 @@ import { PersonaRelay } from './twilio/persona-relay.js';
 import { StatusCallbacks } from './twilio/status-callbacks.js';
 
 export { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, type SandboxConfig, sandboxConfigShape } from './config.js';
+export type { CaughtMail } from './mail/mail-catcher.js';
 export type { SheetsFault, SheetsSandboxStats } from './sheets/sheets-api.js';
 export {
   OUTCOME_BY_LAST_FOUR,
@@ -41,6 +43,7 @@ export async function startSandbox(config: SandboxConfig): Promise<ServiceHandle
     calls: new CallsApi(lifecycle),
     log,
     sheets: new SheetsSandbox({ quotaPerMinute: config.SANDBOX_SHEETS_QUOTA_PER_MINUTE, log }),
+    mail: new MailCatcher(),
   });
   const server = createServer(app);
   const port = await listenHttp(server, config.BIND_HOST, config.SANDBOX_PORT);
@@ -50,7 +53,12 @@ export async function startSandbox(config: SandboxConfig): Promise<ServiceHandle
     name: 'sandbox',
     grpcPort: 0,
     opsPort: port,
-    endpoints: { twilio: `http://${config.BIND_HOST}:${port}`, sheets: `http://${config.BIND_HOST}:${port}` },
+    endpoints: {
+      twilio: `http://${config.BIND_HOST}:${port}`,
+      sheets: `http://${config.BIND_HOST}:${port}`,
+      ses: `http://${config.BIND_HOST}:${port}`,
+      mail: `http://${config.BIND_HOST}:${port}/mail`,
+    },
     stop: () => {
       stopping ??= (async () => {
         // Calls stop first so that no new callback is produced while those in flight are aborted.

@@ -1,4 +1,5 @@
 import {
+  type AuthProto,
   type CallProto,
   type CreditProto,
   LOADER_OPTIONS,
@@ -12,6 +13,7 @@ import { type GrpcObject, loadPackageDefinition } from '@grpc/grpc-js';
 import { loadSync, type PackageDefinition } from '@grpc/proto-loader';
 
 interface ProtoByDomain {
+  auth: AuthProto;
   call: CallProto;
   credit: CreditProto;
   sheets: SheetsProto;

@@ -1,0 +1,259 @@
+import { randomUUID } from 'node:crypto';
+import type { Database } from '@callgate/common';
+import type { AttemptLimits } from './attempt-limits.js';
+import { enqueueMail } from './mail-outbox.js';
+import { consumeLink, issueLink, type LinkOutcome } from './one-time-links.js';
+import { DECOY_HASH, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
+
+interface AccountRow {
+  account_id: string;
+  email: string;
+  password_hash: string;
+  email_verified_at: Date | null;
+  failed_sign_ins: number;
+  locked_until: Date | null;
+  tokens_valid_after: Date;
+}
+
+export interface AccountsOptions {
+  db: Database;
+  now: () => Date;
+  limits: AttemptLimits;
+  /** The authorization server's public URL: links in mail point at it. */
+  issuer: () => string;
+  maxFailedSignIns: number;
+  lockoutSeconds: number;
+  /** Called after mail was written, so it goes out now rather than at the next drain. */
+  mailWritten?: () => void;
+}
+
+export type SignInResult =
+  | { accountId: string }
+  | { problem: 'invalid' | 'locked' | 'limited' | 'unverified'; message: string };
+
+export type SignUpResult = { ok: true } | { problem: 'email' | 'password' | 'limited'; message: string };
+
+const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,188}\.[^\s@]{2,63}$/;
+const normalEmail = (email: string) => email.trim().toLowerCase();
+
+/**
+ * People's accounts: sign-up with a verification link by mail, sign-in with lockout and attempt
+ * limits, password reset by a single-use link, sign-out everywhere. The account id is the `sub` of
+ * every token, which the gateway uses as the user id (user-credit creates the user, with its signup
+ * credits, on the first authenticated request).
+ */
+export class Accounts {
+  constructor(private readonly options: AccountsOptions) {}
+
+  async signUp(emailInput: string, password: string, address: string): Promise<SignUpResult> {
+    const email = normalEmail(emailInput);
+    if (!EMAIL.test(email) || email.length > 254) return { problem: 'email', message: 'enter a valid email address' };
+    const weak = passwordProblem(password);
+    if (weak) return { problem: 'password', message: `the password needs ${weak}` };
+    if (!(await this.options.limits.take('address', address))) {
+      return { problem: 'limited', message: 'too many attempts from your address; try again in an hour' };
+    }
+    const hash = await hashPassword(password);
+    const now = this.options.now();
+    await this.options.db.transaction(async (tx) => {
+      const accountId = randomUUID();
+      const inserted = await tx.query(
+        `INSERT INTO auth.accounts (account_id, email, password_hash, created_at, tokens_valid_after)
+         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (email) DO NOTHING RETURNING account_id`,
+        [accountId, email, hash, now],
+      );
+      if (inserted.rowCount === 0) {
+        // The same answer as for a new address (no account discovery); the owner learns of it by mail.
+        await enqueueMail(
+          tx,
+          {
+            to: email,
+            subject: 'Someone tried to sign up with your address',
+            text: `Someone tried to create a callgate account with ${email}, which already has one.\nIf you forgot your password, reset it at ${this.options.issuer()}/reset-password\n`,
+          },
+          now,
+        );
+        return;
+      }
+      const secret = await issueLink(tx, accountId, 'verify-email', now);
+      await enqueueMail(
+        tx,
+        {
+          to: email,
+          subject: 'Confirm your callgate account',
+          text: `Open this link to confirm your address (it works once, for 24 hours):\n${this.options.issuer()}/verify-email?token=${secret}\n`,
+        },
+        now,
+      );
+    });
+    this.options.mailWritten?.();
+    return { ok: true };
+  }
+
+  /** Creates a verified account unless the address has one (local seed). */
+  async seed(emailInput: string, password: string): Promise<void> {
+    const now = this.options.now();
+    await this.options.db.query(
+      `INSERT INTO auth.accounts (account_id, email, password_hash, email_verified_at, created_at, tokens_valid_after)
+       VALUES ($1, $2, $3, $4, $4, $4) ON CONFLICT (email) DO NOTHING`,
+      [randomUUID(), normalEmail(emailInput), await hashPassword(password), now],
+    );
+  }
+
+  async signIn(emailInput: string, password: string, address: string): Promise<SignInResult> {
+    const invalid = { problem: 'invalid', message: 'wrong email or password' } as const;
+    const email = normalEmail(emailInput);
+    if (password.length > 256 || email.length > 254) return invalid;
+    if (!(await this.options.limits.take('address', address))) {
+      return { problem: 'limited', message: 'too many attempts from your address; try again in an hour' };
+    }
+    const account = await this.byEmail(email);
+    if (!account) {
+      await verifyPassword(password, DECOY_HASH);
+      return invalid;
+    }
+    const now = this.options.now();
+    if (account.locked_until && account.locked_until > now) {
+      return {
+        problem: 'locked',
+        message: 'this account is locked after too many wrong passwords; reset the password by mail, or wait',
+      };
+    }
+    if (!(await this.options.limits.take('account', account.account_id))) {
+      return { problem: 'limited', message: 'too many attempts for this account; try again in an hour' };
+    }
+    if (!(await verifyPassword(password, account.password_hash))) {
+      const failed = account.failed_sign_ins + 1;
+      const lock = failed >= this.options.maxFailedSignIns;
+      await this.options.db.query(
+        'UPDATE auth.accounts SET failed_sign_ins = $2, locked_until = $3 WHERE account_id = $1',
+        [
+          account.account_id,
+          lock ? 0 : failed,
+          lock ? new Date(now.getTime() + this.options.lockoutSeconds * 1000) : null,
+        ],
+      );
+      return invalid;
+    }
+    if (account.failed_sign_ins > 0 || account.locked_until) {
+      await this.options.db.query(
+        'UPDATE auth.accounts SET failed_sign_ins = 0, locked_until = NULL WHERE account_id = $1',
+        [account.account_id],
+      );
+    }
+    if (!account.email_verified_at) {
+      return { problem: 'unverified', message: 'confirm your address first: open the link we sent you' };
+    }
+    return { accountId: account.account_id };
+  }
+
+  async verifyEmail(secret: string): Promise<LinkOutcome> {
+    return this.options.db.transaction(async (tx) => {
+      const outcome = await consumeLink(tx, secret, 'verify-email', this.options.now());
+      if ('accountId' in outcome) {
+        await tx.query(
+          'UPDATE auth.accounts SET email_verified_at = COALESCE(email_verified_at, $2) WHERE account_id = $1',
+          [outcome.accountId, this.options.now()],
+        );
+      }
+      return outcome;
+    });
+  }
+
+  /** Mails a reset link if the address has an account; the caller answers the same either way. */
+  async requestReset(emailInput: string, address: string): Promise<{ limited: boolean }> {
+    if (!(await this.options.limits.take('address', address))) return { limited: true };
+    const account = await this.byEmail(normalEmail(emailInput));
+    if (!account) return { limited: false };
+    if (!(await this.options.limits.take('account', account.account_id))) return { limited: false };
+    const now = this.options.now();
+    await this.options.db.transaction(async (tx) => {
+      const secret = await issueLink(tx, account.account_id, 'reset-password', now);
+      await enqueueMail(
+        tx,
+        {
+          to: account.email,
+          subject: 'Reset your callgate password',
+          text: `Open this link to choose a new password (it works once, for 30 minutes):\n${this.options.issuer()}/reset-password?token=${secret}\nIf you did not ask for this, ignore this mail.\n`,
+        },
+        now,
+      );
+    });
+    this.options.mailWritten?.();
+    return { limited: false };
+  }
+
+  /** Sets a new password by a reset link; unlocks the account and signs it out everywhere. */
+  async resetPassword(
+    secret: string,
+    password: string,
+  ): Promise<LinkOutcome | { problem: 'password'; message: string }> {
+    const weak = passwordProblem(password);
+    if (weak) return { problem: 'password', message: `the password needs ${weak}` };
+    const hash = await hashPassword(password);
+    return this.options.db.transaction(async (tx) => {
+      const now = this.options.now();
+      const outcome = await consumeLink(tx, secret, 'reset-password', now);
+      if ('accountId' in outcome) {
+        // Reaching the mailbox proves the address too.
+        await tx.query(
+          `UPDATE auth.accounts SET password_hash = $2, failed_sign_ins = 0, locked_until = NULL,
+             email_verified_at = COALESCE(email_verified_at, $3) WHERE account_id = $1`,
+          [outcome.accountId, hash, now],
+        );
+        await endEverything(tx, outcome.accountId, now);
+      }
+      return outcome;
+    });
+  }
+
+  /** Every session, grant and token of the account ends (personal access tokens stay: they are revoked one by one). */
+  async signOutEverywhere(accountId: string): Promise<void> {
+    await this.options.db.transaction((tx) => endEverything(tx, accountId, this.options.now()));
+  }
+
+  async email(accountId: string): Promise<string | undefined> {
+    const { rows } = await this.options.db.query<{ email: string }>(
+      'SELECT email FROM auth.accounts WHERE account_id = $1',
+      [accountId],
+    );
+    return rows[0]?.email;
+  }
+
+  /** When tokens of the account started to count (undefined: no such account). */
+  async tokensValidAfter(accountId: string): Promise<Date | undefined> {
+    const { rows } = await this.options.db.query<{ tokens_valid_after: Date }>(
+      'SELECT tokens_valid_after FROM auth.accounts WHERE account_id = $1',
+      [accountId],
+    );
+    return rows[0]?.tokens_valid_after;
+  }
+
+  async delete(accountId: string): Promise<void> {
+    await this.options.db.transaction(async (tx) => {
+      await endEverything(tx, accountId, this.options.now());
+      await tx.query('DELETE FROM auth.accounts WHERE account_id = $1', [accountId]);
+    });
+  }
+
+  private async byEmail(email: string): Promise<AccountRow | undefined> {
+    const { rows } = await this.options.db.query<AccountRow>('SELECT * FROM auth.accounts WHERE email = $1', [email]);
+    return rows[0];
+  }
+}
+
+async function endEverything(tx: import('@callgate/common').Queryable, accountId: string, now: Date): Promise<void> {
+  // Whole seconds: a token's iat is in seconds, and one issued in this second must count as before.
+  const after = new Date(Math.ceil(now.getTime() / 1000) * 1000);
+  await tx.query('UPDATE auth.accounts SET tokens_valid_after = $2 WHERE account_id = $1', [accountId, after]);
+  const { rows } = await tx.query<{ id: string }>(
+    "SELECT id FROM auth.oidc_payloads WHERE kind = 'Grant' AND account_id = $1",
+    [accountId],
+  );
+  const grants = rows.map((r) => r.id);
+  await tx.query(
+    `DELETE FROM auth.oidc_payloads WHERE account_id = $1 OR grant_id = ANY($2::text[])
+       OR (kind = 'Grant' AND id = ANY($2::text[]))`,
+    [accountId, grants],
+  );
+}

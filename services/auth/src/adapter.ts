@@ -1,0 +1,90 @@
+import type { Database } from '@callgate/common';
+import type { Adapter, AdapterPayload } from 'oidc-provider';
+
+interface PayloadRow {
+  payload: AdapterPayload;
+  consumed_at: Date | null;
+}
+
+/**
+ * oidc-provider's storage in PostgreSQL (auth.oidc_payloads): one row per model instance (Grant,
+ * AuthorizationCode, RefreshToken, Session, Interaction, registered Client, ...). Expired rows are
+ * never returned, and a sweep deletes them (sweepExpired). revokeByGrantId removes every record of a
+ * grant at once: a revoked grant, or a reused refresh token, ends all its tokens together.
+ */
+export function postgresAdapter(db: Database, now: () => Date): new (name: string) => Adapter {
+  return class PostgresAdapter implements Adapter {
+    constructor(private readonly kind: string) {}
+
+    async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
+      const expiresAt = expiresIn ? new Date(now().getTime() + expiresIn * 1000) : null;
+      await db.query(
+        `INSERT INTO auth.oidc_payloads (kind, id, payload, grant_id, user_code, uid, account_id, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (kind, id) DO UPDATE SET payload = EXCLUDED.payload, grant_id = EXCLUDED.grant_id,
+           user_code = EXCLUDED.user_code, uid = EXCLUDED.uid, account_id = EXCLUDED.account_id,
+           expires_at = EXCLUDED.expires_at`,
+        [
+          this.kind,
+          id,
+          JSON.stringify(payload),
+          payload.grantId ?? null,
+          payload.userCode ?? null,
+          payload.uid ?? null,
+          payload.accountId ?? null,
+          expiresAt,
+        ],
+      );
+    }
+
+    find(id: string): Promise<AdapterPayload | undefined> {
+      return this.one('id = $2', id);
+    }
+
+    findByUserCode(userCode: string): Promise<AdapterPayload | undefined> {
+      return this.one('user_code = $2', userCode);
+    }
+
+    findByUid(uid: string): Promise<AdapterPayload | undefined> {
+      return this.one('uid = $2', uid);
+    }
+
+    async consume(id: string): Promise<void> {
+      await db.query('UPDATE auth.oidc_payloads SET consumed_at = $3 WHERE kind = $1 AND id = $2', [
+        this.kind,
+        id,
+        now(),
+      ]);
+    }
+
+    async destroy(id: string): Promise<void> {
+      await db.query('DELETE FROM auth.oidc_payloads WHERE kind = $1 AND id = $2', [this.kind, id]);
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      // Every kind, not only this one: the grant and all its codes and tokens go together.
+      await db.query('DELETE FROM auth.oidc_payloads WHERE grant_id = $1 OR (kind = $2 AND id = $1)', [
+        grantId,
+        'Grant',
+      ]);
+    }
+
+    private async one(where: string, value: string): Promise<AdapterPayload | undefined> {
+      const { rows } = await db.query<PayloadRow>(
+        `SELECT payload, consumed_at FROM auth.oidc_payloads
+         WHERE kind = $1 AND ${where} AND (expires_at IS NULL OR expires_at > $3)`,
+        [this.kind, value, now()],
+      );
+      const row = rows[0];
+      if (!row) return undefined;
+      // oidc-provider tells a consumed code or refresh token by this field (replay and reuse detection).
+      return row.consumed_at ? { ...row.payload, consumed: Math.floor(row.consumed_at.getTime() / 1000) } : row.payload;
+    }
+  };
+}
+
+/** Deletes expired records; returns how many went. */
+export async function sweepExpired(db: Database, now: Date): Promise<number> {
+  const { rowCount } = await db.query('DELETE FROM auth.oidc_payloads WHERE expires_at <= $1', [now]);
+  return rowCount;
+}

@@ -1,0 +1,333 @@
+/**
+ * Bad input at the authorization server, each refused with the error its RFC names: an unregistered
+ * redirect URI (no open redirect), a missing or `plain` PKCE challenge, a replayed code, a resource
+ * other than the gateway, a client metadata URL on a private address, a consent posted without its
+ * CSRF token, a guessed password beyond the limit, an expired or reused reset link; and hostile
+ * bodies (huge, NUL bytes) and return addresses.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { loadConfig, type ServiceHandle } from '@callgate/common';
+import { sandboxConfigShape, startSandbox } from '@callgate/sandbox';
+import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { eventually } from '../../../test/support/eventually.js';
+import {
+  authorizeUrl,
+  csrfOf,
+  interactionOf,
+  pkcePair,
+  registerClient,
+  ScriptedBrowser,
+} from '../../../test/support/oauth-flow.js';
+import { authConfigShape, startAuthService } from './service.js';
+
+const RESOURCE = 'http://127.0.0.1:1/mcp';
+const REDIRECT = 'http://127.0.0.1:1/callback';
+const PASSWORD = 'a long enough password';
+
+let database: TestDatabase;
+let sandbox: ServiceHandle;
+let auth: ServiceHandle;
+let origin: string;
+let clientId: string;
+let offsetMs = 0;
+const email = `seed-${randomUUID()}@example.com`;
+
+before(async () => {
+  database = await openTestDatabase();
+  sandbox = await startSandbox(loadConfig('sandbox', sandboxConfigShape, { SANDBOX_PORT: '0', LOG_LEVEL: 'silent' }));
+  auth = await startAuthService(
+    loadConfig('auth', authConfigShape, {
+      LOG_LEVEL: 'silent',
+      HTTP_PORT: '0',
+      GRPC_PORT: '0',
+      METRICS_PORT: '0',
+      AUTH_LOCAL_MODE: 'true',
+      AUTH_RESOURCE_URL: RESOURCE,
+      AUTH_MAX_FAILED_SIGN_INS: '3',
+      AUTH_SEED_ACCOUNT: `${email}:${PASSWORD}`,
+      MAIL_SES_ENDPOINT: sandbox.endpoints.ses,
+      MAIL_DRAIN_INTERVAL_MS: '200',
+    }),
+    { db: database.db, ownsDb: false, dataDir: undefined, now: () => new Date(Date.now() + offsetMs) },
+  );
+  origin = auth.endpoints.issuer as string;
+  clientId = await registerClient(origin, REDIRECT);
+});
+
+after(async () => {
+  await auth?.stop();
+  await sandbox?.stop();
+  await database?.close();
+});
+
+/** Signs in and consents; returns the code and its verifier. */
+async function authorizationCode(account = { email, password: PASSWORD }) {
+  const browser = new ScriptedBrowser(origin);
+  const { verifier, challenge } = pkcePair();
+  const login = await browser.follow(
+    authorizeUrl({
+      client_id: clientId,
+      redirect_uri: REDIRECT,
+      code_challenge: challenge,
+      code_challenge_method: 'S256',
+      resource: RESOURCE,
+      state: 'st',
+    }),
+  );
+  const uid = interactionOf(login.url);
+  assert.ok(uid, `a sign-in page: ${login.status} ${login.body.slice(0, 200)}`);
+  const signedIn = await browser.request(`/interaction/${uid}/login`, {
+    form: { csrf: csrfOf(login.body), ...account },
+  });
+  assert.equal(signedIn.status, 303, signedIn.body.slice(0, 300));
+  const consent = await browser.follow(new URL(signedIn.location ?? '', origin).pathname);
+  // The consent step is an interaction of its own.
+  const consentUid = interactionOf(consent.url);
+  const allowed = await browser.request(`/interaction/${consentUid}/consent`, {
+    form: { csrf: csrfOf(consent.body), decision: 'allow' },
+  });
+  const back = await browser.follow(new URL(allowed.location ?? '', origin).pathname);
+  const code = new URL(back.location ?? '').searchParams.get('code') ?? '';
+  assert.ok(code, `redirected with a code: ${back.location}`);
+  return { code, verifier, browser };
+}
+
+async function token(form: Record<string, string>) {
+  const response = await fetch(`${origin}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}
+
+describe('the authorization server refuses bad input with the error the RFCs name', () => {
+  it('an unregistered redirect URI gets an error page, never a redirect (no open redirect)', async () => {
+    const { challenge } = pkcePair();
+    for (const redirect of [
+      'https://evil.example/callback',
+      `${REDIRECT}/../evil`,
+      'http://127.0.0.1:1/callback?x=1',
+    ]) {
+      const answer = await new ScriptedBrowser(origin).request(
+        authorizeUrl({
+          client_id: clientId,
+          redirect_uri: redirect,
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+        }),
+      );
+      assert.equal(answer.status, 400, redirect);
+      assert.equal(answer.location, null, `no redirect for ${redirect}`);
+      assert.match(answer.body, /invalid_redirect_uri/);
+    }
+  });
+
+  it('a missing or plain PKCE challenge is refused (invalid_request)', async () => {
+    for (const pkce of [{}, { code_challenge: 'a'.repeat(43), code_challenge_method: 'plain' }]) {
+      const answer = await new ScriptedBrowser(origin).request(
+        authorizeUrl({ client_id: clientId, redirect_uri: REDIRECT, ...pkce }),
+      );
+      const error = new URL(answer.location ?? 'http://x/').searchParams;
+      assert.equal(error.get('error'), 'invalid_request', JSON.stringify(pkce));
+      assert.match(error.get('error_description') ?? '', /PKCE|code_challenge/);
+    }
+  });
+
+  it('a resource other than the gateway is refused (invalid_target)', async () => {
+    const { challenge } = pkcePair();
+    const answer = await new ScriptedBrowser(origin).request(
+      authorizeUrl({
+        client_id: clientId,
+        redirect_uri: REDIRECT,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+        resource: 'https://other.example/mcp',
+      }),
+    );
+    assert.equal(new URL(answer.location ?? 'http://x/').searchParams.get('error'), 'invalid_target');
+  });
+
+  it('a code works once, with its verifier and for the gateway; a replay is refused (invalid_grant)', async () => {
+    const { code, verifier } = await authorizationCode();
+    const exchange = {
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+      resource: RESOURCE,
+    };
+    const wrongVerifier = await token({ ...exchange, code_verifier: pkcePair().verifier });
+    assert.equal(wrongVerifier.body.error, 'invalid_grant');
+    const first = await token({ ...exchange, code_verifier: verifier });
+    // A code whose exchange failed was consumed: a fresh one for the real exchange.
+    if (first.status !== 200) {
+      const again = await authorizationCode();
+      const ok = await token({ ...exchange, code: again.code, code_verifier: again.verifier });
+      assert.equal(ok.status, 200, JSON.stringify(ok.body));
+      const replay = await token({ ...exchange, code: again.code, code_verifier: again.verifier });
+      assert.equal(replay.body.error, 'invalid_grant');
+      return;
+    }
+    const replay = await token({ ...exchange, code_verifier: verifier });
+    assert.equal(replay.body.error, 'invalid_grant');
+  });
+
+  it('the access token is a JWT for the gateway, signed with a published key', async () => {
+    const { code, verifier } = await authorizationCode();
+    const { body } = await token({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+      code_verifier: verifier,
+      resource: RESOURCE,
+    });
+    const [header, payload] = (body.access_token ?? '').split('.').map((part) => {
+      try {
+        return JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
+      } catch {
+        return undefined;
+      }
+    });
+    assert.equal(payload.aud, RESOURCE);
+    assert.equal(payload.iss, origin);
+    assert.equal(typeof payload.gid, 'string', 'the grant id travels for the revocation check');
+    const jwks = (await (await fetch(`${origin}/jwks`)).json()) as { keys: { kid: string; d?: string }[] };
+    assert.ok(jwks.keys.some((k) => k.kid === header.kid));
+    assert.ok(
+      jwks.keys.every((k) => k.d === undefined),
+      'no private part published',
+    );
+  });
+
+  it('a client metadata URL on a private or loopback address is never fetched (invalid_client)', async () => {
+    for (const url of [
+      'https://127.0.0.1/client.json',
+      'https://169.254.169.254/latest/meta-data',
+      'https://10.0.0.1/client.json',
+      'http://example.com/client.json',
+    ]) {
+      const { challenge } = pkcePair();
+      const answer = await new ScriptedBrowser(origin).request(
+        authorizeUrl({
+          client_id: url,
+          redirect_uri: REDIRECT,
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+        }),
+      );
+      assert.equal(answer.location, null, `no redirect for ${url}`);
+      assert.equal(answer.status, 400, url);
+      assert.match(answer.body, /invalid_client/, url);
+    }
+  });
+
+  it('a consent posted without its CSRF token, or with another interaction’s, is refused (403)', async () => {
+    const browser = new ScriptedBrowser(origin);
+    const { challenge } = pkcePair();
+    const login = await browser.follow(
+      authorizeUrl({
+        client_id: clientId,
+        redirect_uri: REDIRECT,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      }),
+    );
+    const uid = interactionOf(login.url);
+    const signedIn = await browser.request(`/interaction/${uid}/login`, {
+      form: { csrf: csrfOf(login.body), email, password: PASSWORD },
+    });
+    assert.equal(signedIn.status, 303);
+    const consent = await browser.follow(new URL(signedIn.location ?? '', origin).pathname);
+    const consentUid = interactionOf(consent.url);
+    assert.match(consent.body, /Allow access/);
+    const without = await browser.request(`/interaction/${consentUid}/consent`, { form: { decision: 'allow' } });
+    assert.equal(without.status, 403);
+    const borrowed = await browser.request(`/interaction/${consentUid}/consent`, {
+      form: { decision: 'allow', csrf: csrfOf(login.body) },
+    });
+    assert.equal(borrowed.status, 403, 'the sign-in form’s token does not pass for consent');
+  });
+
+  it('guessing passwords locks the account (423) after the limit, even for the right password then', async () => {
+    const victim = `lock-${randomUUID()}@example.com`;
+    const browser = new ScriptedBrowser(origin);
+    const page = await browser.request('/signup');
+    const signup = await browser.request('/signup', {
+      form: { csrf: csrfOf(page.body), email: victim, password: PASSWORD },
+    });
+    assert.equal(signup.status, 200);
+    await browser.request(await mailedLink(victim, /Confirm/));
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const login = await browser.follow(
+        authorizeUrl({
+          client_id: clientId,
+          redirect_uri: REDIRECT,
+          code_challenge: pkcePair().challenge,
+          code_challenge_method: 'S256',
+        }),
+      );
+      const uid = interactionOf(login.url);
+      const answer = await browser.request(`/interaction/${uid}/login`, {
+        form: { csrf: csrfOf(login.body), email: victim, password: i < 3 ? `wrong guess ${i}!!` : PASSWORD },
+      });
+      statuses.push(answer.status);
+    }
+    assert.deepEqual(statuses, [401, 401, 401, 423]);
+  });
+
+  it('a reset link works once and not after 30 minutes; a NUL byte or huge form is refused', async () => {
+    const browser = new ScriptedBrowser(origin);
+    const page = await browser.request('/reset-password');
+    await browser.request('/reset-password', { form: { csrf: csrfOf(page.body), email } });
+    const link = new URL(await mailedLink(email, /Reset/));
+    const form = await browser.request(link.pathname + link.search);
+    const reset = () =>
+      browser.request(link.pathname + link.search, { form: { csrf: csrfOf(form.body), password: PASSWORD } });
+    assert.equal((await reset()).status, 200);
+    const reused = await reset();
+    assert.equal(reused.status, 400);
+    assert.match(reused.body, /already used/);
+
+    await browser.request('/reset-password', { form: { csrf: csrfOf(page.body), email } });
+    const second = new URL(await mailedLink(email, /Reset/, link.href));
+    offsetMs = 31 * 60_000;
+    try {
+      const expired = await browser.request(second.pathname + second.search, {
+        form: { csrf: csrfOf(form.body), password: PASSWORD },
+      });
+      assert.equal(expired.status, 400);
+      assert.match(expired.body, /expired/);
+    } finally {
+      offsetMs = 0;
+    }
+    const nul = await browser.request('/reset-password', { form: { csrf: csrfOf(page.body), email: `a\u0000@x.io` } });
+    assert.equal(nul.status, 400);
+    const huge = await browser.request('/signup', { form: { csrf: 'x', email: 'a'.repeat(64 * 1024) } });
+    assert.equal(huge.status, 413);
+  });
+
+  it('a return address other than an interaction of this server is ignored (no open redirect)', async () => {
+    const page = await new ScriptedBrowser(origin).request('/signup?return=https://evil.example/');
+    assert.doesNotMatch(page.body, /evil\.example/);
+  });
+});
+
+/** The link in the newest mail to `to` with a matching subject (other than `not`). */
+async function mailedLink(to: string, subject: RegExp, not?: string): Promise<string> {
+  return eventually(`mail ${subject} to ${to}`, async () => {
+    const { mails } = (await (await fetch(`${sandbox.endpoints.ses}/sandbox/mail`)).json()) as {
+      mails: { to: string[]; subject: string; text: string }[];
+    };
+    const link = mails
+      .filter((m) => m.to.includes(to) && subject.test(m.subject))
+      .map((m) => /https?:\/\/\S+/.exec(m.text)?.[0])
+      .filter((l) => l && l !== not)
+      .pop();
+    return link;
+  });
+}

@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import type { Database } from '@callgate/common';
+import { hashSecret } from './one-time-links.js';
+import { RESOURCE_SCOPES } from './scopes.js';
+
+/** Every personal access token starts so: the gateway tells them from JWTs by it, and secret scanners find them. */
+export const PERSONAL_TOKEN_PREFIX = 'cgp_';
+const SHAPE = /^cgp_[A-Za-z0-9_-]{16}_[A-Za-z0-9_-]{43}$/;
+export const MAX_PERSONAL_TOKEN_DAYS = 365;
+
+export interface PersonalToken {
+  tokenId: string;
+  name: string;
+  scopes: string[];
+  createdAt: Date;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  lastUsedAt: Date | null;
+}
+
+interface TokenRow {
+  token_id: string;
+  account_id: string;
+  name: string;
+  scopes: string[];
+  created_at: Date;
+  expires_at: Date;
+  revoked_at: Date | null;
+  last_used_at: Date | null;
+}
+
+export class PersonalTokenProblem extends Error {}
+
+/**
+ * Personal access tokens for agents that cannot run a browser: named, scoped, expiring, revocable.
+ * The token is shown once, when created; only its SHA-256 is stored (it is 256 random bits, so a
+ * fast hash is enough: nothing to guess).
+ */
+export class PersonalTokens {
+  constructor(
+    private readonly db: Database,
+    private readonly now: () => Date,
+  ) {}
+
+  async create(
+    accountId: string,
+    input: { name: string; scopes: string[]; days: number },
+  ): Promise<{ token: string; info: PersonalToken }> {
+    const name = input.name.trim();
+    if (!name || name.length > 100) throw new PersonalTokenProblem('name: 1 to 100 characters');
+    const unknown = input.scopes.filter((s) => !(s in RESOURCE_SCOPES));
+    if (unknown.length) throw new PersonalTokenProblem(`scopes: unknown ${unknown.join(', ')}`);
+    if (input.scopes.length === 0) throw new PersonalTokenProblem('scopes: choose at least one');
+    if (!Number.isInteger(input.days) || input.days < 1 || input.days > MAX_PERSONAL_TOKEN_DAYS) {
+      throw new PersonalTokenProblem(`days: a whole number from 1 to ${MAX_PERSONAL_TOKEN_DAYS}`);
+    }
+    const tokenId = randomBytes(12).toString('base64url');
+    const token = `${PERSONAL_TOKEN_PREFIX}${tokenId}_${randomBytes(32).toString('base64url')}`;
+    const now = this.now();
+    const expiresAt = new Date(now.getTime() + input.days * 86_400_000);
+    await this.db.query(
+      `INSERT INTO auth.personal_tokens (token_id, account_id, name, token_hash, scopes, created_at, expires_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [tokenId, accountId, name, hashSecret(token), [...new Set(input.scopes)], now, expiresAt],
+    );
+    return {
+      token,
+      info: {
+        tokenId,
+        name,
+        scopes: [...new Set(input.scopes)],
+        createdAt: now,
+        expiresAt,
+        revokedAt: null,
+        lastUsedAt: null,
+      },
+    };
+  }
+
+  async list(accountId: string): Promise<PersonalToken[]> {
+    const { rows } = await this.db.query<TokenRow>(
+      'SELECT * FROM auth.personal_tokens WHERE account_id = $1 ORDER BY created_at DESC',
+      [accountId],
+    );
+    return rows.map(toToken);
+  }
+
+  /** True when the account had such a token and it was live. */
+  async revoke(accountId: string, tokenId: string): Promise<boolean> {
+    const { rowCount } = await this.db.query(
+      'UPDATE auth.personal_tokens SET revoked_at = $3 WHERE account_id = $1 AND token_id = $2 AND revoked_at IS NULL',
+      [accountId, tokenId, this.now()],
+    );
+    return rowCount > 0;
+  }
+
+  /** The account and scopes of a live token, or undefined. */
+  async verify(token: string): Promise<{ accountId: string; info: PersonalToken } | undefined> {
+    if (!SHAPE.test(token)) return undefined;
+    const now = this.now();
+    const { rows } = await this.db.query<TokenRow>(
+      `UPDATE auth.personal_tokens SET last_used_at = $2
+       WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING *`,
+      [hashSecret(token), now],
+    );
+    const row = rows[0];
+    return row ? { accountId: row.account_id, info: toToken(row) } : undefined;
+  }
+}
+
+function toToken(row: TokenRow): PersonalToken {
+  return {
+    tokenId: row.token_id,
+    name: row.name,
+    scopes: row.scopes,
+    createdAt: row.created_at,
+    expiresAt: row.expires_at,
+    revokedAt: row.revoked_at,
+    lastUsedAt: row.last_used_at,
+  };
+}

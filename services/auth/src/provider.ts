@@ -1,0 +1,141 @@
+import type { Database, Logger } from '@callgate/common';
+import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Accounts } from './accounts.js';
+import { postgresAdapter } from './adapter.js';
+import { html, page } from './html.js';
+import type { AuthKeys } from './keys.js';
+import { RESOURCE_SCOPES } from './scopes.js';
+
+export interface ProviderOptions {
+  issuer: string;
+  /** The gateway's MCP URL: the only resource tokens are issued for, their `aud`. Read per request. */
+  resource: () => string;
+  keys: AuthKeys;
+  db: Database;
+  accounts: Accounts;
+  now: () => Date;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  /** Loopback redirect URIs and client metadata documents on loopback addresses (local runs only). */
+  localMode: boolean;
+  /** The pre-registered public client (the console). */
+  consoleClient: { clientId: string; redirectUris: string[] };
+  /** Fetches client metadata documents; in local mode one that may reach loopback addresses. */
+  fetch?: Configuration['fetch'];
+  trustProxy: boolean;
+  log: Logger;
+}
+
+const SIGN_IN_SCOPES = ['openid', 'offline_access'];
+
+/**
+ * The OAuth 2.1 authorization server, on oidc-provider (OpenID certified): authorization code with
+ * PKCE S256 only, Dynamic Client Registration (RFC 7591), Client ID Metadata Documents (native in
+ * oidc-provider 9.13 as an experimental feature, acknowledged below), RFC 8707 resource indicators
+ * so every access token is a JWT for the gateway, rotating refresh tokens (a reused one revokes its
+ * whole grant), revocation (RFC 7009) and RFC 8414 metadata. Sign-in and consent are our pages
+ * (interactions.ts), the storage is PostgreSQL (adapter.ts).
+ */
+export function createProvider(options: ProviderOptions): Provider {
+  const resourceScopes = Object.keys(RESOURCE_SCOPES).join(' ');
+  // Every token is signed with the first key's algorithm (ES256 for generated keys).
+  const alg = options.keys.jwks.keys[0]?.alg === 'RS256' ? 'RS256' : 'ES256';
+  const configuration: Configuration = {
+    adapter: postgresAdapter(options.db, options.now),
+    clients: [
+      {
+        client_id: options.consoleClient.clientId,
+        client_name: 'callgate console',
+        token_endpoint_auth_method: 'none',
+        application_type: 'web',
+        redirect_uris: options.consoleClient.redirectUris,
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+      },
+    ],
+    jwks: options.keys.jwks,
+    clientDefaults: {
+      grant_types: ['authorization_code', 'refresh_token'],
+      id_token_signed_response_alg: alg,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    },
+    cookies: {
+      keys: options.keys.cookies,
+      long: { httpOnly: true, sameSite: 'lax', signed: true },
+      short: { httpOnly: true, sameSite: 'lax', signed: true },
+    },
+    findAccount: async (_ctx, sub) => {
+      const email = await options.accounts.email(sub);
+      if (!email) return undefined;
+      return { accountId: sub, claims: async () => ({ sub, email }) };
+    },
+    claims: { openid: ['sub'] },
+    scopes: [...SIGN_IN_SCOPES, ...Object.keys(RESOURCE_SCOPES)],
+    responseTypes: ['code'],
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: false },
+      registration: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: false },
+      userinfo: { enabled: false },
+      rpInitiatedLogout: { enabled: false },
+      clientIdMetadataDocument: {
+        enabled: true,
+        ack: 'draft-02',
+        cacheDuration: { min: 300, max: 86400 },
+      },
+      resourceIndicators: {
+        enabled: true,
+        // A client that names no resource gets the gateway's: this server issues tokens for nothing else.
+        defaultResource: () => options.resource(),
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, indicator) => {
+          if (indicator !== options.resource()) {
+            throw new errors.InvalidTarget(`this server issues tokens only for ${options.resource()}`);
+          }
+          return {
+            scope: resourceScopes,
+            audience: options.resource(),
+            accessTokenTTL: options.accessTokenTtlSeconds,
+            accessTokenFormat: 'jwt',
+            jwt: { sign: { alg } },
+          };
+        },
+      },
+    },
+    // The grant id travels in the token, so the gateway can ask whether the grant still stands.
+    extraTokenClaims: (_ctx, token) => ('grantId' in token && token.grantId ? { gid: token.grantId } : undefined),
+    // MCP clients rarely ask for offline_access; a refresh token is what keeps them signed in.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    // Every refresh rotates the token; presenting a used one revokes the whole grant (reuse detection).
+    rotateRefreshToken: () => true,
+    ttl: {
+      AccessToken: options.accessTokenTtlSeconds,
+      AuthorizationCode: 60,
+      Interaction: 3600,
+      Session: 14 * 86400,
+      Grant: options.refreshTokenTtlSeconds,
+      RefreshToken: options.refreshTokenTtlSeconds,
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    // Token and registration endpoints answer browser clients only from their registered redirect origins.
+    clientBasedCORS: (_ctx, origin, client) =>
+      origin !== 'null' && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
+    renderError: async (ctx: KoaContextWithOIDC, out) => {
+      ctx.type = 'html';
+      ctx.body = page(
+        'Sign-in could not continue',
+        html`<p class="error">${out.error_description ?? out.error}</p><p class="note">(${out.error})</p>`,
+      );
+    },
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  };
+  const provider = new Provider(options.issuer, configuration);
+  // Behind the load balancer the scheme and client address come from X-Forwarded-*; never trusted otherwise.
+  provider.proxy = options.trustProxy;
+  provider.on('server_error', (_ctx, error) => options.log.error({ err: error }, 'authorization server error'));
+  provider.on('grant.revoked', (_ctx, grantId) => options.log.info({ grantId }, 'grant revoked'));
+  return provider;
+}

@@ -1,0 +1,28 @@
+/**
+ * The scopes the gateway checks (services/gateway/src/tools/scopes.ts: a test holds the two lists
+ * equal), each in words a person understands, shown on the consent screen. `admin` is not here:
+ * operators get it some other way, never by a user's consent.
+ */
+export const RESOURCE_SCOPES = {
+  'calls:read': 'See your calls: their status, history, transcripts and outcomes.',
+  'calls:write': 'Place and cancel phone calls for you. Calls use your credits.',
+  'profile:read': 'See your profile and your call preferences (voice, language, caller id).',
+  'profile:write': 'Change your call preferences.',
+  'credits:read': 'See your credit balance and how you used it.',
+} as const;
+
+export type ResourceScope = keyof typeof RESOURCE_SCOPES;
+
+/** OAuth/OIDC scopes about the sign-in itself, with their words. */
+export const SIGN_IN_SCOPES = {
+  openid: 'Know who you are (your account id).',
+  offline_access: 'Stay connected until you revoke access, without asking you again.',
+} as const;
+
+export function describeScope(scope: string): string {
+  return (
+    (RESOURCE_SCOPES as Record<string, string>)[scope] ??
+    (SIGN_IN_SCOPES as Record<string, string>)[scope] ??
+    `Unknown permission "${scope}".`
+  );
+}

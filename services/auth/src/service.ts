@@ -1,0 +1,137 @@
+import { fileURLToPath } from 'node:url';
+import {
+  closeHttp,
+  createServiceBase,
+  type Database,
+  listenHttp,
+  type ServiceHandle,
+  startGrpcService,
+} from '@callgate/common';
+import { Accounts } from './accounts.js';
+import { sweepExpired } from './adapter.js';
+import { AttemptLimits } from './attempt-limits.js';
+import type { AuthConfig } from './config.js';
+import { Csrf } from './csrf.js';
+import { clientAddressOf, createAuthHttpServer } from './http-app.js';
+import { loadKeys } from './keys.js';
+import { sesSender, startMailDrainer } from './mail-outbox.js';
+import { PersonalTokens } from './personal-tokens.js';
+import { createProvider } from './provider.js';
+import { authGrpcService } from './server.js';
+
+export { type AuthConfig, authConfigShape } from './config.js';
+export { PERSONAL_TOKEN_PREFIX } from './personal-tokens.js';
+export { RESOURCE_SCOPES } from './scopes.js';
+
+const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
+
+export interface AuthDeps {
+  db: Database;
+  ownsDb: boolean;
+  now?: () => Date;
+  /** The gateway's MCP URL when only known later (ephemeral ports); else AUTH_RESOURCE_URL. */
+  resource?: () => string;
+  /** Where local-mode keys are kept; undefined keeps them in memory. Default DATA_DIR. */
+  dataDir?: string | undefined;
+}
+
+/** Starts the auth service: the OAuth authorization server (public HTTP), its gRPC API for the gateway, ops endpoints. */
+export async function startAuthService(config: AuthConfig, deps: AuthDeps): Promise<ServiceHandle> {
+  const keys = loadKeys(config, 'dataDir' in deps ? deps.dataDir : config.DATA_DIR);
+  const base = createServiceBase('auth', config.LOG_LEVEL);
+  const now = deps.now ?? (() => new Date());
+  const resource = deps.resource ?? (() => config.AUTH_RESOURCE_URL ?? 'http://127.0.0.1:8080/mcp');
+  let issuer = config.AUTH_ISSUER?.replace(/\/$/, '') ?? '';
+  const limits = new AttemptLimits({
+    db: deps.db,
+    now,
+    perAddressPerHour: config.AUTH_SIGN_INS_PER_IP_PER_HOUR,
+    perAccountPerHour: config.AUTH_SIGN_INS_PER_ACCOUNT_PER_HOUR,
+  });
+  let mail: ReturnType<typeof startMailDrainer> | undefined;
+  const accounts = new Accounts({
+    db: deps.db,
+    now,
+    limits,
+    issuer: () => issuer,
+    maxFailedSignIns: config.AUTH_MAX_FAILED_SIGN_INS,
+    lockoutSeconds: config.AUTH_LOCKOUT_SECONDS,
+    mailWritten: () =>
+      void mail?.drain().catch((error: unknown) => base.log.error({ err: error }, 'mail drain failed')),
+  });
+  const personalTokens = new PersonalTokens(deps.db, now);
+  const clientAddress = clientAddressOf(config.AUTH_TRUST_PROXY);
+  const http = createAuthHttpServer({
+    pages: {
+      accounts,
+      personalTokens,
+      csrf: new Csrf(keys.cookies[0] as string, !config.AUTH_LOCAL_MODE),
+      clientAddress,
+    },
+    registry: base.metrics.registry,
+    log: base.log,
+  });
+  let sweeper: NodeJS.Timeout | undefined;
+  const handle = await startGrpcService({
+    base,
+    host: config.BIND_HOST,
+    grpcPort: config.GRPC_PORT,
+    opsPort: config.METRICS_PORT,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    services: [authGrpcService({ db: deps.db, personalTokens })],
+    database: { db: deps.db, schema: 'auth', migrationsDir: MIGRATIONS, close: deps.ownsDb },
+    onStop: async () => {
+      clearInterval(sweeper);
+      await mail?.stop();
+      await closeHttp(http.server);
+    },
+  });
+  try {
+    const httpPort = await listenHttp(http.server, config.BIND_HOST, config.HTTP_PORT);
+    issuer ||= `http://${config.BIND_HOST}:${httpPort}`;
+    http.setProvider(
+      createProvider({
+        issuer,
+        resource,
+        keys,
+        db: deps.db,
+        accounts,
+        now,
+        accessTokenTtlSeconds: config.AUTH_ACCESS_TOKEN_TTL_SECONDS,
+        refreshTokenTtlSeconds: config.AUTH_REFRESH_TOKEN_TTL_SECONDS,
+        localMode: config.AUTH_LOCAL_MODE,
+        consoleClient: { clientId: config.AUTH_CONSOLE_CLIENT_ID, redirectUris: config.AUTH_CONSOLE_REDIRECT_URIS },
+        trustProxy: config.AUTH_TRUST_PROXY,
+        log: base.log,
+      }),
+    );
+    mail = startMailDrainer({
+      db: deps.db,
+      sender: sesSender({ region: config.AWS_REGION, endpoint: config.MAIL_SES_ENDPOINT }),
+      from: config.MAIL_FROM,
+      intervalMs: config.MAIL_DRAIN_INTERVAL_MS,
+      now,
+      log: base.log,
+      registry: base.metrics.registry,
+    });
+    if (config.AUTH_SEED_ACCOUNT) {
+      const at = config.AUTH_SEED_ACCOUNT.indexOf(':');
+      await accounts.seed(config.AUTH_SEED_ACCOUNT.slice(0, at), config.AUTH_SEED_ACCOUNT.slice(at + 1));
+    }
+    // Expired codes, sessions and interactions, and old attempt windows, go once a minute.
+    sweeper = setInterval(() => {
+      void Promise.all([sweepExpired(deps.db, now()), limits.sweep()]).catch((error: unknown) =>
+        base.log.warn({ err: error }, 'auth sweep failed'),
+      );
+    }, 60_000);
+    sweeper.unref();
+    base.log.info({ issuer, resource: resource() }, 'authorization server listening');
+  } catch (error) {
+    await handle.stop();
+    throw error;
+  }
+  return {
+    ...handle,
+    endpoints: { issuer, jwks: `${issuer}/jwks` },
+  };
+}

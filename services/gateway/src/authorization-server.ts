@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import { asyncClient, ConfigError, createClient, isGrpcError, loadProto, type ServiceMetrics } from '@callgate/common';
+import { status } from '@grpc/grpc-js';
+import type jwt from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
+import { jwksKeys, type PersonalTokenVerifier, type TokenSettings } from './auth.js';
+import type { GatewayConfig } from './config.js';
+
+/** Prefix of the auth service's personal access tokens (services/auth/src/personal-tokens.ts). */
+const PERSONAL_TOKEN_PREFIX = 'cgp_';
+
+type Verdict = string | undefined;
+
+/**
+ * Trust in the callgate authorization server (the auth service, AUTH_ISSUER): its JWT access tokens
+ * are verified like any issuer's (its JWKS, `iss`, `aud` = this gateway's MCP URL, exp), and then
+ * the auth service is asked (gRPC CheckAccess) whether the token's grant and account still stand.
+ * Answers are cached per token for AUTH_CHECK_CACHE_MS, so a revoked grant, a sign-out everywhere or a
+ * deleted account is refused within that bound on every replica (default 15 s), where waiting for
+ * the token to expire would take its whole lifetime (10 min). Personal access tokens (cgp_…) are
+ * opaque and verified there too, under the same cache.
+ */
+export function authorizationServerTrust(
+  config: Pick<
+    GatewayConfig,
+    | 'AUTH_ISSUER'
+    | 'AUTH_JWKS_URL'
+    | 'AUTH_SERVICE_ADDR'
+    | 'AUTH_CHECK_CACHE_MS'
+    | 'JWT_CLOCK_TOLERANCE_SECONDS'
+    | 'GRPC_DEADLINE_MS'
+  >,
+  mcpUrl: () => string,
+  metrics: ServiceMetrics,
+): { settings: TokenSettings; issuer: string } | undefined {
+  if (!config.AUTH_ISSUER) return undefined;
+  if (!config.AUTH_SERVICE_ADDR) {
+    throw new ConfigError('gateway', [
+      {
+        variable: 'AUTH_SERVICE_ADDR',
+        message: 'is required with AUTH_ISSUER (the auth service answers whether tokens still stand)',
+      },
+    ]);
+  }
+  const issuer = config.AUTH_ISSUER.replace(/\/$/, '');
+  const service = loadProto('auth').callgate.auth.v1.AuthService;
+  const client = asyncClient(
+    createClient(service, config.AUTH_SERVICE_ADDR, {
+      defaultDeadlineMs: config.GRPC_DEADLINE_MS,
+      metrics,
+      fullName: 'callgate.auth.v1.AuthService',
+    }),
+    service.service,
+  );
+  const verdicts = new LRUCache<string, { refused: Verdict }>({ max: 50_000, ttl: config.AUTH_CHECK_CACHE_MS });
+  const stillValid = async (claims: jwt.JwtPayload): Promise<Verdict> => {
+    const key = `${claims.jti ?? ''}:${claims.sub}:${claims.gid ?? ''}:${claims.iat ?? ''}`;
+    const cached = verdicts.get(key);
+    if (cached) return cached.refused;
+    const answer = await client.checkAccess({
+      userId: String(claims.sub),
+      grantId: typeof claims.gid === 'string' ? claims.gid : '',
+      issuedAt: new Date((claims.iat ?? 0) * 1000).toISOString(),
+    });
+    const refused = answer.active ? undefined : answer.reason || 'access was revoked';
+    verdicts.set(key, { refused });
+    return refused;
+  };
+  const personal = new LRUCache<string, { found: Awaited<ReturnType<PersonalTokenVerifier['verify']>> }>({
+    max: 50_000,
+    ttl: config.AUTH_CHECK_CACHE_MS,
+  });
+  const personalTokens: PersonalTokenVerifier = {
+    prefix: PERSONAL_TOKEN_PREFIX,
+    verify: async (token) => {
+      // Only a hash of the token is kept in memory.
+      const key = createHash('sha256').update(token).digest('base64url');
+      const cached = personal.get(key);
+      if (cached) return cached.found;
+      let found: Awaited<ReturnType<PersonalTokenVerifier['verify']>>;
+      try {
+        const answer = await client.verifyPersonalToken({ token });
+        found = {
+          userId: answer.userId,
+          scopes: answer.scopes,
+          expiresAt: Math.floor(Date.parse(answer.expiresAt) / 1000),
+        };
+      } catch (error) {
+        if (!(isGrpcError(error) && error.code === status.UNAUTHENTICATED)) throw error;
+        found = undefined;
+      }
+      personal.set(key, { found });
+      return found;
+    },
+  };
+  return {
+    issuer,
+    settings: {
+      algorithms: ['ES256', 'RS256'],
+      keyFor: jwksKeys(config.AUTH_JWKS_URL ?? `${issuer}/jwks`),
+      issuer,
+      audience: mcpUrl,
+      clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,
+      stillValid,
+      personalTokens,
+    },
+  };
+}
+
+/** The gateway's own token settings with the authorization server's trusted beside them (or alone). */
+export function withAuthorizationServer(
+  own: TokenSettings | undefined,
+  authServer: ReturnType<typeof authorizationServerTrust>,
+): TokenSettings {
+  if (!authServer) return own as TokenSettings;
+  if (!own) return authServer.settings;
+  return { ...own, alsoTrusted: [authServer.settings], personalTokens: authServer.settings.personalTokens };
+}
