@@ -59,7 +59,7 @@ describe('arguments a tool does not take', () => {
     }
     const preferencesTool = tools.find((t) => t.name === 'updateCallPreferences');
     assert.ok(preferencesTool);
-    const quietHours = (preferencesTool.inputSchema as { properties: { quietHours: unknown } }).properties.quietHours;
+    const quietHours = preferencesTool.inputSchema.properties?.quietHours;
     assert.ok(
       JSON.stringify(quietHours).includes('"additionalProperties":false'),
       `quietHours says it takes only start and end: ${JSON.stringify(quietHours)}`,

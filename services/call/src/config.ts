@@ -7,7 +7,12 @@ import {
   sqsConfigShape,
 } from '@callgate/common';
 import { z } from 'zod';
-import { parseCountryList } from './destination-rules.js';
+import {
+  DEFAULT_DENIED_DESTINATIONS,
+  NO_DENIED_DESTINATIONS,
+  parseCountryList,
+  parseDenyList,
+} from './destination-rules.js';
 
 export const callConfigShape = {
   ...baseConfigShape,
@@ -41,6 +46,20 @@ export const callConfigShape = {
     })
     .describe(
       'Countries calls may go to, as comma-separated ISO 3166-1 alpha-2 codes (e.g. US,CA,GB); empty: any country. A user profile can narrow it further.',
+    ),
+  DENIED_DESTINATION_COUNTRIES: z
+    .string()
+    .default(DEFAULT_DENIED_DESTINATIONS.join(','))
+    .transform((value, ctx) => {
+      try {
+        return parseDenyList(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    })
+    .describe(
+      `Countries (ISO 3166-1 alpha-2) and number ranges (e.g. +1876) calls never go to, checked before ALLOWED_DESTINATION_COUNTRIES; the default lists destinations at high risk of international revenue share fraud (README, Destination rules). ${NO_DENIED_DESTINATIONS}: no deny list.`,
     ),
   CREDIT_SERVICE_ADDR: env.grpcAddress('127.0.0.1:50052', 'user-credit'),
   SHEETS_SERVICE_ADDR: env.grpcAddress('127.0.0.1:50053', 'sheets-sync'),
