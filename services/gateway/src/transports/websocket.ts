@@ -27,7 +27,10 @@ import {
 export interface WebSocketTransportOptions {
   /** Above this many bytes queued for the client, stop reading its frames until the queue drains. */
   highWaterBytes?: number;
-  /** Requests this connection may have unanswered at once; more are refused with -32000. Default 32. */
+  /**
+   * Requests this connection may have in flight at once (unanswered, or cancelled while the server still
+   * works on them); more are refused with -32000. Default 32.
+   */
   maxInFlight?: number;
   /** Seconds of tolerance after the token's exp before the connection is closed. */
   clockToleranceSeconds?: number;
