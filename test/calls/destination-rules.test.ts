@@ -83,6 +83,18 @@ describe('PlaceCall refuses numbers callgate never dials', () => {
     );
   });
 
+  it('a number in a high-risk country is refused by the default DENIED_DESTINATION_COUNTRIES, before the allow-list', async () => {
+    const userId = await newUser(s.credit);
+    const failure = await rejection(s.call.placeCall(placeRequest(userId, { to: '+5351234567' })));
+    assert.equal(failure.code, status.INVALID_ARGUMENT);
+    assert.equal(failure.meta.field, 'to');
+    assert.match(
+      failure.details,
+      /^to: \+5351234567 is in CU \(Cuba\), which the account's DENIED_DESTINATION_COUNTRIES refuses .*remove CU from DENIED_DESTINATION_COUNTRIES, or set it to none/,
+    );
+    await nothingHeldOrRecorded(userId);
+  });
+
   it('a sandbox number in an allowed country is placed', async () => {
     const userId = await newUser(s.credit);
     const placed = await s.call.placeCall(placeRequest(userId, { to: NUMBERS.busy }));

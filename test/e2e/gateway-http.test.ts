@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import type { LocalSystem } from '../../scripts/local-system.js';
@@ -29,7 +30,12 @@ function post(body: unknown, headers: Record<string, string> = {}): Promise<Resp
   return fetch(system.mcpUrl, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream', ...headers },
-    body: typeof body === 'string' ? body : JSON.stringify(body),
+    body:
+      typeof body === 'string'
+        ? body
+        : body instanceof Uint8Array
+          ? new Blob([new Uint8Array(body)])
+          : JSON.stringify(body),
   });
 }
 
@@ -232,21 +238,44 @@ describe('version negotiation', () => {
 });
 
 describe('sessions', () => {
-  it('a request other than initialize without Mcp-Session-Id: 400', async () => {
+  it('a request other than initialize without Mcp-Session-Id: 400 answering its id', async () => {
     const res = await post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, bearer(tokenFor(system, 'u1')));
     assert.equal(res.status, 400);
+    assert.equal(((await res.json()) as { id: unknown }).id, 2);
   });
 
-  it('an unknown session: 404', async () => {
-    const res = await post(
-      { jsonrpc: '2.0', id: 2, method: 'tools/list' },
-      {
-        ...bearer(tokenFor(system, 'u1')),
-        'mcp-session-id': '00000000-0000-0000-0000-000000000000',
-        'mcp-protocol-version': '2025-11-25',
-      },
-    );
+  it('an unknown session: 404 answering the request by its id (each request of a batch by its own)', async () => {
+    const unknown = (revision: string) => ({
+      ...bearer(tokenFor(system, 'u1')),
+      'mcp-session-id': '00000000-0000-0000-0000-000000000000',
+      'mcp-protocol-version': revision,
+    });
+    const res = await post({ jsonrpc: '2.0', id: 2, method: 'tools/list' }, unknown('2025-11-25'));
     assert.equal(res.status, 404);
+    assert.deepEqual(await res.json(), {
+      jsonrpc: '2.0',
+      id: 2,
+      error: { code: -32001, message: 'Session not found' },
+    });
+    const batch = await post(
+      [
+        { jsonrpc: '2.0', id: 'a', method: 'tools/list' },
+        { jsonrpc: '2.0', method: 'notifications/initialized' },
+        { jsonrpc: '2.0', id: 7, method: 'ping' },
+      ],
+      unknown('2025-03-26'),
+    );
+    assert.equal(batch.status, 404);
+    assert.deepEqual(
+      ((await batch.json()) as { id: unknown; error: { code: number } }[]).map((a) => [a.id, a.error.code]),
+      [
+        ['a', -32001],
+        [7, -32001],
+      ],
+    );
+    const notification = await post({ jsonrpc: '2.0', method: 'notifications/initialized' }, unknown('2025-11-25'));
+    assert.equal(notification.status, 404);
+    assert.equal(((await notification.json()) as { id: unknown }).id, null, 'no request, no id to answer');
   });
 
   it("another user's session id is answered as unknown (404), never served", async () => {
@@ -361,6 +390,38 @@ describe('bodies', () => {
     const res = await post('{"jsonrpc":', bearer(tokenFor(system, 'u1')));
     assert.equal(res.status, 400);
     assert.equal(((await res.json()) as { error: { code: number } }).error.code, -32700);
+  });
+
+  it('invalid UTF-8: 400 -32700 saying so, never read as U+FFFD', async () => {
+    const json = JSON.stringify({
+      ...initialize,
+      params: { ...initialize.params, clientInfo: { name: 'X', version: '1' } },
+    });
+    const [head, tail] = json.split('"X"') as [string, string];
+    // 0xC3 0x28: a two-byte sequence whose second byte is not a continuation byte.
+    const body = Buffer.concat([Buffer.from(`${head}"`), Buffer.from([0xc3, 0x28]), Buffer.from(`"${tail}`)]);
+    const res = await post(body, bearer(tokenFor(system, 'u1')));
+    assert.equal(res.status, 400);
+    const answer = (await res.json()) as { id: unknown; error: { code: number; message: string } };
+    assert.equal(answer.error.code, -32700);
+    assert.match(answer.error.message, /UTF-8/);
+    assert.equal(res.headers.get('mcp-session-id'), null, 'no session was opened');
+  });
+
+  it('a Content-Encoding the gateway does not decode: 415 naming it, with Accept-Encoding: identity', async () => {
+    for (const encoding of ['gzip', 'br', 'deflate, gzip', 'x-unknown']) {
+      const res = await post(gzipSync(JSON.stringify(initialize)), {
+        ...bearer(tokenFor(system, 'u1')),
+        'content-encoding': encoding,
+      });
+      assert.equal(res.status, 415, encoding);
+      assert.equal(res.headers.get('accept-encoding'), 'identity', encoding);
+      const answer = (await res.json()) as { error: { code: number; message: string } };
+      assert.ok(answer.error.message.includes(`Content-Encoding "${encoding}"`), answer.error.message);
+    }
+    const identity = await post(initialize, { ...bearer(tokenFor(system, 'u1')), 'content-encoding': 'identity' });
+    assert.equal(identity.status, 200, 'identity is no encoding at all');
+    await identity.text();
   });
 
   it('a body over the limit: 413', async () => {

@@ -7,7 +7,26 @@ import {
   sqsConfigShape,
 } from '@callgate/common';
 import { z } from 'zod';
-import { parseCountryList } from './destination-rules.js';
+import {
+  DEFAULT_DENIED_DESTINATIONS,
+  NO_DENIED_DESTINATIONS,
+  parseCountryList,
+  parseDenyList,
+} from './destination-rules.js';
+
+/** A comma-separated list of destinations read by `parse`; what it cannot read stops the start, named. */
+const destinationList = (fallback: string, parse: (value: string) => string[]) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      try {
+        return parse(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    });
 
 export const callConfigShape = {
   ...baseConfigShape,
@@ -28,20 +47,12 @@ export const callConfigShape = {
     .describe(
       'The URL Twilio reaches the webhook port at (behind a proxy or load balancer); signatures are checked against it. Unset: http://BIND_HOST:WEBHOOK_PORT.',
     ),
-  ALLOWED_DESTINATION_COUNTRIES: z
-    .string()
-    .default('')
-    .transform((value, ctx) => {
-      try {
-        return parseCountryList(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    })
-    .describe(
-      'Countries calls may go to, as comma-separated ISO 3166-1 alpha-2 codes (e.g. US,CA,GB); empty: any country. A user profile can narrow it further.',
-    ),
+  ALLOWED_DESTINATION_COUNTRIES: destinationList('', parseCountryList).describe(
+    'Countries calls may go to, as comma-separated ISO 3166-1 alpha-2 codes (e.g. US,CA,GB); empty: any country. A user profile can narrow it further.',
+  ),
+  DENIED_DESTINATION_COUNTRIES: destinationList(DEFAULT_DENIED_DESTINATIONS.join(','), parseDenyList).describe(
+    `Countries (ISO 3166-1 alpha-2) and number ranges (e.g. +1876) calls never go to, checked before ALLOWED_DESTINATION_COUNTRIES; the default lists destinations at high risk of international revenue share fraud (README, Destination rules). ${NO_DENIED_DESTINATIONS}: no deny list.`,
+  ),
   CREDIT_SERVICE_ADDR: env.grpcAddress('127.0.0.1:50052', 'user-credit'),
   SHEETS_SERVICE_ADDR: env.grpcAddress('127.0.0.1:50053', 'sheets-sync'),
   GRPC_DEADLINE_MS: env.milliseconds(5000).describe('Deadline of each gRPC call to user-credit and sheets-sync.'),

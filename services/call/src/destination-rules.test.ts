@@ -8,12 +8,19 @@ import { describe, it } from 'node:test';
 import { ConfigError, loadConfig } from '@callgate/common';
 import { SANDBOX_NUMBERS } from '@callgate/sandbox';
 import { callConfigShape } from './config.js';
-import { type DestinationRules, destinationRefusal, parseCountryList } from './destination-rules.js';
+import {
+  DEFAULT_DENIED_DESTINATIONS,
+  type DestinationRules,
+  destinationRefusal,
+  parseCountryList,
+  parseDenyList,
+} from './destination-rules.js';
 
 const ACCOUNT = '+15005550006';
 const rules = (overrides: Partial<DestinationRules> = {}): DestinationRules => ({
   accountCallerIds: [ACCOUNT],
   from: ACCOUNT,
+  denied: [],
   accountCountries: [],
   userCountries: [],
   ...overrides,
@@ -94,9 +101,10 @@ describe('numbers callgate never dials', () => {
     }
   });
 
-  it('dials every sandbox persona number (fictional 555-01xx numbers libphonenumber counts as valid US numbers), also with ALLOWED_DESTINATION_COUNTRIES=US', () => {
+  it('dials every sandbox persona number (fictional 555-01xx numbers libphonenumber counts as valid US numbers), also with ALLOWED_DESTINATION_COUNTRIES=US and the default deny list', () => {
     for (const to of Object.values(SANDBOX_NUMBERS)) {
       assert.equal(destinationRefusal(to, rules({ accountCountries: ['US'] })), undefined, to);
+      assert.equal(destinationRefusal(to, rules({ denied: DEFAULT_DENIED_DESTINATIONS })), undefined, to);
     }
   });
 });
@@ -135,5 +143,60 @@ describe('allowed destination countries', () => {
         /ALLOWED_DESTINATION_COUNTRIES/.test(error.message) &&
         /XX, UK: not ISO 3166-1 alpha-2 codes/.test(error.message),
     );
+  });
+});
+
+describe('denied destinations (DENIED_DESTINATION_COUNTRIES)', () => {
+  const env = { TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`, TWILIO_AUTH_TOKEN: 'x' };
+  const denied = (value?: string) =>
+    loadConfig('call', callConfigShape, value === undefined ? env : { ...env, DENIED_DESTINATION_COUNTRIES: value })
+      .DENIED_DESTINATION_COUNTRIES;
+
+  it('by default refuses high-risk (IRSF) countries, saying which rule refused and how an operator changes it', () => {
+    assert.deepEqual(denied(), [...DEFAULT_DENIED_DESTINATIONS]);
+    assert.equal(
+      destinationRefusal('+5351234567', rules({ denied: denied() })),
+      "+5351234567 is in CU (Cuba), which the account's DENIED_DESTINATION_COUNTRIES refuses (by default it lists " +
+        'destinations at high risk of toll fraud, international revenue share fraud); an operator can remove CU ' +
+        'from DENIED_DESTINATION_COUNTRIES, or set it to none to turn the list off',
+    );
+    for (const to of ['+68271234', '+25271123456', '+6907290', '+8501921234567']) {
+      assert.match(
+        destinationRefusal(to, rules({ denied: denied() })) ?? 'dialled',
+        /DENIED_DESTINATION_COUNTRIES/,
+        to,
+      );
+    }
+    for (const to of ['+4930123456', '+442071234567', '+16045551234', '+33153123456', '+61291234567']) {
+      assert.equal(destinationRefusal(to, rules({ denied: denied() })), undefined, to);
+    }
+  });
+
+  it('is applied before the allow-lists: allowing a denied country does not reopen it', () => {
+    const refusal = destinationRefusal(
+      '+5351234567',
+      rules({ denied: ['CU'], accountCountries: ['CU'], userCountries: ['CU'] }),
+    );
+    assert.match(refusal ?? 'dialled', /DENIED_DESTINATION_COUNTRIES refuses/);
+  });
+
+  it('takes number ranges; none turns it off; unknown entries stop the service at start-up naming them', () => {
+    assert.deepEqual(denied('cu, +1876 ,CU'), ['CU', '+1876']);
+    assert.match(
+      destinationRefusal('+18765550123', rules({ denied: ['+1876'] })) ?? 'dialled',
+      /^\+18765550123 is in the range \+1876…, which the account's DENIED_DESTINATION_COUNTRIES refuses/,
+    );
+    assert.equal(destinationRefusal('+14155550001', rules({ denied: ['+1876'] })), undefined);
+    assert.deepEqual(denied('none'), []);
+    assert.deepEqual(parseDenyList(' NONE '), []);
+    assert.equal(destinationRefusal('+5351234567', rules({ denied: denied('none') })), undefined);
+    assert.throws(
+      () => denied('CU,XX,+0123,+12345678'),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /DENIED_DESTINATION_COUNTRIES/.test(error.message) &&
+        /\+0123, \+12345678: a number range is \+ and 1 to 7 digits/.test(error.message),
+    );
+    assert.throws(() => denied('CU,XX'), /XX: not ISO 3166-1 alpha-2 codes/);
   });
 });

@@ -43,11 +43,38 @@ const NON_GEOGRAPHIC: Readonly<Record<string, string>> = {
  */
 const EMERGENCY_CODES = ['112', '911', '999', '000', '110', '119'];
 
+/**
+ * The default of DENIED_DESTINATION_COUNTRIES: countries that carriers and fraud surveys (CFCA) name
+ * again and again as terminating points of international revenue share fraud (IRSF), where a hijacked
+ * account's calls earn the fraudster a share of high termination rates, and where few legitimate
+ * voice calls from callgate's users go. Like Twilio's Voice Geographic Permissions, which ship
+ * high-risk destinations switched off, an operator opts in: remove a code from the list, or set the
+ * variable to `none`. Entries may also be number ranges ("+1876"); numbers of no country (satellite,
+ * +882/+883) are refused anyway, above.
+ */
+export const DEFAULT_DENIED_DESTINATIONS: readonly string[] = [
+  // Pacific island nations with small numbering plans, long abused for IRSF.
+  ...['CK', 'FM', 'KI', 'MH', 'NR', 'NU', 'PG', 'PW', 'SB', 'TK', 'TO', 'TV', 'VU', 'WF', 'WS'],
+  // African destinations with the highest termination rates and fraud reports.
+  ...['CD', 'CF', 'DJ', 'ER', 'GM', 'GN', 'GW', 'KM', 'LR', 'MR', 'SL', 'SO', 'ST', 'TD'],
+  // Remote territories and others with premium termination: Cuba, North Korea, Diego Garcia, St Helena,
+  // the Falklands, Ascension, Norfolk Island.
+  ...['CU', 'KP', 'IO', 'SH', 'FK', 'AC', 'NF'],
+];
+
+/** The value of DENIED_DESTINATION_COUNTRIES that turns the deny list off (an empty value means "unset"). */
+export const NO_DENIED_DESTINATIONS = 'none';
+
 export interface DestinationRules {
   /** The account's caller ids (CALLER_IDS): dialling one calls callgate itself. */
   accountCallerIds: readonly string[];
   /** The caller id of this call. */
   from: string;
+  /**
+   * Countries (ISO 3166-1 alpha-2) and number ranges ("+1876") never called (DENIED_DESTINATION_COUNTRIES),
+   * checked before the allow-lists: an allow-list cannot reopen them.
+   */
+  denied: readonly string[];
   /** ISO 3166-1 alpha-2 codes the account may call (ALLOWED_DESTINATION_COUNTRIES); empty: any. */
   accountCountries: readonly string[];
   /** The same for the user (their profile); empty: any the account allows. */
@@ -84,6 +111,17 @@ export function destinationRefusal(to: string, rules: DestinationRules): string 
   const type = number.getType();
   const refused = type && REFUSED_TYPES[type];
   if (refused) return `${shown} is ${refused.what}; callgate does not dial ${refused.rule}`;
+  const denied = rules.denied.find((entry) =>
+    entry.startsWith('+') ? number.number.startsWith(entry) : entry === country,
+  );
+  if (denied) {
+    const where = denied.startsWith('+') ? `in the range ${denied}…` : `in ${countryName(country)}`;
+    return (
+      `${to} is ${where}, which the account's DENIED_DESTINATION_COUNTRIES refuses (by default it lists destinations ` +
+      `at high risk of toll fraud, international revenue share fraud); an operator can remove ${denied} from ` +
+      `DENIED_DESTINATION_COUNTRIES, or set it to ${NO_DENIED_DESTINATIONS} to turn the list off`
+    );
+  }
   for (const [list, whose] of [
     [rules.accountCountries, "the account's ALLOWED_DESTINATION_COUNTRIES"],
     [rules.userCountries, 'the allowed destination countries of your profile'],
@@ -108,4 +146,22 @@ export function parseCountryList(value: string): string[] {
     );
   }
   return [...new Set(codes)];
+}
+
+/**
+ * Reads DENIED_DESTINATION_COUNTRIES: ISO 3166-1 alpha-2 codes and number ranges (+ and 1 to 7 digits,
+ * e.g. "CU, +1876"), or `none`; throws naming the entries it does not understand.
+ */
+export function parseDenyList(value: string): string[] {
+  if (value.trim().toLowerCase() === NO_DENIED_DESTINATIONS) return [];
+  const entries = value
+    .split(',')
+    .map((entry) => entry.trim().toUpperCase())
+    .filter(Boolean);
+  const ranges = entries.filter((entry) => entry.startsWith('+'));
+  const badRanges = ranges.filter((entry) => !/^\+[1-9]\d{0,6}$/.test(entry));
+  if (badRanges.length > 0) {
+    throw new Error(`${badRanges.join(', ')}: a number range is + and 1 to 7 digits (e.g. +1876)`);
+  }
+  return [...new Set([...parseCountryList(entries.filter((entry) => !entry.startsWith('+')).join(',')), ...ranges])];
 }

@@ -31,6 +31,8 @@ export interface PlaceCallOptions {
   dialer: Dialer;
   catalog: Catalog;
   accountCallerIds: readonly string[];
+  /** DENIED_DESTINATION_COUNTRIES: countries and ranges never called, whatever the allow-lists say. */
+  deniedDestinations: readonly string[];
   /** ALLOWED_DESTINATION_COUNTRIES: empty allows any country. */
   allowedDestinationCountries: readonly string[];
   log: Logger;
@@ -132,6 +134,7 @@ export async function placeCall(
   const refusal = destinationRefusal(request.to, {
     accountCallerIds: options.accountCallerIds,
     from,
+    denied: options.deniedDestinations,
     accountCountries: options.allowedDestinationCountries,
     userCountries: profile?.allowedDestinationCountries ?? [],
   });

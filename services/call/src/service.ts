@@ -186,6 +186,7 @@ export async function startCallService(
             dialer,
             catalog,
             accountCallerIds: config.CALLER_IDS,
+            deniedDestinations: config.DENIED_DESTINATION_COUNTRIES,
             allowedDestinationCountries: config.ALLOWED_DESTINATION_COUNTRIES,
             log: base.log,
             now,

@@ -5,6 +5,7 @@ import { guardResourceScopes } from './resource-scopes.js';
 import { registerAccountResources } from './resources/account.js';
 import { registerCallCompletion } from './resources/call-completion.js';
 import { registerCallResources } from './resources/calls.js';
+import { reportSettledRequests } from './sdk-handlers.js';
 import type { CallSubscriptions } from './subscriptions.js';
 import { registerCallTasks } from './tasks/task-methods.js';
 import { observeToolCalls, type ToolTimer } from './tool-metrics.js';
@@ -76,5 +77,7 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
   // After every resource is registered: listing and subscribing ask the scopes reading asks.
   guardResourceScopes(server);
   deps.extend?.(server, { requestState: deps.requestState });
+  // Last: a cancelled request's in-flight place (WebSocket) is freed when its handler returns.
+  reportSettledRequests(server);
   return server;
 }

@@ -202,6 +202,37 @@ describe('Conversation', () => {
     assert.equal(lines(c.sink)[5], 'callee: (pressed 7) 7');
   });
 
+  it('keys pressed without # or a pause are bounded: every 32 digits are one answer, counted', async () => {
+    const c = start({ timeLimitMs: 600_000 });
+    await c.say('Hello?');
+    // A key every second for 70 keys: never a 2 s pause, never a #.
+    for (let i = 0; i < 70; i++) {
+      await c.conversation.handle({ type: 'dtmf', digit: String(i % 10) });
+      c.clock.advance(1000);
+    }
+    await c.conversation.idle();
+    await settle();
+    const pressed = lines(c.sink).filter((line) => line.startsWith('callee: (pressed'));
+    const digits = (from: number, n: number) => Array.from({ length: n }, (_, i) => String((from + i) % 10)).join('');
+    assert.deepEqual(
+      pressed.map((line) => line.split(') ')[1]),
+      [digits(0, 32), digits(32, 32)],
+      'two full answers while the keys go on',
+    );
+    c.clock.advance(2000);
+    await c.conversation.idle();
+    await settle();
+    assert.equal(
+      lines(c.sink)
+        .filter((line) => line.startsWith('callee: (pressed'))
+        .at(-1)
+        ?.split(') ')[1],
+      digits(64, 6),
+    );
+    const overflow = (await c.registry.getMetricsAsJSON()).find((m) => m.name === 'call_relay_dtmf_overflow_total');
+    assert.equal(overflow?.values[0]?.value, 2);
+  });
+
   it('the person asking to end the call ends it politely; what was learned so far is kept', async () => {
     const c = start();
     await c.say('Hello?');

@@ -46,6 +46,12 @@ const LIMIT_GOODBYE = "I'm sorry, I have to end the call now. Thank you for your
 const ERROR_GOODBYE = "I'm sorry, I'm having technical trouble and have to end the call. Goodbye!";
 /** Digits pressed are one answer when ended by # or followed by this long a pause. */
 const DTMF_GAP_MS = 2000;
+/**
+ * Digits one answer holds at most (longer than any account or card number). A person (or a stuck key)
+ * pressing on without # or a pause would grow the answer without bound; at the limit it is given as
+ * an answer so far, logged and counted, and the next keys start a new one.
+ */
+export const MAX_DTMF_DIGITS = 32;
 
 interface Reply {
   controller: AbortController;
@@ -176,6 +182,14 @@ export class Conversation {
     this.#digitsAt ??= this.#o.clock.now();
     if (digit !== '#') this.#digits += digit;
     if (digit === '#') return this.#flushDigits();
+    if (this.#digits.length >= MAX_DTMF_DIGITS) {
+      this.#o.log.warn(
+        { callId: this.#o.brief.callId, digits: this.#digits.length },
+        'keys pressed without # or a pause reached the limit; passed on as one answer',
+      );
+      this.#o.metrics.dtmfOverflow.inc({ agent: this.#o.agentName });
+      return this.#flushDigits();
+    }
     this.#cancelDigits = this.#o.clock.after(DTMF_GAP_MS, () => void this.#digitsPause());
   }
 

@@ -11,6 +11,8 @@ export interface RelayMetrics {
   agentFirstToken: Histogram<'agent'>;
   conversations: Counter<'agent' | 'end_reason'>;
   frames: Counter<'result'>;
+  /** Answers of keys cut at MAX_DTMF_DIGITS (no # and no pause): a stuck key or someone probing. */
+  dtmfOverflow: Counter<'agent'>;
 }
 
 export function relayMetrics(registry: Registry): RelayMetrics {
@@ -39,6 +41,12 @@ export function relayMetrics(registry: Registry): RelayMetrics {
       name: 'call_relay_frames_total',
       help: 'Inbound ConversationRelay frames: handled, unreadable (bad JSON or shape), rejected (handshake signature).',
       labelNames: ['result'],
+      registers: [registry],
+    }),
+    dtmfOverflow: new Counter({
+      name: 'call_relay_dtmf_overflow_total',
+      help: 'Key sequences (DTMF) that reached the digit limit without # or a pause and were passed on as one answer.',
+      labelNames: ['agent'],
       registers: [registry],
     }),
   };

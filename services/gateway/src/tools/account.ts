@@ -15,7 +15,7 @@ export function registerAccountTools(server: McpServer, backends: Backends): voi
       description:
         'Your credits: available to new calls, held by calls in progress, owed; lowBalance when running out. ' +
         'makePhoneCall holds price per minute × max duration until the call ends.',
-      inputSchema: z.object({}),
+      inputSchema: z.strictObject({}),
       outputSchema: balanceOutput,
       scopeChallenge: needs(SCOPES.creditsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
@@ -34,7 +34,7 @@ export function registerAccountTools(server: McpServer, backends: Backends): voi
     {
       title: 'Profile and preferences',
       description: 'Your profile (name, email, plan, caller-id numbers) and call preferences.',
-      inputSchema: z.object({}),
+      inputSchema: z.strictObject({}),
       outputSchema: profileOutput,
       scopeChallenge: needs(SCOPES.profileRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },

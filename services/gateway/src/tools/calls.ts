@@ -41,6 +41,21 @@ function outcomeUnknown(error: unknown, idempotencyKey: string): unknown {
   });
 }
 
+/**
+ * A window that ends before it starts matches no call: refused saying so, rather than answered with an
+ * empty page a client would read as "no calls". Compared as instants, so offsets do not matter.
+ */
+function emptyWindow(ctx: z.core.ParsePayload<{ since?: string; until?: string }>): void {
+  const { since, until } = ctx.value;
+  if (since === undefined || until === undefined || Date.parse(since) <= Date.parse(until)) return;
+  ctx.issues.push({
+    code: 'custom',
+    path: ['since'],
+    message: `${since} is after until (${until}), so no call can match; pass since at or before until`,
+    input: ctx.value,
+  });
+}
+
 export function registerCallTools(server: McpServer, backends: Backends): void {
   const makePhoneCall = server.registerTool(
     'makePhoneCall',
@@ -50,7 +65,9 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
         'Places a real phone call in which an AI voice agent pursues the task with the person who answers. ' +
         'Credits for the worst case (model price × max duration) are held until the call ends. ' +
         'Pass an idempotencyKey so that retrying never places a second call.',
-      inputSchema: z.object({
+      // Strict, as every tool's arguments: a misspelt argument (callerID, maxDuration) is refused, never
+      // dropped, so a call is never placed with settings other than the ones the client meant.
+      inputSchema: z.strictObject({
         to: e164.describe('Number to call, E.164.'),
         task: text(4000).min(1).describe('What the agent should achieve on the call.'),
         firstMessage: text(1000).optional().describe('The agent’s opening line.'),
@@ -162,7 +179,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
     {
       title: 'Call details',
       description: 'One of your calls: status, timeline, cost, transcript and outcome.',
-      inputSchema: z.object({ callId }),
+      inputSchema: z.strictObject({ callId }),
       outputSchema: callDetailsOutput,
       scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
@@ -183,14 +200,16 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
       description: 'Your calls, newest first, a page at a time. Pass nextCursor back as cursor for the next page.',
       // since/until, not from/to: makePhoneCall's `to` is a phone number, and both bounds are inclusive.
       // Strict, so a client still sending the old from/to is told, rather than served an unfiltered list.
-      inputSchema: z.strictObject({
-        cursor: z.string().max(512).optional().describe('nextCursor of the previous page; absent for the first.'),
-        pageSize: z.number().int().min(1).max(100).default(20),
-        status: z.array(z.enum(CALL_STATUSES)).max(CALL_STATUSES.length).optional().describe('Only calls in these.'),
-        since: z.iso.datetime({ offset: true }).optional().describe('Only calls placed at or after (RFC 3339).'),
-        until: z.iso.datetime({ offset: true }).optional().describe('Only calls placed at or before (RFC 3339).'),
-        number: e164.optional().describe('Only calls to or from this number.'),
-      }),
+      inputSchema: z
+        .strictObject({
+          cursor: z.string().max(512).optional().describe('nextCursor of the previous page; absent for the first.'),
+          pageSize: z.number().int().min(1).max(100).default(20),
+          status: z.array(z.enum(CALL_STATUSES)).max(CALL_STATUSES.length).optional().describe('Only calls in these.'),
+          since: z.iso.datetime({ offset: true }).optional().describe('Only calls placed at or after (RFC 3339).'),
+          until: z.iso.datetime({ offset: true }).optional().describe('Only calls placed at or before (RFC 3339).'),
+          number: e164.optional().describe('Only calls to or from this number.'),
+        })
+        .check(emptyWindow),
       outputSchema: callHistoryOutput,
       scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
@@ -222,7 +241,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
     {
       title: 'Cancel a call',
       description: 'Stops a call: before it is answered it is cancelled, while in progress it is hung up.',
-      inputSchema: z.object({ callId, reason: text(500).optional() }),
+      inputSchema: z.strictObject({ callId, reason: text(500).optional() }),
       outputSchema: cancelOutput,
       scopeChallenge: needs(SCOPES.callsWrite),
       annotations: { destructiveHint: true, openWorldHint: true, idempotentHint: true, readOnlyHint: false },
@@ -244,7 +263,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
     {
       title: 'Call progress',
       description: 'Where a call is now: stage, elapsed time and the last event.',
-      inputSchema: z.object({ callId }),
+      inputSchema: z.strictObject({ callId }),
       outputSchema: progressOutput,
       scopeChallenge: needs(SCOPES.callsRead),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },

@@ -27,7 +27,8 @@ export function registerOptionTools(server: McpServer, backends: Backends): void
     {
       title: 'Voice options',
       description: 'Lists the voices a call can use (pass an id as makePhoneCall.voice), optionally filtered.',
-      inputSchema: z.object({
+      // Strict: a misspelt filter (lang) is refused, not dropped into an unfiltered list.
+      inputSchema: z.strictObject({
         language: z.string().max(16).optional().describe('Only voices for this language; "en" matches "en-GB".'),
         provider: z.enum(['google', 'amazon', 'elevenlabs']).optional().describe('Only voices of this TTS provider.'),
       }),
@@ -48,7 +49,7 @@ export function registerOptionTools(server: McpServer, backends: Backends): void
     {
       title: 'Model options',
       description: 'Lists the conversation models a call can use, with their price in credits per started minute.',
-      inputSchema: z.object({}),
+      inputSchema: z.strictObject({}),
       outputSchema: z.object({ models: z.array(model), defaultModel: z.string() }),
       annotations: { readOnlyHint: true, idempotentHint: true, openWorldHint: false },
     },

@@ -27,7 +27,7 @@ export function registerPreferenceTools(server: McpServer, backends: Backends): 
         maxCallDurationSeconds: z.number().int().min(30).max(3600).optional(),
         timezone: text(64).optional().describe('IANA zone, e.g. "Europe/Berlin".'),
         quietHours: z
-          .object({ start: hhmm, end: hhmm })
+          .strictObject({ start: hhmm, end: hhmm })
           .nullable()
           .optional()
           .describe(

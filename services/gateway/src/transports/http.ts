@@ -9,7 +9,7 @@ import { type RateLimits, sendRateLimited } from '../rate-limits.js';
 import type { Session, SessionRegistry, SessionSlot } from '../sessions.js';
 import type { CallSubscriptions } from '../subscriptions.js';
 import { SessionEventStore } from './event-store.js';
-import { BodyTooLargeError, readBody, sendJsonRpcError } from './http-body.js';
+import { BodyRefusedError, readBody, sendJsonRpcError, sendJsonRpcErrorTo } from './http-body.js';
 import { type Checked, checkJsonRpc, errorAnswer, isAnswered, revisionHasBatches } from './jsonrpc-check.js';
 import type { createModernHttpHandler } from './modern-http.js';
 import { replayInitialize } from './resume-session.js';
@@ -135,7 +135,9 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
     try {
       text = await readBody(req, options.maxBodyBytes);
     } catch (error) {
-      if (error instanceof BodyTooLargeError) return sendJsonRpcError(res, 413, -32600, error.message);
+      if (error instanceof BodyRefusedError) {
+        return sendJsonRpcError(res, error.httpStatus, error.code, error.message, error.headers);
+      }
       return sendJsonRpcError(res, 400, -32700, 'Parse error: the body could not be read');
     }
     // The same gate as WebSocket frames, before the SDK (or anything recursive) sees the body.
@@ -159,18 +161,18 @@ export function createMcpHttpHandler(options: McpHttpOptions) {
 
     if (sessionId) {
       const session = await findSession(sessionId, userId, auth);
-      if (!session) return sendJsonRpcError(res, 404, -32001, 'Session not found');
+      if (!session) return sendJsonRpcErrorTo(res, body, 404, -32001, 'Session not found');
       return (session.transport as NodeStreamableHTTPServerTransport).handleRequest(req, res, body);
     }
     if (!(await options.modern.isLegacy(req, body))) return options.modern.serve(req, res, body);
     const initializes = Array.isArray(body) ? body.some(isInitializeRequest) : isInitializeRequest(body);
     if (!initializes) {
-      return sendJsonRpcError(res, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
+      return sendJsonRpcErrorTo(res, body, 400, -32000, 'Bad Request: Mcp-Session-Id header is required');
     }
     const initialize = Array.isArray(body) ? body.find(isInitializeRequest) : body;
     const slot = options.sessions.reserve(userId);
     if (slot === 'replica') {
-      return sendJsonRpcError(res, 503, -32000, 'Too many open sessions on this server; retry shortly', {
+      return sendJsonRpcErrorTo(res, body, 503, -32000, 'Too many open sessions on this server; retry shortly', {
         'retry-after': '5',
       });
     }

@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { AuthInfo, JSONRPCMessage } from '@modelcontextprotocol/server';
 import WebSocket, { WebSocketServer } from 'ws';
+import { z } from 'zod';
 import { within } from '../../../../test/support/within.js';
+import type { Backends } from '../backends.js';
+import { createMcpServer } from '../mcp-server.js';
+import { requestStateCodec } from '../request-state.js';
 import { CLOSE, INSUFFICIENT_SCOPE, WebSocketServerTransport } from './websocket.js';
 
 const auth: AuthInfo = { token: 't', clientId: 'c', scopes: [], expiresAt: 1_000, extra: { userId: 'alice' } };
@@ -193,9 +197,16 @@ describe('WebSocketServerTransport', () => {
       received.map((r) => (r.message as { id: number }).id),
       [1, 2],
     );
-    // Answering one frees a place; so does the client cancelling one (it gets no answer).
+    // Answering one frees a place; so does the client cancelling one (it gets no answer), once the
+    // server says its work has ended.
     await transport?.send({ jsonrpc: '2.0', id: 1, result: {} });
     ws.send(JSON.stringify({ jsonrpc: '2.0', method: 'notifications/cancelled', params: { requestId: 2 } }));
+    const cancelDelivered = new Promise<void>((resolve) => {
+      const poll = () => (received.length >= 3 ? resolve() : setImmediate(poll));
+      poll();
+    });
+    await within(cancelDelivered, 'the cancel to be delivered');
+    transport?.requestSettled(2);
     ws.send(JSON.stringify({ jsonrpc: '2.0', id: 5, method: 'tools/list' }));
     const fourth = new Promise<void>((resolve) => {
       const poll = () => (received.length >= 5 ? resolve() : setImmediate(poll));
@@ -329,4 +340,109 @@ describe('WebSocketServerTransport: what a frame is owed', () => {
       ws.close();
     },
   );
+});
+
+/**
+ * A client cancelling its own requests against the gateway's real MCP server: the cancelled request is
+ * not answered (the protocol says so), but its in-flight place is held until its work has ended, so
+ * cancelling cannot let one connection run more work at once than maxInFlight allows.
+ */
+describe('WebSocket: cancelled requests keep their in-flight place until their work ends', () => {
+  let wss: WebSocketServer;
+  let url: string;
+  /** Each hold tool call waits for its key's release (and ignores cancellation, as slow work may). */
+  const gates = new Map<string, () => void>();
+  const started: string[] = [];
+  const finished: string[] = [];
+
+  before(async () => {
+    wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => wss.once('listening', resolve));
+    url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
+    wss.on('connection', (ws) => {
+      const server = createMcpServer({
+        backends: {} as Backends,
+        requestState: requestStateCodec(undefined),
+        extend: (s) => {
+          s.registerTool('hold', { inputSchema: z.object({ key: z.string() }) }, async ({ key }) => {
+            started.push(key);
+            if (key !== 'quick') await new Promise<void>((resolve) => gates.set(key, resolve));
+            finished.push(key);
+            return { content: [{ type: 'text', text: key }] };
+          });
+        },
+      });
+      const transport = new WebSocketServerTransport(ws, auth, { now: () => 0, maxInFlight: 2 });
+      void server.connect(transport);
+    });
+  });
+  after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      }),
+  );
+
+  it('a third request is refused while a cancelled one still works; its end frees the place', async () => {
+    const ws = new WebSocket(url);
+    await new Promise((resolve) => ws.once('open', resolve));
+    const frames: { id?: unknown; error?: { code: number; message: string } }[] = [];
+    let wake: (() => void) | undefined;
+    ws.on('message', (d) => {
+      frames.push(JSON.parse(String(d)));
+      wake?.();
+    });
+    const answer = async (id: unknown) => {
+      for (;;) {
+        const found = frames.find((f) => f.id === id);
+        if (found) return found;
+        await new Promise<void>((resolve) => (wake = resolve));
+      }
+    };
+    const send = (message: object) => ws.send(JSON.stringify({ jsonrpc: '2.0', ...message }));
+    const hold = (id: string, key = id) =>
+      send({ id, method: 'tools/call', params: { name: 'hold', arguments: { key } } });
+    const holding = async (key: string) => {
+      while (!gates.has(key)) await new Promise((resolve) => setImmediate(resolve));
+    };
+
+    send({
+      id: 'init',
+      method: 'initialize',
+      params: { protocolVersion: '2025-11-25', capabilities: {}, clientInfo: { name: 'cancel-test', version: '1' } },
+    });
+    await answer('init');
+    send({ method: 'notifications/initialized' });
+    hold('a');
+    hold('b');
+    await holding('a');
+    await holding('b');
+    send({ method: 'notifications/cancelled', params: { requestId: 'a', reason: 'changed my mind' } });
+    // Work that would end at once (so the test ends either way): still refused while a and b hold the places.
+    hold('c', 'quick');
+    const refused = await answer('c');
+    assert.equal(refused.error?.code, -32000, JSON.stringify(refused));
+    assert.match(String(refused.error?.message), /in flight/);
+    hold('a', 'quick');
+    await answer('a');
+    assert.match(
+      String(frames.find((f) => f.id === 'a')?.error?.message),
+      /request id "a" is still in flight/,
+      'the cancelled id cannot be reused while its work goes on (it would take no place of its own)',
+    );
+    assert.deepEqual(started, ['a', 'b'], 'c and the second a never ran');
+
+    // a's work ends (unanswered: it was cancelled), then b's: both places are free again.
+    gates.get('a')?.();
+    gates.get('b')?.();
+    await answer('b');
+    assert.deepEqual(finished, ['a', 'b']);
+    hold('d', 'quick');
+    hold('e', 'quick');
+    assert.equal((await answer('d')).error, undefined);
+    assert.equal((await answer('e')).error, undefined);
+    assert.equal(frames.filter((f) => f.id === 'a').length, 1, 'the cancelled request itself got no answer');
+    ws.close();
+  });
 });

@@ -27,7 +27,10 @@ import {
 export interface WebSocketTransportOptions {
   /** Above this many bytes queued for the client, stop reading its frames until the queue drains. */
   highWaterBytes?: number;
-  /** Requests this connection may have unanswered at once; more are refused with -32000. Default 32. */
+  /**
+   * Requests this connection may have in flight at once (unanswered, or cancelled while the server still
+   * works on them); more are refused with -32000. Default 32.
+   */
   maxInFlight?: number;
   /** Seconds of tolerance after the token's exp before the connection is closed. */
   clockToleranceSeconds?: number;
@@ -72,8 +75,14 @@ export class WebSocketServerTransport implements Transport {
   private readonly now: () => number;
   private paused = false;
   private inbound: Promise<void> = Promise.resolve();
-  /** Ids of requests handed to the server and not yet answered. */
+  /**
+   * Ids of requests handed to the server whose work has not ended: unanswered, or cancelled by the client
+   * while the server still works on them (a cancelled request gets no answer, but its work holds memory
+   * and backend calls until its handler returns, so it keeps its place until requestSettled).
+   */
   private readonly inFlight = new Set<unknown>();
+  /** In-flight requests the client cancelled: their place is freed when the server's work on them ends. */
+  private readonly cancelled = new Set<RequestId>();
   /** The trace span of each request in flight, ended by its answer (or the connection's end). */
   private readonly spans = new Map<RequestId, MessageSpan>();
   private scopeChallenge: ScopeChallengeHandler | undefined;
@@ -185,12 +194,27 @@ export class WebSocketServerTransport implements Transport {
       }
       this.initializeId = message.id;
     }
+    // An id still in flight (a cancelled request's included) would take no place of its own, and the
+    // server would lose track of the first request's work: refused, so the cap below counts every request.
+    if (isJSONRPCRequest(message) && this.inFlight.has(message.id)) {
+      this.sendRaw(
+        errorAnswer(message.id, {
+          code: INVALID_REQUEST,
+          message: `Invalid Request: request id ${JSON.stringify(message.id)} is still in flight on this connection (a cancelled request keeps its id until its work ends); use a new id`,
+        }),
+      );
+      return;
+    }
     // One connection must not queue unbounded work (each request holds memory and a backend call).
     if (isJSONRPCRequest(message) && this.inFlight.size >= (this.options.maxInFlight ?? 32)) {
       this.sendRaw({
         jsonrpc: '2.0',
         id: message.id,
-        error: { code: -32000, message: 'Too many requests in flight on this connection; wait for answers first' },
+        error: {
+          code: -32000,
+          message:
+            'Too many requests in flight on this connection (cancelled ones count until their work ends); wait for answers first',
+        },
       });
       return;
     }
@@ -216,11 +240,13 @@ export class WebSocketServerTransport implements Transport {
         return;
       }
     }
-    // A cancelled request gets no answer (the protocol says so), so its place is freed here.
+    // A cancelled request gets no answer (the protocol says so); its place is freed once its work ends.
     if (isJSONRPCNotification(message) && message.method === 'notifications/cancelled') {
       const cancelled = (message.params as { requestId?: RequestId } | undefined)?.requestId;
-      this.inFlight.delete(cancelled);
-      if (cancelled !== undefined) this.endSpan(cancelled, false);
+      if (cancelled !== undefined && this.inFlight.has(cancelled)) {
+        this.cancelled.add(cancelled);
+        this.endSpan(cancelled, false);
+      }
     }
     if (!isJSONRPCRequest(message)) {
       this.onmessage?.(message, { authInfo: this.auth });
@@ -237,6 +263,14 @@ export class WebSocketServerTransport implements Transport {
     this.spans.delete(id);
   }
 
+  /**
+   * Called when the server's handler of a request has returned, answered or not (mcp-server.ts reports
+   * it): the place of a request the client cancelled is freed only now, when its work has really ended.
+   */
+  requestSettled(id: RequestId): void {
+    if (this.cancelled.delete(id)) this.inFlight.delete(id);
+  }
+
   /** Called by the server when initialize negotiated a revision. */
   setProtocolVersion(version: string): void {
     this.protocolVersion = version;
@@ -251,6 +285,7 @@ export class WebSocketServerTransport implements Transport {
     if (this.ws.readyState !== this.ws.OPEN) throw new Error('WebSocket is not open');
     if (isJSONRPCResultResponse(message) || isJSONRPCErrorResponse(message)) {
       this.inFlight.delete(message.id);
+      if (message.id !== undefined) this.cancelled.delete(message.id);
       // An initialize that failed may be sent again.
       if (isJSONRPCErrorResponse(message) && message.id === this.initializeId && !this.protocolVersion) {
         this.initializeId = undefined;
