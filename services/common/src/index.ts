@@ -1,5 +1,6 @@
 export * from './catalog/catalog.js';
 export * from './catalog/pricing.js';
+export * from './clock.js';
 export * from './config.js';
 export * from './db/database.js';
 export * from './db/migrate.js';
@@ -18,6 +19,7 @@ export * from './logger.js';
 export * from './metrics.js';
 export * from './ops-server.js';
 export * from './paging.js';
+export * from './periodic.js';
 export * from './readiness.js';
 export * from './request-context.js';
 export * from './service.js';
