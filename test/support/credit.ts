@@ -4,12 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  asyncClient,
-  createClient,
+  connectService,
   type Database,
   isGrpcError,
   loadConfig,
-  loadProto,
   type PromiseClient,
   type ServiceHandle,
 } from '@callgate/common';
@@ -48,11 +46,7 @@ export interface CreditService {
 
 /** Connects a promise client to a CreditService at host:port. */
 export function creditClient(address: string, deadlineMs = 30_000): CreditClient {
-  const Credit = loadProto('credit').callgate.credit.v1.CreditService;
-  return asyncClient(
-    createClient(Credit, address, { fullName: 'callgate.credit.v1.CreditService', defaultDeadlineMs: deadlineMs }),
-    Credit.service,
-  );
+  return connectService('credit', address, { defaultDeadlineMs: deadlineMs });
 }
 
 /** The longest interval a Node timer takes: the sweeper never runs after its start-up pass. */

@@ -13,7 +13,7 @@ import {
 } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createMetrics, type ServiceMetrics } from '../metrics.js';
-import { asyncClient, createClient, type PromiseClient } from './client.js';
+import { connectService, type PromiseClient } from './client.js';
 import { type AsyncHandlers, type CallContext, unimplementedHandlers } from './handlers.js';
 import { checkServing } from './health-client.js';
 import { loadProto, protoDefinition } from './load.js';
@@ -66,7 +66,7 @@ function connect(
   address: string,
   options: { defaultDeadlineMs?: number; metrics?: ServiceMetrics } = {},
 ): PollerClient {
-  return asyncClient(createClient(PollerService, address, { fullName: FULL_NAME, ...options }), definition);
+  return connectService('poller', address, options);
 }
 
 /** Waits on the handler's signal; resolves with it once aborted. */
