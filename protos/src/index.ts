@@ -19,6 +19,8 @@ export const PROTO_FILES = {
 export type ProtoDomain = keyof typeof PROTO_FILES;
 
 export type { ProtoGrpcType as CallProto } from '../gen/call.js';
+/** The call status enum as generated from call.proto: the source of @callgate/common's status vocabulary. */
+export { CallStatus as CallStatusEnum } from '../gen/callgate/call/v1/CallStatus.js';
 export type * as callV1 from '../gen/callgate/call/v1/index.js';
 export type * as creditV1 from '../gen/callgate/credit/v1/index.js';
 export type * as pollerV1 from '../gen/callgate/poller/v1/index.js';

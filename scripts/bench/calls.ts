@@ -14,7 +14,14 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { connectService, createLogger, PostgresDatabase, type PromiseClient } from '@callgate/common';
+import {
+  ACTIVE_STATUSES,
+  connectService,
+  createLogger,
+  PostgresDatabase,
+  type PromiseClient,
+  toProtoStatus,
+} from '@callgate/common';
 import type { callV1, creditV1 } from '@callgate/protos';
 import { SANDBOX_NUMBERS } from '@callgate/sandbox';
 import { checkLedger } from '@callgate/user-credit';
@@ -30,12 +37,7 @@ const WARM_UP_SECONDS = 2;
 const STEP_MS = '20';
 /** 30 s calls on the standard model hold 10 credits each. */
 const MAX_DURATION_SECONDS = 30;
-const ACTIVE = [
-  'CALL_STATUS_QUEUED',
-  'CALL_STATUS_INITIATED',
-  'CALL_STATUS_RINGING',
-  'CALL_STATUS_IN_PROGRESS',
-] as const;
+const ACTIVE = ACTIVE_STATUSES.map(toProtoStatus);
 
 async function runSystem(): Promise<void> {
   const system = await startLocalSystem({
@@ -100,9 +102,7 @@ async function drain(call: CallClient, users: string[], timeoutMs = 60_000): Pro
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const counts = await Promise.all(
-      users.map(
-        async (userId) => (await call.listCalls({ userId, pageSize: 100, statuses: [...ACTIVE] })).calls.length,
-      ),
+      users.map(async (userId) => (await call.listCalls({ userId, pageSize: 100, statuses: ACTIVE })).calls.length),
     );
     const active = counts.reduce((a, b) => a + b, 0);
     if (active === 0 || Date.now() >= deadline) return active;

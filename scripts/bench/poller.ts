@@ -19,12 +19,14 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import {
+  ACTIVE_STATUSES,
   connectService,
   createSqsClient,
   loadConfig,
   type PromiseClient,
   resolveQueue,
   sqsConfigShape,
+  toProtoStatus,
 } from '@callgate/common';
 import type { callV1, creditV1, pollerV1 } from '@callgate/protos';
 import { SANDBOX_NUMBERS } from '@callgate/sandbox';
@@ -164,7 +166,7 @@ export async function benchPoller(options: { seconds: number; connections: numbe
         const { calls: open } = await call.listCalls({
           userId,
           pageSize: 100,
-          statuses: ['CALL_STATUS_QUEUED', 'CALL_STATUS_INITIATED', 'CALL_STATUS_RINGING', 'CALL_STATUS_IN_PROGRESS'],
+          statuses: ACTIVE_STATUSES.map(toProtoStatus),
         });
         active += open.length;
       }

@@ -1,3 +1,4 @@
+export * from './call-status.js';
 export * from './catalog/catalog.js';
 export * from './catalog/pricing.js';
 export * from './clock.js';

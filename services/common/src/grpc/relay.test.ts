@@ -33,8 +33,7 @@ async function serve(name: string, handlers: AsyncHandlers<pollerV1.PollerServic
   return { server, address: `127.0.0.1:${port}` };
 }
 
-const client = (address: string) =>
-  connectService('poller', address, { defaultDeadlineMs: 10_000 });
+const client = (address: string) => connectService('poller', address, { defaultDeadlineMs: 10_000 });
 
 describe('a relayed UNAVAILABLE', () => {
   let downstreamCalls = 0;
