@@ -176,7 +176,7 @@ export function settledCall(client: CallClient, userId: string, callId: string, 
   );
 }
 
-/** The gRPC status, message and x-callgate-* details of a call that must fail. */
+/** The gRPC status, message and typed error detail of a call that must fail. */
 export { grpcFailure as rejection } from './credit.js';
 
 /** Every usage entry of a user (optionally of one call), following page tokens, newest first. */

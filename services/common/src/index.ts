@@ -8,6 +8,7 @@ export * from './db/migrate.js';
 export * from './db/open.js';
 export * from './db/pglite.js';
 export * from './db/postgres.js';
+export * from './error-detail.js';
 export * from './errors.js';
 export * from './grpc/client.js';
 export * from './grpc/handlers.js';
