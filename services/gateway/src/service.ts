@@ -3,6 +3,7 @@ import {
   checkServing,
   createServiceBase,
   listenHttp,
+  periodic,
   type ServiceHandle,
   startGrpcService,
 } from '@callgate/common';
@@ -143,8 +144,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Serve once Redis answers (or after 2 s without it), so first requests use the shared buckets.
   if (redis && !(await redisReady(redis, 2000))) base.log.warn('starting without Redis: per-process rate limits');
   httpPort = await listenHttp(publicServer.server, config.BIND_HOST, config.HTTP_PORT);
-  const sweeper = setInterval(() => void sessions.sweep(), Math.min(60_000, config.MCP_SESSION_IDLE_MS));
-  sweeper.unref();
+  const sweeper = periodic({
+    name: 'mcp-session-sweep',
+    intervalMs: Math.min(60_000, config.MCP_SESSION_IDLE_MS),
+    log: base.log,
+    registry: base.metrics.registry,
+    run: () => sessions.sweep(),
+  });
 
   // Reported, not critical: with a backend down the gateway still answers, with UNAVAILABLE and a hint.
   base.readiness.add('call-service', () => checkServing(backends.call.raw), { critical: false });
@@ -161,7 +167,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     services: [],
     endpoints: { mcp: mcpUrl, websocket: mcpUrl.replace(/^http/, 'ws') },
     onStop: async () => {
-      clearInterval(sweeper);
+      await sweeper.stop();
       const drained = publicServer.shutdown(config.SHUTDOWN_TIMEOUT_MS);
       // Ending sessions ends their SSE streams and sends WebSocket close frames, so clients leave.
       await sessions.closeAll();
