@@ -1,9 +1,13 @@
 import {
   ConfigError,
+  checkRedis,
   checkServing,
+  closeRedis,
+  connectRedis,
   createServiceBase,
   listenHttp,
   periodic,
+  redisReady,
   type ServiceHandle,
   startGrpcService,
 } from '@callgate/common';
@@ -22,7 +26,6 @@ import { createPublicServer } from './http-server.js';
 import { createMcpServer, SERVER_INFO, type ServerExtension } from './mcp-server.js';
 import { guardProcess } from './process-guard.js';
 import { RateLimits, rateLimitSettings } from './rate-limits.js';
-import { checkRedis, closeRedis, connectRedis, redisReady } from './redis.js';
 import { requestStateCodec } from './request-state.js';
 import { SessionRegistry } from './sessions.js';
 import { CallSubscriptions } from './subscriptions.js';
@@ -72,7 +75,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const base = createServiceBase('gateway', config.LOG_LEVEL);
   const unguard = options.guardProcess ? guardProcess(base.log, base.metrics.registry) : undefined;
   // Per-user buckets in Redis when configured (shared by every replica), else in this process.
-  const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, base.log) : undefined;
+  // rate-limiter-flexible's RateLimiterRedis defines the Lua command `rlflxIncr` on the client it is given;
+  // the rate limits define it as their token bucket, so no stock RateLimiterRedis may share this client.
+  const redis = config.REDIS_URL
+    ? connectRedis(config.REDIS_URL, base.log, {
+        connectionName: 'callgate-gateway',
+        meanwhile: 'rate limits fall back to per-process buckets',
+      })
+    : undefined;
   const rateLimits = new RateLimits({ ...limits, redis, registry: base.metrics.registry });
   const cache = new ReadCache(base.metrics.registry);
   const invalidations = invalidationBus(redis, cache, base.log);
