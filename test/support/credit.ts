@@ -179,8 +179,3 @@ export async function allUsage(
   }
   throw new Error('ListUsage never ended');
 }
-
-/** Polls check until it returns a value other than undefined (no deadline: see eventually.ts). */
-export function until<T>(what: string, check: () => Promise<T | undefined>, reportAfterMs = 5000): Promise<T> {
-  return eventually(what, check, reportAfterMs);
-}
