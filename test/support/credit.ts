@@ -16,7 +16,6 @@ import {
 import type { creditV1 } from '@callgate/protos';
 import { startUserCreditService, userCreditConfigShape } from '@callgate/user-credit';
 import type { status } from '@grpc/grpc-js';
-import { eventually } from './eventually.js';
 
 export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
 
