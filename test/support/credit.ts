@@ -4,19 +4,18 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  asyncClient,
-  createClient,
+  connectService,
   type Database,
+  errorDetailOf,
+  errorDetailStrings,
   isGrpcError,
   loadConfig,
-  loadProto,
   type PromiseClient,
   type ServiceHandle,
 } from '@callgate/common';
 import type { creditV1 } from '@callgate/protos';
 import { startUserCreditService, userCreditConfigShape } from '@callgate/user-credit';
 import type { status } from '@grpc/grpc-js';
-import { eventually } from './eventually.js';
 
 export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
 
@@ -48,11 +47,7 @@ export interface CreditService {
 
 /** Connects a promise client to a CreditService at host:port. */
 export function creditClient(address: string, deadlineMs = 30_000): CreditClient {
-  const Credit = loadProto('credit').callgate.credit.v1.CreditService;
-  return asyncClient(
-    createClient(Credit, address, { fullName: 'callgate.credit.v1.CreditService', defaultDeadlineMs: deadlineMs }),
-    Credit.service,
-  );
+  return connectService('credit', address, { defaultDeadlineMs: deadlineMs });
 }
 
 /** The longest interval a Node timer takes: the sweeper never runs after its start-up pass. */
@@ -114,7 +109,10 @@ export async function userWith(client: CreditClient, credits: number, prefix = '
   return userId;
 }
 
-/** The gRPC status of a failed call, to assert on: code, message, and the x-callgate-* details. */
+/**
+ * The gRPC status of a failed call, to assert on: code, message, and the string view of the typed
+ * ErrorDetail it carried (`meta`: field, needed, available, …; errorDetailOf reads the detail itself).
+ */
 export async function grpcFailure(
   call: Promise<unknown>,
 ): Promise<{ code: status; details: string; meta: Record<string, string> }> {
@@ -122,11 +120,8 @@ export async function grpcFailure(
     await call;
   } catch (error) {
     if (!isGrpcError(error)) throw error;
-    const meta: Record<string, string> = {};
-    for (const [key, value] of Object.entries(error.metadata?.getMap() ?? {})) {
-      if (key.startsWith('x-callgate-')) meta[key.slice('x-callgate-'.length)] = String(value);
-    }
-    return { code: error.code, details: error.details, meta };
+    const detail = errorDetailOf(error);
+    return { code: error.code, details: error.details, meta: detail ? errorDetailStrings(detail) : {} };
   }
   throw new Error('expected the call to fail, but it succeeded');
 }
@@ -182,9 +177,4 @@ export async function allUsage(
     if (!pageToken) return entries;
   }
   throw new Error('ListUsage never ended');
-}
-
-/** Polls check until it returns a value other than undefined (no deadline: see eventually.ts). */
-export function until<T>(what: string, check: () => Promise<T | undefined>, reportAfterMs = 5000): Promise<T> {
-  return eventually(what, check, reportAfterMs);
 }

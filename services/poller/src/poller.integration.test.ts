@@ -13,11 +13,10 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
-  asyncClient,
-  createClient,
+  connectService,
   createSqsClient,
+  dlqUrl,
   loadConfig,
-  loadProto,
   type PollMessage,
   type PromiseClient,
   resolveQueue,
@@ -36,17 +35,13 @@ import {
 } from '../../../test/support/calls.js';
 import { cleanEnv, runEntry } from '../../../test/support/process.js';
 import { within } from '../../../test/support/within.js';
-import { dlqUrl, peek } from './dlq.js';
+import { peek } from './dlq.js';
 import { sendPolls } from './refresh.js';
 
 type PollerClient = PromiseClient<pollerV1.PollerServiceDefinition>;
 
 function pollerClient(address: string): PollerClient {
-  const service = loadProto('poller').callgate.poller.v1.PollerService;
-  return asyncClient(
-    createClient(service, address, { fullName: 'callgate.poller.v1.PollerService', defaultDeadlineMs: 30_000 }),
-    service.service,
-  );
+  return connectService('poller', address, { defaultDeadlineMs: 30_000 });
 }
 
 const run = randomUUID().slice(0, 8);
