@@ -2,6 +2,7 @@ import type { Database, Logger } from '@callgate/common';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Accounts } from './accounts.js';
 import { postgresAdapter } from './adapter.js';
+import { PAGE_HEADERS } from './forms.js';
 import { html, page } from './html.js';
 import type { AuthKeys } from './keys.js';
 import { RESOURCE_SCOPES } from './scopes.js';
@@ -124,7 +125,8 @@ export function createProvider(options: ProviderOptions): Provider {
     clientBasedCORS: (_ctx, origin, client) =>
       origin !== 'null' && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
     renderError: async (ctx: KoaContextWithOIDC, out) => {
-      ctx.type = 'html';
+      // The same headers as our own pages: no framing, nothing loaded from elsewhere.
+      ctx.set(PAGE_HEADERS);
       ctx.body = page(
         'Sign-in could not continue',
         html`<p class="error">${out.error_description ?? out.error}</p><p class="note">(${out.error})</p>`,
