@@ -163,6 +163,54 @@ describe('auth service findings (attack session)', () => {
     }
   });
 
+  it('a registered jwks_uri on a loopback address is not even connected to (private_key_jwt at /token)', async () => {
+    const connections: Socket[] = [];
+    const listener = createServer((socket) => {
+      connections.push(socket);
+      socket.destroy();
+    });
+    await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (listener.address() as { port: number }).port;
+      const registered = await fetch(`${origin}/reg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          redirect_uris: ['http://127.0.0.1:1/cb'],
+          token_endpoint_auth_method: 'private_key_jwt',
+          jwks_uri: `https://127.0.0.1:${port}/jwks`,
+        }),
+      });
+      const client = (await registered.json()) as { client_id?: string };
+      if (registered.status !== 201) return; // refusing such clients at registration is a fix too
+      const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
+      const now = Math.floor(Date.now() / 1000);
+      const claims = {
+        iss: client.client_id,
+        sub: client.client_id,
+        aud: origin,
+        jti: randomUUID(),
+        iat: now,
+        exp: now + 60,
+      };
+      const answer = await fetch(`${origin}/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: 'x',
+          client_id: client.client_id ?? '',
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: `${part({ alg: 'ES256', kid: 'k' })}.${part(claims)}.AAAA`,
+        }),
+      });
+      assert.equal(answer.status, 401);
+      assert.equal(connections.length, 0, 'the authorization server opened a TCP connection to a loopback port');
+    } finally {
+      listener.close();
+    }
+  });
+
   it('signing up again with a taken address mails its owner at most the per-account limit per hour', async () => {
     const browser = new ScriptedBrowser(origin);
     const page = await browser.request('/signup');
