@@ -348,6 +348,29 @@ describe('the authorization server refuses bad input with the error the RFCs nam
     assert.equal(((await registered.json()) as { error?: string }).error, 'invalid_request');
   });
 
+  it('a plain-http redirect URI registers only on a loopback address (OAuth 2.1), https anywhere', async () => {
+    const register = async (redirect: string) => {
+      const response = await fetch(`${origin}/reg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: [redirect], token_endpoint_auth_method: 'none' }),
+      });
+      return { status: response.status, body: (await response.json()) as { error?: string } };
+    };
+    const refused = await register('http://evil.example/cb');
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error, 'invalid_redirect_uri');
+    assert.equal((await register('http://192.168.1.5/cb')).status, 400);
+    for (const allowed of [
+      'http://127.0.0.1:1/cb',
+      'http://localhost:9/cb',
+      'http://[::1]:9/cb',
+      'https://app.example/cb',
+    ]) {
+      assert.equal((await register(allowed)).status, 201, allowed);
+    }
+  });
+
   it('the provider’s error pages forbid framing like every other page', async () => {
     const answer = await fetch(`${origin}/auth?client_id=nobody`, { redirect: 'manual' });
     assert.equal(answer.status, 400);

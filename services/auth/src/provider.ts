@@ -28,6 +28,7 @@ export interface ProviderOptions {
 }
 
 const SIGN_IN_SCOPES = ['openid', 'offline_access'];
+const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
 
 /**
  * The OAuth 2.1 authorization server, on oidc-provider (OpenID certified): authorization code with
@@ -55,6 +56,23 @@ export function createProvider(options: ProviderOptions): Provider {
       },
     ],
     jwks: options.keys.jwks,
+    // OAuth 2.1 §2.3.1: a redirect URI is https, or plain http only on a loopback address (native apps'
+    // own schemes pass). oidc-provider alone lets a web client register http on any host, where the
+    // code would cross the network in the clear. Applies to registered, metadata-document and static clients.
+    extraClientMetadata: {
+      properties: ['redirect_uris'],
+      validator: (_ctx, key, value) => {
+        if (key !== 'redirect_uris' || !Array.isArray(value)) return;
+        for (const uri of value) {
+          const url = URL.parse(String(uri));
+          if (url?.protocol === 'http:' && !LOOPBACK_HOST.test(url.hostname)) {
+            throw new errors.InvalidRedirectUri(
+              'a plain http redirect URI is allowed only on a loopback address (127.0.0.1, [::1], localhost); use https',
+            );
+          }
+        }
+      },
+    },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       id_token_signed_response_alg: alg,
