@@ -5,14 +5,14 @@
  * every replica each time a key's cache entry ages out (10 min). One stranger locks out every user.
  * This test FAILS on main; it is not a *.test.ts so the suite stays green. Run it:
  *
- *   node --conditions=callgate-source --import tsx --test services/gateway/src/jwks-starvation.finding.ts
+ *   node --conditions=callgate-source --import tsx --test test/security/gateway-jwks.finding.ts
  */
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { it } from 'node:test';
-import { jwksKeys } from './auth.js';
+import { jwksKeys } from '../../services/gateway/src/auth.js';
 
 it('unknown kids from a stranger do not make a published key unavailable', async () => {
   const { publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });

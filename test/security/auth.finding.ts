@@ -2,7 +2,7 @@
  * FINDINGS of the attack session on the auth service: each test here FAILS on main as it stands and
  * passes once the defect is fixed. The file is not named *.test.ts so the suite stays green; run it:
  *
- *   node --conditions=callgate-source --import tsx --test services/auth/src/security.finding.ts
+ *   node --conditions=callgate-source --import tsx --test test/security/auth.finding.ts
  *
  * (add DATABASE_URL=postgresql://postgres@127.0.0.1:5432/h_<name> to run on PostgreSQL instead of
  * PGlite). When a defect is fixed, move its test into a *.test.ts file.
@@ -13,11 +13,11 @@ import { createServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig, type ServiceHandle } from '@callgate/common';
 import { sandboxConfigShape, startSandbox } from '@callgate/sandbox';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { eventually } from '../../../test/support/eventually.js';
-import { authorizeUrl, csrfOf, pkcePair, ScriptedBrowser } from '../../../test/support/oauth-flow.js';
-import { PersonalTokens } from './personal-tokens.js';
-import { authConfigShape, startAuthService } from './service.js';
+import { PersonalTokens } from '../../services/auth/src/personal-tokens.js';
+import { authConfigShape, startAuthService } from '../../services/auth/src/service.js';
+import { openTestDatabase, type TestDatabase } from '../support/database.js';
+import { eventually } from '../support/eventually.js';
+import { authorizeUrl, csrfOf, pkcePair, ScriptedBrowser } from '../support/oauth-flow.js';
 
 const RESOURCE = 'http://127.0.0.1:1/mcp';
 const PASSWORD = 'a long enough password';
