@@ -1,5 +1,21 @@
 import type { Database } from '@callgate/common';
-import type { Adapter, AdapterPayload } from 'oidc-provider';
+import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
+
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000: a NUL byte in any parameter (a state, a code, a client
+ * name) would fail the query and answer 500. No stored id holds one, and no payload may.
+ */
+const hasNul = (text: string) => text.includes('\u0000');
+
+function serialized(payload: AdapterPayload): string {
+  let nul = false;
+  const json = JSON.stringify(payload, (key, value) => {
+    if (hasNul(key) || (typeof value === 'string' && hasNul(value))) nul = true;
+    return value;
+  });
+  if (nul) throw new errors.InvalidRequest('a parameter holds a NUL character');
+  return json;
+}
 
 interface PayloadRow {
   payload: AdapterPayload;
@@ -27,7 +43,7 @@ export function postgresAdapter(db: Database, now: () => Date): new (name: strin
         [
           this.kind,
           id,
-          JSON.stringify(payload),
+          serialized(payload),
           payload.grantId ?? null,
           payload.userCode ?? null,
           payload.uid ?? null,
@@ -50,6 +66,7 @@ export function postgresAdapter(db: Database, now: () => Date): new (name: strin
     }
 
     async consume(id: string): Promise<void> {
+      if (hasNul(id)) return;
       await db.query('UPDATE auth.oidc_payloads SET consumed_at = $3 WHERE kind = $1 AND id = $2', [
         this.kind,
         id,
@@ -58,10 +75,12 @@ export function postgresAdapter(db: Database, now: () => Date): new (name: strin
     }
 
     async destroy(id: string): Promise<void> {
+      if (hasNul(id)) return;
       await db.query('DELETE FROM auth.oidc_payloads WHERE kind = $1 AND id = $2', [this.kind, id]);
     }
 
     async revokeByGrantId(grantId: string): Promise<void> {
+      if (hasNul(grantId)) return;
       // Every kind, not only this one: the grant and all its codes and tokens go together.
       await db.query('DELETE FROM auth.oidc_payloads WHERE grant_id = $1 OR (kind = $2 AND id = $1)', [
         grantId,
@@ -70,6 +89,7 @@ export function postgresAdapter(db: Database, now: () => Date): new (name: strin
     }
 
     private async one(where: string, value: string): Promise<AdapterPayload | undefined> {
+      if (hasNul(value)) return undefined;
       const { rows } = await db.query<PayloadRow>(
         `SELECT payload, consumed_at FROM auth.oidc_payloads
          WHERE kind = $1 AND ${where} AND (expires_at IS NULL OR expires_at > $3)`,

@@ -311,6 +311,74 @@ describe('the authorization server refuses bad input with the error the RFCs nam
     assert.equal(huge.status, 413);
   });
 
+  it('a NUL byte in an OAuth parameter is a 400 (PostgreSQL text cannot hold one), never a 500', async () => {
+    const { challenge } = pkcePair();
+    const params = { client_id: clientId, redirect_uri: REDIRECT, code_challenge: challenge, resource: RESOURCE };
+    const authorize = await fetch(
+      `${origin}${authorizeUrl({ ...params, code_challenge_method: 'S256', state: 'a\u0000b' })}`,
+      { redirect: 'manual' },
+    );
+    assert.ok(authorize.status < 500, `state with a NUL byte: ${authorize.status}`);
+    const unknownClient = await fetch(`${origin}${authorizeUrl({ ...params, client_id: 'a\u0000b' })}`, {
+      redirect: 'manual',
+    });
+    assert.equal(unknownClient.status, 400);
+    const code = await token({
+      grant_type: 'authorization_code',
+      client_id: clientId,
+      code: 'a\u0000b',
+      code_verifier: 'x',
+    });
+    assert.equal(code.status, 400);
+    assert.equal(code.body.error, 'invalid_grant');
+    const refresh = await token({ grant_type: 'refresh_token', client_id: clientId, refresh_token: 'a\u0000b' });
+    assert.equal(refresh.status, 400);
+    const revoked = await fetch(`${origin}/token/revocation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ client_id: clientId, token: 'a\u0000b' }),
+    });
+    assert.ok(revoked.status < 500, `revocation: ${revoked.status}`);
+    const registered = await fetch(`${origin}/reg`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_name: 'a\u0000b', redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }),
+    });
+    assert.equal(registered.status, 400);
+    assert.equal(((await registered.json()) as { error?: string }).error, 'invalid_request');
+  });
+
+  it('a plain-http redirect URI registers only on a loopback address (OAuth 2.1), https anywhere', async () => {
+    const register = async (redirect: string) => {
+      const response = await fetch(`${origin}/reg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: [redirect], token_endpoint_auth_method: 'none' }),
+      });
+      return { status: response.status, body: (await response.json()) as { error?: string } };
+    };
+    const refused = await register('http://evil.example/cb');
+    assert.equal(refused.status, 400);
+    assert.equal(refused.body.error, 'invalid_redirect_uri');
+    assert.equal((await register('http://192.168.1.5/cb')).status, 400);
+    for (const allowed of [
+      'http://127.0.0.1:1/cb',
+      'http://localhost:9/cb',
+      'http://[::1]:9/cb',
+      'https://app.example/cb',
+    ]) {
+      assert.equal((await register(allowed)).status, 201, allowed);
+    }
+  });
+
+  it('the provider’s error pages forbid framing like every other page', async () => {
+    const answer = await fetch(`${origin}/auth?client_id=nobody`, { redirect: 'manual' });
+    assert.equal(answer.status, 400);
+    assert.equal(answer.headers.get('x-frame-options'), 'DENY');
+    assert.match(answer.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
+    assert.match(answer.headers.get('content-type') ?? '', /^text\/html/);
+  });
+
   it('a return address other than an interaction of this server is ignored (no open redirect)', async () => {
     const page = await new ScriptedBrowser(origin).request('/signup?return=https://evil.example/');
     assert.doesNotMatch(page.body, /evil\.example/);

@@ -2,6 +2,7 @@ import type { Database, Logger } from '@callgate/common';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Accounts } from './accounts.js';
 import { postgresAdapter } from './adapter.js';
+import { PAGE_HEADERS } from './forms.js';
 import { html, page } from './html.js';
 import type { AuthKeys } from './keys.js';
 import { RESOURCE_SCOPES } from './scopes.js';
@@ -27,6 +28,7 @@ export interface ProviderOptions {
 }
 
 const SIGN_IN_SCOPES = ['openid', 'offline_access'];
+const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
 
 /**
  * The OAuth 2.1 authorization server, on oidc-provider (OpenID certified): authorization code with
@@ -54,6 +56,23 @@ export function createProvider(options: ProviderOptions): Provider {
       },
     ],
     jwks: options.keys.jwks,
+    // OAuth 2.1 §2.3.1: a redirect URI is https, or plain http only on a loopback address (native apps'
+    // own schemes pass). oidc-provider alone lets a web client register http on any host, where the
+    // code would cross the network in the clear. Applies to registered, metadata-document and static clients.
+    extraClientMetadata: {
+      properties: ['redirect_uris'],
+      validator: (_ctx, key, value) => {
+        if (key !== 'redirect_uris' || !Array.isArray(value)) return;
+        for (const uri of value) {
+          const url = URL.parse(String(uri));
+          if (url?.protocol === 'http:' && !LOOPBACK_HOST.test(url.hostname)) {
+            throw new errors.InvalidRedirectUri(
+              'a plain http redirect URI is allowed only on a loopback address (127.0.0.1, [::1], localhost); use https',
+            );
+          }
+        }
+      },
+    },
     clientDefaults: {
       grant_types: ['authorization_code', 'refresh_token'],
       id_token_signed_response_alg: alg,
@@ -124,7 +143,8 @@ export function createProvider(options: ProviderOptions): Provider {
     clientBasedCORS: (_ctx, origin, client) =>
       origin !== 'null' && (client.redirectUris ?? []).some((uri) => URL.parse(uri)?.origin === origin),
     renderError: async (ctx: KoaContextWithOIDC, out) => {
-      ctx.type = 'html';
+      // The same headers as our own pages: no framing, nothing loaded from elsewhere.
+      ctx.set(PAGE_HEADERS);
       ctx.body = page(
         'Sign-in could not continue',
         html`<p class="error">${out.error_description ?? out.error}</p><p class="note">(${out.error})</p>`,
