@@ -207,7 +207,7 @@ export class Accounts {
     });
   }
 
-  /** Every session, grant and token of the account ends (personal access tokens stay: they are revoked one by one). */
+  /** Every session, grant and token of the account ends, personal access tokens included. */
   async signOutEverywhere(accountId: string): Promise<void> {
     await this.options.db.transaction((tx) => endEverything(tx, accountId, this.options.now()));
   }
@@ -256,4 +256,10 @@ async function endEverything(tx: import('@callgate/common').Queryable, accountId
        OR (kind = 'Grant' AND id = ANY($2::text[]))`,
     [accountId, grants],
   );
+  // Personal access tokens too: a reset or "sign out everywhere" follows a stolen password, and a token
+  // made with it must not outlive the cure (found by the attack session).
+  await tx.query('UPDATE auth.personal_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL', [
+    accountId,
+    now,
+  ]);
 }

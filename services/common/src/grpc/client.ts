@@ -1,4 +1,4 @@
-import type { callV1, creditV1, ProtoDomain, pollerV1, sheetsV1 } from '@callgate/protos';
+import type { authV1, callV1, creditV1, ProtoDomain, pollerV1, sheetsV1 } from '@callgate/protos';
 import {
   type CallOptions,
   type Client,
@@ -103,15 +103,17 @@ type IsServerStream<C, L> = L extends keyof C
   : false;
 
 /** The generated client class of a service definition, to tell server streams from unary methods. */
-export type ClientOf<D> = D extends callV1.CallServiceDefinition
-  ? callV1.CallServiceClient
-  : D extends creditV1.CreditServiceDefinition
-    ? creditV1.CreditServiceClient
-    : D extends sheetsV1.SheetsSyncServiceDefinition
-      ? sheetsV1.SheetsSyncServiceClient
-      : D extends pollerV1.PollerServiceDefinition
-        ? pollerV1.PollerServiceClient
-        : Client;
+export type ClientOf<D> = D extends authV1.AuthServiceDefinition
+  ? authV1.AuthServiceClient
+  : D extends callV1.CallServiceDefinition
+    ? callV1.CallServiceClient
+    : D extends creditV1.CreditServiceDefinition
+      ? creditV1.CreditServiceClient
+      : D extends sheetsV1.SheetsSyncServiceDefinition
+        ? sheetsV1.SheetsSyncServiceClient
+        : D extends pollerV1.PollerServiceDefinition
+          ? pollerV1.PollerServiceClient
+          : Client;
 
 /** A service's methods with a promise face: unary → Promise, server stream → ServerStream. */
 export type AsyncClient<D extends ServiceDefinition> = {
@@ -168,6 +170,7 @@ export function asyncClient<D extends ServiceDefinition>(raw: Client, definition
 
 /** Each contract's service: its generated definition and its name inside the package. */
 interface ServiceByDomain {
+  auth: authV1.AuthServiceDefinition;
   call: callV1.CallServiceDefinition;
   credit: creditV1.CreditServiceDefinition;
   sheets: sheetsV1.SheetsSyncServiceDefinition;
@@ -175,6 +178,7 @@ interface ServiceByDomain {
 }
 
 const SERVICE_NAMES = {
+  auth: 'AuthService',
   call: 'CallService',
   credit: 'CreditService',
   sheets: 'SheetsSyncService',
