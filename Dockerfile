@@ -9,6 +9,7 @@
 # only in their last layers. The cost, production dependencies of all workspaces in every image, is a few
 # MB more than a per-service prune would give.
 
+# Node 24 (LTS): oidc-provider 9 (the auth service) supports Node 22 and later only.
 ARG NODE_IMAGE=node:24-bookworm-slim
 
 # --- build: all dependencies, generate protos, compile every workspace ---------------------------------
@@ -24,6 +25,7 @@ COPY services/sheets-sync/package.json services/sheets-sync/
 COPY services/call/package.json services/call/
 COPY services/poller/package.json services/poller/
 COPY services/gateway/package.json services/gateway/
+COPY services/auth/package.json services/auth/
 COPY scripts/gen-protos.ts scripts/
 COPY protos/ protos/
 # `prepare` generates protos/gen during the install; it needs the .proto files and the generator script.
@@ -43,6 +45,7 @@ COPY --from=build /app/services/sheets-sync/package.json services/sheets-sync/
 COPY --from=build /app/services/call/package.json services/call/
 COPY --from=build /app/services/poller/package.json services/poller/
 COPY --from=build /app/services/gateway/package.json services/gateway/
+COPY --from=build /app/services/auth/package.json services/auth/
 # Every node_modules (the root one and workspaces' nested ones, where versions differ) into /out, in place.
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && mkdir /out \

@@ -31,6 +31,7 @@ const REQUIRED = [
   'user-credit',
   'sheets-sync',
   'poller',
+  'auth',
   'prometheus',
   'grafana',
 ];

@@ -4,6 +4,7 @@
  * misspelt or removed variable in compose or a task definition fails here instead of being silently
  * ignored in production.
  */
+import { authConfigShape } from '@callgate/auth';
 import { callConfigShape } from '@callgate/call';
 import { gatewayConfigShape } from '@callgate/gateway';
 import { pollerConfigShape } from '@callgate/poller';
@@ -17,6 +18,7 @@ export const SERVICE_VARIABLES: Record<string, ReadonlySet<string>> = {
   'user-credit': new Set(Object.keys(userCreditConfigShape)),
   'sheets-sync': new Set(Object.keys(sheetsSyncConfigShape)),
   poller: new Set(Object.keys(pollerConfigShape)),
+  auth: new Set(Object.keys(authConfigShape)),
   sandbox: new Set(Object.keys(sandboxConfigShape)),
 };
 
@@ -30,8 +32,8 @@ export const RUNTIME_VARIABLES = new Set([
   'HEALTH_PORT',
 ]);
 
-/** The five deployable services (the sandbox is a local stand-in, never deployed to AWS). */
-export const DEPLOYED_SERVICES = ['gateway', 'call', 'user-credit', 'sheets-sync', 'poller'] as const;
+/** The six deployable services (the sandbox is a local stand-in, never deployed to AWS). */
+export const DEPLOYED_SERVICES = ['gateway', 'call', 'user-credit', 'sheets-sync', 'poller', 'auth'] as const;
 
 export function unknownVariables(service: string, names: Iterable<string>): string[] {
   const known = SERVICE_VARIABLES[service];

@@ -1,10 +1,12 @@
 /**
  * Lints the Dockerfile with dockerfile-utils (the validator of the VS Code Docker extension) and checks the
  * rules the deployment relies on: Node 24 slim base, a non-root user, a HEALTHCHECK, tini as PID 1 (so
- * SIGTERM reaches Node and ECS stops drain gracefully), and that every COPY from the build context names
- * files that exist and that .dockerignore lets through (the classic "works locally, COPY fails in CI").
+ * SIGTERM reaches Node and ECS stops drain gracefully), that every COPY from the build context names
+ * files that exist and that .dockerignore lets through (the classic "works locally, COPY fails in CI"),
+ * and that each stage running `npm ci` has every workspace's package.json first (else that workspace's
+ * dependencies are silently left out of the image, and the service fails at start in production only).
  */
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { validate } from 'dockerfile-utils';
 import { isIgnored, parseDockerignore } from './dockerignore.js';
@@ -87,6 +89,25 @@ export function checkDockerfile(content: string, dockerignore: string, contextRo
         problems.push(`line ${i.line}: COPY ${source}: excluded by .dockerignore`);
     }
   }
+  // Every workspace's manifest in every stage that installs, before the install.
+  const manifest = path.join(contextRoot, 'package.json');
+  const workspaces: string[] = existsSync(manifest)
+    ? (JSON.parse(readFileSync(manifest, 'utf8')).workspaces ?? [])
+    : [];
+  stages.forEach((start, n) => {
+    const stage = instructions.slice(start, stages[n + 1] ?? instructions.length);
+    const install = stage.findIndex((i) => i.keyword === 'RUN' && /\bnpm ci\b/.test(i.args));
+    if (install < 0) return;
+    const copied = stage
+      .slice(0, install)
+      .filter((i) => i.keyword === 'COPY')
+      .map((i) => i.args);
+    for (const workspace of workspaces) {
+      const file = `${workspace}/package.json`;
+      if (!copied.some((args) => args.includes(file)))
+        problems.push(`line ${stage[install]?.line}: npm ci without ${file} (its dependencies are left out)`);
+    }
+  });
   for (const secret of ['.env', '.data/pglite', 'node_modules/typescript/package.json']) {
     if (!isIgnored(ignore, secret)) problems.push(`.dockerignore lets ${secret} into the build context`);
   }

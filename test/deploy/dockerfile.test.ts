@@ -38,3 +38,16 @@ test('a .dockerignore that lets .env in fails', () => {
     JSON.stringify(problems),
   );
 });
+
+test("a stage that installs without one workspace's package.json fails", () => {
+  const without = read('Dockerfile')
+    .split('\n')
+    .filter((line) => !line.includes('services/auth/package.json'))
+    .join('\n');
+  const problems = checkDockerfile(without, read('.dockerignore'), root);
+  assert.equal(
+    problems.filter((p) => p.includes('npm ci without services/auth/package.json')).length,
+    2,
+    JSON.stringify(problems),
+  );
+});

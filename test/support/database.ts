@@ -49,6 +49,41 @@ export async function openTestDatabase(): Promise<TestDatabase> {
   return { db, source: 'pglite', close: () => db.close() };
 }
 
+/**
+ * A database of the test's own: a fresh PostgreSQL database on DATABASE_URL's server (dropped by close),
+ * else in-memory PGlite. For tests that act on every row of a table other test files write to meanwhile.
+ * `connect` opens another pool on it, as a second replica would (PGlite: the same database again).
+ */
+export async function openIsolatedDatabase(
+  prefix: string,
+): Promise<{ db: Database; connect(): Database; close(): Promise<void> }> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    const db = await PgliteDatabase.open();
+    return { db, connect: () => db, close: () => db.close() };
+  }
+  const admin = new PostgresDatabase({ url, log, applicationName: 'callgate-test' });
+  const name = uniqueSchema(prefix);
+  await admin.query(`CREATE DATABASE ${name}`);
+  const own = new URL(url);
+  own.pathname = `/${name}`;
+  const pools: Database[] = [];
+  const connect = () => {
+    const pool = new PostgresDatabase({ url: own.toString(), log, applicationName: 'callgate-test' });
+    pools.push(pool);
+    return pool;
+  };
+  return {
+    db: connect(),
+    connect,
+    close: async () => {
+      await Promise.all(pools.map((p) => p.close()));
+      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
+      await admin.close();
+    },
+  };
+}
+
 /** A schema name no other test uses, so tests share one database without touching each other. */
 export function uniqueSchema(prefix: string): string {
   return `${prefix}_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;

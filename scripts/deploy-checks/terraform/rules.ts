@@ -20,6 +20,8 @@ export const TASK_ACTIONS: Record<string, string[]> = {
     'sqs:GetQueueAttributes',
     'sqs:SendMessage',
   ],
+  // Account mail (confirmation, password reset) through SES.
+  auth: ['ses:SendEmail'],
 };
 /** Actions without resource-level permissions, the only ones allowed on Resource "*". */
 const ACCOUNT_WIDE_ACTIONS = new Set([

@@ -51,6 +51,36 @@ export function sesSender(options: { region: string; endpoint?: string | undefin
   };
 }
 
+/**
+ * How long a claimed mail is left to the drainer that claimed it before another may take it: longer than
+ * a batch of sends takes (SES answers in well under a second; the SDK retries a few times), so only a
+ * drainer that died mid-batch gives its mail up, which is then sent again: at least once, never twice
+ * while its drainer lives.
+ */
+export const MAIL_CLAIM_LEASE_MS = 10 * 60_000;
+const CLAIM_BATCH = 20;
+
+/**
+ * Claims up to CLAIM_BATCH due mails for this drainer alone, in one statement: the rows are locked
+ * (`SKIP LOCKED`: what another replica is claiming right now is passed over, not waited for) and their
+ * next_attempt_at moved past the lease, so no other drainer finds them due until this one has recorded
+ * the outcome or died. Without the claim, two replicas reading the same due rows both sent them.
+ */
+async function claimDueMail(db: Queryable, now: Date): Promise<OutboxRow[]> {
+  const { rows } = await db.query<OutboxRow>(
+    `UPDATE auth.mail_outbox SET next_attempt_at = $2
+     WHERE id IN (
+       SELECT id FROM auth.mail_outbox
+       WHERE sent_at IS NULL AND next_attempt_at <= $1
+       ORDER BY id LIMIT ${CLAIM_BATCH}
+       FOR UPDATE SKIP LOCKED)
+     RETURNING id, recipient, subject, body_text, attempts`,
+    [now, new Date(now.getTime() + MAIL_CLAIM_LEASE_MS)],
+  );
+  // RETURNING gives no order; send oldest first.
+  return rows.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+}
+
 interface OutboxRow {
   id: string;
   recipient: string;
@@ -80,11 +110,7 @@ export function startMailDrainer(options: {
   });
   let running: Promise<number> | undefined;
   const drainOnce = async (): Promise<number> => {
-    const { rows } = await options.db.query<OutboxRow>(
-      `SELECT id, recipient, subject, body_text, attempts FROM auth.mail_outbox
-       WHERE sent_at IS NULL AND next_attempt_at <= $1 ORDER BY id LIMIT 20`,
-      [options.now()],
-    );
+    const rows = await claimDueMail(options.db, options.now());
     let done = 0;
     for (const row of rows) {
       try {

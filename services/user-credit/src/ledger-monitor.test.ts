@@ -8,46 +8,25 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it, mock } from 'node:test';
-import { createLogger, type Database, PgliteDatabase, PostgresDatabase, type Queryable } from '@callgate/common';
+import { createLogger, type Queryable } from '@callgate/common';
 import { Registry } from 'prom-client';
 import { type CreditService, startCredit, userWith } from '../../../test/support/credit.js';
+import { openIsolatedDatabase } from '../../../test/support/database.js';
 import { startLedgerMonitor } from './ledger-monitor.js';
 
 const log = createLogger('test', 'silent');
 const NEVER_MS = 2_147_483_647;
-
-async function isolatedDatabase(): Promise<{ db: Database; close(): Promise<void> }> {
-  const url = process.env.DATABASE_URL;
-  if (!url) {
-    const db = await PgliteDatabase.open();
-    return { db, close: () => db.close() };
-  }
-  const admin = new PostgresDatabase({ url, log, applicationName: 'callgate-test' });
-  const name = `ledger_monitor_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
-  await admin.query(`CREATE DATABASE ${name}`);
-  const own = new URL(url);
-  own.pathname = `/${name}`;
-  const db = new PostgresDatabase({ url: own.toString(), log, applicationName: 'callgate-test' });
-  return {
-    db,
-    close: async () => {
-      await db.close();
-      await admin.query(`DROP DATABASE IF EXISTS ${name}`);
-      await admin.close();
-    },
-  };
-}
 
 async function gaugeValue(registry: Registry, name: string): Promise<number | undefined> {
   const metric = await registry.getSingleMetric(name)?.get();
   return metric?.values[0]?.value;
 }
 
-let database: Awaited<ReturnType<typeof isolatedDatabase>>;
+let database: Awaited<ReturnType<typeof openIsolatedDatabase>>;
 let service: CreditService;
 
 before(async () => {
-  database = await isolatedDatabase();
+  database = await openIsolatedDatabase('ledger_monitor');
   service = await startCredit(database.db);
 });
 after(async () => {

@@ -19,6 +19,7 @@ module "callgate" {
   certificate_arn        = var.certificate_arn
   jwt_jwks_url           = var.jwt_jwks_url
   jwt_issuer             = var.jwt_issuer
+  mail_domain            = var.mail_domain
   twilio_account_sid     = var.twilio_account_sid
   caller_ids             = var.caller_ids
   google_sheets_id       = var.google_sheets_id
@@ -49,5 +50,6 @@ module "callgate" {
     user-credit = { cpu = 256, memory = 512, min_capacity = 2, max_capacity = 6 }
     sheets-sync = { cpu = 256, memory = 512, min_capacity = 2, max_capacity = 4 }
     poller      = { cpu = 256, memory = 512, min_capacity = 2, max_capacity = 10 }
+    auth        = { cpu = 512, memory = 1024, min_capacity = 2, max_capacity = 6 }
   }
 }

@@ -21,12 +21,19 @@ variable "certificate_arn" {
 
 variable "jwt_jwks_url" {
   type        = string
-  description = "JWKS URL of the token issuer."
+  description = "JWKS URL of an identity provider of your own, besides the auth service; null: none."
+  default     = null
 }
 
 variable "jwt_issuer" {
   type        = string
-  description = "Required iss of access tokens."
+  description = "Required iss of that identity provider's tokens."
+  default     = null
+}
+
+variable "mail_domain" {
+  type        = string
+  description = "Domain account mail is sent from through SES (no-reply@<mail_domain>)."
 }
 
 variable "twilio_account_sid" {

@@ -19,6 +19,7 @@ module "callgate" {
   certificate_arn        = var.certificate_arn
   jwt_jwks_url           = var.jwt_jwks_url
   jwt_issuer             = var.jwt_issuer
+  mail_domain            = var.mail_domain
   twilio_account_sid     = var.twilio_account_sid
   caller_ids             = var.caller_ids
   google_sheets_id       = var.google_sheets_id
@@ -48,5 +49,6 @@ module "callgate" {
     user-credit = { cpu = 256, memory = 512, min_capacity = 1, max_capacity = 2 }
     sheets-sync = { cpu = 256, memory = 512, min_capacity = 1, max_capacity = 2 }
     poller      = { cpu = 256, memory = 512, min_capacity = 1, max_capacity = 3 }
+    auth        = { cpu = 256, memory = 512, min_capacity = 1, max_capacity = 2 }
   }
 }

@@ -22,3 +22,8 @@ output "secrets_to_set" {
   description = "Secrets an operator fills before the first deployment."
   value       = module.callgate.secrets_to_set
 }
+
+output "ses_dkim_records" {
+  description = "CNAME records to publish for the mail domain (SES verification)."
+  value       = module.callgate.ses_dkim_records
+}

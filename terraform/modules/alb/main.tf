@@ -1,6 +1,32 @@
 # The only public entry: an internet-facing ALB with HTTPS (HTTP redirects), WAF in front. It forwards
-# /mcp and the OAuth metadata to the gateway and /twilio/* (status callbacks, ConversationRelay WebSocket)
-# to the call service's webhook port: Twilio must reach it, and it checks Twilio's signature itself.
+# /mcp and the protected resource metadata to the gateway, /twilio/* (status callbacks, ConversationRelay
+# WebSocket) to the call service's webhook port (Twilio must reach it, and it checks Twilio's signature
+# itself), and the authorization server's paths (local.auth_paths) to the auth service.
+
+locals {
+  # Everything the auth service (oidc-provider and its account pages) answers in public: RFC 8414 / OIDC
+  # discovery, the OAuth endpoints (authorization, token and revocation, registration, JWKS, request
+  # objects), sign-in and consent, and the account pages. The gateway's own metadata,
+  # /.well-known/oauth-protected-resource/mcp, stays with the gateway (the default action).
+  auth_paths = [
+    "/.well-known/oauth-authorization-server",
+    "/.well-known/openid-configuration",
+    "/auth",
+    "/auth/*",
+    "/token",
+    "/token/*",
+    "/reg",
+    "/reg/*",
+    "/jwks",
+    "/request",
+    "/interaction/*",
+    "/signup",
+    "/verify-email",
+    "/reset-password",
+    "/sign-out-everywhere",
+    "/personal-tokens",
+  ]
+}
 
 resource "aws_security_group" "alb" {
   name        = "${var.name}-alb"
@@ -94,6 +120,28 @@ resource "aws_lb_target_group" "call_webhooks" {
   }
 }
 
+resource "aws_lb_target_group" "auth" {
+  name                 = "${var.name}-auth"
+  port                 = 8082
+  protocol             = "HTTP"
+  target_type          = "ip"
+  vpc_id               = var.vpc_id
+  deregistration_delay = 30
+  tags                 = var.tags
+
+  # /readyz of the ops port: a task whose database is unreachable gets no sign-ins. (The HTTP port serves
+  # only the OAuth and account routes.)
+  health_check {
+    path                = "/readyz"
+    port                = "9106"
+    matcher             = "200"
+    interval            = 15
+    timeout             = 5
+    healthy_threshold   = 2
+    unhealthy_threshold = 3
+  }
+}
+
 resource "aws_lb_listener" "https" {
   load_balancer_arn = aws_lb.this.arn
   port              = 443
@@ -121,6 +169,25 @@ resource "aws_lb_listener_rule" "twilio" {
   condition {
     path_pattern {
       values = ["/twilio/*"]
+    }
+  }
+}
+
+# A rule's conditions take at most 5 path patterns: one rule per 5 paths, priorities 20, 21, …
+resource "aws_lb_listener_rule" "auth" {
+  count        = length(chunklist(local.auth_paths, 5))
+  listener_arn = aws_lb_listener.https.arn
+  priority     = 20 + count.index
+  tags         = var.tags
+
+  action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.auth.arn
+  }
+
+  condition {
+    path_pattern {
+      values = chunklist(local.auth_paths, 5)[count.index]
     }
   }
 }

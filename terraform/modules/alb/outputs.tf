@@ -32,3 +32,8 @@ output "call_webhooks_target_group_arn" {
   description = "Target group of the call service's webhook port."
   value       = aws_lb_target_group.call_webhooks.arn
 }
+
+output "auth_target_group_arn" {
+  description = "Target group of the auth service's HTTP port (the authorization server)."
+  value       = aws_lb_target_group.auth.arn
+}

@@ -41,6 +41,12 @@ variable "waf_rate_limit_per_5_minutes" {
   default     = 3000
 }
 
+variable "waf_sign_in_limit_per_5_minutes" {
+  type        = number
+  description = "Requests per client IP per 5 minutes to the sign-in, sign-up and password-reset pages before WAF blocks it (against password guessing from one address; the auth service also limits per address and per account)."
+  default     = 300
+}
+
 variable "server_error_rate_alarm" {
   type        = number
   description = "Share of requests answered 5xx (by targets or the ALB) that raises the alarm."

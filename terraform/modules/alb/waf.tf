@@ -1,5 +1,5 @@
-# WAF on the ALB: AWS managed rule groups (common exploits, known bad inputs, IP reputation) and a per-IP
-# rate rule. The common set's 8 KB body limit only counts: MCP requests may carry up to MCP_MAX_BODY_BYTES
+# WAF on the ALB: AWS managed rule groups (common exploits, known bad inputs, IP reputation), a per-IP
+# rate rule, and a tighter per-IP rate rule on the pages where passwords are tried. The common set's 8 KB body limit only counts: MCP requests may carry up to MCP_MAX_BODY_BYTES
 # (1 MB by default), which the gateway enforces itself with a 413.
 
 resource "aws_wafv2_web_acl" "this" {
@@ -104,6 +104,53 @@ resource "aws_wafv2_web_acl" "this" {
     visibility_config {
       cloudwatch_metrics_enabled = true
       metric_name                = "${var.name}-rate-per-ip"
+      sampled_requests_enabled   = true
+    }
+  }
+
+  # Sign-in (the interaction pages), sign-up and password reset: a guesser from one address is blocked at
+  # the edge long before it costs the auth service scrypt work. Per-account lockout stays the service's.
+  rule {
+    name     = "sign-in-rate-per-ip"
+    priority = 50
+
+    action {
+      block {}
+    }
+
+    statement {
+      rate_based_statement {
+        limit              = var.waf_sign_in_limit_per_5_minutes
+        aggregate_key_type = "IP"
+
+        scope_down_statement {
+          or_statement {
+            dynamic "statement" {
+              for_each = ["/interaction/", "/signup", "/reset-password"]
+              content {
+                byte_match_statement {
+                  search_string         = statement.value
+                  positional_constraint = "STARTS_WITH"
+
+                  field_to_match {
+                    uri_path {}
+                  }
+
+                  text_transformation {
+                    priority = 0
+                    type     = "NONE"
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+
+    visibility_config {
+      cloudwatch_metrics_enabled = true
+      metric_name                = "${var.name}-sign-in-rate-per-ip"
       sampled_requests_enabled   = true
     }
   }

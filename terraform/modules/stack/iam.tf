@@ -1,5 +1,6 @@
-# What the services' code may do in AWS. Only two services touch AWS APIs: the call service enqueues status
-# polls and stores recordings; the poller consumes the queue. Everyone else's task role has no policy.
+# What the services' code may do in AWS. Three services touch AWS APIs: the call service enqueues status
+# polls and stores recordings; the poller consumes the queue; the auth service sends account mail through
+# SES. Everyone else's task role has no policy.
 
 data "aws_iam_policy_document" "call_task" {
   # SendMessage: status polls; GetQueueAttributes: the readiness probe of the queue.
@@ -37,5 +38,14 @@ data "aws_iam_policy_document" "poller_task" {
     sid       = "SampleDlqDepth"
     actions   = ["sqs:GetQueueAttributes"]
     resources = [module.queue.dlq_arn]
+  }
+}
+
+data "aws_iam_policy_document" "auth_task" {
+  # Confirmation and password-reset mail (services/auth/src/mail-outbox.ts), from the sender domain only.
+  statement {
+    sid       = "SendAccountMail"
+    actions   = ["ses:SendEmail"]
+    resources = [aws_sesv2_email_identity.mail.arn]
   }
 }

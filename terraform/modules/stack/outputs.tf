@@ -42,3 +42,8 @@ output "recordings_bucket" {
   description = "Bucket of call recordings."
   value       = module.recordings.bucket_name
 }
+
+output "ses_dkim_records" {
+  description = "CNAME records to publish in mail_domain's DNS so that SES verifies it: <token>._domainkey.<mail_domain> -> <token>.dkim.amazonses.com."
+  value       = { for token in aws_sesv2_email_identity.mail.dkim_signing_attributes[0].tokens : "${token}._domainkey.${var.mail_domain}" => "${token}.dkim.amazonses.com" }
+}

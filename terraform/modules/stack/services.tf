@@ -1,9 +1,11 @@
-# The five services. Addresses use Service Connect names (<service>:<port>); secrets come from Secrets
+# The six services. Addresses use Service Connect names (<service>:<port>); secrets come from Secrets
 # Manager (the task's `secrets`), never from plain environment. Ports are the services' documented defaults.
 
 locals {
   public_base_url = "https://${var.public_host}"
-  image           = { for name, url in module.ecr.repository_urls : name => "${url}:${var.image_tag}" }
+  # The auth service answers on the same host (the ALB routes its paths): its issuer is the public base URL.
+  auth_issuer = local.public_base_url
+  image       = { for name, url in module.ecr.repository_urls : name => "${url}:${var.image_tag}" }
 
   sqs_environment = {
     AWS_REGION            = var.region
@@ -21,17 +23,23 @@ locals {
       load_balancers    = [{ target_group_arn = module.alb.gateway_target_group_arn, port_name = "http" }]
       requests_per_task = { resource_label = "${module.alb.arn_suffix}/${module.alb.gateway_target_group_arn_suffix}", target = 500 }
       queue_backlog     = null
-      environment = {
+      environment = merge({
         HTTP_PORT                = "8080"
         GRPC_PORT                = "50050"
         CALL_SERVICE_ADDR        = "call:50051"
         CREDIT_SERVICE_ADDR      = "user-credit:50052"
         PUBLIC_BASE_URL          = local.public_base_url
         MCP_ALLOWED_ORIGIN_HOSTS = var.public_host
-        JWT_JWKS_URL             = var.jwt_jwks_url
-        JWT_ISSUER               = var.jwt_issuer
-        JWT_AUDIENCE             = var.jwt_audience
-      }
+        # The callgate authorization server: named in the protected resource metadata, its tokens
+        # (aud = PUBLIC_BASE_URL/mcp) verified with its JWKS (AUTH_ISSUER/jwks) and checked over gRPC.
+        AUTH_ISSUER       = local.auth_issuer
+        AUTH_SERVICE_ADDR = "auth:50055"
+        }, var.jwt_jwks_url == null ? {} : {
+        # Also an identity provider of your own (optional).
+        JWT_JWKS_URL = var.jwt_jwks_url
+        JWT_ISSUER   = var.jwt_issuer
+        JWT_AUDIENCE = var.jwt_audience
+      })
       secrets = {
         REDIS_URL                = module.redis.redis_url_secret_arn
         MCP_REQUEST_STATE_SECRET = aws_secretsmanager_secret.external["mcp-request-state-secret"].arn
@@ -106,24 +114,53 @@ locals {
         DATABASE_URL = module.database.database_url_secret_arn
       }
     }
+    auth = {
+      ops_port          = 9106
+      ports             = { http = 8082, grpc = 50055 }
+      service_connect   = "grpc"
+      task_policy_json  = data.aws_iam_policy_document.auth_task.json
+      load_balancers    = [{ target_group_arn = module.alb.auth_target_group_arn, port_name = "http" }]
+      requests_per_task = null
+      queue_backlog     = null
+      # Never AUTH_LOCAL_MODE or AUTH_SEED_ACCOUNT here: keys come from Secrets Manager, accounts from sign-up.
+      environment = {
+        HTTP_PORT         = "8082"
+        GRPC_PORT         = "50055"
+        AUTH_ISSUER       = local.auth_issuer
+        AUTH_RESOURCE_URL = "${local.public_base_url}/mcp"
+        # Behind the ALB: the client address (per-address sign-in limits) is the X-Forwarded-For the ALB sets.
+        AUTH_TRUST_PROXY = "true"
+        MAIL_FROM        = "${var.mail_from_name} <no-reply@${var.mail_domain}>"
+        AWS_REGION       = var.region
+      }
+      secrets = {
+        DATABASE_URL        = module.database.database_url_secret_arn
+        AUTH_SIGNING_KEYS   = aws_secretsmanager_secret.external["auth-signing-keys"].arn
+        AUTH_COOKIE_SECRETS = aws_secretsmanager_secret.external["auth-cookie-secrets"].arn
+      }
+    }
   }
 
-  database_clients = ["call", "user-credit", "sheets-sync", "poller"]
+  database_clients = ["call", "user-credit", "sheets-sync", "poller", "auth"]
   redis_clients    = ["gateway", "sheets-sync"]
 
   # Who may open a connection to whom: gRPC between services, and the ALB to the gateway and the call
-  # service's webhook port (plus its ops port, where the ALB health check of that target group goes).
+  # service's webhook port and the auth service's HTTP port (plus their ops ports, where the ALB health
+  # checks of those target groups go).
   grpc_paths = {
     "gateway-to-call"        = { from = "gateway", to = "call", port = 50051 }
     "gateway-to-user-credit" = { from = "gateway", to = "user-credit", port = 50052 }
     "call-to-user-credit"    = { from = "call", to = "user-credit", port = 50052 }
     "call-to-sheets-sync"    = { from = "call", to = "sheets-sync", port = 50053 }
     "poller-to-call"         = { from = "poller", to = "call", port = 50051 }
+    "gateway-to-auth"        = { from = "gateway", to = "auth", port = 50055 }
   }
   alb_paths = {
     "alb-to-gateway"       = { to = "gateway", port = 8080 }
     "alb-to-call-webhooks" = { to = "call", port = 8081 }
     "alb-to-call-health"   = { to = "call", port = 9102 }
+    "alb-to-auth"          = { to = "auth", port = 8082 }
+    "alb-to-auth-health"   = { to = "auth", port = 9106 }
   }
 }
 

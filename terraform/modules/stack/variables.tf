@@ -48,12 +48,25 @@ variable "single_nat_gateway" {
 
 variable "jwt_jwks_url" {
   type        = string
-  description = "JWKS URL of the identity provider that issues MCP access tokens (JWT_JWKS_URL)."
+  description = "JWKS URL of an identity provider of your own whose tokens the gateway accepts besides the auth service's (JWT_JWKS_URL); null: only the auth service's."
+  default     = null
 }
 
 variable "jwt_issuer" {
   type        = string
-  description = "Required iss of access tokens (JWT_ISSUER)."
+  description = "Required iss of that identity provider's tokens (JWT_ISSUER); set it with jwt_jwks_url."
+  default     = null
+}
+
+variable "mail_domain" {
+  type        = string
+  description = "Domain account mail is sent from (no-reply@<mail_domain>); an SES identity is created for it."
+}
+
+variable "mail_from_name" {
+  type        = string
+  description = "Display name of the sender of account mail."
+  default     = "callgate"
 }
 
 variable "jwt_audience" {
@@ -126,11 +139,11 @@ variable "service_sizes" {
     min_capacity = number
     max_capacity = number
   }))
-  description = "Task size and autoscaling range by service (gateway, call, user-credit, sheets-sync, poller)."
+  description = "Task size and autoscaling range by service (gateway, call, user-credit, sheets-sync, poller, auth)."
 
   validation {
-    condition     = length(setsubtract(["gateway", "call", "user-credit", "sheets-sync", "poller"], keys(var.service_sizes))) == 0
-    error_message = "service_sizes needs an entry for gateway, call, user-credit, sheets-sync and poller."
+    condition     = length(setsubtract(["gateway", "call", "user-credit", "sheets-sync", "poller", "auth"], keys(var.service_sizes))) == 0
+    error_message = "service_sizes needs an entry for gateway, call, user-credit, sheets-sync, poller and auth."
   }
 }
 
