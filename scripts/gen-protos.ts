@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { MESSAGE_FILES, PROTO_FILES } from '../protos/src/index.js';
+import { MESSAGE_FILES, PROTO_FILES } from '../protos/src/files.js';
 import { LOADER_OPTIONS } from '../protos/src/options.js';
 
 const root = path.resolve(import.meta.dirname, '..', 'protos');
