@@ -1,8 +1,8 @@
-import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { createSecretKey, KeyObject } from 'node:crypto';
 import { ConfigError } from '@callgate/common';
 import type { AuthInfo } from '@modelcontextprotocol/server';
+import { createRemoteJWKSet } from 'jose';
 import jwt from 'jsonwebtoken';
-import jwksRsa from 'jwks-rsa';
 import type { GatewayConfig } from './config.js';
 
 /** Finds the key that verifies a token with this header; throws KeyRejected or AuthUnavailableError. */
@@ -197,50 +197,60 @@ export function secretKeys(secret: string): KeyResolver {
 }
 
 export interface JwksOptions {
-  /** How long a fetched key is trusted before the JWKS is asked again. Default 10 minutes. */
+  /** How long a fetched key set is trusted before it is fetched again. Default 10 minutes. */
   cacheMaxAgeMs?: number;
-  /** Fetches of the JWKS per minute for kids not in the cache (key rotation, or junk). Default 10. */
-  requestsPerMinute?: number;
+  /**
+   * After a fetch, how long a token naming a kid not in the set is refused without fetching again.
+   * Default 30 s. A rotated key is published before it signs (see the README), so a genuine kid is
+   * already in the set; junk kids can cost at most one fetch per cooldown and never take a known key away.
+   */
+  cooldownMs?: number;
   /** Timeout of one JWKS fetch. Default 5 s. */
   timeoutMs?: number;
 }
 
+/** jose's codes for a token whose header names no usable key in the set: the token's fault (401). */
+const KEY_NOT_IN_SET = new Set([
+  'ERR_JWKS_NO_MATCHING_KEY',
+  'ERR_JWKS_MULTIPLE_MATCHING_KEYS',
+  'ERR_JOSE_NOT_SUPPORTED',
+]);
+
 /**
- * The issuer's public keys from its JWKS, by the token's `kid`: fetched on first use, cached, and
- * refetched (rate-limited) when a token names a kid not in the cache, so a rotated key is picked up
- * without a restart. A key that declares its own `alg` only verifies tokens of that algorithm.
+ * The issuer's public keys from its JWKS, by the token's `kid` and `alg`, through jose's remote key set:
+ * the whole set is fetched and cached, one fetch at a time, and a kid not in it triggers a refetch only
+ * once the cooldown has passed. (jwks-rsa, used before, rate-limited refetches per unknown kid with a
+ * budget that known keys needed too, so a stranger sending junk kids locked every user out: attack finding.)
+ * A key that declares its own `alg` only verifies tokens of that algorithm.
  */
 export function jwksKeys(url: string, options: JwksOptions = {}): KeyResolver {
-  const client = jwksRsa({
-    jwksUri: url,
-    cache: true,
-    cacheMaxEntries: 16,
+  const keySet = createRemoteJWKSet(new URL(url), {
     cacheMaxAge: options.cacheMaxAgeMs ?? 10 * 60_000,
-    rateLimit: true,
-    jwksRequestsPerMinute: options.requestsPerMinute ?? 10,
-    timeout: options.timeoutMs ?? 5000,
+    cooldownDuration: options.cooldownMs ?? 30_000,
+    timeoutDuration: options.timeoutMs ?? 5000,
   });
-  // jwks-rsa hands back the same cached object for a kid, so each PEM is parsed once.
-  const parsed = new WeakMap<object, KeyObject>();
+  // jose hands back the same imported key for a JWK and alg, so each is converted once.
+  const converted = new WeakMap<object, KeyObject>();
   return async (header) => {
     const kid = header.kid;
     if (kid !== undefined && (typeof kid !== 'string' || kid.length === 0 || kid.length > 256)) {
       throw new KeyRejected('the token is malformed');
     }
-    let signingKey: jwksRsa.SigningKey;
+    if (typeof header.alg !== 'string') throw new KeyRejected('the token is malformed');
+    let imported: Parameters<typeof KeyObject.from>[0] | Uint8Array;
     try {
-      signingKey = await client.getSigningKey(kid);
+      imported = await keySet({ alg: header.alg, ...(kid === undefined ? {} : { kid }) });
     } catch (error) {
-      if (error instanceof jwksRsa.SigningKeyNotFoundError) throw new KeyRejected('the token signing key is unknown');
+      if (KEY_NOT_IN_SET.has((error as { code?: string }).code ?? '')) {
+        throw new KeyRejected('the token signing key is unknown');
+      }
       throw new AuthUnavailableError({ cause: error });
     }
-    if (signingKey.alg && signingKey.alg !== header.alg) {
-      throw new KeyRejected('the token algorithm does not match its key');
-    }
-    let key = parsed.get(signingKey);
+    if (imported instanceof Uint8Array) throw new KeyRejected('the token signing key is unknown');
+    let key = converted.get(imported);
     if (!key) {
-      key = createPublicKey(signingKey.getPublicKey());
-      parsed.set(signingKey, key);
+      key = KeyObject.from(imported);
+      converted.set(imported, key);
     }
     return key;
   };
