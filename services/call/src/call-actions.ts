@@ -2,20 +2,21 @@ import { DomainError, failedPrecondition, type Logger, notFound } from '@callgat
 import type { callV1 } from '@callgate/protos';
 import type { CallRow, CallStore } from './call-store.js';
 import { type Carrier, type CarrierCall, carrierErrorToDomain } from './carrier.js';
-import type { Settlement } from './credits.js';
+import type { CallLifecycle } from './lifecycle.js';
 import { isCallStatus, isTerminal } from './state-machine.js';
 import { endStuckCall, stuckReason } from './stuck-calls.js';
 
 export interface ActionOptions {
   store: CallStore;
   carrier: Carrier;
-  settlement: Settlement;
+  /** Where what a cancel or a refresh learned is reported. */
+  lifecycle: CallLifecycle;
   log: Logger;
   now: () => Date;
 }
 
-/** Applies what the carrier says about a call through the state machine, and settles if it ended. */
-async function applyCarrierView(
+/** Reports what the carrier says about a call to the lifecycle. */
+async function reportCarrierView(
   options: ActionOptions,
   call: CallRow,
   view: CarrierCall,
@@ -23,7 +24,7 @@ async function applyCarrierView(
   detail: string,
 ) {
   if (!isCallStatus(view.status)) return { call, changed: false, ended: false };
-  const applied = await options.store.apply(call.call_id, {
+  return options.lifecycle.report(call.call_id, {
     status: view.status,
     occurredAt: view.endTime ?? options.now(),
     source,
@@ -32,8 +33,6 @@ async function applyCarrierView(
     answeredBy: view.answeredBy,
     detail,
   });
-  if (applied.ended) await options.settlement.settle(applied.call);
-  return applied;
 }
 
 /**
@@ -57,14 +56,12 @@ export async function cancelCall(
   const reason = request.reason ? `canceled: ${request.reason.slice(0, 200)}` : 'canceled by the user';
   if (!call.carrier_call_id) {
     // Not dialled yet: cancel it here, under the row lock, only if no dial has been claimed meanwhile.
-    const applied = await options.store.cancelUndialed(call.call_id, {
-      status: 'canceled',
-      occurredAt: options.now(),
-      source: 'api',
-      detail: reason,
-    });
+    const applied = await options.lifecycle.reportIf(
+      call.call_id,
+      { status: 'canceled', occurredAt: options.now(), source: 'api', detail: reason },
+      'undialed',
+    );
     if (applied) {
-      if (applied.ended) await options.settlement.settle(applied.call);
       return { call: applied.call, outcome: 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER' };
     }
     call = await options.store.forUser(request.userId, request.callId);
@@ -82,7 +79,7 @@ export async function cancelCall(
     const hangUp = view === undefined || view.status === 'in-progress';
     // Twilio leaves an answered call alone on `canceled`: it was answered meanwhile, so hang up.
     if (hangUp) view = await options.carrier.hangUp(carrierCallId);
-    const applied = await applyCarrierView(options, call, view as CarrierCall, 'api', reason);
+    const applied = await reportCarrierView(options, call, view as CarrierCall, 'api', reason);
     const outcome = hangUp
       ? 'CANCEL_OUTCOME_HUNG_UP'
       : isTerminal(applied.call.status) && applied.call.status !== 'canceled'
@@ -106,7 +103,7 @@ export async function refreshStatus(
   const call = await options.store.byId(request.callId);
   if (!call) throw notFound('call', request.callId);
   if (isTerminal(call.status)) {
-    if (call.settlement === 'pending') await options.settlement.settle(call);
+    if (call.settlement === 'pending') await options.lifecycle.settle(call);
     return { call, changed: false };
   }
   if (!call.carrier_call_id) return { call, changed: false };
@@ -120,7 +117,7 @@ export async function refreshStatus(
     const ended = await endStuckCall(options, call, reason);
     return { call: ended.call, changed: ended.changed };
   }
-  const applied = await applyCarrierView(options, call, view, 'poll', `refreshed (${request.reason || 'poll'})`);
+  const applied = await reportCarrierView(options, call, view, 'poll', `refreshed (${request.reason || 'poll'})`);
   const reason = isTerminal(applied.call.status) ? undefined : stuckReason(applied.call, options.now(), { view });
   if (reason) {
     const ended = await endStuckCall(options, applied.call, reason, view);

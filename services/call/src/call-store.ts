@@ -29,12 +29,13 @@ function listPosition(token: string): { t: Date; id: string } | undefined {
   return { t, id: cursor.id };
 }
 
-/** The NOTIFY payload of a status change: small, since watchers read the events from the table. */
+/** The NOTIFY payload of a call event: small, since watchers read the events from the table. */
 export interface CallChangeNotice {
   callId: string;
   sequence: number;
   userId: string;
   status: CallStatus;
+  kind: EventRow['kind'];
 }
 
 export interface CallRow {
@@ -79,10 +80,15 @@ export interface CallRow {
 export interface EventRow {
   call_id: string;
   sequence: string | number;
+  /** For a settlement, the status the call ended in. */
   status: CallStatus;
   occurred_at: Date;
-  source: 'api' | 'callback' | 'poll' | 'system';
+  source: 'api' | 'callback' | 'poll' | 'relay' | 'system';
   detail: string;
+  /** A status change, or the settlement of the call's credits (its own sequence, after the end). */
+  kind: 'status' | 'settlement';
+  /** Credits charged by a settlement (0 when the hold was released; 0 for a status). */
+  cost_credits: string | number;
 }
 
 export type NewCall = Omit<
@@ -362,7 +368,13 @@ export class CallStore {
         report.source,
         report.detail ?? '',
       );
-      const change: CallChangeNotice = { callId, sequence, userId: call.user_id, status: report.status };
+      const change: CallChangeNotice = {
+        callId,
+        sequence,
+        userId: call.user_id,
+        status: report.status,
+        kind: 'status',
+      };
       await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(change)]);
       return { call: updated.rows[0] as CallRow, changed: true, ended };
     });
@@ -394,26 +406,29 @@ export class CallStore {
   }
 
   /**
-   * Records the settlement, and announces it like a status change (same sequence, so watchers of the
-   * timeline find nothing new): the call's cost and the user's balance changed, and subscribers and
-   * the gateway's balance cache must hear of it.
+   * Records the settlement as an event of its own, with the next sequence number, and announces it:
+   * the call's cost and the user's balance changed, so a watcher waiting for the final cost, subscribers
+   * and the gateway's balance cache hear of it. Only the first settlement of a call counts.
    */
-  async markSettled(callId: string, outcome: 'settled' | 'released', cost: number): Promise<void> {
-    await this.db.transaction(async (tx) => {
+  async markSettled(callId: string, outcome: 'settled' | 'released', cost: number): Promise<boolean> {
+    const now = this.now();
+    return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ user_id: string; last_sequence: string | number; status: CallStatus }>(
-        `UPDATE calls.calls SET settlement = $2, cost_credits = $3, updated_at = $4, row_version = row_version + 1
+        `UPDATE calls.calls SET settlement = $2, cost_credits = $3, updated_at = $4, row_version = row_version + 1,
+           last_sequence = last_sequence + 1
          WHERE call_id = $1 AND settlement = 'pending' RETURNING user_id, last_sequence, status`,
-        [callId, outcome, cost, this.now()],
+        [callId, outcome, cost, now],
       );
       const row = rows[0];
-      if (!row) return;
-      const change: CallChangeNotice = {
-        callId,
-        sequence: Number(row.last_sequence),
-        userId: row.user_id,
-        status: row.status,
-      };
+      if (!row) return false;
+      const sequence = Number(row.last_sequence);
+      await insertEvent(tx, callId, sequence, row.status, now, now, 'system', `credits ${outcome}`, {
+        kind: 'settlement',
+        cost,
+      });
+      const change: CallChangeNotice = { callId, sequence, userId: row.user_id, status: row.status, kind: 'settlement' };
       await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(change)]);
+      return true;
     });
   }
 
@@ -457,11 +472,21 @@ export class CallStore {
 
   async events(callId: string, afterSequence = 0): Promise<EventRow[]> {
     const { rows } = await this.db.query<EventRow>(
-      `SELECT call_id, sequence, status, occurred_at, source, detail FROM calls.call_events
+      `SELECT call_id, sequence, status, occurred_at, source, detail, kind, cost_credits FROM calls.call_events
        WHERE call_id = $1 AND sequence > $2 ORDER BY sequence`,
       [callId, afterSequence],
     );
     return rows;
+  }
+
+  /** The call's latest status change (its settlement, which comes after, is not one). */
+  async lastStatusEvent(callId: string): Promise<EventRow | undefined> {
+    const { rows } = await this.db.query<EventRow>(
+      `SELECT call_id, sequence, status, occurred_at, source, detail, kind, cost_credits FROM calls.call_events
+       WHERE call_id = $1 AND kind = 'status' ORDER BY sequence DESC LIMIT 1`,
+      [callId],
+    );
+    return rows[0];
   }
 
   /** The user's calls, newest first, keyset-paged on (created_at, call_id). */
@@ -536,10 +561,11 @@ async function insertEvent(
   recordedAt: Date,
   source: EventRow['source'],
   detail: string,
+  settlement?: { kind: 'settlement'; cost: number },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO calls.call_events (call_id, sequence, status, occurred_at, recorded_at, source, detail)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [callId, sequence, status, occurredAt, recordedAt, source, detail],
+    `INSERT INTO calls.call_events (call_id, sequence, status, occurred_at, recorded_at, source, detail, kind, cost_credits)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [callId, sequence, status, occurredAt, recordedAt, source, detail, settlement?.kind ?? 'status', settlement?.cost ?? 0],
   );
 }

@@ -263,7 +263,7 @@ describe('WatchCall', () => {
     const sent: WatchEvent[] = [];
     try {
       await within(
-        watchers.watch(userId, intent.call_id, 0, stop.signal, async (event) => {
+        watchers.watch(userId, intent.call_id, { afterSequence: 0, untilSettled: false }, stop.signal, async (event) => {
           sent.push(event);
         }),
         'the watch to end',

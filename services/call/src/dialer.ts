@@ -1,7 +1,7 @@
 import type { Catalog, Logger } from '@callgate/common';
 import type { CallRow, CallStore } from './call-store.js';
 import { type Carrier, type CarrierCall, isCarrierError } from './carrier.js';
-import type { Settlement } from './credits.js';
+import type { CallLifecycle } from './lifecycle.js';
 import type { PollQueue } from './poll-queue.js';
 import { type CallStatus, isCallStatus, isTerminal } from './state-machine.js';
 
@@ -10,7 +10,8 @@ const fromCarrier = (status: string): CallStatus => (isCallStatus(status) ? stat
 export interface DialerOptions {
   store: CallStore;
   carrier: Carrier;
-  settlement: Settlement;
+  /** Where the carrier's answer is reported (a refusal ends the call and releases its hold). */
+  lifecycle: CallLifecycle;
   polls: PollQueue;
   catalog: Catalog;
   log: Logger;
@@ -59,20 +60,23 @@ export class Dialer {
         log.warn({ err: error, callId: call.call_id }, 'carrier outcome unknown; waiting for a status callback');
         return { dialed: false, call, error };
       }
-      const failed = await store.failDial(call.call_id, {
-        status: 'failed',
-        occurredAt: this.options.now(),
-        source: 'api',
-        errorCode: isCarrierError(error) && error.code ? String(error.code) : '',
-        errorMessage: error instanceof Error ? error.message : String(error),
-        detail: 'the carrier refused the call',
-      });
-      if (failed?.ended) await this.options.settlement.settle(failed.call);
+      const failed = await this.options.lifecycle.reportIf(
+        call.call_id,
+        {
+          status: 'failed',
+          occurredAt: this.options.now(),
+          source: 'api',
+          errorCode: isCarrierError(error) && error.code ? String(error.code) : '',
+          errorMessage: error instanceof Error ? error.message : String(error),
+          detail: 'the carrier refused the call',
+        },
+        'unconfirmed',
+      );
       return { dialed: false, call: failed?.call ?? call, error };
     }
     await store.markDialed(call.call_id, placed.sid);
     const applied = isCallStatus(placed.status)
-      ? await store.apply(call.call_id, {
+      ? await this.options.lifecycle.report(call.call_id, {
           status: placed.status,
           occurredAt: this.options.now(),
           source: 'api',

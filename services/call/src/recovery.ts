@@ -1,14 +1,13 @@
 import type { Logger } from '@callgate/common';
 import type { CallStore } from './call-store.js';
-import type { Settlement } from './credits.js';
 import type { Dialer } from './dialer.js';
-import type { SheetsMirror } from './sheets-mirror.js';
+import type { CallLifecycle } from './lifecycle.js';
 
 export interface RecoveryOptions {
   store: CallStore;
   dialer: Dialer;
-  settlement: Settlement;
-  mirror: SheetsMirror;
+  /** Where what the pass decides is reported; it also settles and resends sheet rows. */
+  lifecycle: CallLifecycle;
   log: Logger;
   now: () => Date;
   intervalMs: number;
@@ -48,14 +47,17 @@ export function startRecovery(options: RecoveryOptions): { runOnce(): Promise<vo
       if (call.dial_state === 'pending' && age > options.dialMaxAgeMs) {
         // Too late to ring someone for a request made this long ago (quiet hours, a stale task).
         await attempt(call.call_id, 'expire intent', async () => {
-          const expired = await options.store.cancelUndialed(call.call_id, {
-            status: 'failed',
-            occurredAt: now,
-            source: 'system',
-            errorMessage: 'the call was not dialled in time (the service was unavailable); place it again',
-            detail: 'intent expired',
-          });
-          if (expired?.ended) await options.settlement.settle(expired.call);
+          await options.lifecycle.reportIf(
+            call.call_id,
+            {
+              status: 'failed',
+              occurredAt: now,
+              source: 'system',
+              errorMessage: 'the call was not dialled in time (the service was unavailable); place it again',
+              detail: 'intent expired',
+            },
+            'undialed',
+          );
         });
       } else if (call.dial_state === 'pending') {
         await attempt(call.call_id, 'dial', async () => {
@@ -70,24 +72,24 @@ export function startRecovery(options: RecoveryOptions): { runOnce(): Promise<vo
         );
       } else if (age > options.dialUnknownTimeoutMs) {
         await attempt(call.call_id, 'fail unconfirmed dial', async () => {
-          const failed = await options.store.failDial(call.call_id, {
-            status: 'failed',
-            occurredAt: now,
-            source: 'system',
-            errorMessage: 'the carrier never confirmed the call and no status callback arrived',
-            detail: 'dial outcome unknown',
-          });
-          if (failed?.ended) await options.settlement.settle(failed.call);
+          await options.lifecycle.reportIf(
+            call.call_id,
+            {
+              status: 'failed',
+              occurredAt: now,
+              source: 'system',
+              errorMessage: 'the carrier never confirmed the call and no status callback arrived',
+              detail: 'dial outcome unknown',
+            },
+            'unconfirmed',
+          );
         });
       }
     }
     for (const call of await options.store.pendingSettlements()) {
-      await attempt(call.call_id, 'settle', () => options.settlement.settle(call));
+      await attempt(call.call_id, 'settle', () => options.lifecycle.settle(call));
     }
-    for (const call of await options.store.behindSheets()) {
-      // sheets-sync down (or not deployed): stop for this pass rather than knock on its door per call.
-      if (!(await options.mirror.push(call))) break;
-    }
+    await options.lifecycle.resyncSheets();
   }
 
   const runOnce = () => {

@@ -73,11 +73,16 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
     },
     GetCallProgress: async (request) => {
       const call = await store.forUser(request.userId, callIdOf(request));
-      const events = await store.events(call.call_id, Math.max(0, Number(call.last_sequence) - 1));
-      return { progress: toProgress(call, events.at(-1), deps.now()) };
+      return { progress: toProgress(call, await store.lastStatusEvent(call.call_id), deps.now()) };
     },
     WatchCall: async (request, ctx, send) => {
-      await deps.watchers.watch(request.userId, callIdOf(request), request.afterSequence, ctx.signal, send);
+      await deps.watchers.watch(
+        request.userId,
+        callIdOf(request),
+        { afterSequence: request.afterSequence, untilSettled: request.untilSettled },
+        ctx.signal,
+        send,
+      );
     },
     WatchCallChanges: async (_request, ctx, send) => {
       await deps.watchers.watchAll(ctx.signal, (change) =>
@@ -86,6 +91,7 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
           userId: change.userId,
           sequence: change.sequence,
           status: toProtoStatus(change.status),
+          kind: change.kind === 'settlement' ? 'CALL_EVENT_KIND_SETTLEMENT' : 'CALL_EVENT_KIND_STATUS',
         }),
       );
     },

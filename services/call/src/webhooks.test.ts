@@ -9,7 +9,7 @@ import { createLogger } from '@callgate/common';
 import { Registry } from 'prom-client';
 import twilio from 'twilio';
 import type { CallStore } from './call-store.js';
-import type { Settlement } from './credits.js';
+import type { CallLifecycle } from './lifecycle.js';
 import { createWebhookServer } from './webhooks.js';
 
 const TOKEN = 'test-auth-token';
@@ -23,7 +23,7 @@ describe('status callback during a database outage', () => {
     let base = '';
     const server = createWebhookServer({
       store,
-      settlement: {} as Settlement,
+      lifecycle: {} as CallLifecycle,
       authToken: TOKEN,
       get publicBaseUrl() {
         return base;

@@ -29,6 +29,7 @@ before(async () => {
   await once(server, 'listening');
   port = (server.address() as AddressInfo).port;
   relay = attachRelay(server, {
+    reportAnswered: async () => undefined,
     store: { byId: async () => undefined } as unknown as CallStore,
     sink: new MemorySink(),
     agentFor: () => builtinAgent,

@@ -76,6 +76,7 @@ before(async () => {
   wsUrl = urls.relayUrl({ callId: CALL_ID, callSid: CALL_SID }, ISSUED_AT);
   sink = new MemorySink();
   relay = attachRelay(server, {
+    reportAnswered: async () => undefined,
     store,
     sink,
     agentFor: () => builtinAgent,

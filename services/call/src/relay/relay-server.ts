@@ -16,6 +16,11 @@ import type { TwilioUrls } from './signature.js';
 
 export interface RelayServerOptions {
   store: CallStore;
+  /**
+   * Told that the call was answered (its relay connected), so the call moves to in-progress even when
+   * the carrier's own report of the answer is late or lost (reported to the CallLifecycle).
+   */
+  reportAnswered: (callId: string, callSid: string) => Promise<unknown>;
   sink: ConversationSink;
   /** The agent for a call (by its model): the LLM when configured, else the built-in one. */
   agentFor: (model: string) => Agent;
@@ -153,6 +158,12 @@ async function serve(ws: WebSocket, binding: RelayBinding, options: RelayServerO
     log,
   });
   options.active.add(callId, conversation);
+  try {
+    await options.reportAnswered(callId, setup.callSid);
+  } catch (error) {
+    // The carrier's callbacks and polls still report the answer; the conversation goes on.
+    log.warn({ err: error, callId }, 'could not report the answer the relay saw');
+  }
   log.info({ callId, agent: agent.name, callSid: setup.callSid }, `conversation started with the ${agent.name} agent`);
   conversation.start();
   for (;;) {
