@@ -10,10 +10,10 @@ import {
   type VoiceEntry,
 } from '@callgate/common';
 import type { callV1, creditV1 } from '@callgate/protos';
+import { notPlaced } from './credit-hold.js';
 import type { CreditClient } from './credits.js';
 import { type DailyCap, startOfLocalDay } from './daily-minutes.js';
 import { destinationRefusal } from './destination-rules.js';
-import { notPlaced } from './credit-hold.js';
 import { inQuietHours } from './quiet-hours.js';
 
 /** What a call is placed with: the request's choices, else the user's preferences, checked against the catalogue. */

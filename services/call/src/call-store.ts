@@ -426,7 +426,13 @@ export class CallStore {
         kind: 'settlement',
         cost,
       });
-      const change: CallChangeNotice = { callId, sequence, userId: row.user_id, status: row.status, kind: 'settlement' };
+      const change: CallChangeNotice = {
+        callId,
+        sequence,
+        userId: row.user_id,
+        status: row.status,
+        kind: 'settlement',
+      };
       await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(change)]);
       return true;
     });
@@ -566,6 +572,16 @@ async function insertEvent(
   await tx.query(
     `INSERT INTO calls.call_events (call_id, sequence, status, occurred_at, recorded_at, source, detail, kind, cost_credits)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [callId, sequence, status, occurredAt, recordedAt, source, detail, settlement?.kind ?? 'status', settlement?.cost ?? 0],
+    [
+      callId,
+      sequence,
+      status,
+      occurredAt,
+      recordedAt,
+      source,
+      detail,
+      settlement?.kind ?? 'status',
+      settlement?.cost ?? 0,
+    ],
   );
 }

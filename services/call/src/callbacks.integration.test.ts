@@ -263,9 +263,15 @@ describe('WatchCall', () => {
     const sent: WatchEvent[] = [];
     try {
       await within(
-        watchers.watch(userId, intent.call_id, { afterSequence: 0, untilSettled: false }, stop.signal, async (event) => {
-          sent.push(event);
-        }),
+        watchers.watch(
+          userId,
+          intent.call_id,
+          { afterSequence: 0, untilSettled: false },
+          stop.signal,
+          async (event) => {
+            sent.push(event);
+          },
+        ),
         'the watch to end',
         3000,
       );

@@ -178,7 +178,9 @@ async function recordAndDial(
   }
   if ('dailyUsedSeconds' in inserted) {
     await release('daily minutes of the plan');
-    throw failedPrecondition(dailyCapMessage(daily as NonNullable<typeof daily>, inserted.dailyUsedSeconds, preferences.timezone));
+    throw failedPrecondition(
+      dailyCapMessage(daily as NonNullable<typeof daily>, inserted.dailyUsedSeconds, preferences.timezone),
+    );
   }
   options.lifecycle.recorded(inserted);
   if (!(await store.claimDial(callId))) return { call: inserted, deduplicated: false };

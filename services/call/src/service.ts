@@ -48,7 +48,14 @@ export async function startCallService(
   const conversations = new ActiveConversations();
   const lifecycle = new CallLifecycle({
     store,
-    settlement: new Settlement(store, credit, catalog.pricing, log, carrier, billedDurationCapped(base.metrics.registry)),
+    settlement: new Settlement(
+      store,
+      credit,
+      catalog.pricing,
+      log,
+      carrier,
+      billedDurationCapped(base.metrics.registry),
+    ),
     mirror: new SheetsMirror(backends.sheets, store, log),
     conversations,
     log,
