@@ -55,7 +55,7 @@ RUN mkdir -p /out \
   && cp package.json /out/ \
   && for dir in protos services/*; do \
        mkdir -p "/out/$dir" && cp "$dir/package.json" "/out/$dir/"; \
-       for part in dist migrations catalog callgate; do \
+       for part in dist migrations catalog callgate google; do \
          if [ -e "$dir/$part" ]; then cp -a "$dir/$part" "/out/$dir/"; fi; \
        done; \
      done \

@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { userInfo } from 'node:os';
 import { parseArgs } from 'node:util';
-import { asyncClient, createClient, createLogger, isGrpcError, loadProto, PostgresDatabase } from '@callgate/common';
+import { connectService, createLogger, isGrpcError, PostgresDatabase } from '@callgate/common';
 import { checkLedger, rebuildBalances } from '@callgate/user-credit';
 import { localDataDir, readDiscovery } from './local-discovery.js';
 
@@ -32,13 +32,9 @@ function fail(message: string): never {
 }
 
 function creditClient() {
-  const service = loadProto('credit').callgate.credit.v1.CreditService;
   const address =
     process.env.CREDIT_SERVICE_ADDR ?? readDiscovery(localDataDir())?.grpc['user-credit'] ?? '127.0.0.1:50052';
-  return asyncClient(
-    createClient(service, address, { fullName: 'callgate.credit.v1.CreditService', defaultDeadlineMs: 10_000 }),
-    service.service,
-  );
+  return connectService('credit', address, { defaultDeadlineMs: 10_000 });
 }
 
 async function main(): Promise<void> {

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PROTO_FILES } from '../protos/src/index.js';
+import { MESSAGE_FILES, PROTO_FILES } from '../protos/src/index.js';
 import { LOADER_OPTIONS } from '../protos/src/options.js';
 
 const root = path.resolve(import.meta.dirname, '..', 'protos');
@@ -27,8 +27,9 @@ const flags = [
   `--outDir=${outDir}`,
 ];
 
+const files = [...Object.values(PROTO_FILES), ...Object.values(MESSAGE_FILES)];
 rmSync(outDir, { recursive: true, force: true });
-execFileSync(process.execPath, [bin, ...flags, ...Object.values(PROTO_FILES)], { cwd: root, stdio: 'inherit' });
+execFileSync(process.execPath, [bin, ...flags, ...files], { cwd: root, stdio: 'inherit' });
 // The generator writes extensionless relative imports; ESM under NodeNext needs the .js extension.
 const relativeImport = /(from '\.{1,2}\/[^']+)(?<!\.js)'/g;
 for (const file of readdirSync(outDir, { recursive: true, encoding: 'utf8' })) {
@@ -37,12 +38,10 @@ for (const file of readdirSync(outDir, { recursive: true, encoding: 'utf8' })) {
   writeFileSync(full, readFileSync(full, 'utf8').replace(relativeImport, "$1.js'"));
 }
 // One barrel per package (callgate/<domain>/v1/index.ts), so services import types by package.
-for (const file of Object.values(PROTO_FILES)) {
+for (const file of files) {
   const dir = path.join(outDir, path.dirname(file));
   const names = readdirSync(dir).filter((f) => f.endsWith('.ts') && f !== 'index.ts');
   const lines = names.map((f) => `export type * from './${f.slice(0, -3)}.js';`);
   writeFileSync(path.join(dir, 'index.ts'), `${lines.join('\n')}\n`);
 }
-process.stdout.write(
-  `generated types for ${Object.keys(PROTO_FILES).length} contracts in ${path.relative(process.cwd(), outDir)}\n`,
-);
+process.stdout.write(`generated types for ${files.length} contracts in ${path.relative(process.cwd(), outDir)}\n`);

@@ -18,8 +18,17 @@ export const PROTO_FILES = {
 
 export type ProtoDomain = keyof typeof PROTO_FILES;
 
+/** Contracts of messages without a service, relative to PROTO_ROOT: the typed error detail every service sends. */
+export const MESSAGE_FILES = {
+  errors: 'callgate/common/v1/errors.proto',
+  status: 'google/rpc/status.proto',
+} as const;
+
 export type { ProtoGrpcType as CallProto } from '../gen/call.js';
+/** The call status enum as generated from call.proto: the source of @callgate/common's status vocabulary. */
+export { CallStatus as CallStatusEnum } from '../gen/callgate/call/v1/CallStatus.js';
 export type * as callV1 from '../gen/callgate/call/v1/index.js';
+export type * as commonV1 from '../gen/callgate/common/v1/index.js';
 export type * as creditV1 from '../gen/callgate/credit/v1/index.js';
 export type * as pollerV1 from '../gen/callgate/poller/v1/index.js';
 export type * as sheetsV1 from '../gen/callgate/sheets/v1/index.js';

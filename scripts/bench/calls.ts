@@ -15,12 +15,12 @@ import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import {
-  asyncClient,
-  createClient,
+  ACTIVE_STATUSES,
+  connectService,
   createLogger,
-  loadProto,
   PostgresDatabase,
   type PromiseClient,
+  toProtoStatus,
 } from '@callgate/common';
 import type { callV1, creditV1 } from '@callgate/protos';
 import { SANDBOX_NUMBERS } from '@callgate/sandbox';
@@ -37,12 +37,7 @@ const WARM_UP_SECONDS = 2;
 const STEP_MS = '20';
 /** 30 s calls on the standard model hold 10 credits each. */
 const MAX_DURATION_SECONDS = 30;
-const ACTIVE = [
-  'CALL_STATUS_QUEUED',
-  'CALL_STATUS_INITIATED',
-  'CALL_STATUS_RINGING',
-  'CALL_STATUS_IN_PROGRESS',
-] as const;
+const ACTIVE = ACTIVE_STATUSES.map(toProtoStatus);
 
 async function runSystem(): Promise<void> {
   const system = await startLocalSystem({
@@ -107,9 +102,7 @@ async function drain(call: CallClient, users: string[], timeoutMs = 60_000): Pro
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const counts = await Promise.all(
-      users.map(
-        async (userId) => (await call.listCalls({ userId, pageSize: 100, statuses: [...ACTIVE] })).calls.length,
-      ),
+      users.map(async (userId) => (await call.listCalls({ userId, pageSize: 100, statuses: ACTIVE })).calls.length),
     );
     const active = counts.reduce((a, b) => a + b, 0);
     if (active === 0 || Date.now() >= deadline) return active;
@@ -118,15 +111,10 @@ async function drain(call: CallClient, users: string[], timeoutMs = 60_000): Pro
 }
 
 function clients(addresses: { call: string; credit: string }): { call: CallClient; credit: CreditClient } {
-  const Call = loadProto('call').callgate.call.v1.CallService;
-  const Credit = loadProto('credit').callgate.credit.v1.CreditService;
-  const options = (fullName: string) => ({ fullName, defaultDeadlineMs: 30_000 });
+  const options = { defaultDeadlineMs: 30_000 };
   return {
-    call: asyncClient(createClient(Call, addresses.call, options('callgate.call.v1.CallService')), Call.service),
-    credit: asyncClient(
-      createClient(Credit, addresses.credit, options('callgate.credit.v1.CreditService')),
-      Credit.service,
-    ),
+    call: connectService('call', addresses.call, options),
+    credit: connectService('credit', addresses.credit, options),
   };
 }
 

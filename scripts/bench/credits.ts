@@ -8,14 +8,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import {
-  asyncClient,
-  createClient,
-  createLogger,
-  loadProto,
-  PostgresDatabase,
-  type PromiseClient,
-} from '@callgate/common';
+import { connectService, createLogger, PostgresDatabase, type PromiseClient } from '@callgate/common';
 import type { creditV1 } from '@callgate/protos';
 import { checkLedger } from '@callgate/user-credit';
 import { rssMb, startService } from './processes.js';
@@ -120,14 +113,7 @@ export async function benchCredits(options: { seconds: number; connections: numb
     DATABASE_URL: url,
     SIGNUP_CREDITS: '0',
   });
-  const Credit = loadProto('credit').callgate.credit.v1.CreditService;
-  const client = asyncClient(
-    createClient(Credit, `127.0.0.1:${service.started.grpcPort}`, {
-      fullName: 'callgate.credit.v1.CreditService',
-      defaultDeadlineMs: 30_000,
-    }),
-    Credit.service,
-  );
+  const client = connectService('credit', `127.0.0.1:${service.started.grpcPort}`, { defaultDeadlineMs: 30_000 });
   const db = new PostgresDatabase({ url, log: createLogger('bench', 'silent'), applicationName: 'callgate-bench' });
   const touched: string[] = [];
   try {

@@ -19,14 +19,14 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import {
-  asyncClient,
-  createClient,
+  ACTIVE_STATUSES,
+  connectService,
   createSqsClient,
   loadConfig,
-  loadProto,
   type PromiseClient,
   resolveQueue,
   sqsConfigShape,
+  toProtoStatus,
 } from '@callgate/common';
 import type { callV1, creditV1, pollerV1 } from '@callgate/protos';
 import { SANDBOX_NUMBERS } from '@callgate/sandbox';
@@ -62,18 +62,8 @@ if (process.env[SYSTEM_FLAG] === '1' && import.meta.url === pathToFileURL(proces
   await runSystem();
 }
 
-function client<D extends import('@grpc/grpc-js').ServiceDefinition>(
-  pkg: 'call' | 'credit' | 'poller',
-  address: string,
-): PromiseClient<D> {
-  const proto = loadProto(pkg) as unknown as Record<string, Record<string, Record<string, Record<string, never>>>>;
-  const name = { call: 'CallService', credit: 'CreditService', poller: 'PollerService' }[pkg];
-  const Ctor = proto.callgate?.[pkg]?.v1?.[name] as unknown as import('@grpc/grpc-js').ServiceClientConstructor;
-  return asyncClient(
-    createClient(Ctor, address, { fullName: `callgate.${pkg}.v1.${name}`, defaultDeadlineMs: 60_000 }),
-    Ctor.service as D,
-  );
-}
+const client = <N extends 'call' | 'credit' | 'poller'>(domain: N, address: string) =>
+  connectService(domain, address, { defaultDeadlineMs: 60_000 });
 
 /** Places `count` calls to the busy number, CALLS_PER_USER per user; returns their ids and users. */
 async function placeCalls(
@@ -120,8 +110,8 @@ export async function benchPoller(options: { seconds: number; connections: numbe
   const addresses = JSON.parse(
     (system.output.find((l) => l.startsWith('READY ')) ?? 'READY {}').slice('READY '.length),
   ) as { call: string; credit: string; sqs: string };
-  const call = client<callV1.CallServiceDefinition>('call', addresses.call);
-  const credit = client<creditV1.CreditServiceDefinition>('credit', addresses.credit);
+  const call = client('call', addresses.call);
+  const credit = client('credit', addresses.credit);
   try {
     for (let run = 1; run <= options.runs; run++) {
       const queue = `bench-poller-${randomUUID().slice(0, 8)}`;
@@ -155,7 +145,7 @@ export async function benchPoller(options: { seconds: number; connections: numbe
         POLL_MAX_CONCURRENCY: String(options.connections),
         DATA_DIR: mkdtempSync(path.join(tmpdir(), 'bench-poller-')),
       });
-      const status = client<pollerV1.PollerServiceDefinition>('poller', `127.0.0.1:${poller.started.grpcPort}`);
+      const status = client('poller', `127.0.0.1:${poller.started.grpcPort}`);
       const started = performance.now();
       let last: pollerV1.GetStatusResponse__Output | undefined;
       const deadline = started + 600_000;
@@ -176,7 +166,7 @@ export async function benchPoller(options: { seconds: number; connections: numbe
         const { calls: open } = await call.listCalls({
           userId,
           pageSize: 100,
-          statuses: ['CALL_STATUS_QUEUED', 'CALL_STATUS_INITIATED', 'CALL_STATUS_RINGING', 'CALL_STATUS_IN_PROGRESS'],
+          statuses: ACTIVE_STATUSES.map(toProtoStatus),
         });
         active += open.length;
       }

@@ -15,7 +15,7 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
-import { asyncClient, createClient, loadProto, type PromiseClient } from '@callgate/common';
+import { connectService, type PromiseClient } from '@callgate/common';
 import type { callV1, creditV1 } from '@callgate/protos';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, SANDBOX_NUMBERS } from '@callgate/sandbox';
 import twilio from 'twilio';
@@ -241,15 +241,10 @@ async function serverHistogram(metricsUrl: string): Promise<{ mean: number; coun
 }
 
 function clients(addresses: Addresses): { call: CallClient; credit: CreditClient } {
-  const Call = loadProto('call').callgate.call.v1.CallService;
-  const Credit = loadProto('credit').callgate.credit.v1.CreditService;
-  const options = (fullName: string) => ({ fullName, defaultDeadlineMs: 30_000 });
+  const options = { defaultDeadlineMs: 30_000 };
   return {
-    call: asyncClient(createClient(Call, addresses.call, options('callgate.call.v1.CallService')), Call.service),
-    credit: asyncClient(
-      createClient(Credit, addresses.credit, options('callgate.credit.v1.CreditService')),
-      Credit.service,
-    ),
+    call: connectService('call', addresses.call, options),
+    credit: connectService('credit', addresses.credit, options),
   };
 }
 

@@ -8,7 +8,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { asyncClient, checkServing, createClient, loadProto } from '@callgate/common';
+import { checkServing, connectService } from '@callgate/common';
 import { cleanEnv, runEntry } from '../support/process.js';
 
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -63,14 +63,7 @@ describe('SIGTERM', () => {
   it('drains an in-flight gRPC call, then exits 0', async () => {
     const p = runEntry('test/fixtures/slow-service.ts', cleanEnv({ SLOW_MS: '800' }));
     const started = await p.waitForLog((l) => l.msg === 'slow started');
-    const Poller = loadProto('poller').callgate.poller.v1.PollerService;
-    const client = asyncClient(
-      createClient(Poller, `127.0.0.1:${started.grpcPort}`, {
-        fullName: 'callgate.poller.v1.PollerService',
-        defaultDeadlineMs: 10_000,
-      }),
-      Poller.service,
-    );
+    const client = connectService('poller', `127.0.0.1:${started.grpcPort}`, { defaultDeadlineMs: 10_000 });
     try {
       const inFlight = client.getStatus({});
       await p.waitForLog((l) => l.msg === 'slow call started');

@@ -10,14 +10,13 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { callConfigShape, callIdFor, startCallService } from '@callgate/call';
 import {
-  asyncClient,
   closeHttp,
-  createClient,
+  connectService,
   createLogger,
   type Database,
   isGrpcError,
+  isTerminalProto,
   loadConfig,
-  loadProto,
   PgliteDatabase,
   PostgresDatabase,
   type PromiseClient,
@@ -58,19 +57,11 @@ export const ACCOUNT_CALLER_ID = '+15005550006';
 export const NEVER_MS = '2147483647';
 
 export function callClient(address: string, deadlineMs = 30_000): CallClient {
-  const service = loadProto('call').callgate.call.v1.CallService;
-  return asyncClient(
-    createClient(service, address, { fullName: 'callgate.call.v1.CallService', defaultDeadlineMs: deadlineMs }),
-    service.service,
-  );
+  return connectService('call', address, { defaultDeadlineMs: deadlineMs });
 }
 
 export function creditClient(address: string, deadlineMs = 30_000): CreditClient {
-  const service = loadProto('credit').callgate.credit.v1.CreditService;
-  return asyncClient(
-    createClient(service, address, { fullName: 'callgate.credit.v1.CreditService', defaultDeadlineMs: deadlineMs }),
-    service.service,
-  );
+  return connectService('credit', address, { defaultDeadlineMs: deadlineMs });
 }
 
 /** PostgreSQL at DATABASE_URL for direct reads (ledger checks, call rows), or undefined on PGlite. */
@@ -146,15 +137,8 @@ export function placeRequest(
 /** Polls until a probe returns a value: the shared helper, re-exported for the tests that import it from here. */
 export { eventually };
 
-const TERMINAL = new Set([
-  'CALL_STATUS_COMPLETED',
-  'CALL_STATUS_BUSY',
-  'CALL_STATUS_NO_ANSWER',
-  'CALL_STATUS_FAILED',
-  'CALL_STATUS_CANCELED',
-]);
-
-export const isTerminalStatus = (s: string) => TERMINAL.has(s);
+/** Whether a status as gRPC sends it is final (the status vocabulary's own test). */
+export const isTerminalStatus = isTerminalProto;
 
 /** Waits until GetCall shows the call in a status the predicate accepts; returns that view. */
 export async function callWhere(
@@ -192,7 +176,7 @@ export function settledCall(client: CallClient, userId: string, callId: string, 
   );
 }
 
-/** The gRPC status, message and x-callgate-* details of a call that must fail. */
+/** The gRPC status, message and typed error detail of a call that must fail. */
 export { grpcFailure as rejection } from './credit.js';
 
 /** Every usage entry of a user (optionally of one call), following page tokens, newest first. */

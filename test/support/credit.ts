@@ -4,12 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import {
-  asyncClient,
-  createClient,
+  connectService,
   type Database,
+  type ErrorDetail,
+  errorDetailOf,
+  errorDetailStrings,
   isGrpcError,
   loadConfig,
-  loadProto,
   type PromiseClient,
   type ServiceHandle,
 } from '@callgate/common';
@@ -48,11 +49,7 @@ export interface CreditService {
 
 /** Connects a promise client to a CreditService at host:port. */
 export function creditClient(address: string, deadlineMs = 30_000): CreditClient {
-  const Credit = loadProto('credit').callgate.credit.v1.CreditService;
-  return asyncClient(
-    createClient(Credit, address, { fullName: 'callgate.credit.v1.CreditService', defaultDeadlineMs: deadlineMs }),
-    Credit.service,
-  );
+  return connectService('credit', address, { defaultDeadlineMs: deadlineMs });
 }
 
 /** The longest interval a Node timer takes: the sweeper never runs after its start-up pass. */
@@ -114,19 +111,19 @@ export async function userWith(client: CreditClient, credits: number, prefix = '
   return userId;
 }
 
-/** The gRPC status of a failed call, to assert on: code, message, and the x-callgate-* details. */
+/**
+ * The gRPC status of a failed call, to assert on: code, message, the typed ErrorDetail it carried, and that
+ * detail's string view (`meta`: field, needed, available, …).
+ */
 export async function grpcFailure(
   call: Promise<unknown>,
-): Promise<{ code: status; details: string; meta: Record<string, string> }> {
+): Promise<{ code: status; details: string; detail: ErrorDetail | undefined; meta: Record<string, string> }> {
   try {
     await call;
   } catch (error) {
     if (!isGrpcError(error)) throw error;
-    const meta: Record<string, string> = {};
-    for (const [key, value] of Object.entries(error.metadata?.getMap() ?? {})) {
-      if (key.startsWith('x-callgate-')) meta[key.slice('x-callgate-'.length)] = String(value);
-    }
-    return { code: error.code, details: error.details, meta };
+    const detail = errorDetailOf(error);
+    return { code: error.code, details: error.details, detail, meta: detail ? errorDetailStrings(detail) : {} };
   }
   throw new Error('expected the call to fail, but it succeeded');
 }

@@ -1,11 +1,10 @@
 /** The sandbox's Google Sheets and a sheets-sync service pointed at it, for sheets-sync's tests and benchmark. */
 import { randomUUID } from 'node:crypto';
 import {
-  asyncClient,
-  createClient,
+  ACTIVE_STATUSES,
+  connectService,
   type Database,
   loadConfig,
-  loadProto,
   type PromiseClient,
   type ServiceHandle,
 } from '@callgate/common';
@@ -59,11 +58,7 @@ export async function startSheetsSandbox(quotaPerMinute = 300): Promise<SheetsSa
 }
 
 export function sheetsSyncClient(address: string, deadlineMs = 30_000): SheetsSyncClient {
-  const Sheets = loadProto('sheets').callgate.sheets.v1.SheetsSyncService;
-  return asyncClient(
-    createClient(Sheets, address, { fullName: 'callgate.sheets.v1.SheetsSyncService', defaultDeadlineMs: deadlineMs }),
-    Sheets.service,
-  );
+  return connectService('sheets', address, { defaultDeadlineMs: deadlineMs });
 }
 
 export interface SheetsSyncUnderTest {
@@ -106,7 +101,8 @@ export async function startSheetsSync(
   };
 }
 
-export const STATUSES = ['queued', 'initiated', 'ringing', 'in-progress', 'completed'] as const;
+/** A call's statuses from the first to completed, in order: versions 1..5 of its row. */
+export const STATUSES = [...ACTIVE_STATUSES, 'completed'] as const;
 
 /** Every status change of `calls` calls (versions 1..5, the last terminal), shuffled: replays arrive out of order. */
 export function callEvents(calls: number, prefix = 'call', seed = 42): sheetsV1.CallRow[] {

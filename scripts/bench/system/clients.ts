@@ -1,3 +1,4 @@
+import { TERMINAL_STATUSES } from '@callgate/common';
 /**
  * The load: MCP clients (the official SDK v1 client, half over Streamable HTTP, half over WebSocket),
  * each a user of its own, each placing sandbox calls, watching them to the end, and reading the call,
@@ -14,7 +15,7 @@ const TARGETS = [
   { to: '+14155550002', weight: 1, expect: 'busy' },
   { to: '+14155550003', weight: 1, expect: 'no-answer' },
 ] as const;
-const TERMINAL = new Set(['completed', 'busy', 'no-answer', 'failed', 'canceled']);
+const TERMINAL = new Set<string>(TERMINAL_STATUSES);
 /** A request not answered within this is a hang (every tool here answers in well under it). */
 export const HANG_MS = 45_000;
 /** A watched call not terminal within this is reported (sandbox calls last a few seconds). */

@@ -6,13 +6,14 @@
  */
 import path from 'node:path';
 import {
-  asyncClient,
-  createClient,
+  connectService,
   createLogger,
   createSqsClient,
   type Database,
+  isCallStatus,
+  isTerminal,
+  isTerminalProto,
   loadConfig,
-  loadProto,
   PgliteDatabase,
   PostgresDatabase,
   sqsConfigShape,
@@ -23,7 +24,6 @@ import type { Cluster } from './cluster.js';
 import { scrape, sum } from './prom.js';
 
 export const POISON_MARKER = 'callgate-bench-planted-poison';
-const TERMINAL = ['completed', 'busy', 'no-answer', 'failed', 'canceled'];
 
 export interface InvariantResult {
   name: string;
@@ -33,11 +33,7 @@ export interface InvariantResult {
 
 /** A gRPC client of the call service, to watch the system settle without touching its database. */
 function callClient(address: string) {
-  const service = loadProto('call').callgate.call.v1.CallService;
-  return asyncClient(
-    createClient(service, address, { fullName: 'callgate.call.v1.CallService', defaultDeadlineMs: 10_000 }),
-    service.service,
-  );
+  return connectService('call', address, { defaultDeadlineMs: 10_000 });
 }
 
 /**
@@ -71,8 +67,7 @@ export async function waitForQuiet(
             });
             for (const call of page.calls) {
               callIds.add(call.callId);
-              if (!TERMINAL.includes(call.status.replace('CALL_STATUS_', '').toLowerCase().replace('_', '-')))
-                unfinished++;
+              if (!isTerminalProto(call.status)) unfinished++;
               else if (Number(call.reservedCredits) > 0) unsettled++;
             }
             pageToken = page.nextPageToken;
@@ -172,7 +167,7 @@ export async function databaseChecks(
       detail: `${rows.length} calls recorded (${rows.filter((r) => r.status === 'completed').length} completed)`,
       violations: [
         ...rows
-          .filter((r) => !TERMINAL.includes(r.status))
+          .filter((r) => !(isCallStatus(r.status) && isTerminal(r.status)))
           .map((r) => `call ${r.call_id} is ${r.status} (${r.dial_state})`),
         ...[...clientCallIds].filter((id) => !known.has(id)).map((id) => `call ${id} a client placed is not recorded`),
       ],

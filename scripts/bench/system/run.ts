@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { GetQueueUrlCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import { asyncClient, createClient, createSqsClient, loadConfig, loadProto, sqsConfigShape } from '@callgate/common';
+import { connectService, createSqsClient, loadConfig, sqsConfigShape } from '@callgate/common';
 import { fundedUsers } from '../shared.js';
 import { emptyStats, type LoadStats, runClient } from './clients.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
@@ -61,14 +61,7 @@ export async function runSystem(options: SystemRunOptions): Promise<RunFigures> 
     await cluster.start();
     await plantPoison(cluster);
 
-    const creditService = loadProto('credit').callgate.credit.v1.CreditService;
-    const credit = asyncClient(
-      createClient(creditService, cluster.grpcAddress('user-credit'), {
-        fullName: 'callgate.credit.v1.CreditService',
-        defaultDeadlineMs: 30_000,
-      }),
-      creditService.service,
-    );
+    const credit = connectService('credit', cluster.grpcAddress('user-credit'), { defaultDeadlineMs: 30_000 });
     const users = await fundedUsers(credit, options.clients, `sys-${Date.now().toString(36)}`);
     credit.close();
 

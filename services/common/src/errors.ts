@@ -1,8 +1,11 @@
 import { Metadata, status } from '@grpc/grpc-js';
+import { type ErrorDetail, encodeStatusDetails, errorDetailStrings, STATUS_DETAILS_KEY } from './error-detail.js';
 
 /**
  * Domain errors. Handlers throw these; the gRPC layer maps them to status codes in
- * one table (STATUS_BY_KIND) so every service reports the same failure the same way.
+ * one table (STATUS_BY_KIND) so every service reports the same failure the same way, and sends
+ * their typed ErrorDetail (reason, retryable, figures) in grpc-status-details-bin: this file is
+ * the only producer of error details, error-detail.ts's errorDetailOf the only reader.
  * Messages are for people: say what was wrong and what to do.
  */
 export type ErrorKind =
@@ -19,26 +22,93 @@ export type ErrorKind =
   | 'unimplemented'
   | 'internal';
 
+/** What a DomainError says beyond its kind and message; reason and retryable default from the kind. */
+export type ErrorDetailInit = Partial<ErrorDetail>;
+
+/**
+ * The string details of before the typed ErrorDetail (`field`, `needed`, `available`, `not-placed`,
+ * `carrier-status`, `carrier-code`, `outcome`), still accepted so services/call compiles until it moves
+ * to ErrorDetailInit; they become the same typed detail on the wire.
+ * @deprecated pass an ErrorDetailInit.
+ */
+export type LegacyErrorDetails = Readonly<Record<string, string>>;
+
+const LEGACY_KEYS = new Set(['needed', 'available', 'not-placed', 'carrier-status', 'carrier-code', 'outcome']);
+const isLegacy = (d: ErrorDetailInit | LegacyErrorDetails): d is LegacyErrorDetails =>
+  Object.keys(d).some((k) => LEGACY_KEYS.has(k)) ||
+  (typeof (d as { reason?: unknown }).reason === 'string' && !String(d.reason).startsWith('ERROR_REASON_'));
+
+const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set([
+  'unavailable',
+  'resource_exhausted',
+  'aborted',
+  'deadline_exceeded',
+]);
+
+const optionalNumber = (value: string | undefined) =>
+  value === undefined || value === '' || !Number.isFinite(Number(value)) ? undefined : Number(value);
+
+function fromLegacy(d: LegacyErrorDetails): ErrorDetailInit {
+  const init: ErrorDetailInit = {};
+  if (d.field) init.field = d.field;
+  if (d.needed !== undefined || d.available !== undefined) {
+    init.reason = 'ERROR_REASON_INSUFFICIENT_CREDITS';
+    init.neededCredits = optionalNumber(d.needed);
+    init.availableCredits = optionalNumber(d.available);
+  }
+  if (d['not-placed'] === 'true') {
+    init.reason = 'ERROR_REASON_DEPENDENCY_UNAVAILABLE';
+    init.notPlaced = true;
+  }
+  if (d['carrier-status'] !== undefined || d['carrier-code'] !== undefined || d.outcome === 'unknown') {
+    init.reason = 'ERROR_REASON_CARRIER';
+    init.carrierStatus = optionalNumber(d['carrier-status']);
+    init.carrierCode = optionalNumber(d['carrier-code']);
+    init.outcomeUnknown = d.outcome === 'unknown';
+  }
+  return init;
+}
+
 export class DomainError extends Error {
   override readonly name = 'DomainError';
+  /** What the failure is, for code to act on: sent as the typed ErrorDetail (grpc-status-details-bin). */
+  readonly detail: ErrorDetail;
+  /** @deprecated the string view of `detail`; read `detail`. */
+  readonly details: Readonly<Record<string, string>>;
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    /** Machine-readable details (e.g. the offending field), sent as gRPC trailing metadata. */
-    readonly details: Readonly<Record<string, string>> = {},
+    detail: ErrorDetailInit | LegacyErrorDetails = {},
   ) {
     super(message);
+    const init = isLegacy(detail) ? fromLegacy(detail) : (detail as ErrorDetailInit);
+    this.detail = {
+      field: '',
+      notPlaced: false,
+      outcomeUnknown: false,
+      ...Object.fromEntries(Object.entries(init).filter(([, v]) => v !== undefined)),
+      reason:
+        init.reason ??
+        (kind === 'invalid_argument' && init.field ? 'ERROR_REASON_INVALID_FIELD' : 'ERROR_REASON_OTHER'),
+      retryable: init.retryable ?? RETRYABLE_KINDS.has(kind),
+    };
+    this.details = isLegacy(detail) ? { ...detail } : errorDetailStrings(this.detail);
   }
 }
 
 export const isDomainError = (e: unknown): e is DomainError => e instanceof DomainError;
 
-export const invalidArgument = (field: string, message: string) =>
-  new DomainError('invalid_argument', `${field}: ${message}`, { field });
+export const invalidArgument = (field: string, message: string, detail: ErrorDetailInit = {}) =>
+  new DomainError('invalid_argument', `${field}: ${message}`, {
+    reason: 'ERROR_REASON_INVALID_FIELD',
+    ...detail,
+    field,
+  });
 export const notFound = (what: string, id: string) => new DomainError('not_found', `${what} ${id} was not found`);
-export const failedPrecondition = (message: string, details?: Record<string, string>) =>
-  new DomainError('failed_precondition', message, details);
-export const unavailable = (message: string) => new DomainError('unavailable', message);
+export const failedPrecondition = (message: string, detail?: ErrorDetailInit | LegacyErrorDetails) =>
+  new DomainError('failed_precondition', message, detail);
+export const unavailable = (message: string, detail?: ErrorDetailInit) =>
+  new DomainError('unavailable', message, detail);
 /** For RPCs whose issue has not landed yet: an honest refusal, never a fake success. */
 export const unimplemented = (rpc: string, detail = 'not implemented yet') =>
   new DomainError('unimplemented', `${rpc} is ${detail}`);
@@ -68,8 +138,13 @@ export interface GrpcStatusObject {
 export function toGrpcStatus(error: unknown): GrpcStatusObject {
   const metadata = new Metadata();
   if (isDomainError(error)) {
-    for (const [key, value] of Object.entries(error.details)) metadata.set(`x-callgate-${key}`, value);
-    return { code: STATUS_BY_KIND[error.kind], details: error.message, metadata };
+    const code = STATUS_BY_KIND[error.kind];
+    metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, error.message, error.detail));
+    // Transitional: the same details as x-callgate-* strings, for services/call's place-call.ts, which
+    // reads x-callgate-available until it reads errorDetailOf. Nothing else reads them; remove then.
+    for (const [key, value] of Object.entries(errorDetailStrings(error.detail)))
+      metadata.set(`x-callgate-${key}`, value);
+    return { code, details: error.message, metadata };
   }
   if (isGrpcError(error)) {
     // A failure relayed from a service this one called: that call was already retried, so tell our
@@ -78,11 +153,16 @@ export function toGrpcStatus(error: unknown): GrpcStatusObject {
     return { code: error.code, details: error.details, metadata };
   }
   if (isTransientDatabaseError(error)) {
-    return {
-      code: status.UNAVAILABLE,
-      details: 'the database is unavailable for a moment; retry in a few seconds',
-      metadata,
+    const details = 'the database is unavailable for a moment; retry in a few seconds';
+    const detail: ErrorDetail = {
+      reason: 'ERROR_REASON_OTHER',
+      retryable: true,
+      field: '',
+      notPlaced: false,
+      outcomeUnknown: false,
     };
+    metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(status.UNAVAILABLE, details, detail));
+    return { code: status.UNAVAILABLE, details, metadata };
   }
   return { code: status.INTERNAL, details: 'internal error; it has been logged', metadata };
 }

@@ -1,4 +1,4 @@
-import { asyncClient, createClient, loadProto, type PromiseClient, type ServiceMetrics } from '@callgate/common';
+import { connectService, type PromiseClient, type ServiceMetrics } from '@callgate/common';
 import type { callV1, creditV1 } from '@callgate/protos';
 import type { GatewayConfig } from './config.js';
 import { UserDirectory } from './user-directory.js';
@@ -18,18 +18,10 @@ export interface Backends {
 }
 
 export function connectBackends(config: GatewayConfig, metrics: ServiceMetrics): Backends {
-  const call = loadProto('call').callgate.call.v1.CallService;
-  const credit = loadProto('credit').callgate.credit.v1.CreditService;
   const options = { defaultDeadlineMs: config.GRPC_DEADLINE_MS, metrics };
-  const creditClient = asyncClient(
-    createClient(credit, config.CREDIT_SERVICE_ADDR, { ...options, fullName: 'callgate.credit.v1.CreditService' }),
-    credit.service,
-  );
+  const creditClient = connectService('credit', config.CREDIT_SERVICE_ADDR, options);
   return {
-    call: asyncClient(
-      createClient(call, config.CALL_SERVICE_ADDR, { ...options, fullName: 'callgate.call.v1.CallService' }),
-      call.service,
-    ),
+    call: connectService('call', config.CALL_SERVICE_ADDR, options),
     credit: creditClient,
     users: new UserDirectory(creditClient),
   };

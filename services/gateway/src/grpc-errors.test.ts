@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { invalidArgument, toGrpcStatus } from '@callgate/common';
 import { Metadata, status } from '@grpc/grpc-js';
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 import { toolErrorFrom } from './grpc-errors.js';
@@ -11,8 +12,8 @@ function grpcError(code: status, details: string, metadata = new Metadata()) {
 
 describe('gRPC status → MCP', () => {
   it('INVALID_ARGUMENT becomes JSON-RPC invalid params carrying the field', () => {
-    const metadata = new Metadata();
-    metadata.set('x-callgate-field', 'to');
+    // As the call service sends it: the field in the typed ErrorDetail.
+    const { metadata } = toGrpcStatus(invalidArgument('to', 'not E.164'));
     assert.throws(
       () => toolErrorFrom(grpcError(status.INVALID_ARGUMENT, 'to: not E.164', metadata)),
       (e: unknown) =>

@@ -1,4 +1,4 @@
-import { isGrpcError } from '@callgate/common';
+import { errorDetailOf, isGrpcError } from '@callgate/common';
 import { status } from '@grpc/grpc-js';
 import {
   type CallToolResult,
@@ -34,7 +34,7 @@ export function toolErrorFrom(error: unknown): CallToolResult {
   if (!isGrpcError(error)) throw error;
   const outcome = OUTCOME_BY_STATUS[error.code] ?? { kind: 'protocol', code: ProtocolErrorCode.InternalError };
   if (outcome.kind === 'protocol') {
-    const field = error.metadata?.get('x-callgate-field')[0];
+    const field = errorDetailOf(error)?.field;
     const message = outcome.code === ProtocolErrorCode.InternalError ? 'internal error' : error.details;
     throw new ProtocolError(outcome.code, message, field ? { field: String(field) } : undefined);
   }
@@ -53,7 +53,7 @@ export function toolErrorFrom(error: unknown): CallToolResult {
  */
 export function resourceErrorFrom(error: unknown, uri: string): never {
   if (!isGrpcError(error)) throw error;
-  const field = error.metadata?.get('x-callgate-field')[0];
+  const field = errorDetailOf(error)?.field;
   switch (error.code) {
     case status.INVALID_ARGUMENT:
     case status.OUT_OF_RANGE:

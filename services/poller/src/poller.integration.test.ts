@@ -13,11 +13,9 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
-  asyncClient,
-  createClient,
+  connectService,
   createSqsClient,
   loadConfig,
-  loadProto,
   type PollMessage,
   type PromiseClient,
   resolveQueue,
@@ -42,11 +40,7 @@ import { sendPolls } from './refresh.js';
 type PollerClient = PromiseClient<pollerV1.PollerServiceDefinition>;
 
 function pollerClient(address: string): PollerClient {
-  const service = loadProto('poller').callgate.poller.v1.PollerService;
-  return asyncClient(
-    createClient(service, address, { fullName: 'callgate.poller.v1.PollerService', defaultDeadlineMs: 30_000 }),
-    service.service,
-  );
+  return connectService('poller', address, { defaultDeadlineMs: 30_000 });
 }
 
 const run = randomUUID().slice(0, 8);

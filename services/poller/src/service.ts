@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import {
-  asyncClient,
   checkQueue,
   checkServing,
-  createClient,
+  connectService,
   createServiceBase,
   createSqsClient,
   type Database,
-  loadProto,
   resolveQueue,
   type ServiceHandle,
+  serviceName,
   startGrpcService,
 } from '@callgate/common';
 import type { pollerV1 } from '@callgate/protos';
@@ -45,16 +44,11 @@ export async function startPollerService(config: PollerConfig, deps: PollerDeps)
   base.readiness.add('queue', () => checkQueue(sqs, queueUrl));
   log.info({ queueUrl }, 'call-status queue ready');
 
-  const callService = loadProto('call').callgate.call.v1.CallService;
-  const call = asyncClient(
-    createClient(callService, config.CALL_SERVICE_ADDR, {
-      fullName: 'callgate.call.v1.CallService',
-      defaultDeadlineMs: config.REFRESH_DEADLINE_MS,
-      metrics: base.metrics,
-    }),
-    callService.service,
-  );
-  base.readiness.add('call-service', () => checkServing(call.raw, 'callgate.call.v1.CallService'));
+  const call = connectService('call', config.CALL_SERVICE_ADDR, {
+    defaultDeadlineMs: config.REFRESH_DEADLINE_MS,
+    metrics: base.metrics,
+  });
+  base.readiness.add('call-service', () => checkServing(call.raw, serviceName('call')));
 
   if (config.POLL_VISIBILITY_TIMEOUT_SECONDS * 1000 <= config.REFRESH_DEADLINE_MS) {
     // Still safe (the heartbeat extends visibility every half timeout), but one missed heartbeat redelivers.

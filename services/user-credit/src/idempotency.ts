@@ -41,6 +41,7 @@ export async function once<T>(
       throw invalidArgument(
         'idempotencyKey',
         `"${claim.key}" was already used for a different request; use a new key for a new operation`,
+        { reason: 'ERROR_REASON_IDEMPOTENCY_KEY_REUSED' },
       );
     }
     const response = typeof first.response === 'string' ? (JSON.parse(first.response) as T) : first.response;

@@ -108,7 +108,11 @@ export class Ledger {
             throw failedPrecondition(
               `not enough credits: this needs ${request.amount}, ${available} are available` +
                 (Number(account.held) > 0 ? ` (${account.held} are held by calls in progress)` : ''),
-              { needed: String(request.amount), available: String(available) },
+              {
+                reason: 'ERROR_REASON_INSUFFICIENT_CREDITS',
+                neededCredits: request.amount,
+                availableCredits: available,
+              },
             );
           }
           const reservationId = randomUUID();
@@ -185,6 +189,7 @@ export class Ledger {
             throw failedPrecondition(
               `reservation ${reservation.reservation_id} was already settled (charged ${reservation.charged}); ` +
                 'a reservation is settled once: retry with the idempotency key of that settle to read its result',
+              { reason: 'ERROR_REASON_ALREADY_SETTLED' },
             );
           }
           if (reservation.status === 'released') {
@@ -254,6 +259,7 @@ export class Ledger {
           if (reservation.status === 'settled') {
             throw failedPrecondition(
               `reservation ${reservation.reservation_id} was already settled (charged ${reservation.charged}); there is nothing to release`,
+              { reason: 'ERROR_REASON_ALREADY_SETTLED' },
             );
           }
           const account = await lockAccount(tx, reservation.user_id);

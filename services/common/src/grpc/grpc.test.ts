@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import type { pollerV1 } from '@callgate/protos';
 import { Metadata, status } from '@grpc/grpc-js';
 import { within } from '../../../../test/support/within.js';
+import { errorDetailOf, STATUS_DETAILS_KEY } from '../error-detail.js';
 import {
   failedPrecondition,
   type GrpcError,
@@ -13,7 +14,7 @@ import {
 } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createMetrics, type ServiceMetrics } from '../metrics.js';
-import { asyncClient, createClient, type PromiseClient } from './client.js';
+import { connectService, type PromiseClient } from './client.js';
 import { type AsyncHandlers, type CallContext, unimplementedHandlers } from './handlers.js';
 import { checkServing } from './health-client.js';
 import { loadProto, protoDefinition } from './load.js';
@@ -66,7 +67,7 @@ function connect(
   address: string,
   options: { defaultDeadlineMs?: number; metrics?: ServiceMetrics } = {},
 ): PollerClient {
-  return asyncClient(createClient(PollerService, address, { fullName: FULL_NAME, ...options }), definition);
+  return connectService('poller', address, options);
 }
 
 /** Waits on the handler's signal; resolves with it once aborted. */
@@ -165,7 +166,7 @@ describe('gRPC server and client', () => {
     assert.equal(statusResponse.sweep?.backlog, 0);
   });
 
-  it('invalidArgument arrives as INVALID_ARGUMENT with its message and x-callgate-field', async () => {
+  it('invalidArgument arrives as INVALID_ARGUMENT with its message and the field in its typed detail', async () => {
     const metadata = asCase('invalid', {
       Drain: async () => {
         throw invalidArgument('timeout_seconds', 'must be between 0 and 300');
@@ -174,19 +175,49 @@ describe('gRPC server and client', () => {
     const error = await grpcFailure(client.drain({ timeoutSeconds: -1 }, { metadata }));
     assert.equal(error.code, status.INVALID_ARGUMENT);
     assert.equal(error.details, 'timeout_seconds: must be between 0 and 300');
-    assert.deepEqual(error.metadata?.get('x-callgate-field'), ['timeout_seconds']);
+    assert.deepEqual(errorDetailOf(error), {
+      reason: 'ERROR_REASON_INVALID_FIELD',
+      retryable: false,
+      field: 'timeout_seconds',
+      notPlaced: false,
+      outcomeUnknown: false,
+    });
   });
 
-  it('domain error details travel as x-callgate-* metadata', async () => {
+  it('domain error details travel as a google.rpc.Status in grpc-status-details-bin, figures included', async () => {
     const metadata = asCase('precondition-details', {
       Drain: async () => {
-        throw failedPrecondition('this replica does not hold the sweep lease', { reason: 'not_leader' });
+        throw failedPrecondition('not enough credits: this needs 20, 0 are available', {
+          reason: 'ERROR_REASON_INSUFFICIENT_CREDITS',
+          neededCredits: 20,
+          availableCredits: 0,
+        });
       },
     });
     const error = await grpcFailure(client.drain({}, { metadata }));
     assert.equal(error.code, status.FAILED_PRECONDITION);
-    assert.equal(error.details, 'this replica does not hold the sweep lease');
-    assert.deepEqual(error.metadata?.get('x-callgate-reason'), ['not_leader']);
+    assert.equal(error.details, 'not enough credits: this needs 20, 0 are available');
+    const detail = errorDetailOf(error);
+    assert.equal(detail?.reason, 'ERROR_REASON_INSUFFICIENT_CREDITS');
+    assert.equal(detail?.neededCredits, 20);
+    assert.equal(detail?.availableCredits, 0, 'a zero is a figure, not an absence');
+    assert.equal(detail?.retryable, false);
+    // The standard rich error model: the same code and message, the detail as an Any.
+    const raw = error.metadata?.get(STATUS_DETAILS_KEY)[0];
+    assert.ok(Buffer.isBuffer(raw));
+    assert.ok(raw.includes(Buffer.from('type.googleapis.com/callgate.common.v1.ErrorDetail')));
+  });
+
+  it('an outage is retryable in its detail; a failure relayed from another tier carries none', async () => {
+    const metadata = asCase('outage-details', {
+      Drain: async () => {
+        throw unavailable('the queue is unavailable');
+      },
+    });
+    const error = await grpcFailure(client.drain({}, { metadata }));
+    assert.equal(errorDetailOf(error)?.retryable, true);
+    assert.equal(errorDetailOf(new Error('no metadata')), undefined);
+    assert.equal(errorDetailOf(Object.assign(new Error('x'), { metadata: new Metadata() })), undefined);
   });
 
   it('a plain Error arrives as INTERNAL without leaking its message', async () => {
@@ -203,9 +234,9 @@ describe('gRPC server and client', () => {
     assert.ok(!error.details.includes('hunter2'));
     const keys = Object.keys(error.metadata?.getMap() ?? {});
     assert.deepEqual(
-      keys.filter((key) => key.startsWith('x-callgate-')),
+      keys.filter((key) => key.startsWith('x-callgate-') || key === STATUS_DETAILS_KEY),
       [],
-      'no x-callgate-* metadata either',
+      'no error details either',
     );
   });
 

@@ -9,7 +9,7 @@ import { status } from '@grpc/grpc-js';
 import { isGrpcError, unavailable } from '../errors.js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
-import { asyncClient, createClient } from './client.js';
+import { connectService } from './client.js';
 import type { AsyncHandlers } from './handlers.js';
 import { loadProto, protoDefinition } from './load.js';
 import { GrpcServer } from './server.js';
@@ -33,8 +33,7 @@ async function serve(name: string, handlers: AsyncHandlers<pollerV1.PollerServic
   return { server, address: `127.0.0.1:${port}` };
 }
 
-const client = (address: string) =>
-  asyncClient(createClient(Poller, address, { fullName: FULL_NAME, defaultDeadlineMs: 10_000 }), Poller.service);
+const client = (address: string) => connectService('poller', address, { defaultDeadlineMs: 10_000 });
 
 describe('a relayed UNAVAILABLE', () => {
   let downstreamCalls = 0;

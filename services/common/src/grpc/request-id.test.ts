@@ -9,7 +9,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { createLogger } from '../logger.js';
 import { createMetrics } from '../metrics.js';
 import { currentRequestId, withRequestId } from '../request-context.js';
-import { asyncClient, createClient, type PromiseClient } from './client.js';
+import { connectService, type PromiseClient } from './client.js';
 import { type AsyncHandlers, unimplementedHandlers } from './handlers.js';
 import { loadProto, protoDefinition } from './load.js';
 import { GrpcServer } from './server.js';
@@ -35,7 +35,7 @@ async function start(name: string, handlers: Partial<Handlers>) {
   const port = await server.listen('127.0.0.1', 0);
   return {
     server,
-    client: asyncClient(createClient(PollerService, `127.0.0.1:${port}`, { fullName: FULL_NAME }), definition),
+    client: connectService('poller', `127.0.0.1:${port}`),
   };
 }
 

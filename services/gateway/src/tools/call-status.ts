@@ -1,40 +1,29 @@
+import {
+  ACTIVE_STATUSES,
+  CALL_STATUSES as ALL_STATUSES,
+  type CallStatus,
+  fromProtoStatus,
+  statusRank,
+  TERMINAL_STATUSES,
+  toProtoStatus,
+} from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 
 /**
- * The call statuses and cancel outcomes as MCP clients read and write them, and their gRPC enum
- * names. The gRPC contract keeps its enums; everything the gateway serves (tool inputs and outputs,
- * resources, task results, docs) speaks the lowercase words below, which are also the README's and
- * the carrier's. This is the only place either list is written down.
+ * The MCP surface's mapping of call statuses and cancel outcomes: what MCP clients read and write
+ * (tool inputs and outputs, resources, task results, docs) are the words of the status vocabulary
+ * (@callgate/common call-status.ts, derived from the proto enum); the gRPC contract keeps its enum
+ * names. This is the gateway's only mapping of either.
  */
+export { type CallStatus, TERMINAL_STATUSES, toProtoStatus };
 
-const PROTO_BY_STATUS = {
-  queued: 'CALL_STATUS_QUEUED',
-  initiated: 'CALL_STATUS_INITIATED',
-  ringing: 'CALL_STATUS_RINGING',
-  'in-progress': 'CALL_STATUS_IN_PROGRESS',
-  completed: 'CALL_STATUS_COMPLETED',
-  busy: 'CALL_STATUS_BUSY',
-  'no-answer': 'CALL_STATUS_NO_ANSWER',
-  failed: 'CALL_STATUS_FAILED',
-  canceled: 'CALL_STATUS_CANCELED',
-} as const satisfies Record<string, callV1.CallStatus__Output>;
-
-export type CallStatus = keyof typeof PROTO_BY_STATUS;
-
-/** Every status, in lifecycle order. */
-export const CALL_STATUSES = Object.keys(PROTO_BY_STATUS) as [CallStatus, ...CallStatus[]];
-
-/** The statuses a call never leaves. */
-export const TERMINAL_STATUSES: readonly CallStatus[] = ['completed', 'busy', 'no-answer', 'failed', 'canceled'];
+/** Every status, in lifecycle order, as a tuple for zod enums. */
+export const CALL_STATUSES = ALL_STATUSES as [CallStatus, ...CallStatus[]];
 
 /** Answered, or ended without an answer: what `wait: "answered"` waits for. */
-export const ANSWERED_OR_LATER: readonly CallStatus[] = ['in-progress', ...TERMINAL_STATUSES];
-
-const STATUS_BY_PROTO = new Map<string, CallStatus>(
-  Object.entries(PROTO_BY_STATUS).map(([word, proto]) => [proto, word as CallStatus]),
+export const ANSWERED_OR_LATER: readonly CallStatus[] = ALL_STATUSES.filter(
+  (s) => statusRank(s) >= ACTIVE_STATUSES.indexOf('in-progress'),
 );
-
-export const toProtoStatus = (status: CallStatus): callV1.CallStatus__Output => PROTO_BY_STATUS[status];
 
 /**
  * The MCP word for a gRPC status. A status the gateway does not know yet (a newer call service) is
@@ -42,7 +31,7 @@ export const toProtoStatus = (status: CallStatus): callV1.CallStatus__Output => 
  */
 export function statusOf(proto: string): CallStatus {
   return (
-    STATUS_BY_PROTO.get(proto) ??
+    fromProtoStatus(proto) ??
     (proto
       .replace(/^CALL_STATUS_/, '')
       .toLowerCase()

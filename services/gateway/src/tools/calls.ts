@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { isGrpcError } from '@callgate/common';
+import { errorDetailOf, isGrpcError } from '@callgate/common';
 import { status } from '@grpc/grpc-js';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
@@ -31,7 +31,7 @@ function outcomeUnknown(error: unknown, idempotencyKey: string): unknown {
     return error;
   }
   // The call service says it placed nothing (user-credit was down before the intent was recorded): a plain retryable error.
-  if (error.metadata?.get('x-callgate-not-placed')[0] === 'true') return error;
+  if (errorDetailOf(error)?.notPlaced) return error;
   return Object.assign(new Error(error.message), {
     code: status.FAILED_PRECONDITION,
     details:

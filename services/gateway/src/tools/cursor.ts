@@ -1,5 +1,4 @@
-import { isGrpcError } from '@callgate/common';
-import { status } from '@grpc/grpc-js';
+import { errorDetailOf } from '@callgate/common';
 import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
 
 /**
@@ -8,11 +7,8 @@ import { ProtocolError, ProtocolErrorCode } from '@modelcontextprotocol/server';
  * parameter the client knows; any other failure passes through unchanged.
  */
 export function invalidCursor(error: unknown): never {
-  if (
-    isGrpcError(error) &&
-    error.code === status.INVALID_ARGUMENT &&
-    error.metadata?.get('x-callgate-field')[0] === 'pageToken'
-  ) {
+  const detail = errorDetailOf(error);
+  if (detail?.reason === 'ERROR_REASON_INVALID_FIELD' && detail.field === 'pageToken') {
     throw new ProtocolError(
       ProtocolErrorCode.InvalidParams,
       'invalid cursor: pass nextCursor from a previous page unchanged, or no cursor for the first page',

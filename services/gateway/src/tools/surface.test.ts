@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { DomainError, toGrpcStatus } from '@callgate/common';
 import type { callV1, creditV1 } from '@callgate/protos';
 import { Metadata, status } from '@grpc/grpc-js';
 import {
@@ -89,8 +90,10 @@ const PREFERENCES: creditV1.Preferences__Output = {
 };
 
 const grpcError = (code: status, details: string, field?: string) => {
-  const metadata = new Metadata();
-  if (field) metadata.set('x-callgate-field', field);
+  // As our services send it: a field travels in the typed ErrorDetail.
+  const metadata = field
+    ? toGrpcStatus(new DomainError('invalid_argument', details, { field })).metadata
+    : new Metadata();
   return Object.assign(new Error(details), { code, details, metadata });
 };
 
