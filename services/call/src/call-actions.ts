@@ -1,9 +1,8 @@
-import { DomainError, failedPrecondition, type Logger, notFound } from '@callgate/common';
+import { DomainError, failedPrecondition, isCallStatus, isTerminal, type Logger, notFound } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import type { CallRow, CallStore } from './call-store.js';
 import { type Carrier, type CarrierCall, carrierErrorToDomain } from './carrier.js';
 import type { CallLifecycle } from './lifecycle.js';
-import { isCallStatus, isTerminal } from './state-machine.js';
 import { endStuckCall, stuckReason } from './stuck-calls.js';
 
 export interface ActionOptions {

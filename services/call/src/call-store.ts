@@ -1,15 +1,20 @@
 import {
+  ACTIVE_STATUSES,
+  advances,
+  type CallStatus,
   type Database,
   decodeCursor,
   encodeCursor,
   invalidArgument,
+  isTerminal,
   notFound,
   pageSize,
   type Queryable,
+  sqlStatusList,
+  TERMINAL_STATUSES,
   timeBound,
 } from '@callgate/common';
 import { DAILY_USAGE_SQL, type DailyCap } from './daily-minutes.js';
-import { advances, type CallStatus, isTerminal } from './state-machine.js';
 
 export const EVENTS_CHANNEL = 'call_events';
 
@@ -191,7 +196,7 @@ export class CallStore {
       ]);
       if (existing.rowCount > 0) return undefined;
       const active = await tx.query<{ n: string | number }>(
-        `SELECT count(*) AS n FROM calls.calls WHERE user_id = $1 AND status IN ('queued', 'initiated', 'ringing', 'in-progress')`,
+        `SELECT count(*) AS n FROM calls.calls WHERE user_id = $1 AND status IN (${sqlStatusList(ACTIVE_STATUSES)})`,
         [call.user_id],
       );
       if (Number(active.rows[0]?.n) >= maxConcurrent) return 'limit';
@@ -442,7 +447,7 @@ export class CallStore {
   async markCancelRequested(callId: string): Promise<boolean> {
     const { rowCount } = await this.db.query(
       `UPDATE calls.calls SET cancel_requested_at = coalesce(cancel_requested_at, $2)
-       WHERE call_id = $1 AND status NOT IN ('completed', 'busy', 'no-answer', 'failed', 'canceled')`,
+       WHERE call_id = $1 AND status NOT IN (${sqlStatusList(TERMINAL_STATUSES)})`,
       [callId, this.now()],
     );
     return rowCount > 0;

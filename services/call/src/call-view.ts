@@ -1,6 +1,6 @@
+import { type CallStatus, isTerminal, toProtoStatus } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import type { CallRow, EventRow } from './call-store.js';
-import { type CallStatus, isTerminal, toProtoStatus } from './state-machine.js';
 import type { OutcomeRow, TurnRow } from './transcript-store.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : '');

@@ -1,11 +1,13 @@
 import {
   DomainError,
+  errorDetailOf,
   failedPrecondition,
   invalidArgument,
   isGrpcError,
   type PriceTable,
   worstCaseCost,
 } from '@callgate/common';
+import { status } from '@grpc/grpc-js';
 import type { CallSettings } from './call-settings.js';
 import type { CreditClient } from './credits.js';
 
@@ -13,14 +15,15 @@ import type { CreditClient } from './credits.js';
  * user-credit unreachable before the intent is recorded: nothing was dialled and nothing will be (the
  * recovery job dials only recorded intents), so the caller is told to retry, not that the outcome is
  * unknown. A hold a timed-out Reserve may have taken is found again by the retry (same key) or expires.
- * The metadata (x-callgate-not-placed) lets the gateway say so instead of "may or may not".
+ * The typed detail (not_placed) lets the gateway say so instead of "may or may not". Unreachable is a
+ * transport failure (no answer, or none in time): it carries no detail of user-credit's, only its code.
  */
 export function notPlaced(error: unknown): never {
-  if (isGrpcError(error) && (error.code === 14 || error.code === 4)) {
+  if (isGrpcError(error) && (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED)) {
     throw new DomainError(
       'unavailable',
       `user-credit is unavailable (${error.details}), so no call was placed and none will be; retry with the same idempotencyKey`,
-      { 'not-placed': 'true' },
+      { reason: 'ERROR_REASON_DEPENDENCY_UNAVAILABLE', notPlaced: true },
     );
   }
   throw error;
@@ -61,18 +64,19 @@ export async function holdCredits(
     }
     return { reservationId: held.reservation.reservationId, amount };
   } catch (error) {
-    if (isGrpcError(error) && error.code === 3 && /idempotencyKey/.test(error.details)) {
+    const detail = errorDetailOf(error);
+    if (detail?.reason === 'ERROR_REASON_IDEMPOTENCY_KEY_REUSED') {
       throw invalidArgument(
         'idempotencyKey',
         `"${call.idempotencyKey}" was already used for a call with different settings; use a new key`,
       );
     }
-    if (isGrpcError(error) && error.code === 9) {
-      const available = error.metadata?.get('x-callgate-available')[0];
+    if (detail?.reason === 'ERROR_REASON_INSUFFICIENT_CREDITS') {
+      const available = detail.availableCredits;
       throw failedPrecondition(
         `not enough credits: a call of up to ${maxDurationSeconds} s on ${model.id} (${model.creditsPerMinute} credits a minute) needs ${amount} credits held, ` +
           `and ${available ?? 'fewer'} are available. Shorten maxDurationSeconds, choose a cheaper model, or add credits.`,
-        { needed: String(amount), available: String(available ?? '') },
+        { reason: 'ERROR_REASON_INSUFFICIENT_CREDITS', neededCredits: amount, availableCredits: available },
       );
     }
     return notPlaced(error);

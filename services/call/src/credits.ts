@@ -1,4 +1,4 @@
-import { callCost, isGrpcError, type Logger, type PriceTable, type PromiseClient } from '@callgate/common';
+import { callCost, errorDetailOf, type Logger, type PriceTable, type PromiseClient } from '@callgate/common';
 import type { creditV1 } from '@callgate/protos';
 import { BILLING_GRACE_SECONDS, billedDuration } from './call-limits.js';
 import type { CallRow, CallStore } from './call-store.js';
@@ -83,7 +83,7 @@ export class Settlement {
       });
     } catch (error) {
       // A hold that is gone already (settled by an earlier attempt) must not block the call forever.
-      if (!(isGrpcError(error) && error.code === 9 && /already settled/.test(error.details))) throw error;
+      if (errorDetailOf(error)?.reason !== 'ERROR_REASON_ALREADY_SETTLED') throw error;
     }
     return this.store.markSettled(call.call_id, 'released', 0);
   }

@@ -1,9 +1,8 @@
-import type { Catalog, Logger } from '@callgate/common';
+import { type CallStatus, type Catalog, isCallStatus, isTerminal, type Logger } from '@callgate/common';
 import type { CallRow, CallStore } from './call-store.js';
 import { type Carrier, type CarrierCall, isCarrierError } from './carrier.js';
 import type { CallLifecycle } from './lifecycle.js';
 import type { PollQueue } from './poll-queue.js';
-import { type CallStatus, isCallStatus, isTerminal } from './state-machine.js';
 
 const fromCarrier = (status: string): CallStatus => (isCallStatus(status) ? status : 'queued');
 

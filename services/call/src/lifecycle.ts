@@ -1,9 +1,8 @@
-import type { Logger } from '@callgate/common';
+import { isTerminal, type Logger } from '@callgate/common';
 import type { AppliedReport, CallRow, CallStore, StatusReport } from './call-store.js';
 import type { Settlement } from './credits.js';
 import type { ActiveConversations } from './relay/active-conversations.js';
 import type { SheetsMirror } from './sheets-mirror.js';
-import { isTerminal } from './state-machine.js';
 
 export interface CallLifecycleOptions {
   store: CallStore;

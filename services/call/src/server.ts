@@ -1,12 +1,16 @@
 import {
   type AsyncHandlers,
+  type CallStatus,
   type Catalog,
   findVoices,
+  fromProtoStatus,
   invalidArgument,
+  isTerminal,
   listModels,
   loadProto,
   protoDefinition,
   type RegisteredService,
+  toProtoStatus,
 } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import { type ActionOptions, cancelCall, refreshStatus } from './call-actions.js';
@@ -14,7 +18,6 @@ import type { CallStore } from './call-store.js';
 import { type Conversation, toCall, toProgress } from './call-view.js';
 import { type PlaceCallOptions, placeCall } from './place-call.js';
 import { listStaleCalls } from './stale-calls.js';
-import { type CallStatus, fromProtoStatus, isTerminal, toProtoStatus } from './state-machine.js';
 import type { TranscriptStore } from './transcript-store.js';
 import type { CallWatchers } from './watch.js';
 

@@ -1,8 +1,7 @@
-import { isGrpcError, type Logger, type PromiseClient } from '@callgate/common';
+import { isGrpcError, isTerminal, type Logger, type PromiseClient } from '@callgate/common';
 import type { sheetsV1 } from '@callgate/protos';
 import { status } from '@grpc/grpc-js';
 import type { CallRow, CallStore } from './call-store.js';
-import { isTerminal } from './state-machine.js';
 
 export type SheetsClient = PromiseClient<sheetsV1.SheetsSyncServiceDefinition>;
 

@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createLogger, migrate, readMigrations } from '@callgate/common';
+import { type CallStatus, createLogger, migrate, readMigrations } from '@callgate/common';
 import { Registry } from 'prom-client';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { CallStore, type NewCall, type StatusReport } from './call-store.js';
-import type { CallStatus } from './state-machine.js';
 import { statusTransitions } from './status-metrics.js';
 
 let test: TestDatabase;

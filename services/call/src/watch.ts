@@ -1,8 +1,7 @@
-import type { Database, Logger } from '@callgate/common';
+import { type Database, isTerminal, type Logger } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import { type CallChangeNotice, type CallStore, EVENTS_CHANNEL } from './call-store.js';
 import { isSettlementEvent, toEvent, toProgress, toTurn } from './call-view.js';
-import { isTerminal } from './state-machine.js';
 import { type TranscriptStore, TURNS_CHANNEL, type TurnNotice } from './transcript-store.js';
 
 /** How often a watcher re-reads its call even without a notification. */

@@ -1,11 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { inHttpServerSpan, type Logger } from '@callgate/common';
+import { inHttpServerSpan, isCallStatus, isTerminal, type Logger } from '@callgate/common';
 import { Counter, type Registry } from 'prom-client';
 import twilio from 'twilio';
 import type { CallStore } from './call-store.js';
 import { callbackParent, callbackRoute } from './callback-trace.js';
 import type { CallLifecycle } from './lifecycle.js';
-import { isCallStatus, isTerminal } from './state-machine.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

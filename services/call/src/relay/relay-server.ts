@@ -1,11 +1,10 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '@callgate/common';
+import { isTerminal, type Logger } from '@callgate/common';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Agent } from '../agent/agent.js';
 import { OutcomeSchemaError, parseOutcomeSchema } from '../agent/outcome.js';
 import type { CallStore } from '../call-store.js';
-import { isTerminal } from '../state-machine.js';
 import type { ConversationSink } from '../transcript-store.js';
 import type { ActiveConversations } from './active-conversations.js';
 import { Conversation, type RelayClock } from './conversation.js';

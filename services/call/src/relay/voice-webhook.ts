@@ -1,6 +1,5 @@
-import { type Catalog, findVoice, type Logger } from '@callgate/common';
+import { type Catalog, findVoice, isTerminal, type Logger } from '@callgate/common';
 import type { CallStore } from '../call-store.js';
-import { isTerminal } from '../state-machine.js';
 import { conversationRelayTwiml, hangUpTwiml } from '../twiml.js';
 import type { TwilioUrls } from './signature.js';
 
