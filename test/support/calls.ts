@@ -17,6 +17,7 @@ import {
   isGrpcError,
   isTerminalProto,
   loadConfig,
+  ManualClock,
   PgliteDatabase,
   PostgresDatabase,
   type PromiseClient,
@@ -562,7 +563,7 @@ export async function recordCrashedIntent(
     callId,
     ttlSeconds: 0,
   });
-  const store = new CallStore(rig.db, () => new Date(Date.now() - options.agoMs));
+  const store = new CallStore(rig.db, new ManualClock(Date.now() - options.agoMs));
   const intent = {
     call_id: callId,
     user_id: userId,

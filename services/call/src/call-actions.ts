@@ -1,4 +1,12 @@
-import { DomainError, failedPrecondition, isCallStatus, isTerminal, type Logger, notFound } from '@callgate/common';
+import {
+  type Clock,
+  DomainError,
+  failedPrecondition,
+  isCallStatus,
+  isTerminal,
+  type Logger,
+  notFound,
+} from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import type { CallRow, CallStore } from './call-store.js';
 import { type Carrier, type CarrierCall, carrierErrorToDomain } from './carrier.js';
@@ -11,7 +19,7 @@ export interface ActionOptions {
   /** Where what a cancel or a refresh learned is reported. */
   lifecycle: CallLifecycle;
   log: Logger;
-  now: () => Date;
+  clock: Clock;
 }
 
 /** Reports what the carrier says about a call to the lifecycle. */
@@ -25,7 +33,7 @@ async function reportCarrierView(
   if (!isCallStatus(view.status)) return { call, changed: false, ended: false };
   return options.lifecycle.report(call.call_id, {
     status: view.status,
-    occurredAt: view.endTime ?? options.now(),
+    occurredAt: view.endTime ?? options.clock.date(),
     source,
     carrierCallId: view.sid,
     durationSeconds: view.durationSeconds,
@@ -57,7 +65,7 @@ export async function cancelCall(
     // Not dialled yet: cancel it here, under the row lock, only if no dial has been claimed meanwhile.
     const applied = await options.lifecycle.reportIf(
       call.call_id,
-      { status: 'canceled', occurredAt: options.now(), source: 'api', detail: reason },
+      { status: 'canceled', occurredAt: options.clock.date(), source: 'api', detail: reason },
       'undialed',
     );
     if (applied) {
@@ -111,13 +119,15 @@ export async function refreshStatus(
     view = await options.carrier.fetch(call.carrier_call_id);
   } catch (error) {
     // A call the carrier does not know, or one long past its limit while the carrier is unreachable, ends here.
-    const reason = stuckReason(call, options.now(), { error });
+    const reason = stuckReason(call, options.clock.date(), { error });
     if (!reason) throw carrierErrorToDomain(error);
     const ended = await endStuckCall(options, call, reason);
     return { call: ended.call, changed: ended.changed };
   }
   const applied = await reportCarrierView(options, call, view, 'poll', `refreshed (${request.reason || 'poll'})`);
-  const reason = isTerminal(applied.call.status) ? undefined : stuckReason(applied.call, options.now(), { view });
+  const reason = isTerminal(applied.call.status)
+    ? undefined
+    : stuckReason(applied.call, options.clock.date(), { view });
   if (reason) {
     const ended = await endStuckCall(options, applied.call, reason, view);
     return { call: ended.call, changed: applied.changed || ended.changed };

@@ -1,11 +1,4 @@
-import {
-  asyncClient,
-  createClient,
-  createSqsClient,
-  loadProto,
-  resolveQueue,
-  type ServiceBase,
-} from '@callgate/common';
+import { connectService, createSqsClient, resolveQueue, type ServiceBase } from '@callgate/common';
 import { type Carrier, twilioCarrier } from './carrier.js';
 import type { CallConfig } from './config.js';
 import type { CreditClient } from './credits.js';
@@ -22,25 +15,9 @@ export interface CallBackends {
 }
 
 export async function connectBackends(config: CallConfig, base: ServiceBase): Promise<CallBackends> {
-  // The typed client factory of services/common (issue 18's kit) replaces this wiring once it lands.
-  const creditService = loadProto('credit').callgate.credit.v1.CreditService;
-  const credit = asyncClient(
-    createClient(creditService, config.CREDIT_SERVICE_ADDR, {
-      fullName: 'callgate.credit.v1.CreditService',
-      defaultDeadlineMs: config.GRPC_DEADLINE_MS,
-      metrics: base.metrics,
-    }),
-    creditService.service,
-  );
-  const sheetsService = loadProto('sheets').callgate.sheets.v1.SheetsSyncService;
-  const sheets = asyncClient(
-    createClient(sheetsService, config.SHEETS_SERVICE_ADDR, {
-      fullName: 'callgate.sheets.v1.SheetsSyncService',
-      defaultDeadlineMs: config.GRPC_DEADLINE_MS,
-      metrics: base.metrics,
-    }),
-    sheetsService.service,
-  );
+  const options = { defaultDeadlineMs: config.GRPC_DEADLINE_MS, metrics: base.metrics };
+  const credit = connectService('credit', config.CREDIT_SERVICE_ADDR, options);
+  const sheets = connectService('sheets', config.SHEETS_SERVICE_ADDR, options);
   const carrier = twilioCarrier({
     accountSid: config.TWILIO_ACCOUNT_SID,
     authToken: config.TWILIO_AUTH_TOKEN,

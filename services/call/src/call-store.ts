@@ -2,6 +2,7 @@ import {
   ACTIVE_STATUSES,
   advances,
   type CallStatus,
+  type Clock,
   type Database,
   decodeCursor,
   encodeCursor,
@@ -143,7 +144,7 @@ const COLUMNS = 'c.*';
 export class CallStore {
   constructor(
     readonly db: Database,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
     /** Told each status a call enters, after the commit (call_status_transitions_total; status-metrics.ts). */
     private readonly onStatus: (status: CallStatus) => void = () => {},
   ) {}
@@ -205,7 +206,7 @@ export class CallStore {
         const usedSeconds = Number(usage.rows[0]?.seconds ?? 0);
         if (usedSeconds + daily.addSeconds > daily.minutes * 60) return { dailyUsedSeconds: usedSeconds };
       }
-      const now = this.now();
+      const now = this.clock.date();
       const { rows } = await tx.query<CallRow>(
         `INSERT INTO calls.calls (call_id, user_id, idempotency_key, to_number, from_number, status, dial_state, task,
            first_message, voice, model, language, max_duration_seconds, machine_detection, outcome_schema_json, metadata,
@@ -246,7 +247,7 @@ export class CallStore {
     const r = await this.db.query(
       `UPDATE calls.calls SET dial_state = 'dialing', dial_started_at = $2, updated_at = $2
        WHERE call_id = $1 AND dial_state = 'pending'`,
-      [callId, this.now()],
+      [callId, this.clock.date()],
     );
     return r.rowCount === 1;
   }
@@ -255,7 +256,7 @@ export class CallStore {
     await this.db.query(
       `UPDATE calls.calls SET dial_state = 'dialed', carrier_call_id = coalesce(carrier_call_id, $2), updated_at = $3
        WHERE call_id = $1`,
-      [callId, carrierCallId, this.now()],
+      [callId, carrierCallId, this.clock.date()],
     );
   }
 
@@ -322,13 +323,13 @@ export class CallStore {
             `UPDATE calls.calls SET duration_seconds = $2,
                answered_at = coalesce(answered_at, $3::timestamptz - make_interval(secs => $2::integer)), updated_at = $4
              WHERE call_id = $1 RETURNING *`,
-            [callId, duration, report.occurredAt, this.now()],
+            [callId, duration, report.occurredAt, this.clock.date()],
           );
           return { call: fixed.rows[0] as CallRow, changed: false, ended: false };
         }
         return { call, changed: false, ended: false };
       }
-      const now = this.now();
+      const now = this.clock.date();
       const sequence = Number(call.last_sequence) + 1;
       const ended = isTerminal(report.status);
       const updated = await tx.query<CallRow>(
@@ -405,7 +406,7 @@ export class CallStore {
         entry.carrierSequence,
         JSON.stringify(entry.params),
         entry.applied,
-        this.now(),
+        this.clock.date(),
       ],
     );
   }
@@ -416,7 +417,7 @@ export class CallStore {
    * and the gateway's balance cache hear of it. Only the first settlement of a call counts.
    */
   async markSettled(callId: string, outcome: 'settled' | 'released', cost: number): Promise<boolean> {
-    const now = this.now();
+    const now = this.clock.date();
     return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ user_id: string; last_sequence: string | number; status: CallStatus }>(
         `UPDATE calls.calls SET settlement = $2, cost_credits = $3, updated_at = $4, row_version = row_version + 1,
@@ -448,7 +449,7 @@ export class CallStore {
     const { rowCount } = await this.db.query(
       `UPDATE calls.calls SET cancel_requested_at = coalesce(cancel_requested_at, $2)
        WHERE call_id = $1 AND status NOT IN (${sqlStatusList(TERMINAL_STATUSES)})`,
-      [callId, this.now()],
+      [callId, this.clock.date()],
     );
     return rowCount > 0;
   }
@@ -460,7 +461,7 @@ export class CallStore {
 
   /** Moves a call to the back of the recovery job's queues (after a failed attempt). */
   async touch(callId: string): Promise<void> {
-    await this.db.query('UPDATE calls.calls SET updated_at = $2 WHERE call_id = $1', [callId, this.now()]);
+    await this.db.query('UPDATE calls.calls SET updated_at = $2 WHERE call_id = $1', [callId, this.clock.date()]);
   }
 
   /** Records that sheets-sync has the call's row at this version (never moves back). */

@@ -1,12 +1,11 @@
 import type { Server } from 'node:http';
-import { type Catalog, closeHttp, listenHttp, type ServiceBase } from '@callgate/common';
+import { type Catalog, type Clock, closeHttp, listenHttp, type ServiceBase } from '@callgate/common';
 import { builtinAgent } from './agent/builtin-agent.js';
 import { openAiAgent } from './agent/openai-agent.js';
 import type { CallStore } from './call-store.js';
 import { type CallConfig, modelMap } from './config.js';
 import type { CallLifecycle } from './lifecycle.js';
 import type { ActiveConversations } from './relay/active-conversations.js';
-import { realClock } from './relay/conversation.js';
 import { relayMetrics } from './relay/metrics.js';
 import { attachRelay } from './relay/relay-server.js';
 import { TwilioUrls } from './relay/signature.js';
@@ -22,7 +21,7 @@ export interface CarrierFrontOptions {
   transcripts: TranscriptStore;
   conversations: ActiveConversations;
   catalog: Catalog;
-  now: () => Date;
+  clock: Clock;
   /** Ends a carrier call whose record is already over. */
   endOrphan: (carrierCallId: string) => Promise<void>;
   /** Asks the poller for a prompt status poll (a callback lost to a database outage). */
@@ -42,7 +41,7 @@ export interface CarrierFront {
  * when PUBLIC_BASE_URL is unset. Status callbacks and the relay's answer are reported to the lifecycle.
  */
 export async function startCarrierFront(options: CarrierFrontOptions): Promise<CarrierFront> {
-  const { config, base, store, lifecycle, conversations, catalog, now } = options;
+  const { config, base, store, lifecycle, conversations, catalog, clock } = options;
   let port = config.WEBHOOK_PORT;
   const publicBaseUrl = () => config.PUBLIC_BASE_URL?.replace(/\/$/, '') ?? `http://${config.BIND_HOST}:${port}`;
   const urls = new TwilioUrls(publicBaseUrl, config.TWILIO_AUTH_TOKEN);
@@ -55,11 +54,11 @@ export async function startCarrierFront(options: CarrierFrontOptions): Promise<C
     },
     log: base.log,
     registry: base.metrics.registry,
-    now,
+    clock,
     endOrphan: options.endOrphan,
     voice: (callId, params) =>
       voiceTwiml(
-        { store, catalog, urls, transcriptionProvider: config.RELAY_TRANSCRIPTION_PROVIDER, log: base.log, now },
+        { store, catalog, urls, transcriptionProvider: config.RELAY_TRANSCRIPTION_PROVIDER, log: base.log, clock },
         callId,
         params,
       ),
@@ -73,7 +72,7 @@ export async function startCarrierFront(options: CarrierFrontOptions): Promise<C
     reportAnswered: (callId, callSid) =>
       lifecycle.report(callId, {
         status: 'in-progress',
-        occurredAt: now(),
+        occurredAt: clock.date(),
         source: 'relay',
         carrierCallId: callSid,
         detail: 'the ConversationRelay connected: the call was answered',
@@ -82,7 +81,7 @@ export async function startCarrierFront(options: CarrierFrontOptions): Promise<C
     agentFor: () => agent,
     urls,
     active: conversations,
-    clock: realClock,
+    clock,
     metrics: relayMetrics(base.metrics.registry),
     log: base.log,
     maxTurns: config.RELAY_MAX_TURNS,

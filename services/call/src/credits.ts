@@ -1,11 +1,10 @@
-import { callCost, errorDetailOf, type Logger, type PriceTable, type PromiseClient } from '@callgate/common';
-import type { creditV1 } from '@callgate/protos';
+import { callCost, errorDetailOf, type Logger, type PriceTable, type ServiceClient } from '@callgate/common';
 import { BILLING_GRACE_SECONDS, billedDuration } from './call-limits.js';
 import type { CallRow, CallStore } from './call-store.js';
 import type { Carrier } from './carrier.js';
 import { isCarrierNotFound } from './carrier-errors.js';
 
-export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
+export type CreditClient = ServiceClient<'credit'>;
 
 /**
  * Closes a finished call's credit hold, exactly once: a call that connected is charged its billed

@@ -1,4 +1,4 @@
-import { type CallStatus, type Catalog, isCallStatus, isTerminal, type Logger } from '@callgate/common';
+import { type CallStatus, type Catalog, type Clock, isCallStatus, isTerminal, type Logger } from '@callgate/common';
 import type { CallRow, CallStore } from './call-store.js';
 import { type Carrier, type CarrierCall, isCarrierError } from './carrier.js';
 import type { CallLifecycle } from './lifecycle.js';
@@ -14,7 +14,7 @@ export interface DialerOptions {
   polls: PollQueue;
   catalog: Catalog;
   log: Logger;
-  now: () => Date;
+  clock: Clock;
   /** The public base URL of the webhook server; status callbacks carry the call id in their URL. */
   publicBaseUrl: string;
   pollFirstDelaySeconds: number;
@@ -63,7 +63,7 @@ export class Dialer {
         call.call_id,
         {
           status: 'failed',
-          occurredAt: this.options.now(),
+          occurredAt: this.options.clock.date(),
           source: 'api',
           errorCode: isCarrierError(error) && error.code ? String(error.code) : '',
           errorMessage: error instanceof Error ? error.message : String(error),
@@ -77,7 +77,7 @@ export class Dialer {
     const applied = isCallStatus(placed.status)
       ? await this.options.lifecycle.report(call.call_id, {
           status: placed.status,
-          occurredAt: this.options.now(),
+          occurredAt: this.options.clock.date(),
           source: 'api',
           carrierCallId: placed.sid,
           detail: 'the carrier accepted the call',
@@ -88,7 +88,7 @@ export class Dialer {
       // Canceled (or failed by recovery) while the carrier was being asked: end the real call too.
       await this.endOrphan(placed.sid);
     } else {
-      await this.options.polls.enqueue(call.call_id, this.options.pollFirstDelaySeconds, this.options.now());
+      await this.options.polls.enqueue(call.call_id, this.options.pollFirstDelaySeconds, this.options.clock.date());
     }
     return { dialed: true, call: now };
   }

@@ -1,5 +1,12 @@
 import { createHash } from 'node:crypto';
-import { type Catalog, DomainError, failedPrecondition, invalidArgument, type Logger } from '@callgate/common';
+import {
+  type Catalog,
+  type Clock,
+  DomainError,
+  failedPrecondition,
+  invalidArgument,
+  type Logger,
+} from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import { OutcomeSchemaError, parseOutcomeSchema } from './agent/outcome.js';
 import { type CallSettings, resolveSettings } from './call-settings.js';
@@ -26,7 +33,7 @@ export interface PlaceCallOptions {
   /** ALLOWED_DESTINATION_COUNTRIES: empty allows any country. */
   allowedDestinationCountries: readonly string[];
   log: Logger;
-  now: () => Date;
+  clock: Clock;
 }
 
 type Placed = { call: CallRow; deduplicated: boolean };
@@ -74,7 +81,7 @@ export async function placeCall(
   const existing = await options.store.byIdempotencyKey(request.userId, request.idempotencyKey);
   if (existing) return { call: sameRequest(existing, requestHash, request.idempotencyKey), deduplicated: true };
   const task = validate(request);
-  const now = options.now();
+  const now = options.clock.date();
   const settings = await resolveSettings(options, request, now, signal);
   const callId = callIdFor(request.userId, request.idempotencyKey);
   const hold = await holdCredits(

@@ -1,4 +1,5 @@
-import type { Logger } from '@callgate/common';
+import { type Clock, type Logger, type Periodic, periodic } from '@callgate/common';
+import type { Registry } from 'prom-client';
 import type { CallStore } from './call-store.js';
 import type { Dialer } from './dialer.js';
 import type { CallLifecycle } from './lifecycle.js';
@@ -9,7 +10,9 @@ export interface RecoveryOptions {
   /** Where what the pass decides is reported; it also settles and resends sheet rows. */
   lifecycle: CallLifecycle;
   log: Logger;
-  now: () => Date;
+  /** Where periodic_job_failures_total{job="recovery pass"} goes. */
+  registry?: Registry;
+  clock: Clock;
   intervalMs: number;
   /** An intent older than this that nobody claimed is dialled here (its PlaceCall crashed). */
   dialGraceMs: number;
@@ -28,11 +31,9 @@ export interface RecoveryOptions {
  *  - a finished call whose credits were not settled (user-credit was down) is settled;
  *  - a call whose sheet row sheets-sync has not acknowledged is handed over again.
  */
-export function startRecovery(options: RecoveryOptions): { runOnce(): Promise<void>; stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-
+export function startRecovery(options: RecoveryOptions): Periodic<void> {
   async function pass(): Promise<void> {
-    const now = options.now();
+    const now = options.clock.date();
     // One failing call must not stop the others: each step is tried on its own and logged.
     const attempt = async (callId: string, step: string, fn: () => Promise<unknown>) => {
       try {
@@ -92,21 +93,15 @@ export function startRecovery(options: RecoveryOptions): { runOnce(): Promise<vo
     await options.lifecycle.resyncSheets();
   }
 
-  const runOnce = () => {
-    running ??= pass()
-      .catch((error: unknown) => options.log.error({ err: error }, 'recovery pass failed; the next one retries'))
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-  const timer = setInterval(() => void runOnce(), options.intervalMs);
-  timer.unref();
-  return {
-    runOnce,
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return periodic({
+    name: 'recovery pass',
+    run: pass,
+    intervalMs: options.intervalMs,
+    // Replicas started together do not sweep the calls table in step.
+    jitter: 0.1,
+    log: options.log,
+    ...(options.registry && { registry: options.registry }),
+    failureLevel: 'error',
+    clock: options.clock,
+  });
 }

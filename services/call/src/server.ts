@@ -2,6 +2,7 @@ import {
   type AsyncHandlers,
   type CallStatus,
   type Catalog,
+  type Clock,
   findVoices,
   fromProtoStatus,
   invalidArgument,
@@ -28,7 +29,7 @@ export interface CallServiceDeps {
   place: PlaceCallOptions;
   actions: ActionOptions;
   watchers: CallWatchers;
-  now: () => Date;
+  clock: Clock;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -76,7 +77,7 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
     },
     GetCallProgress: async (request) => {
       const call = await store.forUser(request.userId, callIdOf(request));
-      return { progress: toProgress(call, await store.lastStatusEvent(call.call_id), deps.now()) };
+      return { progress: toProgress(call, await store.lastStatusEvent(call.call_id), deps.clock.date()) };
     },
     WatchCall: async (request, ctx, send) => {
       await deps.watchers.watch(

@@ -1,11 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import {
+  type Clock,
   checkServing,
   createServiceBase,
   type Database,
   loadCatalog,
   type ServiceHandle,
   startGrpcService,
+  systemClock,
 } from '@callgate/common';
 import { connectBackends } from './call-backends.js';
 import { billedDurationCapped } from './call-limits.js';
@@ -35,14 +37,14 @@ const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
  */
 export async function startCallService(
   config: CallConfig,
-  deps: { db: Database; ownsDb: boolean; now?: () => Date },
+  deps: { db: Database; ownsDb: boolean; clock?: Clock },
 ): Promise<ServiceHandle> {
   const base = createServiceBase('call', config.LOG_LEVEL);
   const { log } = base;
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
   const catalog = loadCatalog(config.CALL_OPTIONS_FILE);
-  const store = new CallStore(deps.db, now, statusTransitions(base.metrics.registry));
-  const transcripts = new TranscriptStore(deps.db, now);
+  const store = new CallStore(deps.db, clock, statusTransitions(base.metrics.registry));
+  const transcripts = new TranscriptStore(deps.db, clock);
   const backends = await connectBackends(config, base);
   const { credit, carrier, polls } = backends;
   const conversations = new ActiveConversations();
@@ -68,9 +70,9 @@ export async function startCallService(
     transcripts,
     conversations,
     catalog,
-    now,
+    clock,
     endOrphan: (sid) => dialer.endOrphan(sid),
-    pollSoon: (callId) => polls.enqueue(callId, 5, now(), 'retry'),
+    pollSoon: (callId) => polls.enqueue(callId, 5, clock.date(), 'retry'),
   });
   const dialer = new Dialer({
     store,
@@ -79,13 +81,13 @@ export async function startCallService(
     polls,
     catalog,
     log,
-    now,
+    clock,
     get publicBaseUrl() {
       return front.publicBaseUrl();
     },
     pollFirstDelaySeconds: config.POLL_FIRST_DELAY_SECONDS,
   });
-  const watchers = new CallWatchers(deps.db, store, transcripts, log, now);
+  const watchers = new CallWatchers(deps.db, store, transcripts, log, clock);
   base.readiness.add('credit-service', () => checkServing(credit.raw), { critical: false });
   let recovery: ReturnType<typeof startRecovery> | undefined;
 
@@ -103,7 +105,7 @@ export async function startCallService(
           catalog,
           store,
           transcripts,
-          now,
+          clock,
           watchers,
           place: {
             store,
@@ -114,9 +116,9 @@ export async function startCallService(
             accountCallerIds: config.CALLER_IDS,
             allowedDestinationCountries: config.ALLOWED_DESTINATION_COUNTRIES,
             log,
-            now,
+            clock,
           },
-          actions: { store, carrier, lifecycle, log, now },
+          actions: { store, carrier, lifecycle, log, clock },
         }),
       ],
       database: { db: deps.db, schema: 'calls', migrationsDir: MIGRATIONS, close: deps.ownsDb },
@@ -141,7 +143,8 @@ export async function startCallService(
     dialer,
     lifecycle,
     log,
-    now,
+    registry: base.metrics.registry,
+    clock,
     intervalMs: config.RECOVERY_INTERVAL_MS,
     dialGraceMs: config.DIAL_GRACE_MS,
     dialUnknownTimeoutMs: config.DIAL_UNKNOWN_TIMEOUT_MS,

@@ -1,9 +1,8 @@
-import { isGrpcError, isTerminal, type Logger, type PromiseClient } from '@callgate/common';
-import type { sheetsV1 } from '@callgate/protos';
+import { isGrpcError, isTerminal, type Logger, type ServiceClient } from '@callgate/common';
 import { status } from '@grpc/grpc-js';
 import type { CallRow, CallStore } from './call-store.js';
 
-export type SheetsClient = PromiseClient<sheetsV1.SheetsSyncServiceDefinition>;
+export type SheetsClient = ServiceClient<'sheets'>;
 
 /**
  * Hands a call's row to sheets-sync (the only code that talks to Google Sheets). CallLifecycle pushes

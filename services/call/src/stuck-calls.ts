@@ -64,7 +64,7 @@ export async function endStuckCall(
   // Settled by the lifecycle once recorded; the carrier is asked to end the call after.
   const applied = await options.lifecycle.report(call.call_id, {
     status: 'failed',
-    occurredAt: options.now(),
+    occurredAt: options.clock.date(),
     source: 'poll',
     errorCode: reason.errorCode,
     errorMessage: reason.message,

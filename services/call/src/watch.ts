@@ -1,4 +1,4 @@
-import { type Database, isTerminal, type Logger } from '@callgate/common';
+import { type Clock, type Database, isTerminal, type Logger } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import { type CallChangeNotice, type CallStore, EVENTS_CHANNEL } from './call-store.js';
 import { isSettlementEvent, toEvent, toProgress, toTurn } from './call-view.js';
@@ -23,7 +23,7 @@ export class CallWatchers {
     private readonly store: CallStore,
     private readonly transcripts: TranscriptStore,
     private readonly log: Logger,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
   async start(): Promise<void> {
@@ -149,7 +149,7 @@ export class CallWatchers {
           await send({
             callId,
             event: toEvent(event),
-            progress: toProgress(call, event, this.now()),
+            progress: toProgress(call, event, this.clock.date()),
             turn: null,
             terminal: ended,
           });
@@ -163,7 +163,7 @@ export class CallWatchers {
           await send({
             callId,
             event: null,
-            progress: toProgress(call, undefined, this.now()),
+            progress: toProgress(call, undefined, this.clock.date()),
             turn: null,
             terminal: true,
           });
@@ -171,15 +171,15 @@ export class CallWatchers {
         }
         if (!woken) {
           // NOTIFY wakes the watcher; the timer covers notifications lost while LISTEN reconnected.
-          let timer: NodeJS.Timeout | undefined;
+          let cancelTimer: (() => void) | undefined;
           await Promise.race([
             new Promise<void>((resolve) => {
               wake = resolve;
-              timer = setTimeout(resolve, RECHECK_MS);
+              cancelTimer = this.clock.after(RECHECK_MS, resolve);
             }),
             aborted,
           ]);
-          clearTimeout(timer);
+          cancelTimer?.();
         }
       }
     } finally {

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '@callgate/common';
+import { createLogger, systemClock } from '@callgate/common';
 import { Registry } from 'prom-client';
 import twilio from 'twilio';
 import type { CallStore, StatusReport } from './call-store.js';
@@ -49,7 +49,7 @@ const server = createWebhookServer({
   },
   log: createLogger('test', 'silent'),
   registry: new Registry(),
-  now: () => new Date(),
+  clock: systemClock,
   endOrphan: async () => undefined,
 });
 before(async () => {

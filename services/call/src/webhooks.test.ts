@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { createLogger } from '@callgate/common';
+import { createLogger, systemClock } from '@callgate/common';
 import { Registry } from 'prom-client';
 import twilio from 'twilio';
 import type { CallStore } from './call-store.js';
@@ -30,7 +30,7 @@ describe('status callback during a database outage', () => {
       },
       log: createLogger('test', 'silent'),
       registry: new Registry(),
-      now: () => new Date(),
+      clock: systemClock,
       endOrphan: async () => undefined,
       pollSoon: async (callId) => {
         polled.push(callId);

@@ -1,5 +1,5 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { inHttpServerSpan, isCallStatus, isTerminal, type Logger } from '@callgate/common';
+import { type Clock, inHttpServerSpan, isCallStatus, isTerminal, type Logger } from '@callgate/common';
 import { Counter, type Registry } from 'prom-client';
 import twilio from 'twilio';
 import type { CallStore } from './call-store.js';
@@ -20,7 +20,7 @@ export interface WebhookOptions {
   publicBaseUrl: string;
   log: Logger;
   registry: Registry;
-  now: () => Date;
+  clock: Clock;
   /** Ends a carrier call whose record is already over (a dial we gave up on that rang after all). */
   endOrphan: (carrierCallId: string) => Promise<void>;
   /** The TwiML of an answered call (POST /twilio/voice?callId=…); without it that path is 404. */
@@ -108,13 +108,13 @@ export function createWebhookServer(options: WebhookOptions): Server {
       );
       return reply(res, 200, '');
     }
-    const timestamp = params.Timestamp ? new Date(params.Timestamp) : options.now();
+    const timestamp = params.Timestamp ? new Date(params.Timestamp) : options.clock.date();
     // The carrier is answered first; the settlement of a call this ends follows.
     const applied = await options.lifecycle.report(
       call.call_id,
       {
         status: carrierStatus,
-        occurredAt: Number.isNaN(timestamp.getTime()) ? options.now() : timestamp,
+        occurredAt: Number.isNaN(timestamp.getTime()) ? options.clock.date() : timestamp,
         source: 'callback',
         carrierCallId,
         durationSeconds: numbers.CallDuration,

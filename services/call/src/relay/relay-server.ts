@@ -1,13 +1,13 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { isTerminal, type Logger } from '@callgate/common';
+import { type Clock, isTerminal, type Logger } from '@callgate/common';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Agent } from '../agent/agent.js';
 import { OutcomeSchemaError, parseOutcomeSchema } from '../agent/outcome.js';
 import type { CallStore } from '../call-store.js';
 import type { ConversationSink } from '../transcript-store.js';
 import type { ActiveConversations } from './active-conversations.js';
-import { Conversation, type RelayClock } from './conversation.js';
+import { Conversation } from './conversation.js';
 import { type RelayBinding, readRelayQuery, setupMismatch } from './handshake.js';
 import type { RelayMetrics } from './metrics.js';
 import { type OutboundMessage, parseInbound, type SetupMessage } from './protocol.js';
@@ -25,7 +25,7 @@ export interface RelayServerOptions {
   agentFor: (model: string) => Agent;
   urls: TwilioUrls;
   active: ActiveConversations;
-  clock: RelayClock;
+  clock: Clock;
   metrics: RelayMetrics;
   log: Logger;
   /** Most agent replies per call (RELAY_MAX_TURNS). */
@@ -62,7 +62,7 @@ export function attachRelay(server: Server, options: RelayServerOptions): { clos
       log.warn({ path }, 'ConversationRelay handshake with a missing or bad X-Twilio-Signature refused');
       return refuse(socket, 403, 'Forbidden');
     }
-    const bound = readRelayQuery(url.searchParams, options.clock.now());
+    const bound = readRelayQuery(url.searchParams, options.clock.date());
     if (!bound.ok) {
       metrics.frames.inc({ result: 'rejected' });
       log.warn({ path, reason: bound.reason }, 'ConversationRelay handshake refused');

@@ -132,3 +132,59 @@ describe('waitForCall heartbeats', () => {
     await within(done, 'the end of the wait');
   });
 });
+
+describe('waitForCall until the settlement', () => {
+  const statusEvent = (status: callV1.CallStatus__Output, sequence: number, kind = 'CALL_EVENT_KIND_STATUS') =>
+    ({
+      sequence,
+      status,
+      occurredAt: '2026-01-01T00:00:00Z',
+      source: 'callback',
+      detail: '',
+      kind,
+      costCredits: kind === 'CALL_EVENT_KIND_SETTLEMENT' ? 10 : 0,
+    }) as callV1.CallEvent__Output;
+
+  it('asks the stream for the settlement and waits past the end for it, on events alone', async () => {
+    const stream = fakeStream();
+    const asked: callV1.WatchCallRequest[] = [];
+    const backends = {
+      call: {
+        raw: {
+          watchCall: (request: callV1.WatchCallRequest) => {
+            asked.push(request);
+            return stream;
+          },
+        },
+        getCallProgress: async () => ({ progress: null }),
+      },
+    } as unknown as Backends;
+    const seen: callV1.WatchCallEvent__Output[] = [];
+    const waiters: { n: number; resolve: () => void }[] = [];
+    const done = waitForCall({
+      backends,
+      userId: 'u1',
+      callId: CALL_ID,
+      until: 'completed',
+      timeoutMs: 600_000,
+      signal: new AbortController().signal,
+      heartbeatMs: 600_000,
+      settlement: { graceMs: 600_000 },
+      onEvent: async (event) => {
+        seen.push(event);
+        for (const w of waiters) if (seen.length >= w.n) w.resolve();
+      },
+    });
+    const heard = (n: number) =>
+      seen.length >= n ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ n, resolve }));
+    assert.equal(asked[0]?.untilSettled, true, 'WatchCall asked to go on to the settlement');
+    stream.push({ event: statusEvent('CALL_STATUS_COMPLETED', 5) });
+    // Something after the end still reaches the client: the wait did not stop at the end.
+    stream.push({ progress: progress('CALL_STATUS_COMPLETED', 'completed', 100) });
+    await within(heard(2), 'the end and what followed it');
+    assert.equal(stream.cancelled, false, 'still waiting for the settlement');
+    stream.push({ event: statusEvent('CALL_STATUS_COMPLETED', 6, 'CALL_EVENT_KIND_SETTLEMENT'), terminal: true });
+    await within(done, 'the end of the wait at the settlement');
+    assert.equal(seen.length, 2, 'the settlement itself is not told to the client (the end was)');
+  });
+});
