@@ -268,19 +268,17 @@ describe('relay setup', () => {
 });
 
 describe('voice URL TwiML', () => {
+  const voiceOptions = () => ({
+    store,
+    catalog: loadCatalog(),
+    urls,
+    transcriptionProvider: 'Deepgram',
+    log: silentLog,
+    clock: new ManualClock(ISSUED_AT),
+  });
+
   it('connects the call to the relay with its voice, language, greeting (escaped) and call id', async () => {
-    const xml = await voiceTwiml(
-      {
-        store,
-        catalog: loadCatalog(),
-        urls,
-        transcriptionProvider: 'Deepgram',
-        log: silentLog,
-        clock: new ManualClock(ISSUED_AT),
-      },
-      CALL_ID,
-      { CallSid: CALL_SID },
-    );
+    const xml = await voiceTwiml(voiceOptions(), CALL_ID, { CallSid: CALL_SID });
     assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Connect><ConversationRelay /);
     for (const attribute of [
       // The call, its CallSid and an expiry five minutes on, signed by Twilio along with the URL.
@@ -302,14 +300,7 @@ describe('voice URL TwiML', () => {
   });
 
   it('hangs up a call it does not know, or one answered by another carrier call', async () => {
-    const options = {
-      store,
-      catalog: loadCatalog(),
-      urls,
-      transcriptionProvider: 'Deepgram',
-      log: silentLog,
-      clock: new ManualClock(ISSUED_AT),
-    };
+    const options = voiceOptions();
     const hangUp = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>';
     assert.equal(await voiceTwiml(options, 'not-a-call', {}), hangUp);
     assert.equal(await voiceTwiml(options, CALL_ID, { CallSid: `CA${'cd'.repeat(16)}` }), hangUp);
