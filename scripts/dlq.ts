@@ -5,8 +5,8 @@
  * SQS_ENDPOINT or SQS_QUEUE_URL, it uses the emulator of the system `npm start` runs (DATA_DIR/local-system.json).
  */
 import { parseArgs } from 'node:util';
-import { createSqsClient, loadConfig, resolveQueue, sqsConfigShape } from '@callgate/common';
-import { dlqUrl, peek, purge, redrive } from '../services/poller/src/dlq.js';
+import { createSqsClient, dlqUrl, loadConfig, resolveQueue, sqsConfigShape } from '@callgate/common';
+import { peek, purge, redrive } from '../services/poller/src/dlq.js';
 import { localDataDir, readDiscovery } from './local-discovery.js';
 
 const { values, positionals } = parseArgs({

@@ -7,11 +7,10 @@
  * a session on a replica that did not open it (the resumption).
  */
 import { randomUUID } from 'node:crypto';
-import { loadConfig, type ServiceHandle } from '@callgate/common';
+import { connectRedis, createLogger, loadConfig, redisReady, type ServiceHandle } from '@callgate/common';
 import { gatewayConfigShape, mintToken, startGateway, USER_SCOPES } from '@callgate/gateway';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { Redis } from 'ioredis';
 import { startLocalSystem } from '../local-system.js';
 import { percentile } from './shared.js';
 
@@ -44,7 +43,11 @@ export async function benchSessions(): Promise<void> {
   const memory = await gateway('');
   const sharedA = await gateway(redisUrl);
   const sharedB = await gateway(redisUrl);
-  const redis = new Redis(redisUrl);
+  const redis = connectRedis(redisUrl, createLogger('bench', 'silent'), {
+    connectionName: 'bench',
+    meanwhile: 'nothing',
+  });
+  if (!(await redisReady(redis, 5000))) throw new Error('Redis does not answer');
   // One user per session: a user's sessions beyond MCP_MAX_SESSIONS_PER_USER would evict each other.
   const tokenFor = (user: string) => mintToken(system.jwt, { sub: `bench-sessions-${user}`, scope: USER_SCOPES }, 3600);
   const connect = async (handle: ServiceHandle, user: string, sessionId?: string) => {

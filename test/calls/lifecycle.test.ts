@@ -302,14 +302,7 @@ describe("another user's call", () => {
     const other = await newUser(s.credit);
     const { call } = await s.call.placeCall(placeRequest(owner, { to: NUMBERS.busy }));
     const callId = call?.callId ?? '';
-    const detail = {
-      reason: 'ERROR_REASON_OTHER',
-      retryable: false,
-      field: '',
-      notPlaced: false,
-      outcomeUnknown: false,
-    };
-    const expected = { code: status.NOT_FOUND, details: `call ${callId} was not found`, detail, meta: {} };
+    const expected = { code: status.NOT_FOUND, details: `call ${callId} was not found`, meta: {} };
     assert.deepEqual(await rejection(s.call.getCall({ userId: other, callId })), expected);
     assert.deepEqual(await rejection(s.call.cancelCall({ userId: other, callId, reason: 'mine now' })), expected);
     assert.deepEqual(await rejection(s.call.getCallProgress({ userId: other, callId })), expected);

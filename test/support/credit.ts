@@ -6,7 +6,6 @@ import { randomUUID } from 'node:crypto';
 import {
   connectService,
   type Database,
-  type ErrorDetail,
   errorDetailOf,
   errorDetailStrings,
   isGrpcError,
@@ -112,18 +111,18 @@ export async function userWith(client: CreditClient, credits: number, prefix = '
 }
 
 /**
- * The gRPC status of a failed call, to assert on: code, message, the typed ErrorDetail it carried, and that
- * detail's string view (`meta`: field, needed, available, …).
+ * The gRPC status of a failed call, to assert on: code, message, and the string view of the typed
+ * ErrorDetail it carried (`meta`: field, needed, available, …; errorDetailOf reads the detail itself).
  */
 export async function grpcFailure(
   call: Promise<unknown>,
-): Promise<{ code: status; details: string; detail: ErrorDetail | undefined; meta: Record<string, string> }> {
+): Promise<{ code: status; details: string; meta: Record<string, string> }> {
   try {
     await call;
   } catch (error) {
     if (!isGrpcError(error)) throw error;
     const detail = errorDetailOf(error);
-    return { code: error.code, details: error.details, detail, meta: detail ? errorDetailStrings(detail) : {} };
+    return { code: error.code, details: error.details, meta: detail ? errorDetailStrings(detail) : {} };
   }
   throw new Error('expected the call to fail, but it succeeded');
 }
@@ -179,9 +178,4 @@ export async function allUsage(
     if (!pageToken) return entries;
   }
   throw new Error('ListUsage never ended');
-}
-
-/** Polls check until it returns a value other than undefined (no deadline: see eventually.ts). */
-export function until<T>(what: string, check: () => Promise<T | undefined>, reportAfterMs = 5000): Promise<T> {
-  return eventually(what, check, reportAfterMs);
 }

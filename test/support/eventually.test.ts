@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it, mock } from 'node:test';
-import { until } from './credit.js';
 import { eventually } from './eventually.js';
 import { within } from './within.js';
 
@@ -25,7 +24,6 @@ describe('waiting without a deadline', () => {
 
   for (const [name, wait] of [
     ['eventually', (probe: () => Promise<string | undefined>) => eventually('the condition', probe)],
-    ['until', (probe: () => Promise<string | undefined>) => until('the condition', probe)],
   ] as const) {
     it(`${name} keeps polling past a minute and returns what the probe found`, async () => {
       let ready = false;

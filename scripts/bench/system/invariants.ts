@@ -10,6 +10,7 @@ import {
   createLogger,
   createSqsClient,
   type Database,
+  dlqUrl,
   isCallStatus,
   isTerminal,
   isTerminalProto,
@@ -19,7 +20,7 @@ import {
   sqsConfigShape,
 } from '@callgate/common';
 import { checkLedger } from '@callgate/user-credit';
-import { dlqUrl, peek } from '../../../services/poller/src/dlq.js';
+import { peek } from '../../../services/poller/src/dlq.js';
 import type { Cluster } from './cluster.js';
 import { scrape, sum } from './prom.js';
 

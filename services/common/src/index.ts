@@ -23,6 +23,7 @@ export * from './ops-server.js';
 export * from './paging.js';
 export * from './periodic.js';
 export * from './readiness.js';
+export * from './redis.js';
 export * from './request-context.js';
 export * from './service.js';
 export * from './shutdown.js';

@@ -83,6 +83,23 @@ export async function resolveQueue(sqs: SQSClient, config: SqsConfig): Promise<s
   return queue.QueueUrl;
 }
 
+/**
+ * The dead-letter queue's URL: the main queue's URL with the DLQ's name (from its redrive policy, else
+ * fallbackName) as its last segment. Both queues live in one account and region, so this needs no
+ * sqs:GetQueueUrl: the task role only gains GetQueueAttributes on the DLQ (terraform/modules/stack/iam.tf).
+ * The one DLQ lookup: the poller's depth sampler, `npm run dlq` and the benchmarks use it.
+ */
+export async function dlqUrl(sqs: SQSClient, queueUrl: string, fallbackName: string): Promise<string> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
+  );
+  const arn = Attributes?.RedrivePolicy
+    ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn
+    : undefined;
+  const name = arn?.split(':').pop() || fallbackName;
+  return queueUrl.replace(/[^/]+\/?$/, name);
+}
+
 /** Readiness: the queue answers. */
 export async function checkQueue(sqs: SQSClient, queueUrl: string): Promise<void> {
   await sqs.send(

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { ConfigError, createLogger } from '@callgate/common';
+import { ConfigError, checkRedis, closeRedis, connectRedis, createLogger, redisReady } from '@callgate/common';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import {
@@ -19,7 +19,6 @@ import {
   RateLimits,
   rateLimitSettings,
 } from './rate-limits.js';
-import { checkRedis, closeRedis, connectRedis, redisReady } from './redis.js';
 
 const log = createLogger('test', 'silent');
 const request = (id: number, method = 'tools/list', params?: unknown) => ({ jsonrpc: '2.0', id, method, params });
@@ -162,7 +161,11 @@ describe('rate limits in process', () => {
 
 describe('rate limits when Redis is down', () => {
   it('a Redis nobody answers at still limits: each replica falls back to its own buckets', async () => {
-    const redis = connectRedis(`redis://127.0.0.1:${await closedPort()}`, log, { connectTimeoutMs: 200 });
+    const redis = connectRedis(`redis://127.0.0.1:${await closedPort()}`, log, {
+      connectTimeoutMs: 200,
+      connectionName: 'test',
+      meanwhile: 'test',
+    });
     try {
       const limits = new RateLimits({ general: { burst: 3, perMinute: 3 }, makePhoneCall: roomy, redis });
       assert.equal(await within(drain(limits, 'alice'), 'three admitted, then a refusal', 2000), 3);
@@ -180,7 +183,7 @@ describe('rate limits in Redis', { skip: needsRedis() }, () => {
     for (const client of clients) await closeRedis(client);
   });
   async function replica(limits: { general: BucketLimit; makePhoneCall?: BucketLimit }, keyPrefix: string, at = url) {
-    const redis = connectRedis(at, log);
+    const redis = connectRedis(at, log, { connectionName: 'test', meanwhile: 'test' });
     clients.push(redis);
     assert.ok(await redisReady(redis, 5000), `Redis at ${at} answers`);
     return { redis, limits: new RateLimits({ makePhoneCall: roomy, ...limits, redis, keyPrefix }) };

@@ -1,8 +1,13 @@
 import {
   ConfigError,
+  checkRedis,
   checkServing,
+  closeRedis,
+  connectRedis,
   createServiceBase,
   listenHttp,
+  periodic,
+  redisReady,
   type ServiceHandle,
   startGrpcService,
 } from '@callgate/common';
@@ -21,7 +26,6 @@ import { createPublicServer } from './http-server.js';
 import { createMcpServer, SERVER_INFO, type ServerExtension } from './mcp-server.js';
 import { guardProcess } from './process-guard.js';
 import { RateLimits, rateLimitSettings } from './rate-limits.js';
-import { checkRedis, closeRedis, connectRedis, redisReady } from './redis.js';
 import { requestStateCodec } from './request-state.js';
 import { SessionRegistry } from './sessions.js';
 import { CallSubscriptions } from './subscriptions.js';
@@ -71,7 +75,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const base = createServiceBase('gateway', config.LOG_LEVEL);
   const unguard = options.guardProcess ? guardProcess(base.log, base.metrics.registry) : undefined;
   // Per-user buckets in Redis when configured (shared by every replica), else in this process.
-  const redis = config.REDIS_URL ? connectRedis(config.REDIS_URL, base.log) : undefined;
+  // rate-limiter-flexible's RateLimiterRedis defines the Lua command `rlflxIncr` on the client it is given;
+  // the rate limits define it as their token bucket, so no stock RateLimiterRedis may share this client.
+  const redis = config.REDIS_URL
+    ? connectRedis(config.REDIS_URL, base.log, {
+        connectionName: 'callgate-gateway',
+        meanwhile: 'rate limits fall back to per-process buckets',
+      })
+    : undefined;
   const rateLimits = new RateLimits({ ...limits, redis, registry: base.metrics.registry });
   const cache = new ReadCache(base.metrics.registry);
   const invalidations = invalidationBus(redis, cache, base.log);
@@ -143,8 +154,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   // Serve once Redis answers (or after 2 s without it), so first requests use the shared buckets.
   if (redis && !(await redisReady(redis, 2000))) base.log.warn('starting without Redis: per-process rate limits');
   httpPort = await listenHttp(publicServer.server, config.BIND_HOST, config.HTTP_PORT);
-  const sweeper = setInterval(() => void sessions.sweep(), Math.min(60_000, config.MCP_SESSION_IDLE_MS));
-  sweeper.unref();
+  const sweeper = periodic({
+    name: 'mcp-session-sweep',
+    intervalMs: Math.min(60_000, config.MCP_SESSION_IDLE_MS),
+    log: base.log,
+    registry: base.metrics.registry,
+    run: () => sessions.sweep(),
+  });
 
   // Reported, not critical: with a backend down the gateway still answers, with UNAVAILABLE and a hint.
   base.readiness.add('call-service', () => checkServing(backends.call.raw), { critical: false });
@@ -161,7 +177,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     services: [],
     endpoints: { mcp: mcpUrl, websocket: mcpUrl.replace(/^http/, 'ws') },
     onStop: async () => {
-      clearInterval(sweeper);
+      await sweeper.stop();
       const drained = publicServer.shutdown(config.SHUTDOWN_TIMEOUT_MS);
       // Ending sessions ends their SSE streams and sends WebSocket close frames, so clients leave.
       await sessions.closeAll();

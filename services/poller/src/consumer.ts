@@ -5,7 +5,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { inProcessSpan, type Logger, queueNameOf, TRACE_FIELDS } from '@callgate/common';
+import { inProcessSpan, type Logger, type Periodic, periodic, queueNameOf, TRACE_FIELDS } from '@callgate/common';
 
 /** What became of one message: delete it (done, or a duplicate), leave it for redelivery, or release it now. */
 export type Outcome =
@@ -60,7 +60,7 @@ export class QueueConsumer {
   private readonly inFlight = new Map<string, InFlight>();
   private readonly receiving = new AbortController();
   private loops: Promise<void>[] = [];
-  private heartbeat: NodeJS.Timeout | undefined;
+  private heartbeat: Periodic<void> | undefined;
   private slotWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
 
@@ -74,8 +74,12 @@ export class QueueConsumer {
     const loops = Math.max(1, Math.ceil(this.options.concurrency / 10));
     this.loops = Array.from({ length: loops }, () => this.receiveLoop());
     const every = (this.options.visibilityTimeoutSeconds * 1000) / 2;
-    this.heartbeat = setInterval(() => void this.extendVisibility(), every);
-    this.heartbeat.unref();
+    this.heartbeat = periodic({
+      name: 'visibility-heartbeat',
+      intervalMs: every,
+      log: this.options.log,
+      run: () => this.extendVisibility(),
+    });
   }
 
   private freeSlots(): number {
@@ -216,7 +220,7 @@ export class QueueConsumer {
     const before = this.inFlight.size;
     this.receiving.abort();
     for (const wake of this.slotWaiters.splice(0)) wake();
-    clearInterval(this.heartbeat);
+    void this.heartbeat?.stop();
     if (this.inFlight.size > 0) {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([

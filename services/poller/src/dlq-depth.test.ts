@@ -6,12 +6,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { PurgeQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { createLogger, createSqsClient, loadConfig, resolveQueue, sqsConfigShape } from '@callgate/common';
+import { GetQueueUrlCommand, PurgeQueueCommand, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createLogger, createSqsClient, dlqUrl, loadConfig, resolveQueue, sqsConfigShape } from '@callgate/common';
 import { Registry } from 'prom-client';
 import { type LocalSqs, startLocalSqs } from '../../../scripts/local-sqs.js';
-import { dlqUrl } from './dlq.js';
-import { siblingDlqUrl, startDlqDepthSampler } from './dlq-depth.js';
+import { startDlqDepthSampler } from './dlq-depth.js';
 
 const log = createLogger('test', 'silent');
 const NEVER_MS = 2_147_483_647;
@@ -35,7 +34,8 @@ async function queues() {
   });
   sqs ??= createSqsClient(config);
   const queueUrl = await resolveQueue(sqs, config);
-  return { queueUrl, dlq: await dlqUrl(sqs, queueUrl, config.SQS_DLQ_NAME), fallbackName: config.SQS_DLQ_NAME };
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: config.SQS_DLQ_NAME }));
+  return { queueUrl, dlq: QueueUrl ?? '', fallbackName: config.SQS_DLQ_NAME };
 }
 
 const value = async (registry: Registry, name: string) =>
@@ -44,7 +44,7 @@ const value = async (registry: Registry, name: string) =>
 describe('poller_dlq_depth', () => {
   it('finds the DLQ from the redrive policy, as GetQueueUrl does', async () => {
     const { queueUrl, dlq } = await queues();
-    assert.equal(await siblingDlqUrl(sqs, queueUrl, 'not-this-name'), dlq);
+    assert.equal(await dlqUrl(sqs, queueUrl, 'not-this-name'), dlq);
   });
 
   it('follows the number of messages in the DLQ', async () => {

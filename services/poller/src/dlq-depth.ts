@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { Logger } from '@callgate/common';
+import { dlqUrl, type Logger, periodic } from '@callgate/common';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export interface DlqDepthOptions {
@@ -12,22 +12,6 @@ export interface DlqDepthOptions {
   intervalMs: number;
   log: Logger;
   registry: Registry;
-}
-
-/**
- * The DLQ's URL: the main queue's URL with the DLQ's name (from the redrive policy) as its last segment.
- * Both queues live in one account and region, so this needs no sqs:GetQueueUrl: the task role only
- * gains GetQueueAttributes on the DLQ (terraform/modules/stack/iam.tf).
- */
-export async function siblingDlqUrl(sqs: SQSClient, queueUrl: string, fallbackName: string): Promise<string> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
-  );
-  const arn = Attributes?.RedrivePolicy
-    ? (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn
-    : undefined;
-  const name = arn?.split(':').pop() || fallbackName;
-  return queueUrl.replace(/[^/]+\/?$/, name);
 }
 
 /**
@@ -48,11 +32,14 @@ export function startDlqDepthSampler(options: DlqDepthOptions): { sample(): Prom
     registers: [options.registry],
   });
   let url: string | undefined;
-  let running: Promise<void> | undefined;
-  const sample = () => {
-    running ??= (async () => {
+  const job = periodic({
+    name: 'dlq-depth-sample',
+    intervalMs: options.intervalMs,
+    jitter: 0.1,
+    log: options.log,
+    run: async () => {
       try {
-        url ??= await siblingDlqUrl(options.sqs, options.queueUrl, options.fallbackName);
+        url ??= await dlqUrl(options.sqs, options.queueUrl, options.fallbackName);
         const { Attributes } = await options.sqs.send(
           new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['ApproximateNumberOfMessages'] }),
         );
@@ -60,19 +47,8 @@ export function startDlqDepthSampler(options: DlqDepthOptions): { sample(): Prom
       } catch (error) {
         failures.inc();
         options.log.warn({ err: error, dlq: url }, 'sampling the DLQ depth failed; the next interval retries');
-      } finally {
-        running = undefined;
       }
-    })();
-    return running;
-  };
-  const timer = setInterval(() => void sample(), options.intervalMs);
-  timer.unref();
-  return {
-    sample,
-    stop: async () => {
-      clearInterval(timer);
-      await running;
     },
-  };
+  });
+  return { sample: async () => void (await job.runOnce()), stop: job.stop };
 }

@@ -1,8 +1,6 @@
 import {
   ChangeMessageVisibilityBatchCommand,
   DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  GetQueueUrlCommand,
   PurgeQueueCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -14,21 +12,6 @@ export interface DlqMessage {
   body: string;
   receiveCount: number;
   sentAt: string;
-}
-
-/** The dead-letter queue's URL: from the main queue's redrive policy, else by name. */
-export async function dlqUrl(sqs: SQSClient, queueUrl: string, fallbackName: string): Promise<string> {
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['RedrivePolicy'] }),
-  );
-  let name = fallbackName;
-  if (Attributes?.RedrivePolicy) {
-    const arn = (JSON.parse(Attributes.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn;
-    name = arn?.split(':').pop() ?? name;
-  }
-  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-  if (!QueueUrl) throw new Error(`dead-letter queue ${name} not found`);
-  return QueueUrl;
 }
 
 /**

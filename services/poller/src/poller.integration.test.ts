@@ -15,6 +15,7 @@ import { GetQueueAttributesCommand, SendMessageCommand, type SQSClient } from '@
 import {
   connectService,
   createSqsClient,
+  dlqUrl,
   loadConfig,
   type PollMessage,
   type PromiseClient,
@@ -34,7 +35,7 @@ import {
 } from '../../../test/support/calls.js';
 import { cleanEnv, runEntry } from '../../../test/support/process.js';
 import { within } from '../../../test/support/within.js';
-import { dlqUrl, peek } from './dlq.js';
+import { peek } from './dlq.js';
 import { sendPolls } from './refresh.js';
 
 type PollerClient = PromiseClient<pollerV1.PollerServiceDefinition>;

@@ -7,6 +7,8 @@ import {
   createServiceBase,
   createSqsClient,
   type Database,
+  type Periodic,
+  periodic,
   resolveQueue,
   type ServiceHandle,
   serviceName,
@@ -128,13 +130,13 @@ export async function startPollerService(config: PollerConfig, deps: PollerDeps)
 
   stats.sweep = () => ({ leader: sweeper.leader, checkpoint: sweeper.checkpoint });
   let sweeping: ReturnType<typeof runSweeper> | undefined;
-  let pruneTimer: NodeJS.Timeout | undefined;
+  let pruning: Periodic<number> | undefined;
   let draining: Promise<{ finished: number; released: number }> | undefined;
   const drain = (timeoutMs = config.SHUTDOWN_TIMEOUT_MS) => {
     draining ??= (async () => {
       // A drained poller takes no more work: unready, so an orchestrator does not count it as serving.
       base.readiness.startDraining();
-      clearInterval(pruneTimer);
+      await pruning?.stop();
       // Side by side: the sweeper stops after its current batch (whose checkpoint it saves) and gives up its
       // lease, while in-flight messages finish or are released.
       const [result] = await Promise.all([consumer.drain(timeoutMs), sweeping?.stop()]);
@@ -201,13 +203,16 @@ export async function startPollerService(config: PollerConfig, deps: PollerDeps)
       tickMs: Math.max(50, Math.min(config.SWEEP_LEASE_MS / 3, config.SWEEP_INTERVAL_MS)),
       log,
       lease,
+      registry: base.metrics.registry,
     });
   }
-  pruneTimer = setInterval(
-    () => void dedup.prune().catch((error: unknown) => log.warn({ err: error }, 'pruning refresh records failed')),
-    Math.min(config.DEDUP_WINDOW_MS, 60_000),
-  );
-  pruneTimer.unref();
+  pruning = periodic({
+    name: 'refresh-record-prune',
+    intervalMs: Math.min(config.DEDUP_WINDOW_MS, 60_000),
+    log,
+    registry: base.metrics.registry,
+    run: () => dedup.prune(),
+  });
   log.info({ replica, sweep: config.SWEEP_ENABLED }, 'poller consuming');
   return handle;
 }

@@ -1,4 +1,5 @@
-import type { Database, Logger, PollMessage } from '@callgate/common';
+import { type Database, type Logger, type PollMessage, periodic } from '@callgate/common';
+import type { Registry } from 'prom-client';
 import type { Lease } from './lease.js';
 
 /** Where a sweep stands (poller.sweep_checkpoints). `updatedBefore` is set while a sweep is running. */
@@ -205,26 +206,23 @@ export class Sweeper {
   }
 }
 
-/** Runs the sweeper's ticks on a timer until stopped; a failed tick is logged and retried next tick. */
-export function runSweeper(sweeper: Sweeper, options: { tickMs: number; log: Logger; lease: Lease }) {
-  const controller = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  let current: Promise<void> = Promise.resolve();
-  const loop = () => {
-    current = sweeper
-      .tick(controller.signal)
-      .catch((error: unknown) => options.log.warn({ err: error }, 'stale-call sweep tick failed; retrying next tick'))
-      .finally(() => {
-        if (!controller.signal.aborted) timer = setTimeout(loop, options.tickMs);
-      });
-  };
-  loop();
+/** Runs the sweeper's ticks (the first at once) until stopped; a failed tick is logged and retried next tick. */
+export function runSweeper(
+  sweeper: Sweeper,
+  options: { tickMs: number; log: Logger; lease: Lease; registry?: Registry },
+) {
+  const job = periodic({
+    name: 'stale-call-sweep',
+    intervalMs: options.tickMs,
+    firstDelayMs: 0,
+    log: options.log,
+    registry: options.registry,
+    run: (signal) => sweeper.tick(signal),
+  });
   return {
     /** Stops ticking, waits for the current batch (its checkpoint saved), then gives the lease up. */
     async stop(): Promise<void> {
-      controller.abort();
-      clearTimeout(timer);
-      await current;
+      await job.stop();
       if (sweeper.leader) await options.lease.release().catch(() => undefined);
       sweeper.leader = false;
     },

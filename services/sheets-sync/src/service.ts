@@ -1,5 +1,12 @@
-import { createServiceBase, type Database, type ServiceHandle, startGrpcService } from '@callgate/common';
-import { Redis } from 'ioredis';
+import {
+  checkRedis,
+  closeRedis,
+  connectRedis,
+  createServiceBase,
+  type Database,
+  type ServiceHandle,
+  startGrpcService,
+} from '@callgate/common';
 import type { SheetsSyncConfig } from './config.js';
 import { FallbackTokenBucket, replicaShare } from './fallback-bucket.js';
 import { createSyncMetrics } from './metrics.js';
@@ -38,9 +45,11 @@ export async function startSheetsSyncService(config: SheetsSyncConfig, deps: She
   base.readiness.add('database', async () => void (await deps.db.query('SELECT 1')));
   const store = new RowStore(deps.db, schema);
   const redis = config.REDIS_URL
-    ? new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2, enableOfflineQueue: true })
+    ? connectRedis(config.REDIS_URL, base.log, {
+        connectionName: 'callgate-sheets-sync',
+        meanwhile: 'each replica takes from its own share of the Sheets quota',
+      })
     : undefined;
-  redis?.on('error', (err) => base.log.warn({ err }, 'Redis error (the shared Sheets quota waits until it is back)'));
   const prefix = deps.redisKeyPrefix ?? 'callgate:sheets';
   // One budget per spreadsheet project: every replica takes from the same Redis buckets. Without Redis
   // each process has its own, which is right only for a single replica.
@@ -65,7 +74,7 @@ export async function startSheetsSyncService(config: SheetsSyncConfig, deps: She
       `SHEETS_WRITE_BURST + SHEETS_WRITES_PER_MINUTE exceed the Sheets API's ${GOOGLE_WRITE_QUOTA_PER_MINUTE} writes a minute`,
     );
   }
-  if (redis) base.readiness.add('redis', async () => void (await redis.ping()), { critical: false });
+  if (redis) base.readiness.add('redis', () => checkRedis(redis), { critical: false });
 
   let sync: SheetsSync | undefined;
   const metrics = createSyncMetrics(base.metrics.registry, () => (sync as SheetsSync).snapshot());
@@ -124,7 +133,7 @@ export async function startSheetsSyncService(config: SheetsSyncConfig, deps: She
     onStop: async () => {
       // Whatever is unwritten stays in sheets.rows; the next start (or another replica) writes it.
       await writer?.stop();
-      redis?.disconnect();
+      if (redis) await closeRedis(redis);
       if (deps.ownsDb) await deps.db.close();
     },
   });

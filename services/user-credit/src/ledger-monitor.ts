@@ -1,4 +1,4 @@
-import type { Logger, Queryable } from '@callgate/common';
+import { type Logger, periodic, type Queryable } from '@callgate/common';
 import { Gauge, type Registry } from 'prom-client';
 import { checkLedger } from './ledger-check.js';
 
@@ -13,17 +13,16 @@ export interface LedgerMonitorOptions {
 }
 
 export interface LedgerMonitor {
-  /** One check now; joins the running one instead of starting a second. Resolves to the count found. */
-  runOnce(): Promise<number>;
+  /** One check now; joins the running one instead of starting a second. Resolves to the count found (undefined: it failed, logged). */
+  runOnce(): Promise<number | undefined>;
   stop(): Promise<void>;
 }
 
 /**
  * Runs checkLedger over every account in the background and exports how many discrepancies it found, so
  * a broken ledger invariant alerts (LedgerMismatch) instead of waiting for someone to run
- * `npm run credits -- check`. The query scans the whole ledger, so runs are spaced by a timeout set after
- * each run ends (never overlapping, however slow the database); every replica checks, which is harmless
- * since the gauge is read with max().
+ * `npm run credits -- check`. The query scans the whole ledger, so runs never overlap however slow the
+ * database (periodic()); every replica checks, which is harmless since the gauge is read with max().
  */
 export function startLedgerMonitor(options: LedgerMonitorOptions): LedgerMonitor {
   const discrepancies = new Gauge({
@@ -36,47 +35,25 @@ export function startLedgerMonitor(options: LedgerMonitorOptions): LedgerMonitor
     help: 'When the background ledger check last completed (a stale value means the check is failing).',
     registers: [options.registry],
   });
-  let running: Promise<number> | undefined;
-  let timer: NodeJS.Timeout | undefined;
-  let stopped = false;
-
-  const runOnce = () => {
-    running ??= (async () => {
-      try {
-        const problems = await checkLedger(options.db);
-        discrepancies.set(problems.length);
-        lastRun.set(Date.now() / 1000);
-        if (problems.length > 0) {
-          // Users and figures, so the on-call can start from the log line; the runbook has the rest.
-          options.log.error({ discrepancies: problems.slice(0, 20), count: problems.length }, 'credit ledger mismatch');
-        }
-        return problems.length;
-      } catch (error) {
-        // The gauge keeps its last value; the timestamp going stale is what shows the failure.
-        options.log.error({ err: error }, 'ledger check failed; the next interval retries');
-        return 0;
-      } finally {
-        running = undefined;
+  const job = periodic({
+    name: 'ledger-check',
+    intervalMs: options.intervalMs,
+    firstDelayMs: options.firstDelayMs,
+    jitter: 0.1,
+    log: options.log,
+    registry: options.registry,
+    failureLevel: 'error',
+    // On failure the gauge keeps its last value; the timestamp going stale is what shows it.
+    run: async () => {
+      const problems = await checkLedger(options.db);
+      discrepancies.set(problems.length);
+      lastRun.set(Date.now() / 1000);
+      if (problems.length > 0) {
+        // Users and figures, so the on-call can start from the log line; the runbook has the rest.
+        options.log.error({ discrepancies: problems.slice(0, 20), count: problems.length }, 'credit ledger mismatch');
       }
-    })();
-    return running;
-  };
-
-  const schedule = (delayMs: number) => {
-    if (stopped) return;
-    timer = setTimeout(() => {
-      void runOnce().then(() => schedule(options.intervalMs));
-    }, delayMs);
-    timer.unref();
-  };
-  schedule(options.firstDelayMs);
-
-  return {
-    runOnce,
-    stop: async () => {
-      stopped = true;
-      clearTimeout(timer);
-      await running;
+      return problems.length;
     },
-  };
+  });
+  return { runOnce: job.runOnce, stop: job.stop };
 }

@@ -19,10 +19,10 @@ import {
   ledgerSums,
   newUserId,
   startCredit,
-  until,
   userWith,
 } from '../../../test/support/credit.js';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { eventually } from '../../../test/support/eventually.js';
 import { Ledger } from './ledger.js';
 
 let database: TestDatabase;
@@ -270,7 +270,7 @@ describe('expiry', () => {
 
     sweeping.clock.advance(61_000);
     assert.deepEqual(
-      await until('the 60 s hold to expire', async () => {
+      await eventually('the 60 s hold to expire', async () => {
         const b = await balanceOf(userId, c);
         return b.held === 30 ? b : undefined;
       }),
@@ -294,7 +294,9 @@ describe('expiry', () => {
     assert.deepEqual(await balanceOf(userId, c), { available: 45, held: 30, debt: 0 });
 
     sweeping.clock.advance(60_000);
-    await until('the 120 s hold to expire', async () => ((await balanceOf(userId, c)).held === 0 ? true : undefined));
+    await eventually('the 120 s hold to expire', async () =>
+      (await balanceOf(userId, c)).held === 0 ? true : undefined,
+    );
     assert.deepEqual(await balanceOf(userId, c), { available: 75, held: 0, debt: 0 });
     // A late settle larger than what is available: the rest is debt.
     const over = await c.settle({ reservationId: long, actualAmount: 100, idempotencyKey: key('settle') });

@@ -1,4 +1,4 @@
-import type { Logger } from '@callgate/common';
+import { type Logger, periodic } from '@callgate/common';
 import { Counter, type Registry } from 'prom-client';
 import type { Ledger } from './ledger.js';
 
@@ -8,42 +8,31 @@ import type { Ledger } from './ledger.js';
  */
 export function startExpirySweeper(options: { ledger: Ledger; intervalMs: number; log: Logger; registry: Registry }): {
   stop(): Promise<void>;
-  runOnce(): Promise<number>;
+  runOnce(): Promise<number | undefined>;
 } {
   const expired = new Counter({
     name: 'credits_reservations_expired_total',
     help: 'Credit holds returned by the sweeper because they were never settled or released.',
     registers: [options.registry],
   });
-  let running: Promise<number> | undefined;
-  const runOnce = () => {
-    running ??= (async () => {
-      try {
-        let total = 0;
-        for (let batch = await options.ledger.expireDue(); batch > 0; batch = await options.ledger.expireDue()) {
-          total += batch;
-        }
-        if (total > 0) {
-          expired.inc(total);
-          options.log.warn({ expired: total }, 'credit holds expired: their calls never settled or released them');
-        }
-        return total;
-      } catch (error) {
-        options.log.error({ err: error }, 'expiry sweep failed; next interval retries');
-        return 0;
-      } finally {
-        running = undefined;
+  const job = periodic({
+    name: 'credit-expiry-sweep',
+    intervalMs: options.intervalMs,
+    jitter: 0.1,
+    log: options.log,
+    registry: options.registry,
+    failureLevel: 'error',
+    run: async () => {
+      let total = 0;
+      for (let batch = await options.ledger.expireDue(); batch > 0; batch = await options.ledger.expireDue()) {
+        total += batch;
       }
-    })();
-    return running;
-  };
-  const timer = setInterval(() => void runOnce(), options.intervalMs);
-  timer.unref();
-  return {
-    runOnce,
-    stop: async () => {
-      clearInterval(timer);
-      await running;
+      if (total > 0) {
+        expired.inc(total);
+        options.log.warn({ expired: total }, 'credit holds expired: their calls never settled or released them');
+      }
+      return total;
     },
-  };
+  });
+  return { runOnce: job.runOnce, stop: job.stop };
 }

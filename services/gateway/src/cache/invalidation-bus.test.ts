@@ -4,10 +4,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { createLogger } from '@callgate/common';
+import { closeRedis, connectRedis, createLogger, redisReady } from '@callgate/common';
 import type { Redis } from 'ioredis';
 import { eventually } from '../../../../test/support/eventually.js';
-import { closeRedis, connectRedis, redisReady } from '../redis.js';
 import { invalidationBus } from './invalidation-bus.js';
 import { ReadCache } from './read-cache.js';
 
@@ -22,7 +21,7 @@ describe('cache invalidation bus', { skip: url ? false : 'REDIS_URL is not set' 
 
   it('drops an entry on the other replica when one replica changes it', async () => {
     const replicas = [0, 1].map(() => {
-      const redis = connectRedis(url as string, log);
+      const redis = connectRedis(url as string, log, { connectionName: 'test', meanwhile: 'test' });
       clients.push(redis);
       const cache = new ReadCache(undefined);
       return { redis, cache, bus: invalidationBus(redis, cache, log) };

@@ -1,41 +1,40 @@
-import type { Logger } from '@callgate/common';
 import { Redis } from 'ioredis';
+import type { Logger } from './logger.js';
 
 export interface RedisClientOptions {
   /** A command without an answer within this many ms fails, so callers fall back instead of waiting. Default 500. */
   commandTimeoutMs?: number;
   /** How long one connection attempt may take. Default 2000. */
   connectTimeoutMs?: number;
-  /** Shown by CLIENT LIST. Default `callgate-gateway`. */
-  connectionName?: string;
+  /** Shown by CLIENT LIST, e.g. `callgate-gateway`. */
+  connectionName: string;
+  /** What the service does while Redis is away, for the outage log line (e.g. "rate limits fall back to per-process buckets"). */
+  meanwhile: string;
 }
 
 /**
- * The gateway's Redis client (REDIS_URL). It never queues commands while disconnected: a command then
- * fails at once, and callers (the rate limiter) fall back to their in-process stand-in rather than
- * hang a request. It reconnects forever with backoff, and logs an outage once and its end (never the
- * URL, which may hold a password).
- *
- * rate-limiter-flexible's RateLimiterRedis defines the Lua command `rlflxIncr` on the client it is
- * given; the rate limits define it as their token bucket, so no stock RateLimiterRedis may share it.
+ * The one way a service connects to Redis (REDIS_URL). It never queues commands while disconnected: a
+ * command then fails at once, and callers (rate limits, token buckets) fall back to their in-process
+ * stand-in rather than hang a request. It reconnects forever with backoff, and logs an outage once and
+ * its end (never the URL, which may hold a password).
  */
-export function connectRedis(url: string, log: Logger, options: RedisClientOptions = {}): Redis {
+export function connectRedis(url: string, log: Logger, options: RedisClientOptions): Redis {
   const redis = new Redis(url, {
     enableOfflineQueue: false,
     commandTimeout: options.commandTimeoutMs ?? 500,
     connectTimeout: options.connectTimeoutMs ?? 2000,
     maxRetriesPerRequest: 1,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
-    connectionName: options.connectionName ?? 'callgate-gateway',
+    connectionName: options.connectionName,
   });
   let down = false;
   redis.on('error', (error: Error) => {
     if (down) return;
     down = true;
-    log.warn({ err: error }, 'Redis unreachable: rate limits fall back to per-process buckets until it is back');
+    log.warn({ err: error }, `Redis unreachable: ${options.meanwhile} until it is back`);
   });
   redis.on('ready', () => {
-    if (down) log.info('Redis reachable again: rate limits are shared by every replica again');
+    if (down) log.info({ connection: options.connectionName }, 'Redis reachable again');
     down = false;
   });
   return redis;
@@ -60,7 +59,7 @@ export function redisReady(redis: Redis, timeoutMs: number): Promise<boolean> {
 /** Readiness check: connected and answering PING. */
 export async function checkRedis(redis: Redis): Promise<void> {
   if (redis.status !== 'ready') {
-    throw new Error(`not connected (${redis.status}); rate limits use per-process buckets meanwhile`);
+    throw new Error(`not connected (${redis.status})`);
   }
   await redis.ping();
 }
