@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createLogger, type Database, PostgresDatabase } from '@callgate/common';
+import { createLogger, type Database, PostgresDatabase, systemClock } from '@callgate/common';
 import { runCatchUp, runSnapshot, runVerify } from '../../scripts/db-migrate/commands.js';
 import { migrateTarget, SERVICE_SCHEMAS } from '../../scripts/db-migrate/services.js';
 import { CallStore, type NewCall } from '../../services/call/src/call-store.js';
@@ -112,7 +112,7 @@ describe('db-migrate (Supabase → RDS)', { skip: url ? false : 'needs DATABASE_
     const now = () => new Date();
     ledger = new Ledger({ db: source, now, lowBalanceCredits: 50, reservationTtlSeconds: 3600 });
     users = new Users({ db: source, ledger, now, signupCredits: 500 });
-    calls = new CallStore(source, now);
+    calls = new CallStore(source, systemClock);
     for (const userId of userIds) {
       await users.get({
         userId,

@@ -17,6 +17,7 @@ import {
   isGrpcError,
   isTerminalProto,
   loadConfig,
+  ManualClock,
   PgliteDatabase,
   PostgresDatabase,
   type PromiseClient,
@@ -254,7 +255,7 @@ export async function postStatusCallback(
  */
 export function watchAll(
   client: CallClient,
-  request: { userId: string; callId: string; afterSequence?: number },
+  request: { userId: string; callId: string; afterSequence?: number; untilSettled?: boolean },
   reportAfterMs = 5000,
   onEvent?: (event: WatchEvent) => void,
 ): Promise<{ events: WatchEvent[]; error?: { code: status; details: string } }> {
@@ -265,6 +266,7 @@ export function watchAll(
       userId: request.userId,
       callId: request.callId,
       afterSequence: request.afterSequence ?? 0,
+      untilSettled: request.untilSettled ?? false,
     });
     stream.on('data', (event: WatchEvent) => {
       events.push(event);
@@ -310,6 +312,17 @@ export interface CarrierProxy {
   holdCreates(): () => void;
   /** Resolves when a create for callId has reached the proxy. */
   createArrived(callId: string): Promise<void>;
+  /**
+   * From now on, the carrier's answer to a fetch of this call (GET …/Calls/{sid}.json) says these
+   * fields (Twilio's names: status, duration, end_time) over the sandbox's: a call the test moves
+   * step by step as the carrier would report it to a poll. undefined stops it.
+   */
+  answerFetch(sid: string, fields: Record<string, string> | undefined): void;
+  /**
+   * While on, calls created are given a StatusCallback of the proxy's own (answered 200, dropped): the
+   * carrier's callbacks never reach the call service, and the test sends the ones it wants.
+   */
+  divertCallbacks(on: boolean): void;
   stop(): Promise<void>;
 }
 
@@ -326,11 +339,18 @@ async function readAll(req: IncomingMessage): Promise<string> {
 export async function startCarrierProxy(target: string): Promise<CarrierProxy> {
   const creates: CarrierCreate[] = [];
   const arrivals: { callId: string; resolve: () => void }[] = [];
+  const fetchAnswers = new Map<string, Record<string, string>>();
+  let divert = false;
   let gate: Promise<void> | undefined;
+  let url = '';
   const server: Server = createServer((req, res) => {
     void (async () => {
-      const body = await readAll(req);
+      let body = await readAll(req);
       const path = req.url ?? '/';
+      if (path.startsWith('/diverted-callbacks')) {
+        res.writeHead(200).end();
+        return;
+      }
       if (req.method === 'POST' && /\/Calls\.json$/.test(new URL(path, 'http://proxy').pathname)) {
         const form = new URLSearchParams(body);
         const callback = form.get('StatusCallback') ?? '';
@@ -339,6 +359,10 @@ export async function startCarrierProxy(target: string): Promise<CarrierProxy> {
         for (const waiter of arrivals.filter((w) => w.callId === callId)) {
           arrivals.splice(arrivals.indexOf(waiter), 1);
           waiter.resolve();
+        }
+        if (divert) {
+          form.set('StatusCallback', `${url}/diverted-callbacks`);
+          body = form.toString();
         }
         if (gate) await gate;
       }
@@ -352,7 +376,10 @@ export async function startCarrierProxy(target: string): Promise<CarrierProxy> {
         headers,
         body: req.method === 'GET' || req.method === 'HEAD' ? undefined : body,
       });
-      const text = await upstream.text();
+      let text = await upstream.text();
+      const fetched = req.method === 'GET' ? /\/Calls\/(CA[0-9a-f]{32})\.json$/.exec(path) : null;
+      const answer = fetched?.[1] ? fetchAnswers.get(fetched[1]) : undefined;
+      if (answer && upstream.ok) text = JSON.stringify({ ...(JSON.parse(text) as object), ...answer });
       res.writeHead(upstream.status, { 'content-type': upstream.headers.get('content-type') ?? 'application/json' });
       res.end(text);
     })().catch((error: unknown) => {
@@ -362,8 +389,9 @@ export async function startCarrierProxy(target: string): Promise<CarrierProxy> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  url = `http://127.0.0.1:${port}`;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url,
     creates,
     createsFor: (callId) => creates.filter((c) => c.callId === callId).length,
     holdCreates: () => {
@@ -380,6 +408,13 @@ export async function startCarrierProxy(target: string): Promise<CarrierProxy> {
       creates.some((c) => c.callId === callId)
         ? Promise.resolve()
         : new Promise<void>((resolve) => arrivals.push({ callId, resolve })),
+    divertCallbacks: (on) => {
+      divert = on;
+    },
+    answerFetch: (sid, fields) => {
+      if (fields) fetchAnswers.set(sid, fields);
+      else fetchAnswers.delete(sid);
+    },
     stop: () => closeHttp(server, 1000),
   };
 }
@@ -400,6 +435,8 @@ export interface CallRig {
   callEnv: Record<string, string>;
   /** Starts a call-service instance (another replica, or the one after a crash) against the rig. */
   startCall(env?: Record<string, string>): Promise<CallInstance>;
+  /** With `sheet`: the sandbox's Google Sheet sheets-sync writes the calls to (Sheets API v4 at apiUrl). */
+  sheet?: { apiUrl: string; spreadsheetId: string };
   stop(): Promise<void>;
 }
 
@@ -408,7 +445,10 @@ export interface CallRig {
  * database the test can read and write, with the carrier proxy between the call service and the sandbox.
  * Call-service instances are started by the test (startCall), so a test can play a crash and a restart.
  */
-export async function startCallRig(sandboxEnv: Record<string, string> = {}): Promise<CallRig> {
+export async function startCallRig(
+  sandboxEnv: Record<string, string> = {},
+  options: { sheet?: boolean } = {},
+): Promise<CallRig> {
   const level = process.env.LOG_LEVEL ?? 'silent';
   const stops: (() => Promise<void>)[] = [];
   const stop = async () => {
@@ -439,8 +479,19 @@ export async function startCallRig(sandboxEnv: Record<string, string> = {}): Pro
     const creditAddress = `127.0.0.1:${creditHandle.grpcPort}`;
     const credit = creditClient(creditAddress);
     stops.push(async () => credit.close());
+    const sheet = options.sheet
+      ? { apiUrl: sandbox.endpoints.sheets as string, spreadsheetId: `rig-${randomUUID()}` }
+      : undefined;
+    const sheetEnv: Record<string, string> = sheet
+      ? { GOOGLE_SHEETS_API_URL: sheet.apiUrl, GOOGLE_SHEETS_ID: sheet.spreadsheetId, SHEETS_FLUSH_AGE_MS: '20' }
+      : {};
     const sheetsHandle = await startSheetsSyncService(
-      loadConfig('sheets-sync', sheetsSyncConfigShape, { LOG_LEVEL: level, GRPC_PORT: '0', METRICS_PORT: '0' }),
+      loadConfig('sheets-sync', sheetsSyncConfigShape, {
+        LOG_LEVEL: level,
+        GRPC_PORT: '0',
+        METRICS_PORT: '0',
+        ...sheetEnv,
+      }),
       { db, ownsDb: false },
     );
     stops.push(() => sheetsHandle.stop());
@@ -485,7 +536,7 @@ export async function startCallRig(sandboxEnv: Record<string, string> = {}): Pro
     };
     // The first instance migrates the calls schema, so a test can write intents before it starts its own.
     await (await startCall({ DIAL_GRACE_MS: '3600000', RECOVERY_INTERVAL_MS: '3600000' })).stop();
-    return { db, credit, carrier, callEnv, startCall, stop };
+    return { db, credit, carrier, callEnv, startCall, ...(sheet && { sheet }), stop };
   } catch (error) {
     await stop();
     throw error;
@@ -512,7 +563,7 @@ export async function recordCrashedIntent(
     callId,
     ttlSeconds: 0,
   });
-  const store = new CallStore(rig.db, () => new Date(Date.now() - options.agoMs));
+  const store = new CallStore(rig.db, new ManualClock(Date.now() - options.agoMs));
   const intent = {
     call_id: callId,
     user_id: userId,

@@ -1,42 +1,14 @@
 /** Test doubles for the relay's tests: a clock moved by hand, a sink in memory, an agent the test paces. */
-import { createLogger } from '@callgate/common';
+import { ManualClock as CommonManualClock, createLogger } from '@callgate/common';
 import { Registry } from 'prom-client';
 import type { AgentChunk, AgentSession, HistoryTurn, ProposedOutcome } from '../../services/call/src/agent/agent.js';
-import type { RelayClock } from '../../services/call/src/relay/conversation.js';
 import { type RelayMetrics, relayMetrics } from '../../services/call/src/relay/metrics.js';
 import type { ConversationSink, Outcome, Turn } from '../../services/call/src/transcript-store.js';
 
-export class ManualClock implements RelayClock {
-  #t = 0;
-  #timers: { at: number; fn: () => void; live: boolean }[] = [];
-
-  now(): Date {
-    return new Date(Date.UTC(2026, 0, 1) + this.#t);
-  }
-
-  elapsed(): number {
-    return this.#t;
-  }
-
-  after(ms: number, fn: () => void): () => void {
-    const timer = { at: this.#t + ms, fn, live: true };
-    this.#timers.push(timer);
-    return () => {
-      timer.live = false;
-    };
-  }
-
-  /** Moves time on, running every timer that falls due, in order. */
-  advance(ms: number): void {
-    const until = this.#t + ms;
-    for (;;) {
-      const due = this.#timers.filter((t) => t.live && t.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!due) break;
-      due.live = false;
-      this.#t = due.at;
-      due.fn();
-    }
-    this.#t = until;
+/** The kit's ManualClock, starting at 2026-01-01T00:00:00Z. */
+export class ManualClock extends CommonManualClock {
+  constructor() {
+    super(Date.UTC(2026, 0, 1));
   }
 }
 

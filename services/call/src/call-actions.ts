@@ -1,21 +1,29 @@
-import { DomainError, failedPrecondition, type Logger, notFound } from '@callgate/common';
+import {
+  type Clock,
+  DomainError,
+  failedPrecondition,
+  isCallStatus,
+  isTerminal,
+  type Logger,
+  notFound,
+} from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import type { CallRow, CallStore } from './call-store.js';
 import { type Carrier, type CarrierCall, carrierErrorToDomain } from './carrier.js';
-import type { Settlement } from './credits.js';
-import { isCallStatus, isTerminal } from './state-machine.js';
+import type { CallLifecycle } from './lifecycle.js';
 import { endStuckCall, stuckReason } from './stuck-calls.js';
 
 export interface ActionOptions {
   store: CallStore;
   carrier: Carrier;
-  settlement: Settlement;
+  /** Where what a cancel or a refresh learned is reported. */
+  lifecycle: CallLifecycle;
   log: Logger;
-  now: () => Date;
+  clock: Clock;
 }
 
-/** Applies what the carrier says about a call through the state machine, and settles if it ended. */
-async function applyCarrierView(
+/** Reports what the carrier says about a call to the lifecycle. */
+async function reportCarrierView(
   options: ActionOptions,
   call: CallRow,
   view: CarrierCall,
@@ -23,17 +31,15 @@ async function applyCarrierView(
   detail: string,
 ) {
   if (!isCallStatus(view.status)) return { call, changed: false, ended: false };
-  const applied = await options.store.apply(call.call_id, {
+  return options.lifecycle.report(call.call_id, {
     status: view.status,
-    occurredAt: view.endTime ?? options.now(),
+    occurredAt: view.endTime ?? options.clock.date(),
     source,
     carrierCallId: view.sid,
     durationSeconds: view.durationSeconds,
     answeredBy: view.answeredBy,
     detail,
   });
-  if (applied.ended) await options.settlement.settle(applied.call);
-  return applied;
 }
 
 /**
@@ -57,14 +63,12 @@ export async function cancelCall(
   const reason = request.reason ? `canceled: ${request.reason.slice(0, 200)}` : 'canceled by the user';
   if (!call.carrier_call_id) {
     // Not dialled yet: cancel it here, under the row lock, only if no dial has been claimed meanwhile.
-    const applied = await options.store.cancelUndialed(call.call_id, {
-      status: 'canceled',
-      occurredAt: options.now(),
-      source: 'api',
-      detail: reason,
-    });
+    const applied = await options.lifecycle.reportIf(
+      call.call_id,
+      { status: 'canceled', occurredAt: options.clock.date(), source: 'api', detail: reason },
+      'undialed',
+    );
     if (applied) {
-      if (applied.ended) await options.settlement.settle(applied.call);
       return { call: applied.call, outcome: 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER' };
     }
     call = await options.store.forUser(request.userId, request.callId);
@@ -82,7 +86,7 @@ export async function cancelCall(
     const hangUp = view === undefined || view.status === 'in-progress';
     // Twilio leaves an answered call alone on `canceled`: it was answered meanwhile, so hang up.
     if (hangUp) view = await options.carrier.hangUp(carrierCallId);
-    const applied = await applyCarrierView(options, call, view as CarrierCall, 'api', reason);
+    const applied = await reportCarrierView(options, call, view as CarrierCall, 'api', reason);
     const outcome = hangUp
       ? 'CANCEL_OUTCOME_HUNG_UP'
       : isTerminal(applied.call.status) && applied.call.status !== 'canceled'
@@ -106,7 +110,7 @@ export async function refreshStatus(
   const call = await options.store.byId(request.callId);
   if (!call) throw notFound('call', request.callId);
   if (isTerminal(call.status)) {
-    if (call.settlement === 'pending') await options.settlement.settle(call);
+    if (call.settlement === 'pending') await options.lifecycle.settle(call);
     return { call, changed: false };
   }
   if (!call.carrier_call_id) return { call, changed: false };
@@ -115,13 +119,15 @@ export async function refreshStatus(
     view = await options.carrier.fetch(call.carrier_call_id);
   } catch (error) {
     // A call the carrier does not know, or one long past its limit while the carrier is unreachable, ends here.
-    const reason = stuckReason(call, options.now(), { error });
+    const reason = stuckReason(call, options.clock.date(), { error });
     if (!reason) throw carrierErrorToDomain(error);
     const ended = await endStuckCall(options, call, reason);
     return { call: ended.call, changed: ended.changed };
   }
-  const applied = await applyCarrierView(options, call, view, 'poll', `refreshed (${request.reason || 'poll'})`);
-  const reason = isTerminal(applied.call.status) ? undefined : stuckReason(applied.call, options.now(), { view });
+  const applied = await reportCarrierView(options, call, view, 'poll', `refreshed (${request.reason || 'poll'})`);
+  const reason = isTerminal(applied.call.status)
+    ? undefined
+    : stuckReason(applied.call, options.clock.date(), { view });
   if (reason) {
     const ended = await endStuckCall(options, applied.call, reason, view);
     return { call: ended.call, changed: applied.changed || ended.changed };

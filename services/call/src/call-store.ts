@@ -1,15 +1,21 @@
 import {
+  ACTIVE_STATUSES,
+  advances,
+  type CallStatus,
+  type Clock,
   type Database,
   decodeCursor,
   encodeCursor,
   invalidArgument,
+  isTerminal,
   notFound,
   pageSize,
   type Queryable,
+  sqlStatusList,
+  TERMINAL_STATUSES,
   timeBound,
 } from '@callgate/common';
 import { DAILY_USAGE_SQL, type DailyCap } from './daily-minutes.js';
-import { advances, type CallStatus, isTerminal } from './state-machine.js';
 
 export const EVENTS_CHANNEL = 'call_events';
 
@@ -29,12 +35,13 @@ function listPosition(token: string): { t: Date; id: string } | undefined {
   return { t, id: cursor.id };
 }
 
-/** The NOTIFY payload of a status change: small, since watchers read the events from the table. */
+/** The NOTIFY payload of a call event: small, since watchers read the events from the table. */
 export interface CallChangeNotice {
   callId: string;
   sequence: number;
   userId: string;
   status: CallStatus;
+  kind: EventRow['kind'];
 }
 
 export interface CallRow {
@@ -79,10 +86,15 @@ export interface CallRow {
 export interface EventRow {
   call_id: string;
   sequence: string | number;
+  /** For a settlement, the status the call ended in. */
   status: CallStatus;
   occurred_at: Date;
-  source: 'api' | 'callback' | 'poll' | 'system';
+  source: 'api' | 'callback' | 'poll' | 'relay' | 'system';
   detail: string;
+  /** A status change, or the settlement of the call's credits (its own sequence, after the end). */
+  kind: 'status' | 'settlement';
+  /** Credits charged by a settlement (0 when the hold was released; 0 for a status). */
+  cost_credits: string | number;
 }
 
 export type NewCall = Omit<
@@ -132,7 +144,7 @@ const COLUMNS = 'c.*';
 export class CallStore {
   constructor(
     readonly db: Database,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
     /** Told each status a call enters, after the commit (call_status_transitions_total; status-metrics.ts). */
     private readonly onStatus: (status: CallStatus) => void = () => {},
   ) {}
@@ -185,7 +197,7 @@ export class CallStore {
       ]);
       if (existing.rowCount > 0) return undefined;
       const active = await tx.query<{ n: string | number }>(
-        `SELECT count(*) AS n FROM calls.calls WHERE user_id = $1 AND status IN ('queued', 'initiated', 'ringing', 'in-progress')`,
+        `SELECT count(*) AS n FROM calls.calls WHERE user_id = $1 AND status IN (${sqlStatusList(ACTIVE_STATUSES)})`,
         [call.user_id],
       );
       if (Number(active.rows[0]?.n) >= maxConcurrent) return 'limit';
@@ -194,7 +206,7 @@ export class CallStore {
         const usedSeconds = Number(usage.rows[0]?.seconds ?? 0);
         if (usedSeconds + daily.addSeconds > daily.minutes * 60) return { dailyUsedSeconds: usedSeconds };
       }
-      const now = this.now();
+      const now = this.clock.date();
       const { rows } = await tx.query<CallRow>(
         `INSERT INTO calls.calls (call_id, user_id, idempotency_key, to_number, from_number, status, dial_state, task,
            first_message, voice, model, language, max_duration_seconds, machine_detection, outcome_schema_json, metadata,
@@ -235,7 +247,7 @@ export class CallStore {
     const r = await this.db.query(
       `UPDATE calls.calls SET dial_state = 'dialing', dial_started_at = $2, updated_at = $2
        WHERE call_id = $1 AND dial_state = 'pending'`,
-      [callId, this.now()],
+      [callId, this.clock.date()],
     );
     return r.rowCount === 1;
   }
@@ -244,7 +256,7 @@ export class CallStore {
     await this.db.query(
       `UPDATE calls.calls SET dial_state = 'dialed', carrier_call_id = coalesce(carrier_call_id, $2), updated_at = $3
        WHERE call_id = $1`,
-      [callId, carrierCallId, this.now()],
+      [callId, carrierCallId, this.clock.date()],
     );
   }
 
@@ -311,13 +323,13 @@ export class CallStore {
             `UPDATE calls.calls SET duration_seconds = $2,
                answered_at = coalesce(answered_at, $3::timestamptz - make_interval(secs => $2::integer)), updated_at = $4
              WHERE call_id = $1 RETURNING *`,
-            [callId, duration, report.occurredAt, this.now()],
+            [callId, duration, report.occurredAt, this.clock.date()],
           );
           return { call: fixed.rows[0] as CallRow, changed: false, ended: false };
         }
         return { call, changed: false, ended: false };
       }
-      const now = this.now();
+      const now = this.clock.date();
       const sequence = Number(call.last_sequence) + 1;
       const ended = isTerminal(report.status);
       const updated = await tx.query<CallRow>(
@@ -362,7 +374,13 @@ export class CallStore {
         report.source,
         report.detail ?? '',
       );
-      const change: CallChangeNotice = { callId, sequence, userId: call.user_id, status: report.status };
+      const change: CallChangeNotice = {
+        callId,
+        sequence,
+        userId: call.user_id,
+        status: report.status,
+        kind: 'status',
+      };
       await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(change)]);
       return { call: updated.rows[0] as CallRow, changed: true, ended };
     });
@@ -388,32 +406,41 @@ export class CallStore {
         entry.carrierSequence,
         JSON.stringify(entry.params),
         entry.applied,
-        this.now(),
+        this.clock.date(),
       ],
     );
   }
 
   /**
-   * Records the settlement, and announces it like a status change (same sequence, so watchers of the
-   * timeline find nothing new): the call's cost and the user's balance changed, and subscribers and
-   * the gateway's balance cache must hear of it.
+   * Records the settlement as an event of its own, with the next sequence number, and announces it:
+   * the call's cost and the user's balance changed, so a watcher waiting for the final cost, subscribers
+   * and the gateway's balance cache hear of it. Only the first settlement of a call counts.
    */
-  async markSettled(callId: string, outcome: 'settled' | 'released', cost: number): Promise<void> {
-    await this.db.transaction(async (tx) => {
+  async markSettled(callId: string, outcome: 'settled' | 'released', cost: number): Promise<boolean> {
+    const now = this.clock.date();
+    return this.db.transaction(async (tx) => {
       const { rows } = await tx.query<{ user_id: string; last_sequence: string | number; status: CallStatus }>(
-        `UPDATE calls.calls SET settlement = $2, cost_credits = $3, updated_at = $4, row_version = row_version + 1
+        `UPDATE calls.calls SET settlement = $2, cost_credits = $3, updated_at = $4, row_version = row_version + 1,
+           last_sequence = last_sequence + 1
          WHERE call_id = $1 AND settlement = 'pending' RETURNING user_id, last_sequence, status`,
-        [callId, outcome, cost, this.now()],
+        [callId, outcome, cost, now],
       );
       const row = rows[0];
-      if (!row) return;
+      if (!row) return false;
+      const sequence = Number(row.last_sequence);
+      await insertEvent(tx, callId, sequence, row.status, now, now, 'system', `credits ${outcome}`, {
+        kind: 'settlement',
+        cost,
+      });
       const change: CallChangeNotice = {
         callId,
-        sequence: Number(row.last_sequence),
+        sequence,
         userId: row.user_id,
         status: row.status,
+        kind: 'settlement',
       };
       await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(change)]);
+      return true;
     });
   }
 
@@ -421,8 +448,8 @@ export class CallStore {
   async markCancelRequested(callId: string): Promise<boolean> {
     const { rowCount } = await this.db.query(
       `UPDATE calls.calls SET cancel_requested_at = coalesce(cancel_requested_at, $2)
-       WHERE call_id = $1 AND status NOT IN ('completed', 'busy', 'no-answer', 'failed', 'canceled')`,
-      [callId, this.now()],
+       WHERE call_id = $1 AND status NOT IN (${sqlStatusList(TERMINAL_STATUSES)})`,
+      [callId, this.clock.date()],
     );
     return rowCount > 0;
   }
@@ -434,7 +461,7 @@ export class CallStore {
 
   /** Moves a call to the back of the recovery job's queues (after a failed attempt). */
   async touch(callId: string): Promise<void> {
-    await this.db.query('UPDATE calls.calls SET updated_at = $2 WHERE call_id = $1', [callId, this.now()]);
+    await this.db.query('UPDATE calls.calls SET updated_at = $2 WHERE call_id = $1', [callId, this.clock.date()]);
   }
 
   /** Records that sheets-sync has the call's row at this version (never moves back). */
@@ -457,11 +484,21 @@ export class CallStore {
 
   async events(callId: string, afterSequence = 0): Promise<EventRow[]> {
     const { rows } = await this.db.query<EventRow>(
-      `SELECT call_id, sequence, status, occurred_at, source, detail FROM calls.call_events
+      `SELECT call_id, sequence, status, occurred_at, source, detail, kind, cost_credits FROM calls.call_events
        WHERE call_id = $1 AND sequence > $2 ORDER BY sequence`,
       [callId, afterSequence],
     );
     return rows;
+  }
+
+  /** The call's latest status change (its settlement, which comes after, is not one). */
+  async lastStatusEvent(callId: string): Promise<EventRow | undefined> {
+    const { rows } = await this.db.query<EventRow>(
+      `SELECT call_id, sequence, status, occurred_at, source, detail, kind, cost_credits FROM calls.call_events
+       WHERE call_id = $1 AND kind = 'status' ORDER BY sequence DESC LIMIT 1`,
+      [callId],
+    );
+    return rows[0];
   }
 
   /** The user's calls, newest first, keyset-paged on (created_at, call_id). */
@@ -536,10 +573,21 @@ async function insertEvent(
   recordedAt: Date,
   source: EventRow['source'],
   detail: string,
+  settlement?: { kind: 'settlement'; cost: number },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO calls.call_events (call_id, sequence, status, occurred_at, recorded_at, source, detail)
-     VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-    [callId, sequence, status, occurredAt, recordedAt, source, detail],
+    `INSERT INTO calls.call_events (call_id, sequence, status, occurred_at, recorded_at, source, detail, kind, cost_credits)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    [
+      callId,
+      sequence,
+      status,
+      occurredAt,
+      recordedAt,
+      source,
+      detail,
+      settlement?.kind ?? 'status',
+      settlement?.cost ?? 0,
+    ],
   );
 }

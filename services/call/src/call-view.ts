@@ -1,6 +1,6 @@
+import { type CallStatus, isTerminal, toProtoStatus } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import type { CallRow, EventRow } from './call-store.js';
-import { type CallStatus, isTerminal, toProtoStatus } from './state-machine.js';
 import type { OutcomeRow, TurnRow } from './transcript-store.js';
 
 const iso = (d: Date | null) => (d ? d.toISOString() : '');
@@ -12,8 +12,12 @@ export function toEvent(row: EventRow): callV1.CallEvent__Output {
     occurredAt: row.occurred_at.toISOString(),
     source: row.source,
     detail: row.detail,
+    kind: row.kind === 'settlement' ? 'CALL_EVENT_KIND_SETTLEMENT' : 'CALL_EVENT_KIND_STATUS',
+    costCredits: Number(row.cost_credits),
   };
 }
+
+export const isSettlementEvent = (row: EventRow) => row.kind === 'settlement';
 
 export function toTurn(row: TurnRow): callV1.TranscriptTurn__Output {
   return {
@@ -65,7 +69,7 @@ export function toCall(row: CallRow, events: EventRow[] = [], conversation?: Con
     errorMessage: row.error_message,
     carrierCallId: row.carrier_call_id ?? '',
     metadata: row.metadata,
-    timeline: events.map(toEvent),
+    timeline: events.filter((e) => !isSettlementEvent(e)).map(toEvent),
     transcript: conversation?.turns.map(toTurn) ?? [],
     outcome: conversation?.outcome ? toOutcome(conversation.outcome) : null,
     reservedCredits: row.settlement === 'open' || row.settlement === 'pending' ? Number(row.reserved_credits) : 0,

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { callCost, createLogger, loadCatalog } from '@callgate/common';
+import { callCost, createLogger, loadCatalog, systemClock } from '@callgate/common';
 import { SANDBOX_AUTH_TOKEN } from '@callgate/sandbox';
 import { checkLedger } from '@callgate/user-credit';
 import twilio from 'twilio';
@@ -239,7 +239,7 @@ describe('WatchCall', () => {
   it('a call that ends between reading its events and reading its row still ends the stream with its terminal event', async () => {
     const userId = await newUser(rig.credit);
     const intent = await recordCrashedIntent(rig, userId, { agoMs: 0 });
-    const store = new CallStore(rig.db, () => new Date());
+    const store = new CallStore(rig.db, systemClock);
     // A store whose first events() read is followed, before the watcher reads the row, by the call ending.
     let raced = false;
     const racing = Object.create(store) as CallStore;
@@ -254,18 +254,24 @@ describe('WatchCall', () => {
     const watchers = new CallWatchers(
       rig.db,
       racing,
-      new TranscriptStore(rig.db, () => new Date()),
+      new TranscriptStore(rig.db, systemClock),
       createLogger('test', 'silent'),
-      () => new Date(),
+      systemClock,
     );
     await watchers.start();
     const stop = new AbortController();
     const sent: WatchEvent[] = [];
     try {
       await within(
-        watchers.watch(userId, intent.call_id, 0, stop.signal, async (event) => {
-          sent.push(event);
-        }),
+        watchers.watch(
+          userId,
+          intent.call_id,
+          { afterSequence: 0, untilSettled: false },
+          stop.signal,
+          async (event) => {
+            sent.push(event);
+          },
+        ),
         'the watch to end',
         3000,
       );

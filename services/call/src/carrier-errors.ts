@@ -1,4 +1,4 @@
-import { DomainError, type ErrorKind } from '@callgate/common';
+import { DomainError, type ErrorDetailInit, type ErrorKind } from '@callgate/common';
 import twilio from 'twilio';
 
 /**
@@ -276,13 +276,17 @@ export function carrierErrorToDomain(error: unknown): DomainError {
     error.failure === 'rejected'
       ? ((error.code !== null ? BY_TWILIO_CODE.get(error.code) : undefined) ?? byStatus(error.status ?? 0))
       : BY_FAILURE[error.failure];
-  const details: Record<string, string> = {};
-  if (mapping.field) details.field = mapping.field;
-  if (error.status !== null) details['carrier-status'] = String(error.status);
-  if (error.code !== null) details['carrier-code'] = String(error.code);
-  if (error.mayHaveTakenEffect) details.outcome = 'unknown';
+  // What the carrier said, when it said anything (else the kind's default reason).
+  const said = error.status !== null || error.code !== null || error.mayHaveTakenEffect;
+  const detail: ErrorDetailInit = {
+    ...(said && { reason: 'ERROR_REASON_CARRIER' as const }),
+    ...(mapping.field && { field: mapping.field }),
+    ...(error.status !== null && { carrierStatus: error.status }),
+    ...(error.code !== null && { carrierCode: error.code }),
+    outcomeUnknown: error.mayHaveTakenEffect,
+  };
   const message = mapping.message(error);
-  return new DomainError(mapping.kind, mapping.field ? `${mapping.field}: ${message}` : message, details);
+  return new DomainError(mapping.kind, mapping.field ? `${mapping.field}: ${message}` : message, detail);
 }
 
 const VERBS: Readonly<Record<CarrierOperation, string>> = {

@@ -1,4 +1,4 @@
-import { inSpan, SpanKind } from '@callgate/common';
+import { type CallStatus, inSpan, isCallStatus, SpanKind } from '@callgate/common';
 import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type { CallInstance, CallListInstanceCreateOptions } from 'twilio/lib/rest/api/v2010/account/call.js';
@@ -18,28 +18,8 @@ export {
  * `twilio` client. It places, reads, cancels and hangs up calls; it never retries anything.
  */
 
-export type TwilioCallStatus =
-  | 'queued'
-  | 'initiated'
-  | 'ringing'
-  | 'in-progress'
-  | 'completed'
-  | 'busy'
-  | 'no-answer'
-  | 'failed'
-  | 'canceled';
-
-const CALL_STATUSES: ReadonlySet<string> = new Set<TwilioCallStatus>([
-  'queued',
-  'initiated',
-  'ringing',
-  'in-progress',
-  'completed',
-  'busy',
-  'no-answer',
-  'failed',
-  'canceled',
-]);
+/** Twilio's call statuses are the words of the call status vocabulary (services/common call-status.ts). */
+export type TwilioCallStatus = CallStatus;
 
 export interface CarrierCall {
   sid: string;
@@ -252,12 +232,12 @@ function toCarrierCall(call: CallInstance, operation: CarrierOperation): Carrier
     throw unreadable('the answer has no valid call sid', null);
   }
   const status: unknown = call.status;
-  if (typeof status !== 'string' || !CALL_STATUSES.has(status)) {
+  if (typeof status !== 'string' || !isCallStatus(status)) {
     throw unreadable(`call ${sid} has an unknown status ${JSON.stringify(String(status).slice(0, 40))}`, sid);
   }
   return {
     sid,
-    status: status as TwilioCallStatus,
+    status,
     durationSeconds: seconds(call.duration),
     price: text(call.price),
     priceUnit: text(call.priceUnit),

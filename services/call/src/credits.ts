@@ -1,19 +1,19 @@
-import { callCost, isGrpcError, type Logger, type PriceTable, type PromiseClient } from '@callgate/common';
-import type { creditV1 } from '@callgate/protos';
+import { callCost, errorDetailOf, type Logger, type PriceTable, type ServiceClient } from '@callgate/common';
 import { BILLING_GRACE_SECONDS, billedDuration } from './call-limits.js';
 import type { CallRow, CallStore } from './call-store.js';
 import type { Carrier } from './carrier.js';
 import { isCarrierNotFound } from './carrier-errors.js';
 
-export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
+export type CreditClient = ServiceClient<'credit'>;
 
 /**
  * Closes a finished call's credit hold, exactly once: a call that connected is charged its billed
  * duration (the price table rounds), one that never connected is released. The idempotency keys are the
- * call's, so a retry after a crash or a timeout has no second effect at user-credit.
+ * call's, so a retry after a crash or a timeout has no second effect at user-credit. Only CallLifecycle
+ * calls it (it then hands the settled row to the sheet).
  */
 export class Settlement {
-  private readonly running = new Map<string, Promise<void>>();
+  private readonly running = new Map<string, Promise<boolean>>();
 
   constructor(
     private readonly store: CallStore,
@@ -22,19 +22,21 @@ export class Settlement {
     private readonly log: Logger,
     /** Asked for the billed duration of a completed call recorded without one. */
     private readonly carrier: Pick<Carrier, 'fetch'>,
-    /** Called once a call's credits are closed (to mirror its final cost). */
-    private readonly onClosed: (callId: string) => Promise<unknown> = async () => undefined,
     /** Told of each settlement whose duration was capped (call_billed_duration_capped_total). */
     private readonly onCapped: () => void = () => {},
   ) {}
 
-  /** Settles or releases; a failure leaves settlement 'pending' for the recovery job to retry. */
-  settle(call: CallRow): Promise<void> {
+  /**
+   * Settles or releases; true when this call closed the hold. A failure leaves settlement 'pending' for
+   * the recovery job to retry.
+   */
+  settle(call: CallRow): Promise<boolean> {
     let run = this.running.get(call.call_id);
     if (!run) {
       run = this.close(call)
         .catch((error: unknown) => {
           this.log.warn({ err: error, callId: call.call_id }, 'credit settlement failed; the recovery job retries it');
+          return false;
         })
         .finally(() => this.running.delete(call.call_id));
       this.running.set(call.call_id, run);
@@ -42,8 +44,8 @@ export class Settlement {
     return run;
   }
 
-  private async close(recorded: CallRow): Promise<void> {
-    if (recorded.settlement !== 'pending') return;
+  private async close(recorded: CallRow): Promise<boolean> {
+    if (recorded.settlement !== 'pending') return false;
     const call = await this.withBilledDuration(recorded);
     // Billed by the carrier's duration of a completed call, whatever order its reports came in.
     const connected = call.status === 'completed' && call.duration_seconds > 0;
@@ -70,21 +72,19 @@ export class Settlement {
         actualAmount: cost,
         idempotencyKey: `settle:${call.call_id}`,
       });
-      await this.store.markSettled(call.call_id, 'settled', cost);
-    } else {
-      try {
-        await this.credit.release({
-          reservationId: call.reservation_id,
-          idempotencyKey: `release:${call.call_id}`,
-          reason: `call ${call.call_id} ended ${call.status} without connecting`,
-        });
-      } catch (error) {
-        // A hold that is gone already (settled by an earlier attempt) must not block the call forever.
-        if (!(isGrpcError(error) && error.code === 9 && /already settled/.test(error.details))) throw error;
-      }
-      await this.store.markSettled(call.call_id, 'released', 0);
+      return this.store.markSettled(call.call_id, 'settled', cost);
     }
-    await this.onClosed(call.call_id);
+    try {
+      await this.credit.release({
+        reservationId: call.reservation_id,
+        idempotencyKey: `release:${call.call_id}`,
+        reason: `call ${call.call_id} ended ${call.status} without connecting`,
+      });
+    } catch (error) {
+      // A hold that is gone already (settled by an earlier attempt) must not block the call forever.
+      if (errorDetailOf(error)?.reason !== 'ERROR_REASON_ALREADY_SETTLED') throw error;
+    }
+    return this.store.markSettled(call.call_id, 'released', 0);
   }
 
   /**

@@ -1,3 +1,5 @@
+import { ACTIVE_STATUSES, sqlStatusList } from '@callgate/common';
+
 /**
  * The plan's daily cap on call minutes. A day is the user's local calendar day; what counts is what
  * the calls of that day may cost in time: the billed duration of ended calls and the full time limit
@@ -29,7 +31,7 @@ export interface DailyCap {
 }
 
 /** Seconds counted against the cap of the day; the query is run under the per-user lock. */
-export const DAILY_USAGE_SQL = `SELECT coalesce(sum(CASE WHEN status IN ('queued', 'initiated', 'ringing', 'in-progress')
+export const DAILY_USAGE_SQL = `SELECT coalesce(sum(CASE WHEN status IN (${sqlStatusList(ACTIVE_STATUSES)})
   THEN max_duration_seconds ELSE duration_seconds END), 0) AS seconds
   FROM calls.calls WHERE user_id = $1 AND created_at >= $2`;
 

@@ -1,20 +1,20 @@
-import type { Catalog, Logger } from '@callgate/common';
+import { type CallStatus, type Catalog, type Clock, isCallStatus, isTerminal, type Logger } from '@callgate/common';
 import type { CallRow, CallStore } from './call-store.js';
 import { type Carrier, type CarrierCall, isCarrierError } from './carrier.js';
-import type { Settlement } from './credits.js';
+import type { CallLifecycle } from './lifecycle.js';
 import type { PollQueue } from './poll-queue.js';
-import { type CallStatus, isCallStatus, isTerminal } from './state-machine.js';
 
 const fromCarrier = (status: string): CallStatus => (isCallStatus(status) ? status : 'queued');
 
 export interface DialerOptions {
   store: CallStore;
   carrier: Carrier;
-  settlement: Settlement;
+  /** Where the carrier's answer is reported (a refusal ends the call and releases its hold). */
+  lifecycle: CallLifecycle;
   polls: PollQueue;
   catalog: Catalog;
   log: Logger;
-  now: () => Date;
+  clock: Clock;
   /** The public base URL of the webhook server; status callbacks carry the call id in their URL. */
   publicBaseUrl: string;
   pollFirstDelaySeconds: number;
@@ -59,22 +59,25 @@ export class Dialer {
         log.warn({ err: error, callId: call.call_id }, 'carrier outcome unknown; waiting for a status callback');
         return { dialed: false, call, error };
       }
-      const failed = await store.failDial(call.call_id, {
-        status: 'failed',
-        occurredAt: this.options.now(),
-        source: 'api',
-        errorCode: isCarrierError(error) && error.code ? String(error.code) : '',
-        errorMessage: error instanceof Error ? error.message : String(error),
-        detail: 'the carrier refused the call',
-      });
-      if (failed?.ended) await this.options.settlement.settle(failed.call);
+      const failed = await this.options.lifecycle.reportIf(
+        call.call_id,
+        {
+          status: 'failed',
+          occurredAt: this.options.clock.date(),
+          source: 'api',
+          errorCode: isCarrierError(error) && error.code ? String(error.code) : '',
+          errorMessage: error instanceof Error ? error.message : String(error),
+          detail: 'the carrier refused the call',
+        },
+        'unconfirmed',
+      );
       return { dialed: false, call: failed?.call ?? call, error };
     }
     await store.markDialed(call.call_id, placed.sid);
     const applied = isCallStatus(placed.status)
-      ? await store.apply(call.call_id, {
+      ? await this.options.lifecycle.report(call.call_id, {
           status: placed.status,
-          occurredAt: this.options.now(),
+          occurredAt: this.options.clock.date(),
           source: 'api',
           carrierCallId: placed.sid,
           detail: 'the carrier accepted the call',
@@ -85,7 +88,7 @@ export class Dialer {
       // Canceled (or failed by recovery) while the carrier was being asked: end the real call too.
       await this.endOrphan(placed.sid);
     } else {
-      await this.options.polls.enqueue(call.call_id, this.options.pollFirstDelaySeconds, this.options.now());
+      await this.options.polls.enqueue(call.call_id, this.options.pollFirstDelaySeconds, this.options.clock.date());
     }
     return { dialed: true, call: now };
   }

@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { callCost, loadCatalog } from '@callgate/common';
+import { callCost, loadCatalog, ManualClock, systemClock } from '@callgate/common';
 import { checkLedger } from '@callgate/user-credit';
 import { status } from '@grpc/grpc-js';
 import {
@@ -63,7 +63,7 @@ const recordIntent = (userId: string, options: { agoMs: number; to?: string }) =
   recordCrashedIntent(rig, userId, options);
 
 async function row(callId: string, on: CallRig = rig): Promise<CallRow> {
-  const found = await new CallStore(on.db, () => new Date()).byId(callId);
+  const found = await new CallStore(on.db, systemClock).byId(callId);
   if (!found) throw new Error(`no call ${callId}`);
   return found;
 }
@@ -142,7 +142,7 @@ describe('a crash between recording the intent and dialling', () => {
     const userId = await newUser(rig.credit);
     const intent = await recordIntent(userId, { agoMs: 5000 });
     // The crashed process had claimed the dial 5 s ago and may have reached the carrier: outcome unknown.
-    assert.equal(await new CallStore(rig.db, () => new Date(Date.now() - 5000)).claimDial(intent.call_id), true);
+    assert.equal(await new CallStore(rig.db, new ManualClock(Date.now() - 5000)).claimDial(intent.call_id), true);
     await withInstances([{ ...EAGER_RECOVERY, DIAL_UNKNOWN_TIMEOUT_MS: '2000' }], async ([instance]) => {
       const client = instance?.client;
       assert.ok(client);

@@ -1,25 +1,22 @@
 import { createHash } from 'node:crypto';
 import {
   type Catalog,
+  type Clock,
   DomainError,
   failedPrecondition,
-  findModel,
-  findVoice,
   invalidArgument,
-  isGrpcError,
   type Logger,
-  speaks,
-  worstCaseCost,
 } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import { OutcomeSchemaError, parseOutcomeSchema } from './agent/outcome.js';
+import { type CallSettings, resolveSettings } from './call-settings.js';
 import type { CallRow, CallStore } from './call-store.js';
 import { carrierErrorToDomain } from './carrier.js';
+import { type CreditHold, holdCredits } from './credit-hold.js';
 import type { CreditClient } from './credits.js';
-import { type DailyCap, dailyCapMessage, startOfLocalDay } from './daily-minutes.js';
-import { destinationRefusal } from './destination-rules.js';
+import { dailyCapMessage } from './daily-minutes.js';
 import type { Dialer } from './dialer.js';
-import { inQuietHours } from './quiet-hours.js';
+import type { CallLifecycle } from './lifecycle.js';
 
 const E164 = /^\+[1-9]\d{6,14}$/;
 const DEFAULT_FIRST_MESSAGE =
@@ -29,6 +26,8 @@ export interface PlaceCallOptions {
   store: CallStore;
   credit: CreditClient;
   dialer: Dialer;
+  /** Told of each recorded intent (its queued row goes to the sheet). */
+  lifecycle: Pick<CallLifecycle, 'recorded'>;
   catalog: Catalog;
   accountCallerIds: readonly string[];
   /** DENIED_DESTINATION_COUNTRIES: countries and ranges never called, whatever the allow-lists say. */
@@ -36,8 +35,10 @@ export interface PlaceCallOptions {
   /** ALLOWED_DESTINATION_COUNTRIES: empty allows any country. */
   allowedDestinationCountries: readonly string[];
   log: Logger;
-  now: () => Date;
+  clock: Clock;
 }
+
+type Placed = { call: CallRow; deduplicated: boolean };
 
 /** What identifies a PlaceCall request, apart from its key: the fields as the caller sent them. */
 function fingerprint(request: callV1.PlaceCallRequest__Output): string {
@@ -57,23 +58,6 @@ function sameRequest(call: CallRow, requestHash: string, key: string): CallRow {
   return call;
 }
 
-/**
- * user-credit unreachable before the intent is recorded: nothing was dialled and nothing will be (the
- * recovery job dials only recorded intents), so the caller is told to retry, not that the outcome is
- * unknown. A hold a timed-out Reserve may have taken is found again by the retry (same key) or expires.
- * The metadata (x-callgate-not-placed) lets the gateway say so instead of "may or may not".
- */
-function notPlaced(error: unknown): never {
-  if (isGrpcError(error) && (error.code === 14 || error.code === 4)) {
-    throw new DomainError(
-      'unavailable',
-      `user-credit is unavailable (${error.details}), so no call was placed and none will be; retry with the same idempotencyKey`,
-      { 'not-placed': 'true' },
-    );
-  }
-  throw error;
-}
-
 /** The call id of an idempotency key: retries of one request name the same call, and the same credit hold. */
 export function callIdFor(userId: string, idempotencyKey: string): string {
   const hex = createHash('sha256').update(`${userId}\u0000${idempotencyKey}`).digest('hex');
@@ -82,7 +66,7 @@ export function callIdFor(userId: string, idempotencyKey: string): string {
 }
 
 /**
- * PlaceCall: validate against the user's preferences and the catalogue, hold the worst-case credits,
+ * PlaceCall: validate → resolve settings (preferences and profile) → hold the worst-case credits →
  * record the intent, then dial. Each step is keyed by the request's idempotency key, so a retry (also
  * after a crash at any point) finds what the first attempt did and never holds or dials twice.
  */
@@ -90,16 +74,29 @@ export async function placeCall(
   options: PlaceCallOptions,
   request: callV1.PlaceCallRequest__Output,
   signal: AbortSignal,
-): Promise<{ call: CallRow; deduplicated: boolean }> {
-  const { store, credit, catalog } = options;
+): Promise<Placed> {
   if (!request.userId) throw invalidArgument('userId', 'required');
   if (!request.idempotencyKey || request.idempotencyKey.length > 128) {
     throw invalidArgument('idempotencyKey', 'required, at most 128 characters: retries with it never dial twice');
   }
   const requestHash = fingerprint(request);
-  const existing = await store.byIdempotencyKey(request.userId, request.idempotencyKey);
+  const existing = await options.store.byIdempotencyKey(request.userId, request.idempotencyKey);
   if (existing) return { call: sameRequest(existing, requestHash, request.idempotencyKey), deduplicated: true };
+  const task = validate(request);
+  const now = options.clock.date();
+  const settings = await resolveSettings(options, request, now, signal);
+  const callId = callIdFor(request.userId, request.idempotencyKey);
+  const hold = await holdCredits(
+    options.credit,
+    options.catalog.pricing,
+    { userId: request.userId, callId, idempotencyKey: request.idempotencyKey },
+    settings,
+  );
+  return recordAndDial(options, { request, requestHash, task, callId, now, settings, hold });
+}
 
+/** The request's own fields, checked before anything is asked of user-credit; returns the trimmed task. */
+function validate(request: callV1.PlaceCallRequest__Output): string {
   if (!E164.test(request.to)) {
     throw invalidArgument(
       'to',
@@ -118,93 +115,31 @@ export async function placeCall(
     throw error;
   }
   if (Object.keys(request.metadata).length > 20) throw invalidArgument('metadata', 'at most 20 keys');
+  return task;
+}
 
-  const { preferences } = await credit.getPreferences({ userId: request.userId }, { signal }).catch(notPlaced);
-  if (!preferences) throw new DomainError('internal', 'user-credit returned no preferences');
-
-  // The profile holds the user's own caller ids and the plan's daily minutes.
-  const { profile } = await credit.getProfile({ userId: request.userId }, { signal }).catch(notPlaced);
-  const from = request.from || preferences.callerId;
-  if (!options.accountCallerIds.includes(from)) {
-    if (!profile?.callerIds.includes(from)) {
-      const allowed = [...options.accountCallerIds, ...(profile?.callerIds ?? [])];
-      throw invalidArgument('callerId', `${from} is not a number you may call from; use one of ${allowed.join(', ')}`);
-    }
-  }
-  const refusal = destinationRefusal(request.to, {
-    accountCallerIds: options.accountCallerIds,
-    from,
-    denied: options.deniedDestinations,
-    accountCountries: options.allowedDestinationCountries,
-    userCountries: profile?.allowedDestinationCountries ?? [],
-  });
-  if (refusal) throw invalidArgument('to', refusal);
-  const voiceId = request.voice || preferences.defaultVoice;
-  const voice = findVoice(catalog, voiceId);
-  if (!voice) throw invalidArgument('voice', `unknown voice "${voiceId}"; getVoiceOptions lists them`);
-  const language = request.language || preferences.language;
-  if (!speaks(voice, language)) {
-    throw invalidArgument('voice', `voice ${voice.id} speaks ${voice.languages.join(', ')}, not ${language}`);
-  }
-  const modelId = request.model || preferences.defaultModel;
-  const model = findModel(catalog, modelId);
-  if (!model) throw invalidArgument('model', `unknown model "${modelId}"; getModelOptions lists them`);
-  const maxDuration = request.maxDurationSeconds || preferences.maxCallDurationSeconds;
-  if (!Number.isInteger(maxDuration) || maxDuration < 30 || maxDuration > 3600) {
-    throw invalidArgument('maxDurationSeconds', 'between 30 and 3600 seconds');
-  }
-  const now = options.now();
-  const quiet = preferences.quietHours;
-  if (quiet?.start && quiet.end && inQuietHours(now, preferences.timezone, quiet.start, quiet.end)) {
-    throw failedPrecondition(
-      `it is within your quiet hours (${quiet.start}–${quiet.end} ${preferences.timezone}); call after ${quiet.end} or change quietHours`,
-    );
-  }
-
-  const daily: DailyCap | undefined = profile?.dailyCallMinutes
-    ? { minutes: profile.dailyCallMinutes, since: startOfLocalDay(now, preferences.timezone), addSeconds: maxDuration }
-    : undefined;
-  const callId = callIdFor(request.userId, request.idempotencyKey);
-  const amount = worstCaseCost(catalog.pricing, model.creditsPerMinute, maxDuration);
-  let reservationId: string;
-  try {
-    // No abort signal: a hold that user-credit already committed must come back with its id, or it
-    // would stay locked until it expires, with no call to release it.
-    const held = await credit.reserve({
-      userId: request.userId,
-      amount,
-      idempotencyKey: `call:${callId}`,
-      callId,
-      ttlSeconds: 0,
-    });
-    if (held.reservation?.status !== 'RESERVATION_STATUS_HELD') {
-      // A replay of an earlier attempt with this key whose hold was already given back.
-      throw failedPrecondition(
-        `idempotencyKey "${request.idempotencyKey}" belongs to an earlier attempt that did not place a call; use a new key`,
-      );
-    }
-    reservationId = held.reservation.reservationId;
-  } catch (error) {
-    if (isGrpcError(error) && error.code === 3 && /idempotencyKey/.test(error.details)) {
-      throw invalidArgument(
-        'idempotencyKey',
-        `"${request.idempotencyKey}" was already used for a call with different settings; use a new key`,
-      );
-    }
-    if (isGrpcError(error) && error.code === 9) {
-      const available = error.metadata?.get('x-callgate-available')[0];
-      throw failedPrecondition(
-        `not enough credits: a call of up to ${maxDuration} s on ${model.id} (${model.creditsPerMinute} credits a minute) needs ${amount} credits held, ` +
-          `and ${available ?? 'fewer'} are available. Shorten maxDurationSeconds, choose a cheaper model, or add credits.`,
-        { needed: String(amount), available: String(available ?? '') },
-      );
-    }
-    notPlaced(error);
-  }
-
+/**
+ * Records the intent (before the carrier is asked: the idempotency rule), then dials it if this request
+ * claims the dial. A hold whose intent cannot be recorded (a limit, an error) is released here.
+ */
+async function recordAndDial(
+  options: PlaceCallOptions,
+  placing: {
+    request: callV1.PlaceCallRequest__Output;
+    requestHash: string;
+    task: string;
+    callId: string;
+    now: Date;
+    settings: CallSettings;
+    hold: CreditHold;
+  },
+): Promise<Placed> {
+  const { store } = options;
+  const { request, requestHash, callId, settings, hold } = placing;
+  const { preferences, daily } = settings;
   const release = (reason: string) =>
-    credit
-      .release({ reservationId, idempotencyKey: `release:${callId}`, reason })
+    options.credit
+      .release({ reservationId: hold.reservationId, idempotencyKey: `release:${callId}`, reason })
       .catch((error: unknown) => options.log.warn({ err: error, callId }, 'could not release a hold; it expires'));
   let inserted: Awaited<ReturnType<CallStore['insertIntent']>>;
   try {
@@ -214,21 +149,21 @@ export async function placeCall(
         user_id: request.userId,
         idempotency_key: request.idempotencyKey,
         to_number: request.to,
-        from_number: from,
-        task,
+        from_number: settings.from,
+        task: placing.task,
         first_message: request.firstMessage || DEFAULT_FIRST_MESSAGE,
-        voice: voice.id,
-        model: model.id,
-        language,
-        max_duration_seconds: maxDuration,
+        voice: settings.voice.id,
+        model: settings.model.id,
+        language: settings.language,
+        max_duration_seconds: settings.maxDurationSeconds,
         machine_detection: request.machineDetection,
         outcome_schema_json: request.outcomeSchemaJson,
         metadata: request.metadata,
-        credits_per_minute: model.creditsPerMinute,
-        reservation_id: reservationId,
-        reserved_credits: amount,
+        credits_per_minute: settings.model.creditsPerMinute,
+        reservation_id: hold.reservationId,
+        reserved_credits: hold.amount,
         request_hash: requestHash,
-        created_at: now,
+        created_at: placing.now,
       },
       preferences.maxConcurrentCalls,
       daily,
@@ -250,10 +185,13 @@ export async function placeCall(
       `you already have ${preferences.maxConcurrentCalls} call(s) in progress, your limit; place this call when one ends, with a new idempotencyKey`,
     );
   }
-  if (typeof inserted === 'object' && 'dailyUsedSeconds' in inserted) {
+  if ('dailyUsedSeconds' in inserted) {
     await release('daily minutes of the plan');
-    throw failedPrecondition(dailyCapMessage(daily as DailyCap, inserted.dailyUsedSeconds, preferences.timezone));
+    throw failedPrecondition(
+      dailyCapMessage(daily as NonNullable<typeof daily>, inserted.dailyUsedSeconds, preferences.timezone),
+    );
   }
+  options.lifecycle.recorded(inserted);
   if (!(await store.claimDial(callId))) return { call: inserted, deduplicated: false };
   const result = await options.dialer.dial(inserted);
   if (!result.dialed && result.error && result.call.status === 'failed') {

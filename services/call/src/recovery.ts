@@ -1,16 +1,18 @@
-import type { Logger } from '@callgate/common';
+import { type Clock, type Logger, type Periodic, periodic } from '@callgate/common';
+import type { Registry } from 'prom-client';
 import type { CallStore } from './call-store.js';
-import type { Settlement } from './credits.js';
 import type { Dialer } from './dialer.js';
-import type { SheetsMirror } from './sheets-mirror.js';
+import type { CallLifecycle } from './lifecycle.js';
 
 export interface RecoveryOptions {
   store: CallStore;
   dialer: Dialer;
-  settlement: Settlement;
-  mirror: SheetsMirror;
+  /** Where what the pass decides is reported; it also settles and resends sheet rows. */
+  lifecycle: CallLifecycle;
   log: Logger;
-  now: () => Date;
+  /** Where periodic_job_failures_total{job="recovery pass"} goes. */
+  registry?: Registry;
+  clock: Clock;
   intervalMs: number;
   /** An intent older than this that nobody claimed is dialled here (its PlaceCall crashed). */
   dialGraceMs: number;
@@ -29,11 +31,9 @@ export interface RecoveryOptions {
  *  - a finished call whose credits were not settled (user-credit was down) is settled;
  *  - a call whose sheet row sheets-sync has not acknowledged is handed over again.
  */
-export function startRecovery(options: RecoveryOptions): { runOnce(): Promise<void>; stop(): Promise<void> } {
-  let running: Promise<void> | undefined;
-
+export function startRecovery(options: RecoveryOptions): Periodic<void> {
   async function pass(): Promise<void> {
-    const now = options.now();
+    const now = options.clock.date();
     // One failing call must not stop the others: each step is tried on its own and logged.
     const attempt = async (callId: string, step: string, fn: () => Promise<unknown>) => {
       try {
@@ -48,14 +48,17 @@ export function startRecovery(options: RecoveryOptions): { runOnce(): Promise<vo
       if (call.dial_state === 'pending' && age > options.dialMaxAgeMs) {
         // Too late to ring someone for a request made this long ago (quiet hours, a stale task).
         await attempt(call.call_id, 'expire intent', async () => {
-          const expired = await options.store.cancelUndialed(call.call_id, {
-            status: 'failed',
-            occurredAt: now,
-            source: 'system',
-            errorMessage: 'the call was not dialled in time (the service was unavailable); place it again',
-            detail: 'intent expired',
-          });
-          if (expired?.ended) await options.settlement.settle(expired.call);
+          await options.lifecycle.reportIf(
+            call.call_id,
+            {
+              status: 'failed',
+              occurredAt: now,
+              source: 'system',
+              errorMessage: 'the call was not dialled in time (the service was unavailable); place it again',
+              detail: 'intent expired',
+            },
+            'undialed',
+          );
         });
       } else if (call.dial_state === 'pending') {
         await attempt(call.call_id, 'dial', async () => {
@@ -70,41 +73,35 @@ export function startRecovery(options: RecoveryOptions): { runOnce(): Promise<vo
         );
       } else if (age > options.dialUnknownTimeoutMs) {
         await attempt(call.call_id, 'fail unconfirmed dial', async () => {
-          const failed = await options.store.failDial(call.call_id, {
-            status: 'failed',
-            occurredAt: now,
-            source: 'system',
-            errorMessage: 'the carrier never confirmed the call and no status callback arrived',
-            detail: 'dial outcome unknown',
-          });
-          if (failed?.ended) await options.settlement.settle(failed.call);
+          await options.lifecycle.reportIf(
+            call.call_id,
+            {
+              status: 'failed',
+              occurredAt: now,
+              source: 'system',
+              errorMessage: 'the carrier never confirmed the call and no status callback arrived',
+              detail: 'dial outcome unknown',
+            },
+            'unconfirmed',
+          );
         });
       }
     }
     for (const call of await options.store.pendingSettlements()) {
-      await attempt(call.call_id, 'settle', () => options.settlement.settle(call));
+      await attempt(call.call_id, 'settle', () => options.lifecycle.settle(call));
     }
-    for (const call of await options.store.behindSheets()) {
-      // sheets-sync down (or not deployed): stop for this pass rather than knock on its door per call.
-      if (!(await options.mirror.push(call))) break;
-    }
+    await options.lifecycle.resyncSheets();
   }
 
-  const runOnce = () => {
-    running ??= pass()
-      .catch((error: unknown) => options.log.error({ err: error }, 'recovery pass failed; the next one retries'))
-      .finally(() => {
-        running = undefined;
-      });
-    return running;
-  };
-  const timer = setInterval(() => void runOnce(), options.intervalMs);
-  timer.unref();
-  return {
-    runOnce,
-    stop: async () => {
-      clearInterval(timer);
-      await running;
-    },
-  };
+  return periodic({
+    name: 'recovery pass',
+    run: pass,
+    intervalMs: options.intervalMs,
+    // Replicas started together do not sweep the calls table in step.
+    jitter: 0.1,
+    log: options.log,
+    ...(options.registry && { registry: options.registry }),
+    failureLevel: 'error',
+    clock: options.clock,
+  });
 }

@@ -1,12 +1,17 @@
 import {
   type AsyncHandlers,
+  type CallStatus,
   type Catalog,
+  type Clock,
   findVoices,
+  fromProtoStatus,
   invalidArgument,
+  isTerminal,
   listModels,
   loadProto,
   protoDefinition,
   type RegisteredService,
+  toProtoStatus,
 } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import { type ActionOptions, cancelCall, refreshStatus } from './call-actions.js';
@@ -14,7 +19,6 @@ import type { CallStore } from './call-store.js';
 import { type Conversation, toCall, toProgress } from './call-view.js';
 import { type PlaceCallOptions, placeCall } from './place-call.js';
 import { listStaleCalls } from './stale-calls.js';
-import { type CallStatus, fromProtoStatus, isTerminal, toProtoStatus } from './state-machine.js';
 import type { TranscriptStore } from './transcript-store.js';
 import type { CallWatchers } from './watch.js';
 
@@ -25,7 +29,7 @@ export interface CallServiceDeps {
   place: PlaceCallOptions;
   actions: ActionOptions;
   watchers: CallWatchers;
-  now: () => Date;
+  clock: Clock;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -73,11 +77,16 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
     },
     GetCallProgress: async (request) => {
       const call = await store.forUser(request.userId, callIdOf(request));
-      const events = await store.events(call.call_id, Math.max(0, Number(call.last_sequence) - 1));
-      return { progress: toProgress(call, events.at(-1), deps.now()) };
+      return { progress: toProgress(call, await store.lastStatusEvent(call.call_id), deps.clock.date()) };
     },
     WatchCall: async (request, ctx, send) => {
-      await deps.watchers.watch(request.userId, callIdOf(request), request.afterSequence, ctx.signal, send);
+      await deps.watchers.watch(
+        request.userId,
+        callIdOf(request),
+        { afterSequence: request.afterSequence, untilSettled: request.untilSettled },
+        ctx.signal,
+        send,
+      );
     },
     WatchCallChanges: async (_request, ctx, send) => {
       await deps.watchers.watchAll(ctx.signal, (change) =>
@@ -86,6 +95,7 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
           userId: change.userId,
           sequence: change.sequence,
           status: toProtoStatus(change.status),
+          kind: change.kind === 'settlement' ? 'CALL_EVENT_KIND_SETTLEMENT' : 'CALL_EVENT_KIND_STATUS',
         }),
       );
     },

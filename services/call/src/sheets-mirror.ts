@@ -1,15 +1,16 @@
-import { isGrpcError, type Logger, type PromiseClient } from '@callgate/common';
-import type { sheetsV1 } from '@callgate/protos';
+import { isGrpcError, isTerminal, type Logger, type ServiceClient } from '@callgate/common';
 import { status } from '@grpc/grpc-js';
 import type { CallRow, CallStore } from './call-store.js';
-import { isTerminal } from './state-machine.js';
 
-export type SheetsClient = PromiseClient<sheetsV1.SheetsSyncServiceDefinition>;
+export type SheetsClient = ServiceClient<'sheets'>;
 
 /**
- * Hands each call's row to sheets-sync (the only code that talks to Google Sheets). Pushed on every
- * change; what was not acknowledged (sheets-sync down or not deployed) is pushed again by the recovery
- * job, so the sheet converges. sheets-sync keeps the newest version, so repeats are harmless.
+ * Hands a call's row to sheets-sync (the only code that talks to Google Sheets). CallLifecycle pushes
+ * it when the call is recorded, on every status transition (queued, ringing, in progress, the end) and
+ * once more when its credits are settled; sheets-sync's write queue coalesces repeated updates of one
+ * row, so a call's quick transitions cost few writes. What was not acknowledged (sheets-sync down or not
+ * deployed) is pushed again by the recovery pass, so the sheet converges. sheets-sync keeps the newest
+ * version, so repeats and out-of-order pushes are harmless.
  */
 export class SheetsMirror {
   constructor(

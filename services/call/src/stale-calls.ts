@@ -1,5 +1,13 @@
-import { type Database, decodeCursor, encodeCursor, invalidArgument, pageSize } from '@callgate/common';
-import type { CallStatus } from './state-machine.js';
+import {
+  ACTIVE_STATUSES,
+  type CallStatus,
+  type Database,
+  decodeCursor,
+  encodeCursor,
+  invalidArgument,
+  pageSize,
+  sqlStatusList,
+} from '@callgate/common';
 
 /** A call the poller's sweep should refresh: not terminal, and nothing heard about it for a while. */
 export interface StaleCallRow {
@@ -29,7 +37,7 @@ const STALE = `
          to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS updated_key,
          CASE status WHEN 'in-progress' THEN 0 WHEN 'ringing' THEN 1 WHEN 'initiated' THEN 2 ELSE 3 END AS urgency
     FROM calls.calls
-   WHERE status IN ('queued', 'initiated', 'ringing', 'in-progress')
+   WHERE status IN (${sqlStatusList(ACTIVE_STATUSES)})
      AND carrier_call_id IS NOT NULL
      AND updated_at < $1
      AND (status <> 'in-progress'

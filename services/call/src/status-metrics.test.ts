@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createLogger, migrate, readMigrations } from '@callgate/common';
+import { type CallStatus, createLogger, migrate, readMigrations, systemClock } from '@callgate/common';
 import { Registry } from 'prom-client';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { CallStore, type NewCall, type StatusReport } from './call-store.js';
-import type { CallStatus } from './state-machine.js';
 import { statusTransitions } from './status-metrics.js';
 
 let test: TestDatabase;
@@ -70,7 +69,7 @@ async function counts(registry: Registry): Promise<Record<string, number>> {
 describe('call_status_transitions_total', () => {
   it('counts the recorded call and each accepted move, never an ignored report', async () => {
     const registry = new Registry();
-    const store = new CallStore(test.db, () => new Date(), statusTransitions(registry));
+    const store = new CallStore(test.db, systemClock, statusTransitions(registry));
     const call = await store.insertIntent(newCall(), 100);
     assert.ok(call && typeof call === 'object' && 'call_id' in call, 'the intent is recorded');
     assert.deepEqual(await counts(registry), { queued: 1 });
@@ -86,7 +85,7 @@ describe('call_status_transitions_total', () => {
 
   it('counts a cancel of an undialled call as canceled', async () => {
     const registry = new Registry();
-    const store = new CallStore(test.db, () => new Date(), statusTransitions(registry));
+    const store = new CallStore(test.db, systemClock, statusTransitions(registry));
     const call = await store.insertIntent(newCall(), 100);
     assert.ok(call && typeof call === 'object' && 'call_id' in call);
     assert.ok((await store.cancelUndialed(call.call_id, report('canceled')))?.changed);

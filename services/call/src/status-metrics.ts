@@ -1,5 +1,5 @@
+import type { CallStatus } from '@callgate/common';
 import { Counter, type Registry } from 'prom-client';
-import type { CallStatus } from './state-machine.js';
 
 /**
  * call_status_transitions_total{status}: calls entering each status (queued when recorded, then each move

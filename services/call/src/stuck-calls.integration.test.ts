@@ -5,9 +5,11 @@
  * releases their hold, once, whatever callback races it. The sandbox stands still (a call stays queued for
  * 10 minutes); time past the limit is the call's own timestamps moved back, not a wait.
  */
+
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { systemClock } from '@callgate/common';
 import { checkLedger } from '@callgate/user-credit';
 import {
   balanceOf,
@@ -158,7 +160,7 @@ describe('a completed call recorded without its duration, that the carrier does 
     const { userId, call: placed } = await placedCall();
     const call = await forgottenByCarrier(placed);
     // Ended by an answer that carried no duration (a hang-up's), then the carrier forgot the call.
-    await new CallStore(rig.db, () => new Date()).apply(call.callId, {
+    await new CallStore(rig.db, systemClock).apply(call.callId, {
       status: 'completed',
       occurredAt: new Date(),
       source: 'api',

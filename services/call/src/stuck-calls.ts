@@ -51,7 +51,7 @@ export function stuckReason(
 }
 
 /**
- * Ends a stuck call as failed, with the reason, and closes its credit hold, through the state machine
+ * Ends a stuck call as failed, with the reason, and closes its credit hold, through the CallLifecycle
  * like any report: if the call ended meanwhile (a callback won the row lock) nothing changes and the
  * call is settled by that report, once. A call the carrier still reports live is then ended there too.
  */
@@ -61,9 +61,10 @@ export async function endStuckCall(
   reason: StuckReason,
   view?: CarrierCall,
 ): Promise<AppliedReport> {
-  const applied = await options.store.apply(call.call_id, {
+  // Settled by the lifecycle once recorded; the carrier is asked to end the call after.
+  const applied = await options.lifecycle.report(call.call_id, {
     status: 'failed',
-    occurredAt: options.now(),
+    occurredAt: options.clock.date(),
     source: 'poll',
     errorCode: reason.errorCode,
     errorMessage: reason.message,
@@ -76,7 +77,6 @@ export async function endStuckCall(
     );
     // Recorded first, so the carrier's own report of the end we cause now finds the call ended and changes nothing.
     if (view && call.carrier_call_id) await endAtCarrier(options, call.carrier_call_id, view);
-    await options.settlement.settle(applied.call);
   }
   return applied;
 }

@@ -1,4 +1,4 @@
-import type { Database } from '@callgate/common';
+import type { Clock, Database } from '@callgate/common';
 
 /** NOTIFY channel of new transcript turns: payload {callId, turnSeq}; watchers read the turn from the table. */
 export const TURNS_CHANNEL = 'call_turns';
@@ -58,7 +58,7 @@ export interface ConversationSink {
 export class TranscriptStore implements ConversationSink {
   constructor(
     private readonly db: Database,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
   /**
@@ -99,7 +99,7 @@ export class TranscriptStore implements ConversationSink {
         outcome.summary,
         outcome.objectiveReached,
         outcome.endReason,
-        this.now(),
+        this.clock.date(),
       ],
     );
   }

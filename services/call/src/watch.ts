@@ -1,8 +1,7 @@
-import type { Database, Logger } from '@callgate/common';
+import { type Clock, type Database, isTerminal, type Logger } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import { type CallChangeNotice, type CallStore, EVENTS_CHANNEL } from './call-store.js';
-import { toEvent, toProgress, toTurn } from './call-view.js';
-import { isTerminal } from './state-machine.js';
+import { isSettlementEvent, toEvent, toProgress, toTurn } from './call-view.js';
 import { type TranscriptStore, TURNS_CHANNEL, type TurnNotice } from './transcript-store.js';
 
 /** How often a watcher re-reads its call even without a notification. */
@@ -24,7 +23,7 @@ export class CallWatchers {
     private readonly store: CallStore,
     private readonly transcripts: TranscriptStore,
     private readonly log: Logger,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
   async start(): Promise<void> {
@@ -85,11 +84,13 @@ export class CallWatchers {
   /**
    * Streams a call's events after `afterSequence`, and its transcript turns as they are spoken, until
    * it ends or the client goes away. Events and turns go out in time order; the terminal event last.
+   * With `untilSettled` the stream goes on past the terminal status to the settlement event, and ends
+   * with it; without, settlement events are not sent.
    */
   async watch(
     userId: string,
     callId: string,
-    afterSequence: number,
+    from: { afterSequence: number; untilSettled: boolean },
     signal: AbortSignal,
     send: (event: callV1.WatchCallEvent__Output) => Promise<void>,
   ): Promise<void> {
@@ -107,30 +108,34 @@ export class CallWatchers {
     }
     set.add(listener);
     const aborted = new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
-    let last = afterSequence;
+    const { untilSettled } = from;
+    let last = from.afterSequence;
     let lastTurn = 0;
     try {
       while (!signal.aborted) {
         // Subscribed before reading, so a change between the read and the wait is never missed.
         woken = false;
-        // The row first: a terminal row's final event is committed with it, so the events read next
-        // include it. (Events first could miss an end that happens between the two reads.)
+        // The row first: a terminal row's final event (and a settled row's settlement) is committed
+        // with it, so the events read next include it. (Events first could miss an end that happens
+        // between the two reads.)
         const call = await this.store.byId(callId);
         if (!call) return;
         // Turns are held back until the answer is on the timeline: a fast conversation can be stored
         // before the carrier's answered callback, and a turn must never read as said before the answer.
         const answered = call.status === 'in-progress' || isTerminal(call.status);
-        const [events, turns] = await Promise.all([
+        const [read, turns] = await Promise.all([
           this.store.events(callId, last),
           answered ? this.transcripts.turns(callId, lastTurn) : [],
         ]);
+        const events = untilSettled ? read : read.filter((e) => !isSettlementEvent(e));
         // Status events in sequence order, then the turns (spoken while the call is in progress), and a
-        // terminal event last. (Carrier timestamps are coarser than ours, so times cannot order events.)
-        const terminal = events.filter((e) => isTerminal(e.status));
+        // terminal event last, then the settlement. (Carrier timestamps are coarser than ours, so times
+        // cannot order events.)
+        const ending = events.filter((e) => isTerminal(e.status));
         const items = [
           ...events.filter((e) => !isTerminal(e.status)).map((event) => ({ event, turn: undefined })),
           ...turns.map((turn) => ({ event: undefined, turn })),
-          ...terminal.map((event) => ({ event, turn: undefined })),
+          ...ending.map((event) => ({ event, turn: undefined })),
         ];
         for (const item of items) {
           if (item.turn) {
@@ -140,22 +145,25 @@ export class CallWatchers {
           }
           const event = item.event as NonNullable<typeof item.event>;
           last = Number(event.sequence);
-          const ended = isTerminal(event.status);
+          const ended = untilSettled ? isSettlementEvent(event) : isTerminal(event.status);
           await send({
             callId,
             event: toEvent(event),
-            progress: toProgress(call, event, this.now()),
+            progress: toProgress(call, event, this.clock.date()),
             turn: null,
             terminal: ended,
           });
           if (ended) return;
         }
-        if (isTerminal(call.status)) {
+        // Settled before settlement events existed (or asked from past its last event): the end is said
+        // without one. A settlement still to come is waited for.
+        const over = isTerminal(call.status) && (!untilSettled || call.settlement !== 'pending');
+        if (over) {
           // Asked from past its last event: still say that the call has ended.
           await send({
             callId,
             event: null,
-            progress: toProgress(call, undefined, this.now()),
+            progress: toProgress(call, undefined, this.clock.date()),
             turn: null,
             terminal: true,
           });
@@ -163,15 +171,15 @@ export class CallWatchers {
         }
         if (!woken) {
           // NOTIFY wakes the watcher; the timer covers notifications lost while LISTEN reconnected.
-          let timer: NodeJS.Timeout | undefined;
+          let cancelTimer: (() => void) | undefined;
           await Promise.race([
             new Promise<void>((resolve) => {
               wake = resolve;
-              timer = setTimeout(resolve, RECHECK_MS);
+              cancelTimer = this.clock.after(RECHECK_MS, resolve);
             }),
             aborted,
           ]);
-          clearTimeout(timer);
+          cancelTimer?.();
         }
       }
     } finally {

@@ -9,11 +9,11 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { createLogger } from '@callgate/common';
+import { createLogger, systemClock } from '@callgate/common';
 import { Registry } from 'prom-client';
 import twilio from 'twilio';
 import type { CallStore, StatusReport } from './call-store.js';
-import type { Settlement } from './credits.js';
+import type { CallLifecycle } from './lifecycle.js';
 import { createWebhookServer } from './webhooks.js';
 
 const TOKEN = 'attack2-auth-token';
@@ -27,26 +27,29 @@ const call = { call_id: CALL_ID, carrier_call_id: CALL_SID, status: 'in-progress
 const store = {
   byId: async () => call,
   byCarrierId: async () => call,
-  apply: async (_id: string, report: StatusReport) => {
-    applied.push(report);
-    return { call, changed: true, ended: false };
-  },
   recordCallback: async (row: { carrierSequence: number | null }) => {
     recorded.push(row);
   },
 } as unknown as CallStore;
 
 let base = '';
+// What the callback reports (the lifecycle applies it; here only what reaches it is kept).
+const lifecycle = {
+  report: async (_id: string, report: StatusReport) => {
+    applied.push(report);
+    return { call, changed: true, ended: false };
+  },
+} as unknown as CallLifecycle;
 const server = createWebhookServer({
   store,
-  settlement: { settle: async () => undefined } as unknown as Settlement,
+  lifecycle,
   authToken: TOKEN,
   get publicBaseUrl() {
     return base;
   },
   log: createLogger('test', 'silent'),
   registry: new Registry(),
-  now: () => new Date(),
+  clock: systemClock,
   endOrphan: async () => undefined,
 });
 before(async () => {

@@ -5,11 +5,11 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
-import { createLogger } from '@callgate/common';
+import { createLogger, systemClock } from '@callgate/common';
 import { Registry } from 'prom-client';
 import twilio from 'twilio';
 import type { CallStore } from './call-store.js';
-import type { Settlement } from './credits.js';
+import type { CallLifecycle } from './lifecycle.js';
 import { createWebhookServer } from './webhooks.js';
 
 const TOKEN = 'test-auth-token';
@@ -23,14 +23,14 @@ describe('status callback during a database outage', () => {
     let base = '';
     const server = createWebhookServer({
       store,
-      settlement: {} as Settlement,
+      lifecycle: {} as CallLifecycle,
       authToken: TOKEN,
       get publicBaseUrl() {
         return base;
       },
       log: createLogger('test', 'silent'),
       registry: new Registry(),
-      now: () => new Date(),
+      clock: systemClock,
       endOrphan: async () => undefined,
       pollSoon: async (callId) => {
         polled.push(callId);

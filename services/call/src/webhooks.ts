@@ -1,12 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { inHttpServerSpan, type Logger } from '@callgate/common';
+import { type Clock, inHttpServerSpan, isCallStatus, isTerminal, type Logger } from '@callgate/common';
 import { Counter, type Registry } from 'prom-client';
 import twilio from 'twilio';
 import type { CallStore } from './call-store.js';
 import { callbackParent, callbackRoute } from './callback-trace.js';
-import type { Settlement } from './credits.js';
-import type { ActiveConversations } from './relay/active-conversations.js';
-import { isCallStatus, isTerminal } from './state-machine.js';
+import type { CallLifecycle } from './lifecycle.js';
 
 const MAX_BODY_BYTES = 64 * 1024;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -15,19 +13,18 @@ const PG_INTEGER_MAX = 2 ** 31 - 1;
 
 export interface WebhookOptions {
   store: CallStore;
-  settlement: Settlement;
+  /** Where a status callback is reported (transition, sheet row, settlement, event). */
+  lifecycle: Pick<CallLifecycle, 'report'>;
   authToken: string;
   /** The URL Twilio was given (PUBLIC_BASE_URL): the signature covers it, not the address we listen on. */
   publicBaseUrl: string;
   log: Logger;
   registry: Registry;
-  now: () => Date;
+  clock: Clock;
   /** Ends a carrier call whose record is already over (a dial we gave up on that rang after all). */
   endOrphan: (carrierCallId: string) => Promise<void>;
   /** The TwiML of an answered call (POST /twilio/voice?callId=…); without it that path is 404. */
   voice?: (callId: string, params: Record<string, string>) => Promise<string>;
-  /** Conversations held here: one whose call ended is finished (outcome stored) before the end is applied. */
-  conversations?: ActiveConversations;
   /**
    * A status callback we could not apply (the database was down): Twilio does not resend it, so the
    * call's state is fetched from the carrier by a prompt status poll instead.
@@ -38,7 +35,7 @@ export interface WebhookOptions {
 /**
  * Twilio's status callbacks (POST /twilio/status, form-encoded). Each must carry a valid
  * X-Twilio-Signature for the public URL it was sent to, else 403 and nothing changes. A good one is
- * applied through the state machine and answered 200 at once; settling credits happens after.
+ * reported to the CallLifecycle and answered 200 at once; settling credits happens after.
  */
 export function createWebhookServer(options: WebhookOptions): Server {
   const callbacks = new Counter({
@@ -111,20 +108,23 @@ export function createWebhookServer(options: WebhookOptions): Server {
       );
       return reply(res, 200, '');
     }
-    // The conversation ends first, so the ended call is never seen without its transcript and outcome.
-    if (isTerminal(carrierStatus)) await options.conversations?.callEnded(call.call_id);
-    const timestamp = params.Timestamp ? new Date(params.Timestamp) : options.now();
-    const applied = await options.store.apply(call.call_id, {
-      status: carrierStatus,
-      occurredAt: Number.isNaN(timestamp.getTime()) ? options.now() : timestamp,
-      source: 'callback',
-      carrierCallId,
-      durationSeconds: numbers.CallDuration,
-      answeredBy: params.AnsweredBy ?? null,
-      errorCode: params.ErrorCode ?? (carrierStatus === 'failed' ? (params.SipResponseCode ?? '') : ''),
-      errorMessage: params.ErrorMessage ?? '',
-      detail: params.SipResponseCode ? `SIP ${params.SipResponseCode}` : '',
-    });
+    const timestamp = params.Timestamp ? new Date(params.Timestamp) : options.clock.date();
+    // The carrier is answered first; the settlement of a call this ends follows.
+    const applied = await options.lifecycle.report(
+      call.call_id,
+      {
+        status: carrierStatus,
+        occurredAt: Number.isNaN(timestamp.getTime()) ? options.clock.date() : timestamp,
+        source: 'callback',
+        carrierCallId,
+        durationSeconds: numbers.CallDuration,
+        answeredBy: params.AnsweredBy ?? null,
+        errorCode: params.ErrorCode ?? (carrierStatus === 'failed' ? (params.SipResponseCode ?? '') : ''),
+        errorMessage: params.ErrorMessage ?? '',
+        detail: params.SipResponseCode ? `SIP ${params.SipResponseCode}` : '',
+      },
+      { awaitSettlement: false },
+    );
     if (!call.carrier_call_id && call.dial_state === 'dialing')
       await options.store.markDialed(call.call_id, carrierCallId);
     await options.store.recordCallback({
@@ -140,7 +140,6 @@ export function createWebhookServer(options: WebhookOptions): Server {
     if (!applied.changed && call.dial_state === 'refused' && isTerminal(call.status) && !isTerminal(carrierStatus)) {
       void options.endOrphan(carrierCallId);
     }
-    if (applied.ended) void options.settlement.settle(applied.call);
   }
 
   return createServer((req, res) => {

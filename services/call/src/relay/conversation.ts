@@ -1,27 +1,9 @@
-import type { Logger } from '@callgate/common';
+import type { Clock, Logger } from '@callgate/common';
 import type { AgentEnd, AgentSession, CallBrief, HistoryTurn, ProposedOutcome } from '../agent/agent.js';
 import { finalizeOutcome } from '../agent/outcome.js';
 import type { ConversationSink, EndReason, Outcome, Turn } from '../transcript-store.js';
 import type { RelayMetrics } from './metrics.js';
 import type { InboundMessage, OutboundMessage } from './protocol.js';
-
-/** Time, injected so that tests move it instead of sleeping. */
-export interface RelayClock {
-  now(): Date;
-  /** Runs fn after ms; the returned function cancels it. */
-  after(ms: number, fn: () => void): () => void;
-  /** Monotonic milliseconds, for latency. */
-  elapsed(): number;
-}
-
-export const realClock: RelayClock = {
-  now: () => new Date(),
-  after(ms, fn) {
-    const timer = setTimeout(fn, ms);
-    return () => clearTimeout(timer);
-  },
-  elapsed: () => performance.now(),
-};
 
 export interface ConversationOptions {
   brief: CallBrief;
@@ -33,7 +15,8 @@ export interface ConversationOptions {
   send: (message: OutboundMessage) => void;
   /** Closes the relay socket once the session has ended. */
   close: () => void;
-  clock: RelayClock;
+  /** Time, injected so that tests move it instead of sleeping (latencies are differences of now()). */
+  clock: Clock;
   /** The agent speaks at most this many times; then it says goodbye and ends the call. */
   maxTurns: number;
   /** The conversation ends (politely) this long after it started: the call's max duration, less a margin. */
@@ -91,7 +74,7 @@ export class Conversation {
   /** Called once the setup message arrived: the welcome greeting is being spoken. */
   start(): void {
     const { clock, timeLimitMs } = this.#o;
-    this.#unheard = { text: this.#o.brief.firstMessage, startedAt: clock.now() };
+    this.#unheard = { text: this.#o.brief.firstMessage, startedAt: clock.date() };
     this.#cancelTimeLimit = clock.after(timeLimitMs, () => void this.endForLimit('time-limit'));
   }
 
@@ -129,7 +112,7 @@ export class Conversation {
     switch (message.type) {
       case 'prompt':
         if (!message.last || !message.voicePrompt.trim()) return;
-        await this.#onCallee(message.voicePrompt.trim(), this.#o.clock.now(), this.#o.clock.elapsed());
+        await this.#onCallee(message.voicePrompt.trim(), this.#o.clock.date(), this.#o.clock.now());
         return;
       case 'interrupt':
         return;
@@ -179,7 +162,7 @@ export class Conversation {
 
   async #onDigit(digit: string): Promise<void> {
     this.#cancelDigits?.();
-    this.#digitsAt ??= this.#o.clock.now();
+    this.#digitsAt ??= this.#o.clock.date();
     if (digit !== '#') this.#digits += digit;
     if (digit === '#') return this.#flushDigits();
     if (this.#digits.length >= MAX_DTMF_DIGITS) {
@@ -203,11 +186,11 @@ export class Conversation {
     this.#cancelDigits?.();
     this.#cancelDigits = undefined;
     const digits = this.#digits;
-    const at = this.#digitsAt ?? this.#o.clock.now();
+    const at = this.#digitsAt ?? this.#o.clock.date();
     this.#digits = '';
     this.#digitsAt = undefined;
     if (!digits || this.#ending) return;
-    await this.#onCallee(`(pressed ${digits.split('').join(' ')}) ${digits}`, at, this.#o.clock.elapsed());
+    await this.#onCallee(`(pressed ${digits.split('').join(' ')}) ${digits}`, at, this.#o.clock.now());
   }
 
   /** The person said something (or pressed keys): write the turns, then let the agent answer. */
@@ -230,10 +213,10 @@ export class Conversation {
   /** Streams one agent reply: tokens go out as they come; the last one carries last: true. */
   async #speak(receivedAt: number): Promise<void> {
     const { clock, metrics, agentName, send } = this.#o;
-    const reply: Reply = { controller: new AbortController(), text: '', startedAt: clock.now(), end: undefined };
+    const reply: Reply = { controller: new AbortController(), text: '', startedAt: clock.date(), end: undefined };
     this.#reply = reply;
     this.#agentTurns += 1;
-    const askedAt = clock.elapsed();
+    const askedAt = clock.now();
     let held: string | undefined;
     try {
       for await (const chunk of this.#o.agent.reply(this.#history, reply.controller.signal)) {
@@ -244,9 +227,9 @@ export class Conversation {
         }
         if (held === undefined && reply.text === '') {
           // Our overhead is everything between the prompt and this send except the agent's own wait.
-          const gotAt = clock.elapsed();
+          const gotAt = clock.now();
           send({ type: 'text', token: chunk.text, last: false });
-          const sentAt = clock.elapsed();
+          const sentAt = clock.now();
           metrics.agentFirstToken.observe({ agent: agentName }, (gotAt - askedAt) / 1000);
           metrics.overhead.observe({ agent: agentName }, (askedAt - receivedAt + (sentAt - gotAt)) / 1000);
           reply.text = chunk.text;
@@ -299,7 +282,7 @@ export class Conversation {
       const hungUp = reason === 'callee-hung-up';
       if (lastWords && !hungUp) {
         send({ type: 'text', token: lastWords, last: true });
-        this.#writeAgent(lastWords, clock.now(), false);
+        this.#writeAgent(lastWords, clock.date(), false);
       }
       await this.#writes;
       const outcome = await this.#outcome(reason);

@@ -4,16 +4,17 @@
  * the socket's 'error' listener when it hands it to 'upgrade'; the relay's refusal path adds none, so the
  * ECONNRESET that follows is an unhandled 'error' event. No signature or token is needed.
  */
+
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { systemClock } from '@callgate/common';
 import { MemorySink, silentLog, testMetrics } from '../../../../test/support/relay-fakes.js';
 import { builtinAgent } from '../agent/builtin-agent.js';
 import type { CallStore } from '../call-store.js';
 import { ActiveConversations } from './active-conversations.js';
-import { realClock } from './conversation.js';
 import { attachRelay } from './relay-server.js';
 import { TwilioUrls } from './signature.js';
 
@@ -29,12 +30,13 @@ before(async () => {
   await once(server, 'listening');
   port = (server.address() as AddressInfo).port;
   relay = attachRelay(server, {
+    reportAnswered: async () => undefined,
     store: { byId: async () => undefined } as unknown as CallStore,
     sink: new MemorySink(),
     agentFor: () => builtinAgent,
     urls: new TwilioUrls(() => `http://127.0.0.1:${port}`, 'attack2-token'),
     active: new ActiveConversations(),
-    clock: realClock,
+    clock: systemClock,
     metrics: testMetrics().metrics,
     log: silentLog,
     maxTurns: 10,

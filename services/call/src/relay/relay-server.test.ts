@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, beforeEach, describe, it } from 'node:test';
-import { loadCatalog } from '@callgate/common';
+import { type Clock, loadCatalog, ManualClock, systemClock } from '@callgate/common';
 import twilio from 'twilio';
 import WebSocket from 'ws';
 import { MemorySink, silentLog, testMetrics } from '../../../../test/support/relay-fakes.js';
@@ -18,7 +18,6 @@ import { within } from '../../../../test/support/within.js';
 import { builtinAgent } from '../agent/builtin-agent.js';
 import type { CallRow, CallStore } from '../call-store.js';
 import { ActiveConversations } from './active-conversations.js';
-import { type RelayClock, realClock } from './conversation.js';
 import { RELAY_URL_LIFETIME_SECONDS } from './handshake.js';
 import { attachRelay } from './relay-server.js';
 import { TwilioUrls } from './signature.js';
@@ -56,7 +55,7 @@ const store = {
 
 /** The relay server's clock: real timers, and a "now" each test sets (the handshake expiry reads it). */
 let now = ISSUED_AT;
-const clock: RelayClock = { ...realClock, now: () => now };
+const clock: Clock = { ...systemClock, now: () => now.getTime(), date: () => now };
 beforeEach(() => {
   now = ISSUED_AT;
 });
@@ -76,6 +75,7 @@ before(async () => {
   wsUrl = urls.relayUrl({ callId: CALL_ID, callSid: CALL_SID }, ISSUED_AT);
   sink = new MemorySink();
   relay = attachRelay(server, {
+    reportAnswered: async () => undefined,
     store,
     sink,
     agentFor: () => builtinAgent,
@@ -268,12 +268,17 @@ describe('relay setup', () => {
 });
 
 describe('voice URL TwiML', () => {
+  const voiceOptions = () => ({
+    store,
+    catalog: loadCatalog(),
+    urls,
+    transcriptionProvider: 'Deepgram',
+    log: silentLog,
+    clock: new ManualClock(ISSUED_AT),
+  });
+
   it('connects the call to the relay with its voice, language, greeting (escaped) and call id', async () => {
-    const xml = await voiceTwiml(
-      { store, catalog: loadCatalog(), urls, transcriptionProvider: 'Deepgram', log: silentLog, now: () => ISSUED_AT },
-      CALL_ID,
-      { CallSid: CALL_SID },
-    );
+    const xml = await voiceTwiml(voiceOptions(), CALL_ID, { CallSid: CALL_SID });
     assert.match(xml, /^<\?xml version="1.0" encoding="UTF-8"\?><Response><Connect><ConversationRelay /);
     for (const attribute of [
       // The call, its CallSid and an expiry five minutes on, signed by Twilio along with the URL.
@@ -295,14 +300,7 @@ describe('voice URL TwiML', () => {
   });
 
   it('hangs up a call it does not know, or one answered by another carrier call', async () => {
-    const options = {
-      store,
-      catalog: loadCatalog(),
-      urls,
-      transcriptionProvider: 'Deepgram',
-      log: silentLog,
-      now: () => ISSUED_AT,
-    };
+    const options = voiceOptions();
     const hangUp = '<?xml version="1.0" encoding="UTF-8"?><Response><Hangup/></Response>';
     assert.equal(await voiceTwiml(options, 'not-a-call', {}), hangUp);
     assert.equal(await voiceTwiml(options, CALL_ID, { CallSid: `CA${'cd'.repeat(16)}` }), hangUp);

@@ -1,14 +1,13 @@
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Logger } from '@callgate/common';
+import { type Clock, isTerminal, type Logger } from '@callgate/common';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Agent } from '../agent/agent.js';
 import { OutcomeSchemaError, parseOutcomeSchema } from '../agent/outcome.js';
 import type { CallStore } from '../call-store.js';
-import { isTerminal } from '../state-machine.js';
 import type { ConversationSink } from '../transcript-store.js';
 import type { ActiveConversations } from './active-conversations.js';
-import { Conversation, type RelayClock } from './conversation.js';
+import { Conversation } from './conversation.js';
 import { type RelayBinding, readRelayQuery, setupMismatch } from './handshake.js';
 import type { RelayMetrics } from './metrics.js';
 import { type OutboundMessage, parseInbound, type SetupMessage } from './protocol.js';
@@ -16,12 +15,17 @@ import type { TwilioUrls } from './signature.js';
 
 export interface RelayServerOptions {
   store: CallStore;
+  /**
+   * Told that the call was answered (its relay connected), so the call moves to in-progress even when
+   * the carrier's own report of the answer is late or lost (reported to the CallLifecycle).
+   */
+  reportAnswered: (callId: string, callSid: string) => Promise<unknown>;
   sink: ConversationSink;
   /** The agent for a call (by its model): the LLM when configured, else the built-in one. */
   agentFor: (model: string) => Agent;
   urls: TwilioUrls;
   active: ActiveConversations;
-  clock: RelayClock;
+  clock: Clock;
   metrics: RelayMetrics;
   log: Logger;
   /** Most agent replies per call (RELAY_MAX_TURNS). */
@@ -58,7 +62,7 @@ export function attachRelay(server: Server, options: RelayServerOptions): { clos
       log.warn({ path }, 'ConversationRelay handshake with a missing or bad X-Twilio-Signature refused');
       return refuse(socket, 403, 'Forbidden');
     }
-    const bound = readRelayQuery(url.searchParams, options.clock.now());
+    const bound = readRelayQuery(url.searchParams, options.clock.date());
     if (!bound.ok) {
       metrics.frames.inc({ result: 'rejected' });
       log.warn({ path, reason: bound.reason }, 'ConversationRelay handshake refused');
@@ -153,6 +157,12 @@ async function serve(ws: WebSocket, binding: RelayBinding, options: RelayServerO
     log,
   });
   options.active.add(callId, conversation);
+  try {
+    await options.reportAnswered(callId, setup.callSid);
+  } catch (error) {
+    // The carrier's callbacks and polls still report the answer; the conversation goes on.
+    log.warn({ err: error, callId }, 'could not report the answer the relay saw');
+  }
   log.info({ callId, agent: agent.name, callSid: setup.callSid }, `conversation started with the ${agent.name} agent`);
   conversation.start();
   for (;;) {

@@ -1,6 +1,5 @@
-import { type Catalog, findVoice, type Logger } from '@callgate/common';
+import { type Catalog, type Clock, findVoice, isTerminal, type Logger } from '@callgate/common';
 import type { CallStore } from '../call-store.js';
-import { isTerminal } from '../state-machine.js';
 import { conversationRelayTwiml, hangUpTwiml } from '../twiml.js';
 import type { TwilioUrls } from './signature.js';
 
@@ -11,7 +10,7 @@ export interface VoiceWebhookOptions {
   transcriptionProvider: string;
   log: Logger;
   /** Starts the relay URL's lifetime. */
-  now: () => Date;
+  clock: Clock;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -37,7 +36,7 @@ export async function voiceTwiml(
   return conversationRelayTwiml({
     relayUrl: options.urls.relayUrl(
       { callId: call.call_id, ...(params.CallSid && { callSid: params.CallSid }) },
-      options.now(),
+      options.clock.date(),
     ),
     callId: call.call_id,
     voice: findVoice(options.catalog, call.voice),

@@ -176,17 +176,9 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
   protocol.setRequestHandler('tasks/result', { params: taskParams }, async (params, ctx) => {
     let call = await readCall(params.taskId, ctx);
     const userId = call.userId;
-    if (taskStateOf(call).status === 'working' && !isTerminalCall(call)) {
-      await waitForCall({
-        backends,
-        userId,
-        callId: call.callId,
-        until: 'completed',
-        timeoutMs: (call.maxDurationSeconds + 120) * 1000,
-        signal: ctx.mcpReq.signal,
-        onEvent: async () => {},
-      });
-      call = await settled(backends, userId, call.callId, ctx.mcpReq.signal);
+    // Working: not ended, or ended with its credits still settling; either way the settlement ends the wait.
+    if (taskStateOf(call).status === 'working') {
+      call = await settled(backends, userId, call, ctx.mcpReq.signal);
     }
     const result = callResult(call);
     return { ...result, _meta: { [RELATED_TASK]: { taskId: call.callId } } };
@@ -194,19 +186,29 @@ export function registerCallTasks(server: McpServer, backends: Backends): void {
 }
 
 /**
- * The call once its task has left "working": the end is announced a moment before its credits settle
- * (normally milliseconds; the call service's recovery job settles what a crash left, within a minute).
+ * The call once its task has left "working": ended, and its credits settled. Waits on the call's events
+ * (WatchCall until its settlement): the end is announced a moment before the settlement (normally
+ * milliseconds; the call service's recovery job settles what a crash left, within a minute).
  */
-async function settled(backends: Backends, userId: string, callId: string, signal: AbortSignal) {
-  let { call } = await backends.call.getCall({ userId, callId }, { signal });
-  for (let i = 0; i < 600 && call && taskStateOf(call).status === 'working' && !signal.aborted; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    ({ call } = await backends.call.getCall({ userId, callId }, { signal }));
-  }
-  if (!call) throw new Error('GetCall answered without a call');
+async function settled(backends: Backends, userId: string, call: callV1.Call__Output, signal: AbortSignal) {
+  await waitForCall({
+    backends,
+    userId,
+    callId: call.callId,
+    until: 'completed',
+    timeoutMs: (call.maxDurationSeconds + 120) * 1000,
+    signal,
+    onEvent: async () => {},
+    settlement: { graceMs: TASK_SETTLEMENT_GRACE_MS },
+  });
+  const { call: now } = await backends.call.getCall({ userId, callId: call.callId }, { signal });
+  if (!now) throw new Error('GetCall answered without a call');
   backends.forgetBalance?.(userId);
-  return call;
+  return now;
 }
+
+/** The recovery pass settles what a crash left within a minute: a task result waits that long for it. */
+const TASK_SETTLEMENT_GRACE_MS = 60_000;
 
 function declaresExtension(ctx: ServerContext): boolean {
   const envelope = ctx.mcpReq.envelope as Record<string, { extensions?: Record<string, unknown> }> | undefined;

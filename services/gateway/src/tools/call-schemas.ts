@@ -17,7 +17,7 @@ export const callEventSchema = z.looseObject({
   sequence: z.number().int(),
   status: callStatus,
   occurredAt: timestamp,
-  source: z.string().describe('api, callback, poll or system.'),
+  source: z.string().describe('api, callback, poll, relay or system.'),
   detail: z.string(),
 });
 

@@ -7,7 +7,7 @@ import { type CallStatus, statusOf } from './call-status.js';
  * than a JSON string inside the JSON, and no user id (the token says whose call it is).
  */
 
-export type CallEventView = Omit<callV1.CallEvent__Output, 'status'> & { status: CallStatus };
+export type CallEventView = Omit<callV1.CallEvent__Output, 'status' | 'kind' | 'costCredits'> & { status: CallStatus };
 
 export interface CallOutcomeView {
   /** What was learned, shaped by the call's outcomeSchema. */
@@ -29,7 +29,8 @@ export type CallProgressView = Omit<callV1.CallProgress__Output, 'status' | 'las
   lastEvent: CallEventView | null;
 };
 
-export const eventView = (event: callV1.CallEvent__Output): CallEventView => ({
+/** A status change as MCP clients read it (timelines hold no settlements; the call's cost says that). */
+export const eventView = ({ kind: _kind, costCredits: _cost, ...event }: callV1.CallEvent__Output): CallEventView => ({
   ...event,
   status: statusOf(event.status),
 });

@@ -17,7 +17,7 @@ import { invalidCursor } from './cursor.js';
 import { grpcTool } from './result.js';
 import { callId, e164, language, text, unstorable } from './schemas.js';
 import { needs, SCOPES } from './scopes.js';
-import { progressMessages, waitForCall } from './watch-call.js';
+import { progressMessages, SETTLEMENT_GRACE_MS, waitForCall } from './watch-call.js';
 
 /** How long PlaceCall may take: the carrier's own timeout (15 s) plus the credit hold and the record. */
 const placeCallDeadlineMs = 30_000;
@@ -147,6 +147,9 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
             // Ringing takes up to a minute; then the call's own time limit; then a margin for the last callback.
             timeoutMs: (r.call.maxDurationSeconds + 120) * 1000,
             signal: call.signal,
+            // The end is announced a moment before its credits are settled: an agent waiting for the end
+            // gets the final cost with it (the settlement's own event, given up to two seconds).
+            ...(args.wait === 'completed' && { settlement: { graceMs: SETTLEMENT_GRACE_MS } }),
             // Each change, each transcript turn as it is spoken, and a heartbeat while the call is quiet.
             onEvent: async (event) => {
               for (const message of progressMessages(placedId, event)) await call.progress(++step, message);
@@ -156,14 +159,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
           // The call is placed: a broken wait must not read as "retry", which would place another one.
           // The result below is the call as it is now; getCallProgress follows it further.
         }
-        const read = () => backends.call.getCall({ userId: call.userId, callId: r.call?.callId ?? '' }).catch(() => r);
-        let now = await read();
-        // The end is announced before its credits are settled (a moment later): give the settlement up
-        // to two seconds so an agent waiting for the end gets the final cost with it.
-        for (let i = 0; i < 20 && now.call && isTerminalStatus(now.call.status) && now.call.reservedCredits > 0; i++) {
-          await new Promise((resolve) => setTimeout(resolve, 100));
-          now = await read();
-        }
+        const now = await backends.call.getCall({ userId: call.userId, callId: placedId }).catch(() => r);
         if (now.call && isTerminalStatus(now.call.status)) backends.forgetBalance?.(call.userId);
         return { call: callViewOrNull(now.call), deduplicated: r.deduplicated, idempotencyKey };
       },

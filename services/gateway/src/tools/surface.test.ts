@@ -37,6 +37,8 @@ const event = (sequence: number, s: callV1.CallStatus__Output): callV1.CallEvent
   occurredAt: `2026-01-01T09:00:0${sequence}Z`,
   source: 'callback',
   detail: '',
+  kind: 'CALL_EVENT_KIND_STATUS',
+  costCredits: 0,
 });
 
 const CALL: callV1.Call__Output = {

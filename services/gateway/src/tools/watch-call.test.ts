@@ -64,7 +64,7 @@ function backendsWith(stream: ReturnType<typeof fakeStream>, now: () => Promise<
 }
 
 /** Runs a wait, collecting what a client would be told, resolving `heard(n)` once n messages arrived. */
-function watch(backends: Backends, heartbeatMs: number) {
+function watch(backends: Backends, heartbeatMs: number, settlement?: { graceMs: number }) {
   const messages: string[] = [];
   const waiters: { n: number; resolve: () => void }[] = [];
   const done = waitForCall({
@@ -75,6 +75,7 @@ function watch(backends: Backends, heartbeatMs: number) {
     timeoutMs: 600_000,
     signal: new AbortController().signal,
     heartbeatMs,
+    ...(settlement && { settlement }),
     onEvent: async (event) => {
       messages.push(...progressMessages(CALL_ID, event));
       for (const w of waiters) if (messages.length >= w.n) w.resolve();
@@ -130,5 +131,48 @@ describe('waitForCall heartbeats', () => {
     assert.match(messages[1] ?? '', new RegExp(`^call ${CALL_ID}: in progress \\d+:\\d\\d \\(40%\\)$`));
     stream.push({ terminal: true });
     await within(done, 'the end of the wait');
+  });
+});
+
+describe('waitForCall until the settlement', () => {
+  const statusEvent = (status: callV1.CallStatus__Output, sequence: number, kind = 'CALL_EVENT_KIND_STATUS') =>
+    ({
+      sequence,
+      status,
+      occurredAt: '2026-01-01T00:00:00Z',
+      source: 'callback',
+      detail: '',
+      kind,
+      costCredits: kind === 'CALL_EVENT_KIND_SETTLEMENT' ? 10 : 0,
+    }) as callV1.CallEvent__Output;
+
+  it('asks the stream for the settlement and waits past the end for it, on events alone', async () => {
+    const stream = fakeStream();
+    const asked: callV1.WatchCallRequest[] = [];
+    const backends = {
+      call: {
+        raw: {
+          watchCall: (request: callV1.WatchCallRequest) => {
+            asked.push(request);
+            return stream;
+          },
+        },
+        getCallProgress: async () => ({ progress: null }),
+      },
+    } as unknown as Backends;
+    const { messages, done, heard } = watch(backends, 600_000, { graceMs: 600_000 });
+    assert.equal(asked[0]?.untilSettled, true, 'WatchCall asked to go on to the settlement');
+    stream.push({ event: statusEvent('CALL_STATUS_COMPLETED', 5) });
+    // Something after the end still reaches the client: the wait did not stop at the end.
+    stream.push({ progress: progress('CALL_STATUS_COMPLETED', 'completed', 100) });
+    await within(heard(1), 'what followed the end');
+    assert.equal(stream.cancelled, false, 'still waiting for the settlement');
+    stream.push({ event: statusEvent('CALL_STATUS_COMPLETED', 6, 'CALL_EVENT_KIND_SETTLEMENT'), terminal: true });
+    await within(done, 'the end of the wait at the settlement');
+    assert.deepEqual(
+      messages,
+      [`call ${CALL_ID}: completed (100%)`],
+      'the settlement itself is not told (the end was)',
+    );
   });
 });

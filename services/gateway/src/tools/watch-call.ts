@@ -1,6 +1,6 @@
 import type { callV1 } from '@callgate/protos';
 import type { Backends } from '../backends.js';
-import { isAnsweredOrLater } from './call-status.js';
+import { isAnsweredOrLater, isTerminalStatus } from './call-status.js';
 
 export type WaitUntil = 'answered' | 'completed';
 
@@ -10,6 +10,12 @@ export type WaitUntil = 'answered' | 'completed';
  * those that reset their timeout on progress: well under that, and no more often.
  */
 export const HEARTBEAT_MS = 15_000;
+
+/**
+ * How long makePhoneCall waits for a call's settlement after its end: normally milliseconds; when
+ * user-credit is down the result says what is still held and the recovery pass settles it later.
+ */
+export const SETTLEMENT_GRACE_MS = 2000;
 
 /** 42 → "0:42", as the call service words a call's talk time. */
 const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
@@ -33,10 +39,16 @@ export async function waitForCall(options: {
   onEvent: (event: callV1.WatchCallEvent__Output) => Promise<void>;
   /** Silence before a heartbeat (default HEARTBEAT_MS; tests pass less). */
   heartbeatMs?: number;
+  /**
+   * With `until: "completed"`: go on past the end to the settlement of the call's credits (its own event
+   * on the stream, a moment after the end), so the caller reads the final cost. The settlement is waited
+   * for at most `graceMs` after the end (user-credit down: the call service's recovery settles it later).
+   */
+  settlement?: { graceMs: number };
 }): Promise<void> {
   const client = options.backends.call.raw as unknown as callV1.CallServiceClient;
   const stream = client.watchCall(
-    { userId: options.userId, callId: options.callId, afterSequence: 0 },
+    { userId: options.userId, callId: options.callId, afterSequence: 0, untilSettled: Boolean(options.settlement) },
     { deadline: Date.now() + options.timeoutMs },
   );
   const cancel = () => stream.cancel();
@@ -69,21 +81,33 @@ export async function waitForCall(options: {
     if (!over) timer = setTimeout(() => void beat(), options.heartbeatMs ?? HEARTBEAT_MS);
   };
   rearm();
+  /** Set once the settlement was given its grace after the end and did not come. */
+  let settlementLate = false;
+  let grace: NodeJS.Timeout | undefined;
   try {
     for await (const event of stream as AsyncIterable<callV1.WatchCallEvent__Output>) {
       seen++;
       rearm();
+      // The settlement says nothing new to the client (the end was said): it only ends the wait.
+      if (event.event?.kind === 'CALL_EVENT_KIND_SETTLEMENT') return;
       if (event.progress) last = event.progress;
       await send(event);
       const status = event.progress?.status ?? event.event?.status ?? '';
       if (event.terminal || (options.until === 'answered' && isAnsweredOrLater(status))) return;
+      if (options.settlement && !grace && isTerminalStatus(status)) {
+        grace = setTimeout(() => {
+          settlementLate = true;
+          stream.cancel();
+        }, options.settlement.graceMs);
+      }
     }
   } catch (error) {
     // A cancel we asked for ends the wait quietly; the caller reads the call as it is now.
-    if (options.signal.aborted) return;
+    if (options.signal.aborted || settlementLate) return;
     throw error;
   } finally {
     over = true;
+    clearTimeout(grace);
     clearTimeout(timer);
     options.signal.removeEventListener('abort', cancel);
     stream.cancel();
