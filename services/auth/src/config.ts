@@ -29,6 +29,13 @@ export const authConfigShape = {
     .describe(
       'Local runs only: generates and keeps signing and cookie keys under DATA_DIR (in production AUTH_SIGNING_KEYS and AUTH_COOKIE_SECRETS are required) and sets cookies without Secure (plain http on 127.0.0.1).',
     ),
+  AUTH_CIMD_EXTRA_CA_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Local mode only (refused otherwise): a PEM CA certificate trusted, besides the public roots, when fetching a Client ID Metadata Document from a loopback https URL (a client beside `npm start` serving its document with a self-signed certificate).',
+    ),
   AUTH_SIGNING_KEYS: z
     .string()
     .optional()

@@ -10,6 +10,7 @@ import {
 import { Accounts } from './accounts.js';
 import { sweepExpired } from './adapter.js';
 import { AttemptLimits } from './attempt-limits.js';
+import { clientMetadataFetch } from './client-metadata-fetch.js';
 import type { AuthConfig } from './config.js';
 import { Csrf } from './csrf.js';
 import { clientAddressOf, createAuthHttpServer } from './http-app.js';
@@ -38,6 +39,7 @@ export interface AuthDeps {
 /** Starts the auth service: the OAuth authorization server (public HTTP), its gRPC API for the gateway, ops endpoints. */
 export async function startAuthService(config: AuthConfig, deps: AuthDeps): Promise<ServiceHandle> {
   const keys = loadKeys(config, 'dataDir' in deps ? deps.dataDir : config.DATA_DIR);
+  const fetchClientMetadata = clientMetadataFetch(config);
   const base = createServiceBase('auth', config.LOG_LEVEL);
   const now = deps.now ?? (() => new Date());
   const resource = deps.resource ?? (() => config.AUTH_RESOURCE_URL ?? 'http://127.0.0.1:8080/mcp');
@@ -100,6 +102,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
         accessTokenTtlSeconds: config.AUTH_ACCESS_TOKEN_TTL_SECONDS,
         refreshTokenTtlSeconds: config.AUTH_REFRESH_TOKEN_TTL_SECONDS,
         localMode: config.AUTH_LOCAL_MODE,
+        ...(fetchClientMetadata ? { fetch: fetchClientMetadata } : {}),
         consoleClient: { clientId: config.AUTH_CONSOLE_CLIENT_ID, redirectUris: config.AUTH_CONSOLE_REDIRECT_URIS },
         trustProxy: config.AUTH_TRUST_PROXY,
         log: base.log,
