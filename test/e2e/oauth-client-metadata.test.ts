@@ -105,6 +105,7 @@ describe('signing in from the v2 client with a Client ID Metadata Document URL',
     assert.equal(answer.location, null);
     assert.equal(answer.status, 400);
     assert.match(answer.body, /invalid_client/);
+    assert.match(answer.body, /invalid_client_metadata/);
     assert.match(answer.body, /does not match/);
   });
 
