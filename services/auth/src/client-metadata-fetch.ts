@@ -51,7 +51,7 @@ export function clientMetadataFetch(config: {
   return async (url, options) => {
     const target = new URL(url);
     if (target.protocol !== 'https:' || !isLoopbackHost(target.hostname)) return globalThis.fetch(url, options);
-    return loopbackGet(target, options, ca);
+    return loopbackGet(target, options ?? {}, ca);
   };
 }
 

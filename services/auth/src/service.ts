@@ -15,6 +15,7 @@ import type { AuthConfig } from './config.js';
 import { Csrf } from './csrf.js';
 import { clientAddressOf, createAuthHttpServer } from './http-app.js';
 import { loadKeys } from './keys.js';
+import { KnownDevices } from './known-devices.js';
 import { sesSender, startMailDrainer } from './mail-outbox.js';
 import { PersonalTokens } from './personal-tokens.js';
 import { createProvider } from './provider.js';
@@ -68,6 +69,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
       accounts,
       personalTokens,
       csrf: new Csrf(keys.cookies[0] as string, !config.AUTH_LOCAL_MODE),
+      devices: new KnownDevices(keys.cookies[0] as string, !config.AUTH_LOCAL_MODE),
       clientAddress,
     },
     registry: base.metrics.registry,
@@ -123,7 +125,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
     }
     // Expired codes, sessions and interactions, and old attempt windows, go once a minute.
     sweeper = setInterval(() => {
-      void Promise.all([sweepExpired(deps.db, now()), limits.sweep()]).catch((error: unknown) =>
+      void Promise.all([sweepExpired(deps.db, now()), limits.sweep(), accounts.sweep()]).catch((error: unknown) =>
         base.log.warn({ err: error }, 'auth sweep failed'),
       );
     }, 60_000);
