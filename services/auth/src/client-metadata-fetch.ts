@@ -49,7 +49,7 @@ export function clientMetadataFetch(config: {
     }
   }
   return async (url, options) => {
-    const target = new URL(url);
+    const target = new URL(url instanceof Request ? url.url : url);
     if (target.protocol !== 'https:' || !isLoopbackHost(target.hostname)) return globalThis.fetch(url, options);
     return loopbackGet(target, options ?? {}, ca);
   };
