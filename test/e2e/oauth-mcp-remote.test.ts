@@ -13,7 +13,6 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -25,18 +24,10 @@ import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.j
 import { chromiumMissing } from '../support/chromium.js';
 import { eventually } from '../support/eventually.js';
 import { CHROMIUM, CHROMIUM_ARGS, signInAndConsent } from '../support/oauth.js';
+import { closedPort } from '../support/redis.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const MCP_REMOTE = path.join(root, 'node_modules/mcp-remote/dist/proxy.js');
-
-/** A port free right now on 127.0.0.1, for mcp-remote's callback (it moves to the next one if taken). */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 describe('signing in through mcp-remote (Dynamic Client Registration) in Chromium', { skip: chromiumMissing }, () => {
   let system: LocalSystem;
@@ -73,7 +64,7 @@ describe('signing in through mcp-remote (Dynamic Client Registration) in Chromiu
     if (!node22) return t.skip('no Node 22');
     const transport = new StdioClientTransport({
       command: node22,
-      args: [MCP_REMOTE, system.mcpUrl, String(await freePort()), '--host', '127.0.0.1', '--transport', 'http-only'],
+      args: [MCP_REMOTE, system.mcpUrl, String(await closedPort()), '--host', '127.0.0.1', '--transport', 'http-only'],
       env: {
         ...(process.env as Record<string, string>),
         MCP_REMOTE_CONFIG_DIR: path.join(scratch, 'mcp-auth'),

@@ -8,10 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig, type ServiceHandle } from '@callgate/common';
-import { sandboxConfigShape, startSandbox } from '@callgate/sandbox';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { eventually } from '../../../test/support/eventually.js';
+import { startTestAuthService, type TestAuthService } from '../../../test/support/auth-service.js';
 import {
   authorizeUrl,
   csrfOf,
@@ -20,7 +17,6 @@ import {
   registerClient,
   ScriptedBrowser,
 } from '../../../test/support/oauth-flow.js';
-import { authConfigShape, startAuthService } from './service.js';
 
 const REDIRECT = 'http://127.0.0.1:1/callback';
 const PASSWORD = 'the owner’s long password';
@@ -29,49 +25,19 @@ const MAX_FAILED = 3;
 const PER_ACCOUNT_PER_HOUR = 6;
 
 describe('password guessing', () => {
-  let database: TestDatabase;
-  let sandbox: ServiceHandle;
-  let auth: ServiceHandle;
+  let service: TestAuthService;
   let origin: string;
   let clientId: string;
   before(async () => {
-    database = await openTestDatabase();
-    sandbox = await startSandbox(loadConfig('sandbox', sandboxConfigShape, { SANDBOX_PORT: '0', LOG_LEVEL: 'silent' }));
-    auth = await startAuthService(
-      loadConfig('auth', authConfigShape, {
-        LOG_LEVEL: 'silent',
-        HTTP_PORT: '0',
-        GRPC_PORT: '0',
-        METRICS_PORT: '0',
-        AUTH_LOCAL_MODE: 'true',
-        AUTH_RESOURCE_URL: 'http://127.0.0.1:1/mcp',
-        AUTH_MAX_FAILED_SIGN_INS: String(MAX_FAILED),
-        AUTH_SIGN_INS_PER_ACCOUNT_PER_HOUR: String(PER_ACCOUNT_PER_HOUR),
-        MAIL_SES_ENDPOINT: sandbox.endpoints.ses,
-        MAIL_DRAIN_INTERVAL_MS: '200',
-      }),
-      { db: database.db, ownsDb: false, dataDir: undefined },
-    );
-    origin = auth.endpoints.issuer as string;
+    service = await startTestAuthService({
+      AUTH_RESOURCE_URL: 'http://127.0.0.1:1/mcp',
+      AUTH_MAX_FAILED_SIGN_INS: String(MAX_FAILED),
+      AUTH_SIGN_INS_PER_ACCOUNT_PER_HOUR: String(PER_ACCOUNT_PER_HOUR),
+    });
+    origin = service.origin;
     clientId = await registerClient(origin, REDIRECT);
   });
-  after(async () => {
-    await auth?.stop();
-    await sandbox?.stop();
-    await database?.close();
-  });
-
-  async function mailedLink(to: string, subject: RegExp): Promise<string> {
-    return eventually(`mail ${subject} to ${to}`, async () => {
-      const { mails } = (await (await fetch(`${sandbox.endpoints.ses}/sandbox/mail`)).json()) as {
-        mails: { to: string[]; subject: string; text: string }[];
-      };
-      return mails
-        .filter((m) => m.to.includes(to) && subject.test(m.subject))
-        .map((m) => /https?:\/\/\S+/.exec(m.text)?.[0])
-        .pop();
-    });
-  }
+  after(() => service?.stop());
 
   /** A confirmed account, made from `address`. */
   async function newAccount(address: string): Promise<string> {
@@ -80,7 +46,7 @@ describe('password guessing', () => {
     const page = await browser.request('/signup');
     const signup = await browser.request('/signup', { form: { csrf: csrfOf(page.body), email, password: PASSWORD } });
     assert.equal(signup.status, 200);
-    const link = new URL(await mailedLink(email, /Confirm/));
+    const link = new URL(await service.mailedLink(email, /Confirm/));
     await browser.request(link.pathname + link.search);
     return email;
   }
@@ -138,7 +104,7 @@ describe('password guessing', () => {
     const other = new ScriptedBrowser(origin, '127.0.2.3');
     const page = await other.request('/reset-password');
     await other.request('/reset-password', { form: { csrf: csrfOf(page.body), email } });
-    const link = new URL(await mailedLink(email, /Reset/));
+    const link = new URL(await service.mailedLink(email, /Reset/));
     const form = await other.request(link.pathname + link.search);
     const reset = await other.request(link.pathname + link.search, {
       form: { csrf: csrfOf(form.body), password: NEW_PASSWORD },
