@@ -4,6 +4,7 @@
  * step exactly as an attacker would, or leave a part out.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 
 export const pkcePair = () => {
   const verifier = randomBytes(32).toString('base64url');
@@ -12,24 +13,29 @@ export const pkcePair = () => {
 
 export class ScriptedBrowser {
   private readonly cookies = new Map<string, string>();
-  constructor(readonly origin: string) {}
+  /** `localAddress`: the loopback address to connect from (127.0.0.2…), to stand for another client address. */
+  constructor(
+    readonly origin: string,
+    private readonly localAddress?: string,
+  ) {}
 
   async request(
     path: string,
     init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
   ): Promise<{ status: number; location: string | null; body: string }> {
     const url = path.startsWith('http') ? path : `${this.origin}${path}`;
-    const response = await fetch(url, {
+    const headers = {
+      ...(this.cookies.size ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
+      ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+      ...init.headers,
+    };
+    const response = await send(url, {
       method: init.method ?? (init.form ? 'POST' : 'GET'),
-      redirect: 'manual',
-      headers: {
-        ...(this.cookies.size ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
-        ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
-        ...init.headers,
-      },
+      headers,
       ...(init.form ? { body: new URLSearchParams(init.form).toString() } : {}),
+      ...(this.localAddress ? { localAddress: this.localAddress } : {}),
     });
-    for (const line of response.headers.getSetCookie()) {
+    for (const line of response.setCookies) {
       const [pair] = line.split(';');
       const at = pair?.indexOf('=') ?? -1;
       if (pair && at > 0) {
@@ -38,7 +44,7 @@ export class ScriptedBrowser {
         else this.cookies.delete(pair.slice(0, at));
       }
     }
-    return { status: response.status, location: response.headers.get('location'), body: await response.text() };
+    return { status: response.status, location: response.location, body: response.body };
   }
 
   /** Follows same-origin redirects until a page or a redirect elsewhere. */
@@ -53,6 +59,50 @@ export class ScriptedBrowser {
     }
     throw new Error('too many redirects');
   }
+}
+
+interface Sent {
+  status: number;
+  location: string | null;
+  setCookies: string[];
+  body: string;
+}
+
+/** One request without following redirects: fetch, or node:http when it must leave from a given local address. */
+async function send(
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; localAddress?: string },
+): Promise<Sent> {
+  if (!init.localAddress) {
+    const response = await fetch(url, { ...init, redirect: 'manual' });
+    return {
+      status: response.status,
+      location: response.headers.get('location'),
+      setCookies: response.headers.getSetCookie(),
+      body: await response.text(),
+    };
+  }
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      url,
+      { method: init.method, headers: init.headers, localAddress: init.localAddress },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            location: res.headers.location ?? null,
+            setCookies: res.headers['set-cookie'] ?? [],
+            body: Buffer.concat(chunks).toString('utf8'),
+          }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(init.body);
+  });
 }
 
 export const csrfOf = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';

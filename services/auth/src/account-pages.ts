@@ -3,11 +3,14 @@ import type { Accounts } from './accounts.js';
 import type { Csrf } from './csrf.js';
 import { readForm, sendPage } from './forms.js';
 import { html, page } from './html.js';
+import type { KnownDevices } from './known-devices.js';
+import { signInFromForm } from './sign-in-form.js';
 
 export interface AccountPagesDeps {
   accounts: Accounts;
   csrf: Csrf;
   clientAddress: (req: IncomingMessage) => string;
+  devices: KnownDevices;
 }
 
 /** Where a page may send the person back to: only an interaction of this server (never an open redirect). */
@@ -120,7 +123,7 @@ ${back ? html`<a href="${back}">sign in</a>` : 'sign in from your app'}.</p>`,
     if (req.method === 'GET') return done(sendPage(res, 200, signOutPage(deps, req, res)));
     const form = await postedForm(deps, req, res, 'sign-out');
     if (!form) return true;
-    const outcome = await deps.accounts.signIn(form.email ?? '', form.password ?? '', deps.clientAddress(req));
+    const outcome = await signInFromForm(deps, req, res, form);
     if ('problem' in outcome) return done(sendPage(res, 401, signOutPage(deps, req, res, outcome.message)));
     await deps.accounts.signOutEverywhere(outcome.accountId);
     return done(

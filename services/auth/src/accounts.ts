@@ -10,8 +10,6 @@ interface AccountRow {
   email: string;
   password_hash: string;
   email_verified_at: Date | null;
-  failed_sign_ins: number;
-  locked_until: Date | null;
   tokens_valid_after: Date;
 }
 
@@ -100,11 +98,31 @@ export class Accounts {
     );
   }
 
-  async signIn(emailInput: string, password: string, address: string): Promise<SignInResult> {
+  /**
+   * Checks a password, under two guards against guessing that never let one person lock out another:
+   *
+   * - Lockout per (account, client address): AUTH_MAX_FAILED_SIGN_INS wrong passwords in a row from
+   *   one address lock that address out of that account for AUTH_LOCKOUT_SECONDS, even with the
+   *   right password then. The owner at any other address is not affected. (An account-wide lock,
+   *   as before, let anyone who knows an address lock its owner out at will.)
+   * - An account-wide hourly throttle on wrong passwords (AUTH_SIGN_INS_PER_ACCOUNT_PER_HOUR, all
+   *   addresses together) against guessing spread over many addresses. Only wrong passwords count, so
+   *   the owner's own sign-ins never use it up; once it is used up, sign-in is refused except from a
+   *   browser that signed in to the account before (`from.knownDevice`, a cookie: known-devices.ts),
+   *   and a password reset by mail empties it. A botnet can thus at worst slow new devices for an
+   *   hour, never the owner's usual browser nor the reset path.
+   *
+   * Per-address limits (AUTH_SIGN_INS_PER_IP_PER_HOUR) slow one address across all accounts.
+   */
+  async signIn(
+    emailInput: string,
+    password: string,
+    from: { address: string; knownDevice: boolean },
+  ): Promise<SignInResult> {
     const invalid = { problem: 'invalid', message: 'wrong email or password' } as const;
     const email = normalEmail(emailInput);
     if (password.length > 256 || email.length > 254) return invalid;
-    if (!(await this.options.limits.take('address', address))) {
+    if (!(await this.options.limits.take('address', from.address))) {
       return { problem: 'limited', message: 'too many attempts from your address; try again in an hour' };
     }
     const account = await this.byEmail(email);
@@ -113,38 +131,63 @@ export class Accounts {
       return invalid;
     }
     const now = this.options.now();
-    if (account.locked_until && account.locked_until > now) {
+    const { rows } = await this.options.db.query<{ failed: number; locked_until: Date | null }>(
+      'SELECT failed, locked_until FROM auth.sign_in_failures WHERE account_id = $1 AND address = $2',
+      [account.account_id, from.address],
+    );
+    const failures = rows[0];
+    if (failures?.locked_until && failures.locked_until > now) {
       return {
         problem: 'locked',
-        message: 'this account is locked after too many wrong passwords; reset the password by mail, or wait',
+        message:
+          'too many wrong passwords from your address: sign-in to this account is locked here for a while; reset the password by mail, or wait',
       };
     }
-    if (!(await this.options.limits.take('account', account.account_id))) {
-      return { problem: 'limited', message: 'too many attempts for this account; try again in an hour' };
+    if (!from.knownDevice && !(await this.options.limits.allows('account', account.account_id))) {
+      return {
+        problem: 'limited',
+        message:
+          'too many wrong passwords for this account lately; sign in from a browser you used before, reset the password by mail, or try again in an hour',
+      };
     }
     if (!(await verifyPassword(password, account.password_hash))) {
-      const failed = account.failed_sign_ins + 1;
-      const lock = failed >= this.options.maxFailedSignIns;
+      await this.options.limits.take('account', account.account_id);
       await this.options.db.query(
-        'UPDATE auth.accounts SET failed_sign_ins = $2, locked_until = $3 WHERE account_id = $1',
+        `INSERT INTO auth.sign_in_failures (account_id, address, failed, locked_until, updated_at)
+         VALUES ($1, $2, 1, CASE WHEN 1 >= $3 THEN $5::timestamptz END, $4)
+         ON CONFLICT (account_id, address) DO UPDATE SET
+           failed = CASE WHEN auth.sign_in_failures.failed + 1 >= $3 THEN 0 ELSE auth.sign_in_failures.failed + 1 END,
+           locked_until = CASE WHEN auth.sign_in_failures.failed + 1 >= $3 THEN $5::timestamptz END,
+           updated_at = $4`,
         [
           account.account_id,
-          lock ? 0 : failed,
-          lock ? new Date(now.getTime() + this.options.lockoutSeconds * 1000) : null,
+          from.address,
+          this.options.maxFailedSignIns,
+          now,
+          new Date(now.getTime() + this.options.lockoutSeconds * 1000),
         ],
       );
       return invalid;
     }
-    if (account.failed_sign_ins > 0 || account.locked_until) {
-      await this.options.db.query(
-        'UPDATE auth.accounts SET failed_sign_ins = 0, locked_until = NULL WHERE account_id = $1',
-        [account.account_id],
-      );
+    if (failures) {
+      await this.options.db.query('DELETE FROM auth.sign_in_failures WHERE account_id = $1 AND address = $2', [
+        account.account_id,
+        from.address,
+      ]);
     }
     if (!account.email_verified_at) {
       return { problem: 'unverified', message: 'confirm your address first: open the link we sent you' };
     }
     return { accountId: account.account_id };
+  }
+
+  /** Forgets failure counts no lock depends on any more (a day without a wrong password). */
+  async sweep(): Promise<void> {
+    const now = this.options.now();
+    await this.options.db.query(
+      'DELETE FROM auth.sign_in_failures WHERE updated_at < $1 AND (locked_until IS NULL OR locked_until < $2)',
+      [new Date(now.getTime() - 86_400_000), now],
+    );
   }
 
   async verifyEmail(secret: string): Promise<LinkOutcome> {
@@ -165,7 +208,7 @@ export class Accounts {
     if (!(await this.options.limits.take('address', address))) return { limited: true };
     const account = await this.byEmail(normalEmail(emailInput));
     if (!account) return { limited: false };
-    if (!(await this.options.limits.take('account', account.account_id))) return { limited: false };
+    if (!(await this.options.limits.take('reset-mail', account.account_id))) return { limited: false };
     const now = this.options.now();
     await this.options.db.transaction(async (tx) => {
       const secret = await issueLink(tx, account.account_id, 'reset-password', now);
@@ -191,20 +234,23 @@ export class Accounts {
     const weak = passwordProblem(password);
     if (weak) return { problem: 'password', message: `the password needs ${weak}` };
     const hash = await hashPassword(password);
-    return this.options.db.transaction(async (tx) => {
+    const outcome = await this.options.db.transaction(async (tx) => {
       const now = this.options.now();
       const outcome = await consumeLink(tx, secret, 'reset-password', now);
       if ('accountId' in outcome) {
         // Reaching the mailbox proves the address too.
         await tx.query(
-          `UPDATE auth.accounts SET password_hash = $2, failed_sign_ins = 0, locked_until = NULL,
-             email_verified_at = COALESCE(email_verified_at, $3) WHERE account_id = $1`,
+          'UPDATE auth.accounts SET password_hash = $2, email_verified_at = COALESCE(email_verified_at, $3) WHERE account_id = $1',
           [outcome.accountId, hash, now],
         );
+        // The owner proved themselves: every lock and the guesses against the old password end.
+        await tx.query('DELETE FROM auth.sign_in_failures WHERE account_id = $1', [outcome.accountId]);
         await endEverything(tx, outcome.accountId, now);
       }
       return outcome;
     });
+    if ('accountId' in outcome) await this.options.limits.forget('account', outcome.accountId);
+    return outcome;
   }
 
   /** Every session, grant and token of the account ends, personal access tokens included. */

@@ -8,6 +8,12 @@ export interface AttemptLimitsOptions {
 }
 
 /**
+ * What a bucket counts: every attempt from a client address, wrong passwords for an account (from
+ * all addresses together), reset mails sent for an account.
+ */
+export type AttemptKind = 'address' | 'account' | 'reset-mail';
+
+/**
  * Fixed one-hour windows of attempts per client address and per account, in PostgreSQL so every
  * replica counts together. A guesser is slowed per address and per account; another address is not
  * affected by one address's attempts (one user cannot exhaust another's budget by address).
@@ -16,16 +22,35 @@ export class AttemptLimits {
   constructor(private readonly options: AttemptLimitsOptions) {}
 
   /** Counts one attempt in the bucket; true while the bucket is within its limit. */
-  async take(kind: 'address' | 'account', key: string): Promise<boolean> {
-    const now = this.options.now();
-    const windowStart = new Date(Math.floor(now.getTime() / 3_600_000) * 3_600_000);
+  async take(kind: AttemptKind, key: string): Promise<boolean> {
     const { rows } = await this.options.db.query<{ count: number }>(
       `INSERT INTO auth.attempts (bucket, window_start, count) VALUES ($1, $2, 1)
        ON CONFLICT (bucket, window_start) DO UPDATE SET count = auth.attempts.count + 1 RETURNING count`,
-      [`${kind}:${key}`, windowStart],
+      [`${kind}:${key}`, this.windowStart()],
     );
-    const limit = kind === 'address' ? this.options.perAddressPerHour : this.options.perAccountPerHour;
-    return (rows[0]?.count ?? 0) <= limit;
+    return (rows[0]?.count ?? 0) <= this.limit(kind);
+  }
+
+  /** True while the bucket has room for one more, without counting one. */
+  async allows(kind: AttemptKind, key: string): Promise<boolean> {
+    const { rows } = await this.options.db.query<{ count: number }>(
+      'SELECT count FROM auth.attempts WHERE bucket = $1 AND window_start = $2',
+      [`${kind}:${key}`, this.windowStart()],
+    );
+    return (rows[0]?.count ?? 0) < this.limit(kind);
+  }
+
+  /** Empties the bucket (a password reset proves the owner; the guesses before it no longer count). */
+  async forget(kind: AttemptKind, key: string): Promise<void> {
+    await this.options.db.query('DELETE FROM auth.attempts WHERE bucket = $1', [`${kind}:${key}`]);
+  }
+
+  private limit(kind: AttemptKind): number {
+    return kind === 'address' ? this.options.perAddressPerHour : this.options.perAccountPerHour;
+  }
+
+  private windowStart(): Date {
+    return new Date(Math.floor(this.options.now().getTime() / 3_600_000) * 3_600_000);
   }
 
   /** Deletes windows older than two hours. */

@@ -29,6 +29,13 @@ export const authConfigShape = {
     .describe(
       'Local runs only: generates and keeps signing and cookie keys under DATA_DIR (in production AUTH_SIGNING_KEYS and AUTH_COOKIE_SECRETS are required) and sets cookies without Secure (plain http on 127.0.0.1).',
     ),
+  AUTH_CIMD_EXTRA_CA_FILE: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Local mode only (refused otherwise): a PEM CA certificate trusted, besides the public roots, when fetching a Client ID Metadata Document from a loopback https URL (a client beside `npm start` serving its document with a self-signed certificate).',
+    ),
   AUTH_SIGNING_KEYS: z
     .string()
     .optional()
@@ -72,8 +79,12 @@ export const authConfigShape = {
     .min(3)
     .max(100)
     .default(10)
-    .describe('Failed sign-ins in a row that lock an account for AUTH_LOCKOUT_SECONDS.'),
-  AUTH_LOCKOUT_SECONDS: seconds(900, 60, 86400).describe('How long a locked account stays locked.'),
+    .describe(
+      'Wrong passwords in a row from one client address that lock that address (only) out of the account for AUTH_LOCKOUT_SECONDS.',
+    ),
+  AUTH_LOCKOUT_SECONDS: seconds(900, 60, 86400).describe(
+    'How long an address locked out of an account stays locked (a password reset ends it).',
+  ),
   AUTH_SIGN_INS_PER_IP_PER_HOUR: z.coerce
     .number()
     .int()
@@ -85,7 +96,9 @@ export const authConfigShape = {
     .int()
     .min(3)
     .default(30)
-    .describe('Sign-in attempts and reset mails per account per hour.'),
+    .describe(
+      'Wrong passwords per account per hour from all addresses together, after which only a browser that signed in to the account before may try (a password reset clears it); also the reset mails per account per hour.',
+    ),
   AUTH_TRUST_PROXY: env
     .bool(false)
     .describe('Take the client address from X-Forwarded-For (behind the load balancer), for per-address limits.'),

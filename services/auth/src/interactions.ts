@@ -4,13 +4,16 @@ import type { Accounts } from './accounts.js';
 import type { Csrf } from './csrf.js';
 import { readForm, sendPage } from './forms.js';
 import { html, page } from './html.js';
+import type { KnownDevices } from './known-devices.js';
 import { describeScope } from './scopes.js';
+import { signInFromForm } from './sign-in-form.js';
 
 export interface InteractionDeps {
   provider: Provider;
   accounts: Accounts;
   csrf: Csrf;
   clientAddress: (req: IncomingMessage) => string;
+  devices: KnownDevices;
 }
 
 type Details = Awaited<ReturnType<Provider['interactionDetails']>>;
@@ -50,7 +53,7 @@ export async function serveInteraction(
     );
   }
   if (action === 'login' && details.prompt.name === 'login') {
-    const outcome = await deps.accounts.signIn(form.email ?? '', form.password ?? '', deps.clientAddress(req));
+    const outcome = await signInFromForm(deps, req, res, form);
     if ('problem' in outcome) {
       return sendPage(
         res,

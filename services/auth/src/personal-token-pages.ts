@@ -3,14 +3,17 @@ import type { Accounts } from './accounts.js';
 import type { Csrf } from './csrf.js';
 import { readForm, sendPage } from './forms.js';
 import { html, page } from './html.js';
+import type { KnownDevices } from './known-devices.js';
 import { MAX_PERSONAL_TOKEN_DAYS, PersonalTokenProblem, type PersonalTokens } from './personal-tokens.js';
 import { RESOURCE_SCOPES } from './scopes.js';
+import { signInFromForm } from './sign-in-form.js';
 
 export interface PersonalTokenPagesDeps {
   accounts: Accounts;
   personalTokens: PersonalTokens;
   csrf: Csrf;
   clientAddress: (req: IncomingMessage) => string;
+  devices: KnownDevices;
 }
 
 /**
@@ -33,7 +36,7 @@ export async function servePersonalTokenPage(
       tokensPage(deps, req, res, 'This form is no longer valid (missing or wrong CSRF token).'),
     );
   }
-  const signedIn = await deps.accounts.signIn(form.email ?? '', form.password ?? '', deps.clientAddress(req));
+  const signedIn = await signInFromForm(deps, req, res, form);
   if ('problem' in signedIn) return sendPage(res, 401, tokensPage(deps, req, res, signedIn.message));
   if (form.revoke) {
     const revoked = await deps.personalTokens.revoke(signedIn.accountId, form.revoke);

@@ -10,10 +10,12 @@ import {
 import { Accounts } from './accounts.js';
 import { sweepExpired } from './adapter.js';
 import { AttemptLimits } from './attempt-limits.js';
+import { clientMetadataFetch } from './client-metadata-fetch.js';
 import type { AuthConfig } from './config.js';
 import { Csrf } from './csrf.js';
 import { clientAddressOf, createAuthHttpServer } from './http-app.js';
 import { loadKeys } from './keys.js';
+import { KnownDevices } from './known-devices.js';
 import { sesSender, startMailDrainer } from './mail-outbox.js';
 import { PersonalTokens } from './personal-tokens.js';
 import { createProvider } from './provider.js';
@@ -38,6 +40,7 @@ export interface AuthDeps {
 /** Starts the auth service: the OAuth authorization server (public HTTP), its gRPC API for the gateway, ops endpoints. */
 export async function startAuthService(config: AuthConfig, deps: AuthDeps): Promise<ServiceHandle> {
   const keys = loadKeys(config, 'dataDir' in deps ? deps.dataDir : config.DATA_DIR);
+  const fetchClientMetadata = clientMetadataFetch(config);
   const base = createServiceBase('auth', config.LOG_LEVEL);
   const now = deps.now ?? (() => new Date());
   const resource = deps.resource ?? (() => config.AUTH_RESOURCE_URL ?? 'http://127.0.0.1:8080/mcp');
@@ -66,6 +69,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
       accounts,
       personalTokens,
       csrf: new Csrf(keys.cookies[0] as string, !config.AUTH_LOCAL_MODE),
+      devices: new KnownDevices(keys.cookies[0] as string, !config.AUTH_LOCAL_MODE),
       clientAddress,
     },
     registry: base.metrics.registry,
@@ -100,6 +104,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
         accessTokenTtlSeconds: config.AUTH_ACCESS_TOKEN_TTL_SECONDS,
         refreshTokenTtlSeconds: config.AUTH_REFRESH_TOKEN_TTL_SECONDS,
         localMode: config.AUTH_LOCAL_MODE,
+        ...(fetchClientMetadata ? { fetch: fetchClientMetadata } : {}),
         consoleClient: { clientId: config.AUTH_CONSOLE_CLIENT_ID, redirectUris: config.AUTH_CONSOLE_REDIRECT_URIS },
         trustProxy: config.AUTH_TRUST_PROXY,
         log: base.log,
@@ -120,7 +125,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
     }
     // Expired codes, sessions and interactions, and old attempt windows, go once a minute.
     sweeper = setInterval(() => {
-      void Promise.all([sweepExpired(deps.db, now()), limits.sweep()]).catch((error: unknown) =>
+      void Promise.all([sweepExpired(deps.db, now()), limits.sweep(), accounts.sweep()]).catch((error: unknown) =>
         base.log.warn({ err: error }, 'auth sweep failed'),
       );
     }, 60_000);

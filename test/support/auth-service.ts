@@ -1,0 +1,59 @@
+/**
+ * Tests only: the auth service in local mode on ephemeral ports, its own test database, and the
+ * sandbox's SES stand-in catching its mail.
+ */
+
+import { authConfigShape, startAuthService } from '@callgate/auth';
+import { loadConfig, type ServiceHandle } from '@callgate/common';
+import { sandboxConfigShape, startSandbox } from '@callgate/sandbox';
+import { openTestDatabase } from './database.js';
+import { eventually } from './eventually.js';
+
+export interface TestAuthService {
+  auth: ServiceHandle;
+  /** The issuer URL. */
+  origin: string;
+  /** The link in the newest mail to `to` with a matching subject (other than `not`). */
+  mailedLink(to: string, subject: RegExp, not?: string): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function startTestAuthService(env: Record<string, string>, now?: () => Date): Promise<TestAuthService> {
+  const database = await openTestDatabase();
+  const sandbox = await startSandbox(
+    loadConfig('sandbox', sandboxConfigShape, { SANDBOX_PORT: '0', LOG_LEVEL: 'silent' }),
+  );
+  const auth = await startAuthService(
+    loadConfig('auth', authConfigShape, {
+      LOG_LEVEL: 'silent',
+      HTTP_PORT: '0',
+      GRPC_PORT: '0',
+      METRICS_PORT: '0',
+      AUTH_LOCAL_MODE: 'true',
+      MAIL_SES_ENDPOINT: sandbox.endpoints.ses as string,
+      MAIL_DRAIN_INTERVAL_MS: '200',
+      ...env,
+    }),
+    { db: database.db, ownsDb: false, dataDir: undefined, ...(now ? { now } : {}) },
+  );
+  return {
+    auth,
+    origin: auth.endpoints.issuer as string,
+    mailedLink: (to, subject, not) =>
+      eventually(`mail ${subject} to ${to}`, async () => {
+        const { mails } = (await (await fetch(`${sandbox.endpoints.ses}/sandbox/mail`)).json()) as {
+          mails: { to: string[]; subject: string; text: string }[];
+        };
+        return mails
+          .filter((m) => m.to.includes(to) && subject.test(m.subject))
+          .map((m) => /https?:\/\/\S+/.exec(m.text)?.[0])
+          .filter((l) => l && l !== not)
+          .pop();
+      }),
+    stop: async () => {
+      await auth.stop();
+      await sandbox.stop();
+      await database.close();
+    },
+  };
+}
