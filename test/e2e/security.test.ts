@@ -76,7 +76,8 @@ before(async () => {
   rsa = newKey('RS256');
   ec = newKey('ES256');
   jwks = await startJwksServer([rsa, ec]);
-  idpGateway = await gatewayWith({ JWT_JWKS_URL: jwks.url });
+  // No refetch cooldown, so the key-rotation test sees a kid published after its token was first refused.
+  idpGateway = await gatewayWith({ JWT_JWKS_URL: jwks.url, JWT_JWKS_COOLDOWN_MS: '0' });
   blindGateway = await gatewayWith({ JWT_JWKS_URL: await deadUrl() });
 });
 after(async () => {

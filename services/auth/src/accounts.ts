@@ -33,6 +33,12 @@ export type SignUpResult = { ok: true } | { problem: 'email' | 'password' | 'lim
 
 const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,188}\.[^\s@]{2,63}$/;
 const normalEmail = (email: string) => email.trim().toLowerCase();
+/**
+ * A new account accepts tokens from the start of the second it was created in: a token's `iat` is in
+ * whole seconds, so one issued in that same second would otherwise look older than the account
+ * (a fast sign-up, sign-in and consent was refused as "signed out everywhere").
+ */
+const startOfSecond = (at: Date) => new Date(Math.floor(at.getTime() / 1000) * 1000);
 
 /**
  * People's accounts: sign-up with a verification link by mail, sign-in with lockout and attempt
@@ -57,8 +63,8 @@ export class Accounts {
       const accountId = randomUUID();
       const inserted = await tx.query(
         `INSERT INTO auth.accounts (account_id, email, password_hash, created_at, tokens_valid_after)
-         VALUES ($1, $2, $3, $4, $4) ON CONFLICT (email) DO NOTHING RETURNING account_id`,
-        [accountId, email, hash, now],
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (email) DO NOTHING RETURNING account_id`,
+        [accountId, email, hash, now, startOfSecond(now)],
       );
       if (inserted.rowCount === 0) {
         // The same answer as for a new address (no account discovery); the owner learns of it by mail.
@@ -93,8 +99,8 @@ export class Accounts {
     const now = this.options.now();
     await this.options.db.query(
       `INSERT INTO auth.accounts (account_id, email, password_hash, email_verified_at, created_at, tokens_valid_after)
-       VALUES ($1, $2, $3, $4, $4, $4) ON CONFLICT (email) DO NOTHING`,
-      [randomUUID(), normalEmail(emailInput), await hashPassword(password), now],
+       VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (email) DO NOTHING`,
+      [randomUUID(), normalEmail(emailInput), await hashPassword(password), now, startOfSecond(now)],
     );
   }
 

@@ -242,7 +242,11 @@ export function jwksKeys(url: string, options: JwksOptions = {}): KeyResolver {
       imported = await keySet({ alg: header.alg, ...(kid === undefined ? {} : { kid }) });
     } catch (error) {
       if (KEY_NOT_IN_SET.has((error as { code?: string }).code ?? '')) {
-        throw new KeyRejected('the token signing key is unknown');
+        // The kid is in the set but its key is for another algorithm (a key that declares its alg).
+        const known = kid !== undefined && keySet.jwks()?.keys.some((k) => k.kid === kid);
+        throw new KeyRejected(
+          known ? 'the token algorithm does not match its key' : 'the token signing key is unknown',
+        );
       }
       throw new AuthUnavailableError({ cause: error });
     }
@@ -265,15 +269,18 @@ const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/;
  */
 type TokenConfig = Pick<
   GatewayConfig,
-  'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ALGORITHMS' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_SECONDS'
+  | 'JWT_SECRET'
+  | 'JWT_JWKS_URL'
+  | 'JWT_JWKS_COOLDOWN_MS'
+  | 'JWT_ALGORITHMS'
+  | 'JWT_ISSUER'
+  | 'JWT_AUDIENCE'
+  | 'JWT_CLOCK_TOLERANCE_SECONDS'
 >;
 export function tokenSettingsFrom(config: TokenConfig): TokenSettings;
 export function tokenSettingsFrom(config: TokenConfig, options: { authServer?: boolean }): TokenSettings | undefined;
 export function tokenSettingsFrom(
-  config: Pick<
-    GatewayConfig,
-    'JWT_SECRET' | 'JWT_JWKS_URL' | 'JWT_ALGORITHMS' | 'JWT_ISSUER' | 'JWT_AUDIENCE' | 'JWT_CLOCK_TOLERANCE_SECONDS'
-  >,
+  config: TokenConfig,
   /** The callgate authorization server is trusted (AUTH_ISSUER): then neither variable is needed. */
   options: { authServer?: boolean } = {},
 ): TokenSettings | undefined {
@@ -324,7 +331,7 @@ export function tokenSettingsFrom(
   if (problems.length) throw new ConfigError('gateway', problems);
   return {
     algorithms,
-    keyFor: jwksUrl ? jwksKeys(jwksUrl) : secretKeys(secret as string),
+    keyFor: jwksUrl ? jwksKeys(jwksUrl, { cooldownMs: config.JWT_JWKS_COOLDOWN_MS }) : secretKeys(secret as string),
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
     clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,

@@ -28,6 +28,7 @@ export function authorizationServerTrust(
     | 'AUTH_SERVICE_ADDR'
     | 'AUTH_CHECK_CACHE_MS'
     | 'JWT_CLOCK_TOLERANCE_SECONDS'
+    | 'JWT_JWKS_COOLDOWN_MS'
     | 'GRPC_DEADLINE_MS'
   >,
   mcpUrl: () => string,
@@ -97,7 +98,7 @@ export function authorizationServerTrust(
     issuer,
     settings: {
       algorithms: ['ES256', 'RS256'],
-      keyFor: jwksKeys(config.AUTH_JWKS_URL ?? `${issuer}/jwks`),
+      keyFor: jwksKeys(config.AUTH_JWKS_URL ?? `${issuer}/jwks`, { cooldownMs: config.JWT_JWKS_COOLDOWN_MS }),
       issuer,
       audience: mcpUrl,
       clockToleranceSeconds: config.JWT_CLOCK_TOLERANCE_SECONDS,

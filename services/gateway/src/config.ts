@@ -85,6 +85,15 @@ export const gatewayConfigShape = {
     .describe(
       "How long the auth service's answer about a token is reused: a revoked grant, sign-out everywhere or deleted account is refused within this.",
     ),
+  JWT_JWKS_COOLDOWN_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(30_000)
+    .describe(
+      'After a JWKS fetch, how long a token naming a kid not in the set is refused without fetching again (keys are published before they sign, so a genuine kid is already there).',
+    ),
   JWT_CLOCK_TOLERANCE_SECONDS: z.coerce
     .number()
     .int()
