@@ -14,7 +14,7 @@ import path from 'node:path';
 import { mintToken, USER_SCOPES } from '@callgate/gateway';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN } from '@callgate/sandbox';
 import autocannon from 'autocannon';
-import { rssMb, type ServerProcess, startProcess, startService } from './processes.js';
+import { rssMb, type ServerProcess, startProcess, startService, totalCpuMs } from './processes.js';
 import { wsLoad } from './ws-load.js';
 
 interface Started {
@@ -80,6 +80,8 @@ export async function callgate(): Promise<Started> {
       RATE_LIMIT_PER_MINUTE: '1000000000',
       // …and so would the per-user session cap (each WebSocket connection is a session).
       MCP_MAX_SESSIONS_PER_USER: '1000',
+      // …and the per-user WebSocket cap (16 by default), which refused the 17th of the 50 connections.
+      MCP_MAX_WEBSOCKETS_PER_USER: '1000',
     });
     processes.unshift(gateway.process);
     const url = gateway.started.endpoints.mcp ?? '';
@@ -173,6 +175,8 @@ interface Result {
   p99: number;
   errors: number;
   rssMb: number;
+  /** CPU ms of every server process of the target per answered request (load moves it less than req/s). */
+  cpuUsPerRequest: number;
 }
 
 async function measure(target: Target, seconds: number, connections: number, bodyBytes: number): Promise<Result> {
@@ -205,8 +209,16 @@ async function measure(target: Target, seconds: number, connections: number, bod
       const load = (s: number) =>
         wsLoad({ url: wsUrl, headers: auth, connections, seconds: s, handshake, request: call, check: good });
       await load(3);
+      const cpuBefore = await totalCpuMs(processes);
       const r = await load(seconds);
-      return { name: target.name, transport: 'WebSocket', ...r, rssMb: await rssMb(processes[0]?.child.pid) };
+      const cpu = (await totalCpuMs(processes)) - cpuBefore;
+      return {
+        name: target.name,
+        transport: 'WebSocket',
+        ...r,
+        rssMb: await rssMb(processes[0]?.child.pid),
+        cpuUsPerRequest: (cpu * 1000) / (r.rps * seconds),
+      };
     }
     let headers: Record<string, string> = { 'content-type': 'application/json' };
     if (target.mcp) headers = await openSession(url, auth);
@@ -231,7 +243,9 @@ async function measure(target: Target, seconds: number, connections: number, bod
       });
     await run(3);
     bad = 0;
+    const cpuBefore = await totalCpuMs(processes);
     const r = await run(seconds);
+    const cpu = (await totalCpuMs(processes)) - cpuBefore;
     return {
       name: target.name,
       transport: 'HTTP',
@@ -240,6 +254,7 @@ async function measure(target: Target, seconds: number, connections: number, bod
       p99: r.latency.p99,
       errors: bad + r.errors + r.non2xx + r.timeouts,
       rssMb: await rssMb(processes[0]?.child.pid),
+      cpuUsPerRequest: (cpu * 1000) / Math.max(1, r.requests.total),
     };
   } finally {
     for (const p of processes) await p.stop();
@@ -277,14 +292,16 @@ export async function benchGateway(options: { seconds: number; connections: numb
     }
     const ceiling = (transport: string) =>
       results.find((r) => r.transport === transport && r.name.startsWith('bare'))?.rps ?? 1;
+    // The issue's goals are ratios to the official SDK v1 server measured in the same run.
+    const sdk = results.find((r) => r.name.startsWith('SDK v1'));
     process.stdout.write(
       [
         `\nrun ${run}/${options.runs}: tools/call (callgate: getCallDetails, ${bodyBytes} B answers; SDK references: getVoiceOptions), ${options.connections} connections, ${options.seconds} s after 3 s warm-up`,
-        '| server | transport | req/s | p50 ms | p99 ms | errors | ÷ bare (same transport) | RSS MB (first process) |',
-        '| --- | --- | --- | --- | --- | --- | --- | --- |',
+        '| server | transport | req/s | p50 ms | p99 ms | errors | ÷ bare (same transport) | ÷ SDK v1 | CPU µs/request (all its processes) | RSS MB (first process) |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
         ...results.map(
           (r) =>
-            `| ${r.name} | ${r.transport} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${(r.rps / ceiling(r.transport)).toFixed(2)} | ${r.rssMb.toFixed(0)} |`,
+            `| ${r.name} | ${r.transport} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${r.errors} | ${(r.rps / ceiling(r.transport)).toFixed(2)} | ${sdk ? (r.rps / sdk.rps).toFixed(2) : '–'} | ${Math.round(r.cpuUsPerRequest)} | ${r.rssMb.toFixed(0)} |`,
         ),
         '',
       ].join('\n'),

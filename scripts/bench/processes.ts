@@ -79,3 +79,26 @@ export async function rssMb(pid: number | undefined): Promise<number> {
   const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
   return kb / 1024;
 }
+
+/**
+ * CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (Linux). CPU per request
+ * moves far less with the machine's load than requests per second, so it compares runs on a busy machine.
+ */
+export async function cpuMs(pid: number | undefined): Promise<number> {
+  if (!pid) return Number.NaN;
+  const { readFile } = await import('node:fs/promises');
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (clock ticks).
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** USER_HZ: 100 on every Linux ABI Node runs on (sysconf(_SC_CLK_TCK)). */
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/** CPU ms used by all of these processes together. */
+export async function totalCpuMs(processes: ServerProcess[]): Promise<number> {
+  const each = await Promise.all(processes.map((p) => cpuMs(p.child.pid)));
+  return each.reduce((a, b) => a + b, 0);
+}
