@@ -1,4 +1,3 @@
-import { type Clock, systemClock } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import type { Backends } from '../backends.js';
 import { isAnsweredOrLater, isTerminalStatus } from './call-status.js';
@@ -19,7 +18,7 @@ export const HEARTBEAT_MS = 15_000;
 export const SETTLEMENT_GRACE_MS = 2000;
 
 /** 42 → "0:42", as the call service words a call's talk time. */
-const minutesSeconds = (seconds: number) => `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
+const clock = (seconds: number) => `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, '0')}`;
 
 /**
  * Follows a call over the call service's WatchCall stream until it is answered or ends (`until`),
@@ -46,14 +45,10 @@ export async function waitForCall(options: {
    * for at most `graceMs` after the end (user-credit down: the call service's recovery settles it later).
    */
   settlement?: { graceMs: number };
-  /** Heartbeats, the settlement's grace and the time waited are read and set on it. Default: the system's. */
-  clock?: Clock;
 }): Promise<void> {
-  const clock = options.clock ?? systemClock;
   const client = options.backends.call.raw as unknown as callV1.CallServiceClient;
   const stream = client.watchCall(
     { userId: options.userId, callId: options.callId, afterSequence: 0, untilSettled: Boolean(options.settlement) },
-    // grpc-js measures deadlines against the system time, whatever clock the wait runs on.
     { deadline: Date.now() + options.timeoutMs },
   );
   const cancel = () => stream.cancel();
@@ -70,25 +65,25 @@ export async function waitForCall(options: {
   };
   /** Stream events seen: a heartbeat read while one arrived is older than it, and is dropped. */
   let seen = 0;
-  const started = clock.now();
+  const started = Date.now();
   let last: callV1.CallProgress__Output | null = null;
-  let stopTimer: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
   let over = false;
   const beat = async () => {
     const before = seen;
-    const event = await heartbeatEvent(options, () => clock.now() - started, last);
+    const event = await heartbeatEvent(options, started, last);
     if (over || seen !== before) return;
     await send(event).catch(() => undefined);
     rearm();
   };
   const rearm = () => {
-    stopTimer?.();
-    if (!over) stopTimer = clock.after(options.heartbeatMs ?? HEARTBEAT_MS, () => void beat());
+    clearTimeout(timer);
+    if (!over) timer = setTimeout(() => void beat(), options.heartbeatMs ?? HEARTBEAT_MS);
   };
   rearm();
   /** Set once the settlement was given its grace after the end and did not come. */
   let settlementLate = false;
-  let stopGrace: (() => void) | undefined;
+  let grace: NodeJS.Timeout | undefined;
   try {
     for await (const event of stream as AsyncIterable<callV1.WatchCallEvent__Output>) {
       seen++;
@@ -99,11 +94,11 @@ export async function waitForCall(options: {
       await send(event);
       const status = event.progress?.status ?? event.event?.status ?? '';
       if (event.terminal || (options.until === 'answered' && isAnsweredOrLater(status))) return;
-      if (options.settlement && !stopGrace && isTerminalStatus(status)) {
-        stopGrace = clock.after(options.settlement.graceMs, () => {
+      if (options.settlement && !grace && isTerminalStatus(status)) {
+        grace = setTimeout(() => {
           settlementLate = true;
           stream.cancel();
-        });
+        }, options.settlement.graceMs);
       }
     }
   } catch (error) {
@@ -112,8 +107,8 @@ export async function waitForCall(options: {
     throw error;
   } finally {
     over = true;
-    stopGrace?.();
-    stopTimer?.();
+    clearTimeout(grace);
+    clearTimeout(timer);
     options.signal.removeEventListener('abort', cancel);
     stream.cancel();
   }
@@ -137,7 +132,7 @@ export function progressMessages(callId: string, event: callV1.WatchCallEvent__O
  */
 async function heartbeatEvent(
   options: { backends: Backends; userId: string; callId: string; signal: AbortSignal },
-  waitedMs: () => number,
+  started: number,
   last: callV1.CallProgress__Output | null,
 ): Promise<callV1.WatchCallEvent__Output> {
   const base = { callId: options.callId, event: null, turn: null, terminal: false };
@@ -149,20 +144,20 @@ async function heartbeatEvent(
     if (progress) {
       const stage = /\d:\d\d/.test(progress.stage)
         ? progress.stage
-        : `${progress.stage} ${minutesSeconds(progress.elapsedSeconds)}`;
+        : `${progress.stage} ${clock(progress.elapsedSeconds)}`;
       // Terminal only when the stream says so: the stream's last event carries the outcome.
       return { ...base, progress: { ...progress, stage, terminal: false } };
     }
   } catch {
     // Reported below from what the gateway knows.
   }
-  const waited = Math.round(waitedMs() / 1000);
+  const waited = Math.round((Date.now() - started) / 1000);
   return {
     ...base,
     progress: {
       callId: options.callId,
       status: last?.status ?? 'CALL_STATUS_UNSPECIFIED',
-      stage: `${last?.stage.replace(/ \d+:\d\d$/, '') ?? 'waiting'} ${minutesSeconds(waited)}`,
+      stage: `${last?.stage.replace(/ \d+:\d\d$/, '') ?? 'waiting'} ${clock(waited)}`,
       percent: last?.percent ?? 0,
       elapsedSeconds: waited,
       lastEvent: null,
