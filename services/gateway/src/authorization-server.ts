@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { asyncClient, ConfigError, createClient, isGrpcError, loadProto, type ServiceMetrics } from '@callgate/common';
+import { ConfigError, connectService, isGrpcError, type ServiceMetrics } from '@callgate/common';
 import { status } from '@grpc/grpc-js';
 import type jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
@@ -44,15 +44,10 @@ export function authorizationServerTrust(
     ]);
   }
   const issuer = config.AUTH_ISSUER.replace(/\/$/, '');
-  const service = loadProto('auth').callgate.auth.v1.AuthService;
-  const client = asyncClient(
-    createClient(service, config.AUTH_SERVICE_ADDR, {
-      defaultDeadlineMs: config.GRPC_DEADLINE_MS,
-      metrics,
-      fullName: 'callgate.auth.v1.AuthService',
-    }),
-    service.service,
-  );
+  const client = connectService('auth', config.AUTH_SERVICE_ADDR, {
+    defaultDeadlineMs: config.GRPC_DEADLINE_MS,
+    metrics,
+  });
   const verdicts = new LRUCache<string, { refused: Verdict }>({ max: 50_000, ttl: config.AUTH_CHECK_CACHE_MS });
   const stillValid = async (claims: jwt.JwtPayload): Promise<Verdict> => {
     const key = `${claims.jti ?? ''}:${claims.sub}:${claims.gid ?? ''}:${claims.iat ?? ''}`;

@@ -5,7 +5,7 @@ import { guardResourceScopes } from './resource-scopes.js';
 import { registerAccountResources } from './resources/account.js';
 import { registerCallCompletion } from './resources/call-completion.js';
 import { registerCallResources } from './resources/calls.js';
-import { reportSettledRequests } from './sdk-handlers.js';
+import { reportSettledRequests } from './sdk-internals.js';
 import type { CallSubscriptions } from './subscriptions.js';
 import { registerCallTasks } from './tasks/task-methods.js';
 import { observeToolCalls, type ToolTimer } from './tool-metrics.js';

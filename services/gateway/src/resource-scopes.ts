@@ -8,7 +8,7 @@ import {
   OAuthErrorCode,
   type ScopeChallenge,
 } from '@modelcontextprotocol/server';
-import { wrapSdkHandler } from './sdk-handlers.js';
+import { wrapSdkHandler } from './sdk-internals.js';
 
 /**
  * The SDK checks scopes only for tools/call, resources/read and prompts/get. Listing, subscribing and

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { ManualClock } from '@callgate/common';
 import type { McpServer, Transport } from '@modelcontextprotocol/server';
 import { type SessionKind, SessionRegistry, type SessionSlot } from './sessions.js';
 
@@ -28,15 +29,15 @@ describe('SessionRegistry', () => {
   });
 
   it('sweeps sessions idle past the limit and keeps those touched', async () => {
-    let now = 0;
-    const registry = new SessionRegistry(limits, () => now);
+    const clock = new ManualClock(0);
+    const registry = new SessionRegistry(limits, clock);
     const idle = session('idle', 'alice');
     const active = session('active', 'bob');
     registry.add(idle.entry);
     registry.add(active.entry);
-    now = 900;
+    clock.set(900);
     registry.touch('active');
-    now = 1500;
+    clock.set(1500);
     assert.equal(await registry.sweep(), 1);
     assert.equal(idle.closed.value, true);
     assert.equal(active.closed.value, false);
@@ -45,25 +46,25 @@ describe('SessionRegistry', () => {
   });
 
   it('a read by its owner counts as activity', async () => {
-    let now = 0;
-    const registry = new SessionRegistry(limits, () => now);
+    const clock = new ManualClock(0);
+    const registry = new SessionRegistry(limits, clock);
     registry.add(session('s', 'alice').entry);
-    now = 800;
+    clock.set(800);
     registry.get('s', 'alice', 'http');
-    now = 1700;
+    clock.set(1700);
     assert.equal(await registry.sweep(), 0);
   });
 
   it('a user at their limit loses their least recently used session, not anyone else’s', async () => {
-    let now = 0;
-    const registry = new SessionRegistry(limits, () => now);
+    const clock = new ManualClock(0);
+    const registry = new SessionRegistry(limits, clock);
     const sessions = ['a1', 'a2', 'a3'].map((id) => session(id, 'alice'));
     const bob = session('b1', 'bob');
     for (const s of [...sessions, bob]) {
-      now += 10;
+      clock.advance(10);
       registry.add(s.entry);
     }
-    now += 10;
+    clock.advance(10);
     registry.touch('a1');
     assert.equal(typeof registry.reserve('alice'), 'object');
     assert.deepEqual(

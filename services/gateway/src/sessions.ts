@@ -1,3 +1,4 @@
+import { type Clock, systemClock } from '@callgate/common';
 import type { McpServer, Transport } from '@modelcontextprotocol/server';
 import { capReached } from './admission-caps.js';
 
@@ -48,7 +49,7 @@ export class SessionRegistry {
 
   constructor(
     private readonly limits: SessionLimits,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /**
@@ -99,14 +100,14 @@ export class SessionRegistry {
   }
 
   add(session: Omit<Session, 'lastSeen'>): void {
-    this.sessions.set(session.id, { ...session, lastSeen: this.now() });
+    this.sessions.set(session.id, { ...session, lastSeen: this.clock.now() });
   }
 
   /** The session if it exists, is of this kind and belongs to userId; reading it keeps it alive. */
   get(id: string, userId: string, kind: SessionKind): Session | undefined {
     const session = this.sessions.get(id);
     if (!session || session.userId !== userId || session.kind !== kind) return undefined;
-    session.lastSeen = this.now();
+    session.lastSeen = this.clock.now();
     return session;
   }
 
@@ -117,7 +118,7 @@ export class SessionRegistry {
 
   touch(id: string): void {
     const session = this.sessions.get(id);
-    if (session) session.lastSeen = this.now();
+    if (session) session.lastSeen = this.clock.now();
   }
 
   delete(id: string): void {
@@ -130,7 +131,7 @@ export class SessionRegistry {
 
   /** Closes sessions idle for longer than idleMs; returns how many. */
   async sweep(): Promise<number> {
-    const cutoff = this.now() - this.limits.idleMs;
+    const cutoff = this.clock.now() - this.limits.idleMs;
     const idle = [...this.sessions.values()].filter((s) => s.lastSeen < cutoff);
     await Promise.all(idle.map((s) => this.close(s)));
     return idle.length;

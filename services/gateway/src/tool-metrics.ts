@@ -1,6 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { Histogram, type Registry } from 'prom-client';
-import { wrapSdkHandler } from './sdk-handlers.js';
+import { registeredTools, wrapSdkHandler } from './sdk-internals.js';
 
 /** Observes one tools/call: the tool's name (or "unknown") and how it ended. */
 export type ToolTimer = (tool: string, outcome: ToolOutcome, seconds: number) => void;
@@ -31,12 +31,10 @@ export function toolDurations(registry: Registry): ToolTimer {
  * the metric's series without bound. Register after the tools and after other tools/call wrappers.
  */
 export function observeToolCalls(server: McpServer, observe: ToolTimer): void {
-  // The SDK keeps registered tools in this map (see sdk-handlers.ts for why its internals are read);
-  // tool-metrics.test.ts fails if it moves, since known tools would then be labelled "unknown".
-  const registered = () => (server as unknown as { _registeredTools?: Record<string, unknown> })._registeredTools ?? {};
+  const registered = registeredTools(server);
   wrapSdkHandler(server, 'tools/call', async (request, ctx, sdk) => {
     const name = request.params?.name;
-    const tool = typeof name === 'string' && Object.hasOwn(registered(), name) ? name : 'unknown';
+    const tool = typeof name === 'string' && Object.hasOwn(registered, name) ? name : 'unknown';
     const started = performance.now();
     let outcome: ToolOutcome = 'protocol_error';
     try {

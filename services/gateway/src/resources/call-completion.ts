@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import type { Backends } from '../backends.js';
 import { resourceErrorFrom } from '../grpc-errors.js';
-import { wrapSdkHandler } from '../sdk-handlers.js';
+import { wrapSdkHandler } from '../sdk-internals.js';
 import { SCOPES } from '../tools/scopes.js';
 import { CALL_URIS } from './calls.js';
 

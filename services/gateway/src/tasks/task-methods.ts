@@ -13,7 +13,7 @@ import {
 import { z } from 'zod';
 import type { Backends } from '../backends.js';
 import { resourceErrorFrom } from '../grpc-errors.js';
-import { wrapSdkHandler } from '../sdk-handlers.js';
+import { wrapSdkHandler } from '../sdk-internals.js';
 import { needs, SCOPES } from '../tools/scopes.js';
 import { waitForCall } from '../tools/watch-call.js';
 import { callResult, isTerminalCall, taskFields, taskStateOf } from './task-view.js';

@@ -1,5 +1,6 @@
 import type { NodeStreamableHTTPServerTransport } from '@modelcontextprotocol/node';
-import type { AuthInfo, McpServer, WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
+import type { AuthInfo, McpServer } from '@modelcontextprotocol/server';
+import { webStandardTransport } from '../sdk-internals.js';
 
 /** Where the replayed requests claim to come from; nothing is fetched from it. */
 const LOCAL = 'http://callgate.invalid/mcp';
@@ -10,9 +11,8 @@ const HEADERS = { 'content-type': 'application/json', accept: 'application/json,
  * client's own initialize and `notifications/initialized` are replayed into them, so the negotiated
  * revision, the client's capabilities and the session id are exactly what the client holds. The
  * replies go nowhere (the client had them from the first replica). The SDK's Node transport wraps a
- * Web-standard one, which takes a Fetch Request; the wrapped one is reached by its field because the
- * wrapper takes only Node requests (package-lock.json fixes the SDK; the shared-session test fails if
- * this seam moves). False when the replay is refused (then the session is not found).
+ * Web-standard one, which takes a Fetch Request; the wrapped one is reached through sdk-internals.ts
+ * because the wrapper takes only Node requests. False when the replay is refused (then the session is not found).
  */
 export async function replayInitialize(
   transport: NodeStreamableHTTPServerTransport,
@@ -21,8 +21,7 @@ export async function replayInitialize(
   initialize: unknown,
   auth: AuthInfo,
 ): Promise<boolean> {
-  const web = (transport as unknown as { _webStandardTransport: WebStandardStreamableHTTPServerTransport })
-    ._webStandardTransport;
+  const web = webStandardTransport(transport);
   const opened = await web.handleRequest(
     new Request(LOCAL, { method: 'POST', headers: HEADERS, body: JSON.stringify(initialize) }),
     { authInfo: auth },

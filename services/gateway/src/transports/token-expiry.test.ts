@@ -2,31 +2,14 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { type Clock, ManualClock } from '@callgate/common';
 import WebSocket, { WebSocketServer } from 'ws';
-import { closeAtTokenExpiry, type ExpiryClock, endAtTokenExpiry, TOKEN_EXPIRED_CLOSE } from './token-expiry.js';
+import { closeAtTokenExpiry, endAtTokenExpiry, TOKEN_EXPIRED_CLOSE } from './token-expiry.js';
 
 /** A clock whose timers fire only when the test advances it. */
 function manualClock(start: number) {
-  let now = start;
-  const timers = new Map<number, { at: number; fn: () => void }>();
-  let next = 0;
-  const clock: ExpiryClock = {
-    now: () => now,
-    setTimer: (fn, ms) => {
-      timers.set(++next, { at: now + ms, fn });
-      return next;
-    },
-    clearTimer: (id) => void timers.delete(id as number),
-  };
-  const advance = (ms: number) => {
-    now += ms;
-    for (const [id, timer] of [...timers]) {
-      if (timer.at > now) continue;
-      timers.delete(id);
-      timer.fn();
-    }
-  };
-  return { clock, advance, pending: () => timers.size };
+  const clock = new ManualClock(start);
+  return { clock, advance: (ms: number) => clock.advance(ms), pending: () => clock.pending };
 }
 
 describe('closeAtTokenExpiry', () => {
@@ -49,7 +32,7 @@ describe('closeAtTokenExpiry', () => {
   );
 
   /** A client connected to a server socket watched with `clock`. */
-  async function connect(expiresAt: number | undefined, tolerance: number, clock: ExpiryClock) {
+  async function connect(expiresAt: number | undefined, tolerance: number, clock: Clock) {
     const served = new Promise<WebSocket>((resolve) => {
       onConnection = (ws) => {
         closeAtTokenExpiry(ws, expiresAt, tolerance, clock);
@@ -112,7 +95,7 @@ describe('endAtTokenExpiry', () => {
   after(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
   /** An event stream served with `clock` watching its token; resolves once its first event arrived. */
-  async function open(expiresAt: number, tolerance: number, clock: ExpiryClock) {
+  async function open(expiresAt: number, tolerance: number, clock: Clock) {
     const served = new Promise<http.ServerResponse>((resolve) => {
       onRequest = (res) => {
         endAtTokenExpiry(res, expiresAt, { toleranceSeconds: tolerance, clock });

@@ -1,23 +1,9 @@
 import type { ServerResponse } from 'node:http';
+import { type Clock, MAX_TIMER_MS, systemClock } from '@callgate/common';
 import type { WebSocket } from 'ws';
 
 /** Close code and reason of a connection whose access token expired (policy violation, RFC 6455 §7.4). */
 export const TOKEN_EXPIRED_CLOSE = { code: 1008, reason: 'access token expired; reconnect with a new token' } as const;
-
-/** setTimeout takes at most 2^31 − 1 ms (about 24.8 days); a longer wait is taken in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
-export interface ExpiryClock {
-  now: () => number;
-  setTimer: (fn: () => void, ms: number) => unknown;
-  clearTimer: (timer: unknown) => void;
-}
-
-const realClock: ExpiryClock = {
-  now: Date.now,
-  setTimer: (fn, ms) => setTimeout(fn, ms),
-  clearTimer: (timer) => clearTimeout(timer as NodeJS.Timeout),
-};
 
 /**
  * Runs `expire` once a token's exp plus the clock tolerance (as at admission) has passed: at once when it
@@ -28,24 +14,25 @@ export function atTokenExpiry(
   expiresAtSeconds: number | undefined,
   toleranceSeconds: number,
   expire: () => void,
-  clock: ExpiryClock = realClock,
+  clock: Clock = systemClock,
 ): () => void {
   if (expiresAtSeconds === undefined) return () => undefined;
   const deadline = (expiresAtSeconds + toleranceSeconds) * 1000;
-  let timer: unknown;
+  let cancel: (() => void) | undefined;
+  // Re-read at each step (not trusted to one timer): a clock that jumps is seen, and each wait fits a timer.
   const check = () => {
     const left = deadline - clock.now();
     if (left > 0) {
-      timer = clock.setTimer(check, Math.min(left, MAX_TIMER_MS));
+      cancel = clock.after(Math.min(left, MAX_TIMER_MS), check);
       return;
     }
-    timer = undefined;
+    cancel = undefined;
     expire();
   };
   check();
   return () => {
-    if (timer !== undefined) clock.clearTimer(timer);
-    timer = undefined;
+    cancel?.();
+    cancel = undefined;
   };
 }
 
@@ -57,7 +44,7 @@ export function closeAtTokenExpiry(
   ws: WebSocket,
   expiresAtSeconds: number | undefined,
   toleranceSeconds: number,
-  clock: ExpiryClock = realClock,
+  clock: Clock = systemClock,
 ): void {
   const cancel = atTokenExpiry(
     expiresAtSeconds,
@@ -75,7 +62,7 @@ export function closeAtTokenExpiry(
 /** How a transport learns when the tokens it admitted expire. */
 export interface TokenExpiry {
   toleranceSeconds: number;
-  clock?: ExpiryClock;
+  clock?: Clock;
 }
 
 /**

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { ManualClock } from '@callgate/common';
 import type { AuthInfo, JSONRPCMessage } from '@modelcontextprotocol/server';
 import WebSocket, { WebSocketServer } from 'ws';
 import { z } from 'zod';
@@ -16,7 +17,7 @@ const auth: AuthInfo = { token: 't', clientId: 'c', scopes: [], expiresAt: 1_000
 describe('WebSocketServerTransport', () => {
   let wss: WebSocketServer;
   let url: string;
-  let now = 0;
+  const clock = new ManualClock(0);
   let received: { message: JSONRPCMessage; auth?: AuthInfo }[] = [];
   let transport: WebSocketServerTransport | undefined;
 
@@ -25,7 +26,7 @@ describe('WebSocketServerTransport', () => {
     await new Promise((resolve) => wss.once('listening', resolve));
     url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
     wss.on('connection', (ws) => {
-      transport = new WebSocketServerTransport(ws, auth, { now: () => now, clockToleranceSeconds: 10, maxInFlight: 2 });
+      transport = new WebSocketServerTransport(ws, auth, { clock, clockToleranceSeconds: 10, maxInFlight: 2 });
       transport.onmessage = (message, extra) => received.push({ message, auth: extra?.authInfo });
       void transport.start();
     });
@@ -40,7 +41,7 @@ describe('WebSocketServerTransport', () => {
 
   async function connect(): Promise<WebSocket> {
     received = [];
-    now = 0;
+    clock.set(0);
     const ws = new WebSocket(url);
     await new Promise((resolve) => ws.once('open', resolve));
     return ws;
@@ -125,7 +126,7 @@ describe('WebSocketServerTransport', () => {
 
   it('closes with 1008 once the token has expired (beyond the tolerance), without delivering the frame', async () => {
     const ws = await connect();
-    now = (1_000 + 11) * 1000;
+    clock.set((1_000 + 11) * 1000);
     const code = closeCode(ws);
     ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'ping' }));
     assert.equal(await code, CLOSE.policyViolation);
@@ -134,7 +135,7 @@ describe('WebSocketServerTransport', () => {
 
   it('within the clock tolerance the token still counts; an empty batch and bad JSON get errors', async () => {
     const ws = await connect();
-    now = (1_000 + 5) * 1000;
+    clock.set((1_000 + 5) * 1000);
     const replies: unknown[] = [];
     const two = new Promise<void>((resolve) =>
       ws.on('message', (d) => {
@@ -237,7 +238,7 @@ describe('WebSocketServerTransport: what a frame is owed', () => {
     url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}`;
     wss.on('connection', (ws) => {
       transport = new WebSocketServerTransport(ws, auth, {
-        now: () => 0,
+        clock: new ManualClock(0),
         admit: async (_messages, answers) => {
           charged.push(answers);
           return undefined;
@@ -372,7 +373,7 @@ describe('WebSocket: cancelled requests keep their in-flight place until their w
           });
         },
       });
-      const transport = new WebSocketServerTransport(ws, auth, { now: () => 0, maxInFlight: 2 });
+      const transport = new WebSocketServerTransport(ws, auth, { clock: new ManualClock(0), maxInFlight: 2 });
       void server.connect(transport);
     });
   });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { inMessageSpan, type MessageSpan } from '@callgate/common';
+import { type Clock, inMessageSpan, type MessageSpan, systemClock } from '@callgate/common';
 import {
   type AuthInfo,
   isJSONRPCErrorResponse,
@@ -34,7 +34,8 @@ export interface WebSocketTransportOptions {
   maxInFlight?: number;
   /** Seconds of tolerance after the token's exp before the connection is closed. */
   clockToleranceSeconds?: number;
-  now?: () => number;
+  /** Reads the time the token's expiry is checked against at each frame. Default: the system's. */
+  clock?: Clock;
   /** Called for every frame received (keeps the session from being swept as idle). */
   onActivity?: () => void;
   /**
@@ -72,7 +73,7 @@ export class WebSocketServerTransport implements Transport {
   onerror?: (error: Error) => void;
   onmessage?: (message: JSONRPCMessage, extra?: { authInfo?: AuthInfo }) => void;
   private readonly highWater: number;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private paused = false;
   private inbound: Promise<void> = Promise.resolve();
   /**
@@ -100,7 +101,7 @@ export class WebSocketServerTransport implements Transport {
     private readonly options: WebSocketTransportOptions = {},
   ) {
     this.highWater = options.highWaterBytes ?? 1_048_576;
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
   }
 
   async start(): Promise<void> {
@@ -119,7 +120,7 @@ export class WebSocketServerTransport implements Transport {
       return;
     }
     const expiresAt = this.auth.expiresAt;
-    if (expiresAt && this.now() / 1000 > expiresAt + (this.options.clockToleranceSeconds ?? 0)) {
+    if (expiresAt && this.clock.now() / 1000 > expiresAt + (this.options.clockToleranceSeconds ?? 0)) {
       this.ws.close(CLOSE.policyViolation, 'access token expired; reconnect with a new token');
       return;
     }
