@@ -21,8 +21,8 @@ export interface ProviderOptions {
   localMode: boolean;
   /** The pre-registered public client (the console). */
   consoleClient: { clientId: string; redirectUris: string[] };
-  /** Fetches client metadata documents; in local mode one that may reach loopback addresses. */
-  fetch?: Configuration['fetch'];
+  /** Every outbound fetch for a client (metadata document, jwks_uri): resolves and checks the address before connecting. */
+  fetch: NonNullable<Configuration['fetch']>;
   trustProxy: boolean;
   log: Logger;
 }
@@ -150,7 +150,7 @@ export function createProvider(options: ProviderOptions): Provider {
         html`<p class="error">${out.error_description ?? out.error}</p><p class="note">(${out.error})</p>`,
       );
     },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: options.fetch,
   };
   const provider = new Provider(options.issuer, configuration);
   // Behind the load balancer the scheme and client address come from X-Forwarded-*; never trusted otherwise.

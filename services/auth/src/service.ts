@@ -104,7 +104,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
         accessTokenTtlSeconds: config.AUTH_ACCESS_TOKEN_TTL_SECONDS,
         refreshTokenTtlSeconds: config.AUTH_REFRESH_TOKEN_TTL_SECONDS,
         localMode: config.AUTH_LOCAL_MODE,
-        ...(fetchClientMetadata ? { fetch: fetchClientMetadata } : {}),
+        fetch: fetchClientMetadata,
         consoleClient: { clientId: config.AUTH_CONSOLE_CLIENT_ID, redirectUris: config.AUTH_CONSOLE_REDIRECT_URIS },
         trustProxy: config.AUTH_TRUST_PROXY,
         log: base.log,
