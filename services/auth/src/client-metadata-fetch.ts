@@ -90,11 +90,12 @@ export function clientMetadataFetch(
       );
     },
   });
-  return ((url, options) =>
+  const guarded = (url: string | URL | Request, options?: RequestInit) =>
     undiciFetch(url instanceof Request ? url.url : url, {
       ...(options as Parameters<typeof undiciFetch>[1]),
       dispatcher: agent,
-    })) as unknown as Fetch;
+    });
+  return guarded as unknown as Fetch;
 }
 
 async function checkedAddress(hostname: string, lookup: Lookup, allowed: (address: string) => boolean): Promise<string> {

@@ -17,6 +17,8 @@ export interface ProviderOptions {
   now: () => Date;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** A dynamically registered client nobody granted anything is deleted after this long. */
+  unusedClientSeconds?: number;
   /** Loopback redirect URIs and client metadata documents on loopback addresses (local runs only). */
   localMode: boolean;
   /** The pre-registered public client (the console). */
@@ -43,7 +45,7 @@ export function createProvider(options: ProviderOptions): Provider {
   // Every token is signed with the first key's algorithm (ES256 for generated keys).
   const alg = options.keys.jwks.keys[0]?.alg === 'RS256' ? 'RS256' : 'ES256';
   const configuration: Configuration = {
-    adapter: postgresAdapter(options.db, options.now),
+    adapter: postgresAdapter(options.db, options.now, options.unusedClientSeconds),
     clients: [
       {
         client_id: options.consoleClient.clientId,
