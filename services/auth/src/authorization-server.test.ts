@@ -21,6 +21,7 @@ import {
 const RESOURCE = 'http://127.0.0.1:1/mcp';
 const REDIRECT = 'http://127.0.0.1:1/callback';
 const PASSWORD = 'a long enough password';
+const UNUSED_CLIENT_SECONDS = 3600;
 
 let service: TestAuthService;
 let origin: string;
@@ -30,7 +31,11 @@ const email = `seed-${randomUUID()}@example.com`;
 
 before(async () => {
   service = await startTestAuthService(
-    { AUTH_RESOURCE_URL: RESOURCE, AUTH_SEED_ACCOUNT: `${email}:${PASSWORD}` },
+    {
+      AUTH_RESOURCE_URL: RESOURCE,
+      AUTH_SEED_ACCOUNT: `${email}:${PASSWORD}`,
+      AUTH_UNUSED_CLIENT_SECONDS: String(UNUSED_CLIENT_SECONDS),
+    },
     () => new Date(Date.now() + offsetMs),
   );
   origin = service.origin;
@@ -229,6 +234,38 @@ describe('the authorization server refuses bad input with the error the RFCs nam
       form: { decision: 'allow', csrf: csrfOf(login.body) },
     });
     assert.equal(borrowed.status, 403, 'the sign-in form’s token does not pass for consent');
+  });
+
+  it('a registered client nobody granted anything expires after AUTH_UNUSED_CLIENT_SECONDS; a granted one stays', async () => {
+    await authorizationCode(); // a person grants `clientId` something
+    const unused = await registerClient(origin, REDIRECT);
+    const status = async (client: string) =>
+      (
+        await new ScriptedBrowser(origin).request(
+          authorizeUrl({
+            client_id: client,
+            redirect_uri: REDIRECT,
+            code_challenge: pkcePair().challenge,
+            code_challenge_method: 'S256',
+            resource: RESOURCE,
+          }),
+        )
+      ).status;
+    assert.equal(await status(unused), 303, 'a fresh registration works');
+    offsetMs = (UNUSED_CLIENT_SECONDS + 1) * 1000;
+    try {
+      assert.equal(await status(unused), 400, 'the unused registration expired');
+      assert.equal(await status(clientId), 303, 'the granted client stays');
+    } finally {
+      offsetMs = 0;
+    }
+    const { rows } = await service.db.query<{ expires_at: Date | null }>(
+      "SELECT expires_at FROM auth.oidc_payloads WHERE kind = 'Client' AND id = ANY($1::text[]) ORDER BY expires_at",
+      [[unused, clientId]],
+    );
+    assert.equal(rows.length, 2);
+    assert.ok(rows[0]?.expires_at instanceof Date, 'the unused one has an expiry (the sweep deletes it)');
+    assert.equal(rows[1]?.expires_at, null, 'the granted one has none');
   });
 
   it('a reset link works once and not after 30 minutes; a NUL byte or huge form is refused', async () => {
