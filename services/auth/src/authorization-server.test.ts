@@ -17,6 +17,7 @@ import {
   registerClient,
   ScriptedBrowser,
 } from '../../../test/support/oauth-flow.js';
+import { DEFAULT_SCOPES } from './scopes.js';
 
 const RESOURCE = 'http://127.0.0.1:1/mcp';
 const REDIRECT = 'http://127.0.0.1:1/callback';
@@ -45,17 +46,21 @@ before(async () => {
 after(() => service?.stop());
 
 /** Signs in and consents; returns the code and its verifier. */
-async function authorizationCode(account = { email, password: PASSWORD }) {
+async function authorizationCode(
+  account = { email, password: PASSWORD },
+  request: { client?: string; params?: Record<string, string | undefined> } = {},
+) {
   const browser = new ScriptedBrowser(origin);
   const { verifier, challenge } = pkcePair();
   const login = await browser.follow(
     authorizeUrl({
-      client_id: clientId,
+      client_id: request.client ?? clientId,
       redirect_uri: REDIRECT,
       code_challenge: challenge,
       code_challenge_method: 'S256',
       resource: RESOURCE,
       state: 'st',
+      ...request.params,
     }),
   );
   const uid = interactionOf(login.url);
@@ -73,7 +78,7 @@ async function authorizationCode(account = { email, password: PASSWORD }) {
   const back = await browser.follow(new URL(allowed.location ?? '', origin).pathname);
   const code = new URL(back.location ?? '').searchParams.get('code') ?? '';
   assert.ok(code, `redirected with a code: ${back.location}`);
-  return { code, verifier, browser };
+  return { code, verifier, browser, consentPage: consent.body };
 }
 
 async function token(form: Record<string, string>) {
@@ -155,6 +160,29 @@ describe('the authorization server refuses bad input with the error the RFCs nam
     }
     const replay = await token({ ...exchange, code_verifier: verifier });
     assert.equal(replay.body.error, 'invalid_grant');
+  });
+
+  it('a request with no scope (nor resource) gets the default scopes, shown on the consent screen', async () => {
+    // MCP clients that find no scope to ask for (none in the challenge) send none; they get what a user's
+    // tools need (every user scope, never admin), not access_denied for an empty grant.
+    const client = await registerClient(origin, REDIRECT);
+    const { code, verifier, consentPage } = await authorizationCode(undefined, {
+      client,
+      params: { scope: undefined, resource: undefined },
+    });
+    const listed = [...consentPage.matchAll(/data-scope="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(listed.sort(), [...DEFAULT_SCOPES].sort());
+    const { status, body } = await token({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: client,
+      code_verifier: verifier,
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(String(body.scope).split(' ').sort(), [...DEFAULT_SCOPES].sort());
+    const payload = JSON.parse(Buffer.from(String(body.access_token).split('.')[1] ?? '', 'base64url').toString());
+    assert.equal(payload.aud, RESOURCE);
   });
 
   it('the access token is a JWT for the gateway, signed with a published key', async () => {
