@@ -121,7 +121,8 @@ async function main(): Promise<number> {
       if (!entry.endsWith('checks.json')) continue;
       scenarios++;
       for (const check of JSON.parse(readFileSync(path.join(output, entry), 'utf8')) as Check[]) {
-        if (check.status === 'FAILURE') failures.push(`${path.dirname(entry)} ${check.id}: ${check.errorMessage ?? ''}`);
+        if (check.status === 'FAILURE')
+          failures.push(`${path.dirname(entry)} ${check.id}: ${check.errorMessage ?? ''}`);
       }
     }
     if (scenarios < 2) failures.push(`only ${scenarios} scenario result(s) written`);

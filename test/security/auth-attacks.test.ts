@@ -69,11 +69,7 @@ describe('auth service under attack (local mode)', () => {
     const metadata = { client_name: 'x'.repeat(50_000), redirect_uris: ['http://127.0.0.1:1/cb'] };
     const statuses: number[] = [];
     for (let i = 0; i < REGISTRATIONS_PER_HOUR + 2; i++) statuses.push(await register(origin, metadata, '127.0.0.5'));
-    assert.deepEqual(statuses, [
-      ...Array<number>(REGISTRATIONS_PER_HOUR).fill(201),
-      429,
-      429,
-    ]);
+    assert.deepEqual(statuses, [...Array<number>(REGISTRATIONS_PER_HOUR).fill(201), 429, 429]);
     // Another address is not affected by the first one's registrations.
     assert.equal(await register(origin, metadata, '127.0.0.6'), 201);
     const { rows } = await service.db.query<{ n: string }>(
@@ -165,7 +161,10 @@ describe('auth service under attack (local mode)', () => {
     };
     const known = await workFor(email);
     const unknown = await workFor(`nobody-${randomUUID()}@example.com`);
-    assert.ok(known.statements.some((s) => /INSERT INTO auth\.mail_outbox/.test(s)), known.statements.join('\n'));
+    assert.ok(
+      known.statements.some((s) => /INSERT INTO auth\.mail_outbox/.test(s)),
+      known.statements.join('\n'),
+    );
     assert.deepEqual(unknown, known);
   });
 });
@@ -222,7 +221,14 @@ describe('auth service under attack (production mode: no loopback allowance)', (
     assert.equal(registered.status, 201, JSON.stringify(client));
     const part = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
     const now = Math.floor(Date.now() / 1000);
-    const claims = { iss: client.client_id, sub: client.client_id, aud: origin, jti: randomUUID(), iat: now, exp: now + 60 };
+    const claims = {
+      iss: client.client_id,
+      sub: client.client_id,
+      aud: origin,
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 60,
+    };
     const answer = await fetch(`${origin}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

@@ -77,12 +77,16 @@ async function send(
 ): Promise<Sent> {
   if (!init.localAddress) {
     const response = await fetch(url, { ...init, redirect: 'manual' });
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
     return {
       status: response.status,
       location: response.headers.get('location'),
       setCookies: response.headers.getSetCookie(),
       body: await response.text(),
-      headers: Object.fromEntries(response.headers),
+      headers,
     };
   }
   return new Promise((resolve, reject) => {

@@ -37,7 +37,9 @@ export function postgresAdapter(
    * permanent. Undefined: registered clients never expire.
    */
   unusedClientSeconds?: number,
-): new (name: string) => Adapter {
+): new (
+  name: string,
+) => Adapter {
   return class PostgresAdapter implements Adapter {
     constructor(private readonly kind: string) {}
 

@@ -98,14 +98,20 @@ export function clientMetadataFetch(
   return guarded as unknown as Fetch;
 }
 
-async function checkedAddress(hostname: string, lookup: Lookup, allowed: (address: string) => boolean): Promise<string> {
+async function checkedAddress(
+  hostname: string,
+  lookup: Lookup,
+  allowed: (address: string) => boolean,
+): Promise<string> {
   const bare = hostname.replace(/^\[(.*)\]$/, '$1');
   const addresses = ipaddr.isValid(bare) ? [bare] : await lookup(bare);
   if (addresses.length === 0) throw new ForbiddenAddressError(`${hostname} has no address`);
   // Every answer must be allowed, not only the first: a name with one public and one internal address is refused.
   const refused = addresses.find((address) => !allowed(address));
   if (refused !== undefined) {
-    throw new ForbiddenAddressError(`${hostname} resolves to ${refused} (${addressRange(refused)}), which is not fetched`);
+    throw new ForbiddenAddressError(
+      `${hostname} resolves to ${refused} (${addressRange(refused)}), which is not fetched`,
+    );
   }
   return addresses[0] as string;
 }
