@@ -66,14 +66,17 @@ describe('auth service under attack (local mode)', () => {
   after(() => service?.stop());
 
   it('dynamic client registration is limited per client address (each client is a stored row of up to ~56 KB)', async () => {
-    const metadata = { client_name: 'x'.repeat(50_000), redirect_uris: ['http://127.0.0.1:1/cb'] };
+    // A name of its own: other test files may register clients in the same database meanwhile.
+    const name = `${randomUUID()}${'x'.repeat(50_000)}`;
+    const metadata = { client_name: name, redirect_uris: ['http://127.0.0.1:1/cb'] };
     const statuses: number[] = [];
     for (let i = 0; i < REGISTRATIONS_PER_HOUR + 2; i++) statuses.push(await register(origin, metadata, '127.0.0.5'));
     assert.deepEqual(statuses, [...Array<number>(REGISTRATIONS_PER_HOUR).fill(201), 429, 429]);
     // Another address is not affected by the first one's registrations.
     assert.equal(await register(origin, metadata, '127.0.0.6'), 201);
     const { rows } = await service.db.query<{ n: string }>(
-      "SELECT count(*) AS n FROM auth.oidc_payloads WHERE kind = 'Client'",
+      "SELECT count(*) AS n FROM auth.oidc_payloads WHERE kind = 'Client' AND payload->>'client_name' = $1",
+      [name],
     );
     assert.equal(Number(rows[0]?.n), REGISTRATIONS_PER_HOUR + 1, 'a refused registration stored nothing');
   });

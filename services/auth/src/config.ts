@@ -103,9 +103,9 @@ export const authConfigShape = {
     .number()
     .int()
     .min(1)
-    .default(20)
+    .default(50)
     .describe(
-      'Dynamic Client Registrations (POST /reg) one client address may make per hour; more get 429. A client registers once per install, so a handful is plenty.',
+      'Dynamic Client Registrations (POST /reg) one client address may make per hour; more get 429. A client registers once per install; 50 leaves room for an office behind one address.',
     ),
   AUTH_UNUSED_CLIENT_SECONDS: seconds(86400, 300, 30 * 86400).describe(
     'A client registered by Dynamic Client Registration that no person has granted anything within this time is deleted (registrations nobody uses do not pile up).',
