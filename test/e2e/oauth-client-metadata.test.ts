@@ -15,6 +15,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
 import { chromiumMissing } from '../support/chromium.js';
 import { ClientMetadataServer } from '../support/client-metadata-server.js';
+import { eventually } from '../support/eventually.js';
 import { CallbackServer, CHROMIUM, CHROMIUM_ARGS, MemoryOAuthProvider, signInAndConsent } from '../support/oauth.js';
 import { authorizeUrl, pkcePair, ScriptedBrowser } from '../support/oauth-flow.js';
 
@@ -23,6 +24,8 @@ describe('signing in from the v2 client with a Client ID Metadata Document URL',
   let callbacks: CallbackServer;
   let documents: ClientMetadataServer;
   let browser: Browser;
+  /** The client signed in by the first test (its tokens), for the refresh and revocation test. */
+  let signedIn: { provider: MemoryOAuthProvider; clientId: string } | undefined;
   const metadata = (url: string, extra: Record<string, unknown> = {}) =>
     JSON.stringify({
       client_id: url,
@@ -39,7 +42,12 @@ describe('signing in from the v2 client with a Client ID Metadata Document URL',
     documents = await ClientMetadataServer.start();
     system = await startLocalSystem({
       ports: 'ephemeral',
-      env: { ...process.env, LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent', AUTH_CIMD_EXTRA_CA_FILE: documents.caFile },
+      env: {
+        ...process.env,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+        AUTH_CIMD_EXTRA_CA_FILE: documents.caFile,
+        AUTH_CHECK_CACHE_MS: '200',
+      },
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
   });
@@ -71,6 +79,64 @@ describe('signing in from the v2 client with a Client ID Metadata Document URL',
     const history = await client.callTool({ name: 'getCallHistory', arguments: { pageSize: 5 } });
     assert.notEqual(history.isError, true, JSON.stringify(history));
     await client.close();
+    signedIn = { provider, clientId };
+  });
+
+  it('the v2 client refreshes by itself when its access token is refused; revoking the refresh token shuts it out', async () => {
+    assert.ok(signedIn, 'the sign-in test ran first');
+    const { provider, clientId } = signedIn;
+    const before = provider.saved;
+    assert.ok(before?.refresh_token, 'a refresh token was issued');
+    // The access token no longer passes (as when it expired): the SDK refreshes with its refresh token.
+    provider.saveTokens({ ...before, access_token: 'not-a-valid-token' });
+    const client = new Client({ name: 'v2-oauth', version: '1' });
+    await client.connect(new StreamableHTTPClientTransport(new URL(system.mcpUrl), { authProvider: provider }));
+    const refreshed = provider.saved;
+    assert.ok(refreshed?.access_token && refreshed.access_token !== 'not-a-valid-token', 'a new access token');
+    assert.ok(refreshed.refresh_token && refreshed.refresh_token !== before.refresh_token, 'the refresh token rotated');
+    assert.equal(provider.authorizationUrls.length, 1, 'no new sign-in was needed');
+    const history = await client.callTool({ name: 'getCallHistory', arguments: { pageSize: 5 } });
+    assert.notEqual(history.isError, true, JSON.stringify(history));
+    await client.close();
+
+    // Revoking the refresh token ends the grant: its access tokens are refused at the gateway within AUTH_CHECK_CACHE_MS.
+    const revoked = await fetch(`${system.authUrl}/token/revocation`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        token: refreshed.refresh_token ?? '',
+        token_type_hint: 'refresh_token',
+        client_id: clientId,
+      }),
+    });
+    assert.equal(revoked.status, 200);
+    await eventually('the revoked grant refused at the gateway', async () => {
+      const response = await fetch(system.mcpUrl, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${refreshed.access_token}`,
+          'content-type': 'application/json',
+          accept: 'application/json, text/event-stream',
+        },
+        body: JSON.stringify({
+          jsonrpc: '2.0',
+          id: 1,
+          method: 'initialize',
+          params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'probe', version: '1' } },
+        }),
+      });
+      await response.body?.cancel();
+      return response.status === 401 ? true : undefined;
+    });
+    // And the SDK cannot refresh its way back in: the authorization server refuses the revoked refresh
+    // token (invalid_grant; the v2 SDK surfaces it as an OAuthError rather than starting a new sign-in).
+    await assert.rejects(
+      new Client({ name: 'v2-oauth', version: '1' }).connect(
+        new StreamableHTTPClientTransport(new URL(system.mcpUrl), { authProvider: provider }),
+      ),
+      (error: Error) =>
+        error instanceof UnauthorizedError || /invalid_grant|grant request is invalid/.test(String(error.message)),
+    );
   });
 
   /** What the authorization endpoint answers a request naming `clientId`. */

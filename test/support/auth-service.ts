@@ -4,7 +4,7 @@
  */
 
 import { authConfigShape, startAuthService } from '@callgate/auth';
-import { loadConfig, type ServiceHandle } from '@callgate/common';
+import { type Database, loadConfig, type ServiceHandle } from '@callgate/common';
 import { sandboxConfigShape, startSandbox } from '@callgate/sandbox';
 import { openTestDatabase } from './database.js';
 import { eventually } from './eventually.js';
@@ -13,13 +13,23 @@ export interface TestAuthService {
   auth: ServiceHandle;
   /** The issuer URL. */
   origin: string;
+  /** The service's database (as the service sees it when `wrap` was given). */
+  db: Database;
+  /** Every mail the sandbox caught so far. */
+  mails(): Promise<{ to: string[]; subject: string; text: string }[]>;
   /** The link in the newest mail to `to` with a matching subject (other than `not`). */
   mailedLink(to: string, subject: RegExp, not?: string): Promise<string>;
   stop(): Promise<void>;
 }
 
-export async function startTestAuthService(env: Record<string, string>, now?: () => Date): Promise<TestAuthService> {
+export async function startTestAuthService(
+  env: Record<string, string>,
+  now?: () => Date,
+  /** Stands between the service and its database (a test that watches the statements it runs). */
+  wrap?: (db: Database) => Database,
+): Promise<TestAuthService> {
   const database = await openTestDatabase();
+  const db = wrap ? wrap(database.db) : database.db;
   const sandbox = await startSandbox(
     loadConfig('sandbox', sandboxConfigShape, { SANDBOX_PORT: '0', LOG_LEVEL: 'silent' }),
   );
@@ -34,17 +44,22 @@ export async function startTestAuthService(env: Record<string, string>, now?: ()
       MAIL_DRAIN_INTERVAL_MS: '200',
       ...env,
     }),
-    { db: database.db, ownsDb: false, dataDir: undefined, ...(now ? { now } : {}) },
+    { db, ownsDb: false, dataDir: undefined, ...(now ? { now } : {}) },
   );
+  const mails = async () =>
+    (
+      (await (await fetch(`${sandbox.endpoints.ses}/sandbox/mail`)).json()) as {
+        mails: { to: string[]; subject: string; text: string }[];
+      }
+    ).mails;
   return {
     auth,
     origin: auth.endpoints.issuer as string,
+    db,
+    mails,
     mailedLink: (to, subject, not) =>
       eventually(`mail ${subject} to ${to}`, async () => {
-        const { mails } = (await (await fetch(`${sandbox.endpoints.ses}/sandbox/mail`)).json()) as {
-          mails: { to: string[]; subject: string; text: string }[];
-        };
-        return mails
+        return (await mails())
           .filter((m) => m.to.includes(to) && subject.test(m.subject))
           .map((m) => /https?:\/\/\S+/.exec(m.text)?.[0])
           .filter((l) => l && l !== not)

@@ -22,7 +22,7 @@ export class ScriptedBrowser {
   async request(
     path: string,
     init: { method?: string; form?: Record<string, string>; headers?: Record<string, string> } = {},
-  ): Promise<{ status: number; location: string | null; body: string }> {
+  ): Promise<{ status: number; location: string | null; body: string; headers: Record<string, string> }> {
     const url = path.startsWith('http') ? path : `${this.origin}${path}`;
     const headers = {
       ...(this.cookies.size ? { cookie: [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } : {}),
@@ -44,7 +44,7 @@ export class ScriptedBrowser {
         else this.cookies.delete(pair.slice(0, at));
       }
     }
-    return { status: response.status, location: response.location, body: response.body };
+    return { status: response.status, location: response.location, body: response.body, headers: response.headers };
   }
 
   /** Follows same-origin redirects until a page or a redirect elsewhere. */
@@ -66,6 +66,8 @@ interface Sent {
   location: string | null;
   setCookies: string[];
   body: string;
+  /** Every response header, lower-case names (repeated ones joined by ", "). */
+  headers: Record<string, string>;
 }
 
 /** One request without following redirects: fetch, or node:http when it must leave from a given local address. */
@@ -75,11 +77,16 @@ async function send(
 ): Promise<Sent> {
   if (!init.localAddress) {
     const response = await fetch(url, { ...init, redirect: 'manual' });
+    const headers: Record<string, string> = {};
+    response.headers.forEach((value, key) => {
+      headers[key] = value;
+    });
     return {
       status: response.status,
       location: response.headers.get('location'),
       setCookies: response.headers.getSetCookie(),
       body: await response.text(),
+      headers,
     };
   }
   return new Promise((resolve, reject) => {
@@ -95,6 +102,9 @@ async function send(
             location: res.headers.location ?? null,
             setCookies: res.headers['set-cookie'] ?? [],
             body: Buffer.concat(chunks).toString('utf8'),
+            headers: Object.fromEntries(
+              Object.entries(res.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(', ') : String(v)]),
+            ),
           }),
         );
         res.on('error', reject);

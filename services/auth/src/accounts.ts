@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Database } from '@callgate/common';
 import type { AttemptLimits } from './attempt-limits.js';
-import { enqueueMail } from './mail-outbox.js';
-import { consumeLink, issueLink, type LinkOutcome } from './one-time-links.js';
+import { enqueueMail, enqueueMailToAccount } from './mail-outbox.js';
+import { consumeLink, issueLink, issueLinkByEmail, type LinkOutcome } from './one-time-links.js';
 import { DECOY_HASH, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 
 interface AccountRow {
@@ -59,7 +59,7 @@ export class Accounts {
     }
     const hash = await hashPassword(password);
     const now = this.options.now();
-    await this.options.db.transaction(async (tx) => {
+    const taken = await this.options.db.transaction(async (tx) => {
       const accountId = randomUUID();
       const inserted = await tx.query(
         `INSERT INTO auth.accounts (account_id, email, password_hash, created_at, tokens_valid_after)
@@ -67,17 +67,11 @@ export class Accounts {
         [accountId, email, hash, now, startOfSecond(now)],
       );
       if (inserted.rowCount === 0) {
-        // The same answer as for a new address (no account discovery); the owner learns of it by mail.
-        await enqueueMail(
-          tx,
-          {
-            to: email,
-            subject: 'Someone tried to sign up with your address',
-            text: `Someone tried to create a callgate account with ${email}, which already has one.\nIf you forgot your password, reset it at ${this.options.issuer()}/reset-password\n`,
-          },
-          now,
+        const { rows } = await tx.query<{ account_id: string }>(
+          'SELECT account_id FROM auth.accounts WHERE email = $1',
+          [email],
         );
-        return;
+        return rows[0]?.account_id;
       }
       const secret = await issueLink(tx, accountId, 'verify-email', now);
       await enqueueMail(
@@ -89,7 +83,22 @@ export class Accounts {
         },
         now,
       );
+      return undefined;
     });
+    // The same answer as for a new address (no account discovery); the owner learns of it by mail, at
+    // most AUTH_SIGN_INS_PER_ACCOUNT_PER_HOUR such mails an hour (else anyone could flood a mailbox
+    // by signing up with its address over and over).
+    if (taken !== undefined && (await this.options.limits.take('signup-mail', taken))) {
+      await enqueueMail(
+        this.options.db,
+        {
+          to: email,
+          subject: 'Someone tried to sign up with your address',
+          text: `Someone tried to create a callgate account with ${email}, which already has one.\nIf you forgot your password, reset it at ${this.options.issuer()}/reset-password\n`,
+        },
+        now,
+      );
+    }
     this.options.mailWritten?.();
     return { ok: true };
   }
@@ -209,19 +218,23 @@ export class Accounts {
     });
   }
 
-  /** Mails a reset link if the address has an account; the caller answers the same either way. */
+  /**
+   * Mails a reset link if the address has an account; the caller answers the same either way. Known
+   * and unknown addresses do the same work (no account discovery by timing): the same statements in
+   * the same order, each keyed by the address, the link and the mail written by INSERT … SELECT from
+   * the account (no row when there is none), the drain woken either way.
+   */
   async requestReset(emailInput: string, address: string): Promise<{ limited: boolean }> {
     if (!(await this.options.limits.take('address', address))) return { limited: true };
-    const account = await this.byEmail(normalEmail(emailInput));
-    if (!account) return { limited: false };
-    if (!(await this.options.limits.take('reset-mail', account.account_id))) return { limited: false };
+    const email = normalEmail(emailInput).slice(0, 254);
+    if (!(await this.options.limits.take('reset-mail', email))) return { limited: false };
     const now = this.options.now();
     await this.options.db.transaction(async (tx) => {
-      const secret = await issueLink(tx, account.account_id, 'reset-password', now);
-      await enqueueMail(
+      const secret = await issueLinkByEmail(tx, email, 'reset-password', now);
+      await enqueueMailToAccount(
         tx,
+        email,
         {
-          to: account.email,
           subject: 'Reset your callgate password',
           text: `Open this link to choose a new password (it works once, for 30 minutes):\n${this.options.issuer()}/reset-password?token=${secret}\nIf you did not ask for this, ignore this mail.\n`,
         },

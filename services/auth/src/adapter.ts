@@ -28,12 +28,24 @@ interface PayloadRow {
  * never returned, and a sweep deletes them (sweepExpired). revokeByGrantId removes every record of a
  * grant at once: a revoked grant, or a reused refresh token, ends all its tokens together.
  */
-export function postgresAdapter(db: Database, now: () => Date): new (name: string) => Adapter {
+export function postgresAdapter(
+  db: Database,
+  now: () => Date,
+  /**
+   * A registered client (kind Client: Dynamic Client Registration) expires this long after it was
+   * registered unless a person grants it something first (a Grant for it is stored), which makes it
+   * permanent. Undefined: registered clients never expire.
+   */
+  unusedClientSeconds?: number,
+): new (
+  name: string,
+) => Adapter {
   return class PostgresAdapter implements Adapter {
     constructor(private readonly kind: string) {}
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
-      const expiresAt = expiresIn ? new Date(now().getTime() + expiresIn * 1000) : null;
+      const lifetime = this.kind === 'Client' && !expiresIn ? unusedClientSeconds : expiresIn;
+      const expiresAt = lifetime ? new Date(now().getTime() + lifetime * 1000) : null;
       await db.query(
         `INSERT INTO auth.oidc_payloads (kind, id, payload, grant_id, user_code, uid, account_id, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -51,6 +63,13 @@ export function postgresAdapter(db: Database, now: () => Date): new (name: strin
           expiresAt,
         ],
       );
+      if (this.kind === 'Grant' && typeof payload.clientId === 'string') {
+        // A person granted the client something: it is in use, and no longer expires for lack of use.
+        await db.query(
+          "UPDATE auth.oidc_payloads SET expires_at = NULL WHERE kind = 'Client' AND id = $1 AND expires_at IS NOT NULL",
+          [payload.clientId],
+        );
+      }
     }
 
     find(id: string): Promise<AdapterPayload | undefined> {
@@ -103,7 +122,7 @@ export function postgresAdapter(db: Database, now: () => Date): new (name: strin
   };
 }
 
-/** Deletes expired records; returns how many went. */
+/** Deletes expired records (registered clients nobody used included); returns how many went. */
 export async function sweepExpired(db: Database, now: Date): Promise<number> {
   const { rowCount } = await db.query('DELETE FROM auth.oidc_payloads WHERE expires_at <= $1', [now]);
   return rowCount;

@@ -5,13 +5,16 @@ export interface AttemptLimitsOptions {
   now: () => Date;
   perAddressPerHour: number;
   perAccountPerHour: number;
+  /** Dynamic Client Registrations per client address per hour. Default: perAddressPerHour. */
+  registrationsPerHour?: number;
 }
 
 /**
  * What a bucket counts: every attempt from a client address, wrong passwords for an account (from
- * all addresses together), reset mails sent for an account.
+ * all addresses together), reset mails and "someone tried to sign up with your address" mails sent
+ * for an account (per-account limit), client registrations from a client address.
  */
-export type AttemptKind = 'address' | 'account' | 'reset-mail';
+export type AttemptKind = 'address' | 'account' | 'reset-mail' | 'signup-mail' | 'registration';
 
 /**
  * Fixed one-hour windows of attempts per client address and per account, in PostgreSQL so every
@@ -46,7 +49,9 @@ export class AttemptLimits {
   }
 
   private limit(kind: AttemptKind): number {
-    return kind === 'address' ? this.options.perAddressPerHour : this.options.perAccountPerHour;
+    if (kind === 'address') return this.options.perAddressPerHour;
+    if (kind === 'registration') return this.options.registrationsPerHour ?? this.options.perAddressPerHour;
+    return this.options.perAccountPerHour;
   }
 
   private windowStart(): Date {

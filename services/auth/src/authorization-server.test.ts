@@ -17,10 +17,12 @@ import {
   registerClient,
   ScriptedBrowser,
 } from '../../../test/support/oauth-flow.js';
+import { DEFAULT_SCOPES } from './scopes.js';
 
 const RESOURCE = 'http://127.0.0.1:1/mcp';
 const REDIRECT = 'http://127.0.0.1:1/callback';
 const PASSWORD = 'a long enough password';
+const UNUSED_CLIENT_SECONDS = 3600;
 
 let service: TestAuthService;
 let origin: string;
@@ -30,7 +32,11 @@ const email = `seed-${randomUUID()}@example.com`;
 
 before(async () => {
   service = await startTestAuthService(
-    { AUTH_RESOURCE_URL: RESOURCE, AUTH_SEED_ACCOUNT: `${email}:${PASSWORD}` },
+    {
+      AUTH_RESOURCE_URL: RESOURCE,
+      AUTH_SEED_ACCOUNT: `${email}:${PASSWORD}`,
+      AUTH_UNUSED_CLIENT_SECONDS: String(UNUSED_CLIENT_SECONDS),
+    },
     () => new Date(Date.now() + offsetMs),
   );
   origin = service.origin;
@@ -40,17 +46,21 @@ before(async () => {
 after(() => service?.stop());
 
 /** Signs in and consents; returns the code and its verifier. */
-async function authorizationCode(account = { email, password: PASSWORD }) {
+async function authorizationCode(
+  account = { email, password: PASSWORD },
+  request: { client?: string; params?: Record<string, string | undefined> } = {},
+) {
   const browser = new ScriptedBrowser(origin);
   const { verifier, challenge } = pkcePair();
   const login = await browser.follow(
     authorizeUrl({
-      client_id: clientId,
+      client_id: request.client ?? clientId,
       redirect_uri: REDIRECT,
       code_challenge: challenge,
       code_challenge_method: 'S256',
       resource: RESOURCE,
       state: 'st',
+      ...request.params,
     }),
   );
   const uid = interactionOf(login.url);
@@ -68,7 +78,7 @@ async function authorizationCode(account = { email, password: PASSWORD }) {
   const back = await browser.follow(new URL(allowed.location ?? '', origin).pathname);
   const code = new URL(back.location ?? '').searchParams.get('code') ?? '';
   assert.ok(code, `redirected with a code: ${back.location}`);
-  return { code, verifier, browser };
+  return { code, verifier, browser, consentPage: consent.body };
 }
 
 async function token(form: Record<string, string>) {
@@ -152,6 +162,29 @@ describe('the authorization server refuses bad input with the error the RFCs nam
     assert.equal(replay.body.error, 'invalid_grant');
   });
 
+  it('a request with no scope (nor resource) gets the default scopes, shown on the consent screen', async () => {
+    // MCP clients that find no scope to ask for (none in the challenge) send none; they get what a user's
+    // tools need (every user scope, never admin), not access_denied for an empty grant.
+    const client = await registerClient(origin, REDIRECT);
+    const { code, verifier, consentPage } = await authorizationCode(undefined, {
+      client,
+      params: { scope: undefined, resource: undefined },
+    });
+    const listed = [...consentPage.matchAll(/data-scope="([^"]+)"/g)].map((m) => m[1]);
+    assert.deepEqual(listed.sort(), [...DEFAULT_SCOPES].sort());
+    const { status, body } = await token({
+      grant_type: 'authorization_code',
+      code,
+      redirect_uri: REDIRECT,
+      client_id: client,
+      code_verifier: verifier,
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(String(body.scope).split(' ').sort(), [...DEFAULT_SCOPES].sort());
+    const payload = JSON.parse(Buffer.from(String(body.access_token).split('.')[1] ?? '', 'base64url').toString());
+    assert.equal(payload.aud, RESOURCE);
+  });
+
   it('the access token is a JWT for the gateway, signed with a published key', async () => {
     const { code, verifier } = await authorizationCode();
     const { body } = await token({
@@ -229,6 +262,38 @@ describe('the authorization server refuses bad input with the error the RFCs nam
       form: { decision: 'allow', csrf: csrfOf(login.body) },
     });
     assert.equal(borrowed.status, 403, 'the sign-in form’s token does not pass for consent');
+  });
+
+  it('a registered client nobody granted anything expires after AUTH_UNUSED_CLIENT_SECONDS; a granted one stays', async () => {
+    await authorizationCode(); // a person grants `clientId` something
+    const unused = await registerClient(origin, REDIRECT);
+    const status = async (client: string) =>
+      (
+        await new ScriptedBrowser(origin).request(
+          authorizeUrl({
+            client_id: client,
+            redirect_uri: REDIRECT,
+            code_challenge: pkcePair().challenge,
+            code_challenge_method: 'S256',
+            resource: RESOURCE,
+          }),
+        )
+      ).status;
+    assert.equal(await status(unused), 303, 'a fresh registration works');
+    offsetMs = (UNUSED_CLIENT_SECONDS + 1) * 1000;
+    try {
+      assert.equal(await status(unused), 400, 'the unused registration expired');
+      assert.equal(await status(clientId), 303, 'the granted client stays');
+    } finally {
+      offsetMs = 0;
+    }
+    const { rows } = await service.db.query<{ expires_at: Date | null }>(
+      "SELECT expires_at FROM auth.oidc_payloads WHERE kind = 'Client' AND id = ANY($1::text[]) ORDER BY expires_at",
+      [[unused, clientId]],
+    );
+    assert.equal(rows.length, 2);
+    assert.ok(rows[0]?.expires_at instanceof Date, 'the unused one has an expiry (the sweep deletes it)');
+    assert.equal(rows[1]?.expires_at, null, 'the granted one has none');
   });
 
   it('a reset link works once and not after 30 minutes; a NUL byte or huge form is refused', async () => {

@@ -97,8 +97,19 @@ export const authConfigShape = {
     .min(3)
     .default(30)
     .describe(
-      'Wrong passwords per account per hour from all addresses together, after which only a browser that signed in to the account before may try (a password reset clears it); also the reset mails per account per hour.',
+      'Wrong passwords per account per hour from all addresses together, after which only a browser that signed in to the account before may try (a password reset clears it); also the reset mails, and the "someone tried to sign up with your address" mails, per account per hour.',
     ),
+  AUTH_REGISTRATIONS_PER_IP_PER_HOUR: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .default(50)
+    .describe(
+      'Dynamic Client Registrations (POST /reg) one client address may make per hour; more get 429. A client registers once per install; 50 leaves room for an office behind one address.',
+    ),
+  AUTH_UNUSED_CLIENT_SECONDS: seconds(86400, 300, 30 * 86400).describe(
+    'A client registered by Dynamic Client Registration that no person has granted anything within this time is deleted (registrations nobody uses do not pile up).',
+  ),
   AUTH_TRUST_PROXY: env
     .bool(false)
     .describe('Take the client address from X-Forwarded-For (behind the load balancer), for per-address limits.'),

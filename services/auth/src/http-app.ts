@@ -32,6 +32,8 @@ export function clientAddressOf(trustProxy: boolean): (req: IncomingMessage) => 
  */
 export function createAuthHttpServer(options: {
   pages: Omit<InteractionDeps, 'provider'> & AccountPagesDeps & PersonalTokenPagesDeps;
+  /** Counts one Dynamic Client Registration from the address; false when over the hourly limit. */
+  mayRegister: (address: string) => Promise<boolean>;
   registry: Registry;
   log: Logger;
 }): { server: Server; setProvider: (provider: Provider) => void } {
@@ -92,6 +94,25 @@ export function createAuthHttpServer(options: {
     }
     if (path === '/personal-tokens') {
       servePersonalTokenPage(options.pages, req, res).catch(fail);
+      return;
+    }
+    if (path === '/reg' && req.method === 'POST') {
+      // Each registration is a stored client (up to tens of KB): one address may make only a few an hour.
+      options
+        .mayRegister(options.pages.clientAddress(req))
+        .then((allowed) => {
+          if (allowed) return (callback as NonNullable<typeof callback>)(req, res);
+          req.resume();
+          res
+            .writeHead(429, { 'content-type': 'application/json', 'retry-after': '3600', 'cache-control': 'no-store' })
+            .end(
+              JSON.stringify({
+                error: 'too_many_requests',
+                error_description: 'too many client registrations from this address; try again in an hour',
+              }),
+            );
+        })
+        .catch(fail);
       return;
     }
     serveAccountPage(options.pages, req, res, url)

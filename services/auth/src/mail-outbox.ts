@@ -17,6 +17,20 @@ export async function enqueueMail(tx: Queryable, mail: Mail, now: Date): Promise
   );
 }
 
+/** Writes a mail to the account with this address, if there is one (no row otherwise; the same statement either way). */
+export async function enqueueMailToAccount(
+  tx: Queryable,
+  email: string,
+  mail: Omit<Mail, 'to'>,
+  now: Date,
+): Promise<void> {
+  await tx.query(
+    `INSERT INTO auth.mail_outbox (recipient, subject, body_text, created_at, next_attempt_at)
+     SELECT email, $2, $3, $4, $4 FROM auth.accounts WHERE email = $1`,
+    [email, mail.subject, mail.text, now],
+  );
+}
+
 export interface MailSender {
   send(mail: Mail & { from: string }): Promise<void>;
 }

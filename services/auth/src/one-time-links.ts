@@ -22,6 +22,20 @@ export async function issueLink(tx: Queryable, accountId: string, purpose: LinkP
   return secret;
 }
 
+/**
+ * A new link secret for the account with this address, if there is one: the same statement whether
+ * or not there is (INSERT … SELECT inserts no row then), so the two cannot be told apart by the work.
+ */
+export async function issueLinkByEmail(tx: Queryable, email: string, purpose: LinkPurpose, now: Date): Promise<string> {
+  const secret = randomBytes(32).toString('base64url');
+  await tx.query(
+    `INSERT INTO auth.one_time_links (token_hash, account_id, purpose, created_at, expires_at)
+     SELECT $1, account_id, $3, $4, $5 FROM auth.accounts WHERE email = $2`,
+    [hashSecret(secret), email, purpose, now, new Date(now.getTime() + LINK_TTL_MS[purpose])],
+  );
+  return secret;
+}
+
 export type LinkOutcome = { accountId: string } | { problem: 'unknown' | 'expired' | 'used' };
 
 /** Uses a link once: the first use wins (the row is marked in the same statement that checks it). */

@@ -5,7 +5,7 @@ import { postgresAdapter } from './adapter.js';
 import { PAGE_HEADERS } from './forms.js';
 import { html, page } from './html.js';
 import type { AuthKeys } from './keys.js';
-import { RESOURCE_SCOPES } from './scopes.js';
+import { DEFAULT_SCOPES, RESOURCE_SCOPES } from './scopes.js';
 
 export interface ProviderOptions {
   issuer: string;
@@ -17,12 +17,14 @@ export interface ProviderOptions {
   now: () => Date;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** A dynamically registered client nobody granted anything is deleted after this long. */
+  unusedClientSeconds?: number;
   /** Loopback redirect URIs and client metadata documents on loopback addresses (local runs only). */
   localMode: boolean;
   /** The pre-registered public client (the console). */
   consoleClient: { clientId: string; redirectUris: string[] };
-  /** Fetches client metadata documents; in local mode one that may reach loopback addresses. */
-  fetch?: Configuration['fetch'];
+  /** Every outbound fetch for a client (metadata document, jwks_uri): resolves and checks the address before connecting. */
+  fetch: NonNullable<Configuration['fetch']>;
   trustProxy: boolean;
   log: Logger;
 }
@@ -43,7 +45,7 @@ export function createProvider(options: ProviderOptions): Provider {
   // Every token is signed with the first key's algorithm (ES256 for generated keys).
   const alg = options.keys.jwks.keys[0]?.alg === 'RS256' ? 'RS256' : 'ES256';
   const configuration: Configuration = {
-    adapter: postgresAdapter(options.db, options.now),
+    adapter: postgresAdapter(options.db, options.now, options.unusedClientSeconds),
     clients: [
       {
         client_id: options.consoleClient.clientId,
@@ -150,11 +152,23 @@ export function createProvider(options: ProviderOptions): Provider {
         html`<p class="error">${out.error_description ?? out.error}</p><p class="note">(${out.error})</p>`,
       );
     },
-    ...(options.fetch ? { fetch: options.fetch } : {}),
+    fetch: options.fetch,
   };
   const provider = new Provider(options.issuer, configuration);
   // Behind the load balancer the scheme and client address come from X-Forwarded-*; never trusted otherwise.
   provider.proxy = options.trustProxy;
+  // An authorization request with no scope (and no request object carrying one) asks for the default
+  // scopes (scopes.ts): oidc-provider would otherwise grant nothing and answer access_denied.
+  provider.use(async (ctx, next) => {
+    if (ctx.method === 'GET' && ctx.path === '/auth') {
+      const query = new URLSearchParams(ctx.querystring);
+      if (!query.get('scope') && !query.has('request') && !query.has('request_uri')) {
+        query.set('scope', DEFAULT_SCOPES.join(' '));
+        ctx.querystring = query.toString();
+      }
+    }
+    await next();
+  });
   provider.on('server_error', (_ctx, error) => options.log.error({ err: error }, 'authorization server error'));
   provider.on('grant.revoked', (_ctx, grantId) => options.log.info({ grantId }, 'grant revoked'));
   return provider;

@@ -26,3 +26,12 @@ export function describeScope(scope: string): string {
     `Unknown permission "${scope}".`
   );
 }
+
+/**
+ * What a client that asks for no scope gets: every scope a person's tools need (calls, profile,
+ * credits: read and write as the gateway's tools use them), never `admin`. MCP clients ask for the
+ * scopes in the gateway's 401 challenge or its protected resource metadata, and send none when they
+ * find none (the MCP conformance suite's authorization-code-grant does); without a default such a
+ * request ended in access_denied ("no scope was granted"). The consent screen lists them all.
+ */
+export const DEFAULT_SCOPES: readonly ResourceScope[] = Object.keys(RESOURCE_SCOPES) as ResourceScope[];

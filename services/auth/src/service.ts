@@ -4,6 +4,8 @@ import {
   createServiceBase,
   type Database,
   listenHttp,
+  type Periodic,
+  periodic,
   type ServiceHandle,
   startGrpcService,
 } from '@callgate/common';
@@ -50,6 +52,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
     now,
     perAddressPerHour: config.AUTH_SIGN_INS_PER_IP_PER_HOUR,
     perAccountPerHour: config.AUTH_SIGN_INS_PER_ACCOUNT_PER_HOUR,
+    registrationsPerHour: config.AUTH_REGISTRATIONS_PER_IP_PER_HOUR,
   });
   let mail: ReturnType<typeof startMailDrainer> | undefined;
   const accounts = new Accounts({
@@ -72,10 +75,11 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
       devices: new KnownDevices(keys.cookies[0] as string, !config.AUTH_LOCAL_MODE),
       clientAddress,
     },
+    mayRegister: (address) => limits.take('registration', address),
     registry: base.metrics.registry,
     log: base.log,
   });
-  let sweeper: NodeJS.Timeout | undefined;
+  let sweeper: Periodic<unknown> | undefined;
   const handle = await startGrpcService({
     base,
     host: config.BIND_HOST,
@@ -85,7 +89,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
     services: [authGrpcService({ db: deps.db, personalTokens })],
     database: { db: deps.db, schema: 'auth', migrationsDir: MIGRATIONS, close: deps.ownsDb },
     onStop: async () => {
-      clearInterval(sweeper);
+      await sweeper?.stop();
       await mail?.stop();
       await closeHttp(http.server);
     },
@@ -103,8 +107,9 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
         now,
         accessTokenTtlSeconds: config.AUTH_ACCESS_TOKEN_TTL_SECONDS,
         refreshTokenTtlSeconds: config.AUTH_REFRESH_TOKEN_TTL_SECONDS,
+        unusedClientSeconds: config.AUTH_UNUSED_CLIENT_SECONDS,
         localMode: config.AUTH_LOCAL_MODE,
-        ...(fetchClientMetadata ? { fetch: fetchClientMetadata } : {}),
+        fetch: fetchClientMetadata,
         consoleClient: { clientId: config.AUTH_CONSOLE_CLIENT_ID, redirectUris: config.AUTH_CONSOLE_REDIRECT_URIS },
         trustProxy: config.AUTH_TRUST_PROXY,
         log: base.log,
@@ -123,13 +128,16 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
       const at = config.AUTH_SEED_ACCOUNT.indexOf(':');
       await accounts.seed(config.AUTH_SEED_ACCOUNT.slice(0, at), config.AUTH_SEED_ACCOUNT.slice(at + 1));
     }
-    // Expired codes, sessions and interactions, and old attempt windows, go once a minute.
-    sweeper = setInterval(() => {
-      void Promise.all([sweepExpired(deps.db, now()), limits.sweep(), accounts.sweep()]).catch((error: unknown) =>
-        base.log.warn({ err: error }, 'auth sweep failed'),
-      );
-    }, 60_000);
-    sweeper.unref();
+    // Expired codes, sessions and interactions, registered clients nobody used, and old attempt
+    // windows go once a minute.
+    sweeper = periodic({
+      name: 'auth-sweep',
+      intervalMs: 60_000,
+      jitter: 0.1,
+      log: base.log,
+      registry: base.metrics.registry,
+      run: () => Promise.all([sweepExpired(deps.db, now()), limits.sweep(), accounts.sweep()]),
+    });
     base.log.info({ issuer, resource: resource() }, 'authorization server listening');
   } catch (error) {
     await handle.stop();

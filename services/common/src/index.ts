@@ -22,6 +22,7 @@ export * from './metrics.js';
 export * from './ops-server.js';
 export * from './paging.js';
 export * from './periodic.js';
+export * from './personal-token.js';
 export * from './readiness.js';
 export * from './redis.js';
 export * from './request-context.js';

@@ -1,5 +1,5 @@
 import { createSecretKey, KeyObject } from 'node:crypto';
-import { ConfigError } from '@callgate/common';
+import { ConfigError, personalTokenShape } from '@callgate/common';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { createRemoteJWKSet } from 'jose';
 import jwt from 'jsonwebtoken';
@@ -110,6 +110,9 @@ export async function authenticate(
   const token = match[1];
   const personal = settings.personalTokens;
   if (personal && token.startsWith(personal.prefix)) {
+    // Junk and typos are told here by shape and checksum: a made-up token costs no call to the auth
+    // service (each call is a hash and a database statement there: amplification otherwise).
+    if (personalTokenShape(token) === 'malformed') throw reject('the personal access token is malformed');
     let found: Awaited<ReturnType<PersonalTokenVerifier['verify']>>;
     try {
       found = await personal.verify(token);

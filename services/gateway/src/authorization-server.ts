@@ -1,13 +1,18 @@
 import { createHash } from 'node:crypto';
-import { ConfigError, connectService, isGrpcError, type ServiceMetrics } from '@callgate/common';
+import {
+  type Clock,
+  ConfigError,
+  connectService,
+  isGrpcError,
+  PERSONAL_TOKEN_PREFIX,
+  type ServiceMetrics,
+  systemClock,
+} from '@callgate/common';
 import { status } from '@grpc/grpc-js';
 import type jwt from 'jsonwebtoken';
 import { LRUCache } from 'lru-cache';
 import { jwksKeys, type PersonalTokenVerifier, type TokenSettings } from './auth.js';
 import type { GatewayConfig } from './config.js';
-
-/** Prefix of the auth service's personal access tokens (services/auth/src/personal-tokens.ts). */
-const PERSONAL_TOKEN_PREFIX = 'cgp_';
 
 type Verdict = string | undefined;
 
@@ -33,6 +38,8 @@ export function authorizationServerTrust(
   >,
   mcpUrl: () => string,
   metrics: ServiceMetrics,
+  /** Answers are reused while younger than AUTH_CHECK_CACHE_MS by this clock (tests move it). */
+  clock: Clock = systemClock,
 ): { settings: TokenSettings; issuer: string } | undefined {
   if (!config.AUTH_ISSUER) return undefined;
   if (!config.AUTH_SERVICE_ADDR) {
@@ -48,10 +55,14 @@ export function authorizationServerTrust(
     defaultDeadlineMs: config.GRPC_DEADLINE_MS,
     metrics,
   });
-  const verdicts = new LRUCache<string, { refused: Verdict }>({ max: 50_000, ttl: config.AUTH_CHECK_CACHE_MS });
+  // Ages are checked against the clock rather than lru-cache's ttl, whose 0 means "forever" (AUTH_CHECK_CACHE_MS=0
+  // must mean "ask every time") and whose clock a test cannot move.
+  const fresh = <T extends { at: number }>(entry: T | undefined) =>
+    entry && clock.now() - entry.at < config.AUTH_CHECK_CACHE_MS ? entry : undefined;
+  const verdicts = new LRUCache<string, { refused: Verdict; at: number }>({ max: 50_000 });
   const stillValid = async (claims: jwt.JwtPayload): Promise<Verdict> => {
     const key = `${claims.jti ?? ''}:${claims.sub}:${claims.gid ?? ''}:${claims.iat ?? ''}`;
-    const cached = verdicts.get(key);
+    const cached = fresh(verdicts.get(key));
     if (cached) return cached.refused;
     const answer = await client.checkAccess({
       userId: String(claims.sub),
@@ -59,19 +70,18 @@ export function authorizationServerTrust(
       issuedAt: new Date((claims.iat ?? 0) * 1000).toISOString(),
     });
     const refused = answer.active ? undefined : answer.reason || 'access was revoked';
-    verdicts.set(key, { refused });
+    verdicts.set(key, { refused, at: clock.now() });
     return refused;
   };
-  const personal = new LRUCache<string, { found: Awaited<ReturnType<PersonalTokenVerifier['verify']>> }>({
+  const personal = new LRUCache<string, { found: Awaited<ReturnType<PersonalTokenVerifier['verify']>>; at: number }>({
     max: 50_000,
-    ttl: config.AUTH_CHECK_CACHE_MS,
   });
   const personalTokens: PersonalTokenVerifier = {
     prefix: PERSONAL_TOKEN_PREFIX,
     verify: async (token) => {
       // Only a hash of the token is kept in memory.
       const key = createHash('sha256').update(token).digest('base64url');
-      const cached = personal.get(key);
+      const cached = fresh(personal.get(key));
       if (cached) return cached.found;
       let found: Awaited<ReturnType<PersonalTokenVerifier['verify']>>;
       try {
@@ -85,7 +95,7 @@ export function authorizationServerTrust(
         if (!(isGrpcError(error) && error.code === status.UNAUTHENTICATED)) throw error;
         found = undefined;
       }
-      personal.set(key, { found });
+      personal.set(key, { found, at: clock.now() });
       return found;
     },
   };

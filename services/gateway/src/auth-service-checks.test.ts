@@ -1,0 +1,134 @@
+/**
+ * What the gateway asks the auth service, and how often: a junk personal access token is refused by
+ * its shape and checksum without a gRPC call (no amplification), and a revoked grant is refused once
+ * the cached answer is AUTH_CHECK_CACHE_MS old (0: at once). A stand-in AuthService counts the calls;
+ * the clock is moved by hand.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import {
+  type Clock,
+  createMetrics,
+  loadProto,
+  ManualClock,
+  PERSONAL_TOKEN_PREFIX,
+  personalTokenText,
+  systemClock,
+} from '@callgate/common';
+import { Server, ServerCredentials, status } from '@grpc/grpc-js';
+import { AuthError, authenticate } from './auth.js';
+import { authorizationServerTrust } from './authorization-server.js';
+
+const MCP_URL = 'http://127.0.0.1:1/mcp';
+const CACHE_MS = 15_000;
+
+describe('the gateway and the auth service', () => {
+  let server: Server;
+  let address: string;
+  const calls = { checkAccess: 0, verifyPersonalToken: 0 };
+  let grantActive = true;
+  let liveToken = '';
+  before(async () => {
+    server = new Server();
+    server.addService(loadProto('auth').callgate.auth.v1.AuthService.service, {
+      CheckAccess: (_call: unknown, callback: (error: null, answer: object) => void) => {
+        calls.checkAccess++;
+        callback(null, grantActive ? { active: true, reason: '' } : { active: false, reason: 'access was revoked' });
+      },
+      VerifyPersonalToken: (
+        call: { request: { token: string } },
+        callback: (error: { code: number; details: string } | null, answer?: object) => void,
+      ) => {
+        calls.verifyPersonalToken++;
+        if (call.request.token !== liveToken) return callback({ code: status.UNAUTHENTICATED, details: 'unknown' });
+        callback(null, {
+          userId: 'user-1',
+          scopes: ['calls:read'],
+          expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+          tokenId: 't',
+        });
+      },
+    });
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (error, bound) =>
+        error ? reject(error) : resolve(bound),
+      ),
+    );
+    address = `127.0.0.1:${port}`;
+  });
+  after(() => server?.forceShutdown());
+
+  function trust(cacheMs: number, clock: Clock) {
+    const trusted = authorizationServerTrust(
+      {
+        AUTH_ISSUER: 'http://127.0.0.1:2',
+        AUTH_SERVICE_ADDR: address,
+        AUTH_CHECK_CACHE_MS: cacheMs,
+        JWT_CLOCK_TOLERANCE_SECONDS: 30,
+        JWT_JWKS_COOLDOWN_MS: 30_000,
+        GRPC_DEADLINE_MS: 5000,
+      },
+      () => MCP_URL,
+      createMetrics('gateway-test'),
+      clock,
+    );
+    assert.ok(trusted);
+    return trusted.settings;
+  }
+
+  it('junk personal access tokens are refused by shape and checksum without a call to the auth service', async () => {
+    const settings = trust(CACHE_MS, systemClock);
+    const good = personalTokenText(randomBytes(12).toString('base64url'), randomBytes(32).toString('base64url'));
+    const flipped = `${good.slice(0, 20)}${good[20] === 'A' ? 'B' : 'A'}${good.slice(21)}`;
+    const junk = [
+      `${PERSONAL_TOKEN_PREFIX}junk`,
+      `${PERSONAL_TOKEN_PREFIX}${'a'.repeat(200)}`,
+      flipped, // one character changed: the checksum no longer holds
+      `${good.slice(0, -1)}${good.endsWith('A') ? 'B' : 'A'}`, // the checksum itself changed
+      `${good}x`,
+    ];
+    for (let i = 0; i < 100; i++) junk.push(`${PERSONAL_TOKEN_PREFIX}${randomBytes(50).toString('base64url')}`);
+    const before = calls.verifyPersonalToken;
+    for (const token of junk) {
+      await assert.rejects(
+        authenticate(`Bearer ${token}`, settings, `${MCP_URL}/meta`),
+        (error: Error) => error instanceof AuthError && /personal access token is malformed/.test(error.message),
+        token,
+      );
+    }
+    assert.equal(calls.verifyPersonalToken - before, 0, 'gRPC calls for junk tokens');
+
+    // A well-formed token (new, with its checksum, or of the shape made before checksums) is asked about once.
+    liveToken = good;
+    const auth = await authenticate(`Bearer ${good}`, settings, `${MCP_URL}/meta`);
+    assert.equal(auth.extra?.userId, 'user-1');
+    const legacy = `${PERSONAL_TOKEN_PREFIX}${randomBytes(12).toString('base64url')}_${randomBytes(32).toString('base64url')}`;
+    await assert.rejects(authenticate(`Bearer ${legacy}`, settings, `${MCP_URL}/meta`), /unknown, expired or revoked/);
+    // Its negative answer is cached: asking again costs nothing.
+    await assert.rejects(authenticate(`Bearer ${legacy}`, settings, `${MCP_URL}/meta`), /unknown, expired or revoked/);
+    assert.equal(calls.verifyPersonalToken - before, 2);
+  });
+
+  it('a revoked grant is refused once the cached answer is AUTH_CHECK_CACHE_MS old, and at once with 0', async () => {
+    const clock = new ManualClock(1_000_000);
+    const claims = { sub: 'user-1', gid: `grant-${randomBytes(6).toString('hex')}`, jti: 'j', iat: 1 };
+    grantActive = true;
+    const cached = trust(CACHE_MS, clock);
+    assert.equal(await cached.stillValid?.(claims), undefined);
+    grantActive = false; // the grant is revoked at the auth service
+    clock.advance(CACHE_MS - 1);
+    assert.equal(await cached.stillValid?.(claims), undefined, 'the answer is reused within the bound');
+    clock.advance(1);
+    assert.equal(await cached.stillValid?.(claims), 'access was revoked', 'refused once the answer is that old');
+
+    // AUTH_CHECK_CACHE_MS=0: every request asks (lru-cache's ttl 0 would have kept answers forever).
+    grantActive = true;
+    const uncached = trust(0, clock);
+    const before = calls.checkAccess;
+    assert.equal(await uncached.stillValid?.(claims), undefined);
+    grantActive = false;
+    assert.equal(await uncached.stillValid?.(claims), 'access was revoked');
+    assert.equal(calls.checkAccess - before, 2);
+  });
+});
