@@ -37,7 +37,9 @@ const system = await startLocalSystem({
     DEFAULT_MAX_CONCURRENT_CALLS: '100',
   },
 });
-const call: PromiseClient<callV1.CallServiceDefinition> = connectService('call', system.grpc.call as string, { defaultDeadlineMs: 120_000 });
+const call: PromiseClient<callV1.CallServiceDefinition> = connectService('call', system.grpc.call as string, {
+  defaultDeadlineMs: 120_000,
+});
 const credit: PromiseClient<creditV1.CreditServiceDefinition> = connectService(
   'credit',
   system.grpc['user-credit'] as string,
