@@ -1,6 +1,6 @@
 // The Sheets API alone (the code the @googleapis/sheets package holds): the googleapis index loads every
 // Google API, ~110 MB of RSS and seconds of start-up in every process that holds sheets-sync.
-import { auth as googleAuth, sheets as sheetsClient, type sheets_v4 } from 'googleapis/build/src/apis/sheets/index.js';
+import { auth as googleAuth, type sheets_v4, sheets as sheetsClient } from 'googleapis/build/src/apis/sheets/index.js';
 import { tracedSheetsApi } from './traced-sheets-api.js';
 
 /** The few Sheets v4 calls sheets-sync makes; the writer depends on this, tests may stand in for it. */
