@@ -10,6 +10,7 @@ import { benchPoller } from './bench/poller.js';
 import { benchRelay } from './bench/relay.js';
 import { benchSessions } from './bench/sessions.js';
 import { benchSheets } from './bench/sheets.js';
+import { benchStart } from './bench/start.js';
 import { benchSystem } from './bench/system/index.js';
 
 const BENCHMARKS: Record<string, (o: { seconds: number; connections: number; runs: number }) => Promise<void>> = {
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, (o: { seconds: number; connections: number; run
   relay: benchRelay,
   sessions: benchSessions,
   sheets: benchSheets,
+  start: benchStart,
   system: benchSystem,
 };
 

@@ -26,7 +26,7 @@ import type { callV1, creditV1 } from '@callgate/protos';
 import { SANDBOX_NUMBERS } from '@callgate/sandbox';
 import { checkLedger } from '@callgate/user-credit';
 import { startLocalSystem } from '../local-system.js';
-import { rssMb, startProcess } from './processes.js';
+import { cpuSeconds, postgresCpuBetween, postgresCpuSeconds, rssMb, startProcess } from './processes.js';
 import { fundedUsers, percentile } from './shared.js';
 
 type CallClient = PromiseClient<callV1.CallServiceDefinition>;
@@ -134,7 +134,16 @@ export async function benchCalls(options: { seconds: number; connections: number
       const users = await fundedUsers(credit, options.connections, `bench-calls-${randomUUID().slice(0, 8)}`);
       touched.push(...users);
       await drive(call, users, WARM_UP_SECONDS);
+      // CPU time is what a loaded machine does not distort much: the system process's, and PostgreSQL's.
+      const pgBackends = () =>
+        db
+          ? postgresCpuSeconds((sql, params) => db.query(sql, params), new URL(url as string).pathname.slice(1))
+          : undefined;
+      const cpu0 = await cpuSeconds(system.child.pid);
+      const pg0 = await pgBackends();
       const { latencies, errors, elapsedMs, firstError } = await drive(call, users, options.seconds);
+      const cpu = (await cpuSeconds(system.child.pid)) - cpu0;
+      const pgCpu = pg0 ? postgresCpuBetween(pg0, (await pgBackends()) ?? new Map()) : Number.NaN;
       if (firstError) process.stderr.write(`${errors} PlaceCall(s) failed, first: ${firstError}\n`);
       const left = await drain(call, users);
       const held = (await Promise.all(users.map(async (userId) => (await credit.getBalance({ userId })).balance?.held)))
@@ -147,11 +156,12 @@ export async function benchCalls(options: { seconds: number; connections: number
           `\nrun ${run}/${options.runs}: PlaceCall over gRPC to the sandbox's busy number, ${options.connections} workers (one user each), ` +
             `${options.seconds} s after ${WARM_UP_SECONDS} s warm-up; the local system in its own process on ` +
             `${url ? `PostgreSQL at ${new URL(url).host}` : 'embedded PGlite'}, sandbox stage ${STEP_MS} ms`,
-          '| calls placed | calls/s | p50 ms | p95 ms | p99 ms | max ms | errors | still active after | held after | RSS MB (system) |',
-          '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+          '| calls placed | calls/s | p50 ms | p95 ms | p99 ms | max ms | errors | still active after | held after | RSS MB (system) | CPU ms/call: system · PostgreSQL |',
+          '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
           `| ${sorted.length} | ${Math.round(sorted.length / (elapsedMs / 1000))} | ${fmt(percentile(sorted, 50))} | ` +
             `${fmt(percentile(sorted, 95))} | ${fmt(percentile(sorted, 99))} | ${fmt(sorted.at(-1) ?? Number.NaN)} | ` +
-            `${errors} | ${left} | ${held} | ${(await rssMb(system.child.pid)).toFixed(0)} |`,
+            `${errors} | ${left} | ${held} | ${(await rssMb(system.child.pid)).toFixed(0)} | ` +
+            `${fmt((cpu * 1000) / sorted.length)} · ${fmt((pgCpu * 1000) / sorted.length)} |`,
           '',
         ].join('\n'),
       );

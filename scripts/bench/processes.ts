@@ -35,11 +35,20 @@ export function startProcess(
   env: Record<string, string | undefined> = {},
   timeoutMs = 60_000,
 ): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--conditions=callgate-source', '--import', 'tsx', path.join(root, entry)], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  // BENCH_CPU_PROF_DIR=dir writes a V8 CPU profile of each server process there when it exits
+  // (--cpu-prof is refused in NODE_OPTIONS, so it is passed here); see docs/performance.md "Profiles".
+  const profile = process.env.BENCH_CPU_PROF_DIR
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...profile, '--conditions=callgate-source', '--import', 'tsx', path.join(root, entry)],
+    {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   const output: string[] = [];
   const stop = () =>
     new Promise<void>((resolve) => {
@@ -80,25 +89,46 @@ export async function rssMb(pid: number | undefined): Promise<number> {
   return kb / 1024;
 }
 
-/**
- * CPU time (user + system) a process has used so far, in ms, from /proc/<pid>/stat (Linux). CPU per request
- * moves far less with the machine's load than requests per second, so it compares runs on a busy machine.
- */
-export async function cpuMs(pid: number | undefined): Promise<number> {
+/** CPU time (user + system, every thread) a process has used so far, in seconds, from /proc (Linux). */
+export async function cpuSeconds(pid: number | undefined): Promise<number> {
   if (!pid) return Number.NaN;
   const { readFile } = await import('node:fs/promises');
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-  // Fields after the parenthesised command name: state is field 3, utime 14, stime 15 (clock ticks).
+  // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
 }
 
-/** USER_HZ: 100 on every Linux ABI Node runs on (sysconf(_SC_CLK_TCK)). */
-const CLOCK_TICKS_PER_SECOND = 100;
+/** USER_HZ: Linux reports /proc CPU times in 1/100 s on every common platform. */
+const CLOCK_TICKS = 100;
 
-/** CPU ms used by all of these processes together. */
+/**
+ * CPU seconds used so far by the PostgreSQL backends serving `database` (by pid from pg_stat_activity, so
+ * only backends alive at both readings count: the pools keep theirs while a run is busy). NaN when the
+ * server is not on this machine.
+ */
+export async function postgresCpuSeconds(
+  query: (sql: string, params: unknown[]) => Promise<{ rows: { pid: number }[] }>,
+  database: string,
+): Promise<Map<number, number>> {
+  const { rows } = await query('SELECT pid FROM pg_stat_activity WHERE datname = $1', [database]);
+  const times = new Map<number, number>();
+  for (const { pid } of rows) times.set(pid, await cpuSeconds(pid));
+  return times;
+}
+
+/** CPU seconds between two readings of postgresCpuSeconds, over the backends present in both. */
+export function postgresCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let sum = 0;
+  for (const [pid, t] of after) {
+    const t0 = before.get(pid);
+    if (t0 !== undefined && Number.isFinite(t) && Number.isFinite(t0)) sum += t - t0;
+  }
+  return sum;
+}
+
+/** CPU ms used by all of these processes together (CPU per request moves far less with load than req/s). */
 export async function totalCpuMs(processes: ServerProcess[]): Promise<number> {
-  const each = await Promise.all(processes.map((p) => cpuMs(p.child.pid)));
-  return each.reduce((a, b) => a + b, 0);
+  const each = await Promise.all(processes.map((p) => cpuSeconds(p.child.pid)));
+  return each.reduce((a, b) => a + b, 0) * 1000;
 }

@@ -191,28 +191,33 @@ export class CallStore {
   ): Promise<CallRow | 'limit' | { dailyUsedSeconds: number } | undefined> {
     const result = await this.db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`calls:${call.user_id}`]);
-      const existing = await tx.query('SELECT 1 FROM calls.calls WHERE user_id = $1 AND idempotency_key = $2', [
-        call.user_id,
-        call.idempotency_key,
-      ]);
-      if (existing.rowCount > 0) return undefined;
-      const active = await tx.query<{ n: string | number }>(
-        `SELECT count(*) AS n FROM calls.calls WHERE user_id = $1 AND status IN (${sqlStatusList(ACTIVE_STATUSES)})`,
-        [call.user_id],
+      // One round trip for every check (the key, the concurrent calls, the plan's daily minutes), under the lock.
+      const cap = daily && daily.minutes > 0 ? daily : undefined;
+      const checks = await tx.query<{ taken: boolean; n: string | number; seconds: string | number | null }>(
+        `SELECT EXISTS (SELECT 1 FROM calls.calls WHERE user_id = $1 AND idempotency_key = $2) AS taken,
+           (SELECT count(*) FROM calls.calls WHERE user_id = $1 AND status IN (${sqlStatusList(ACTIVE_STATUSES)})) AS n,
+           ${cap ? `(${DAILY_USAGE_SQL.replace('$2', '$3')})` : 'NULL'} AS seconds`,
+        cap ? [call.user_id, call.idempotency_key, cap.since] : [call.user_id, call.idempotency_key],
       );
-      if (Number(active.rows[0]?.n) >= maxConcurrent) return 'limit';
-      if (daily && daily.minutes > 0) {
-        const usage = await tx.query<{ seconds: string | number }>(DAILY_USAGE_SQL, [call.user_id, daily.since]);
-        const usedSeconds = Number(usage.rows[0]?.seconds ?? 0);
-        if (usedSeconds + daily.addSeconds > daily.minutes * 60) return { dailyUsedSeconds: usedSeconds };
+      const check = checks.rows[0];
+      if (check?.taken) return undefined;
+      if (Number(check?.n) >= maxConcurrent) return 'limit';
+      if (cap) {
+        const usedSeconds = Number(check?.seconds ?? 0);
+        if (usedSeconds + cap.addSeconds > cap.minutes * 60) return { dailyUsedSeconds: usedSeconds };
       }
       const now = this.clock.date();
       const { rows } = await tx.query<CallRow>(
-        `INSERT INTO calls.calls (call_id, user_id, idempotency_key, to_number, from_number, status, dial_state, task,
+        // The intent and the first event of its timeline in one statement.
+        `WITH inserted AS (INSERT INTO calls.calls (call_id, user_id, idempotency_key, to_number, from_number, status, dial_state, task,
            first_message, voice, model, language, max_duration_seconds, machine_detection, outcome_schema_json, metadata,
            credits_per_minute, reservation_id, reserved_credits, created_at, updated_at, last_sequence, request_hash)
          VALUES ($1, $2, $3, $4, $5, 'queued', 'pending', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1, $19)
-         RETURNING *`,
+         RETURNING *),
+         event AS (
+           INSERT INTO calls.call_events (call_id, sequence, status, occurred_at, recorded_at, source, detail, kind, cost_credits)
+           SELECT call_id, 1, 'queued', $18, $18, 'api', 'call recorded; dialling', 'status', 0 FROM inserted)
+         SELECT * FROM inserted`,
         [
           call.call_id,
           call.user_id,
@@ -235,7 +240,6 @@ export class CallStore {
           call.request_hash,
         ],
       );
-      await insertEvent(tx, call.call_id, 1, 'queued', now, now, 'api', 'call recorded; dialling');
       return rows[0] as CallRow;
     });
     if (typeof result === 'object' && 'call_id' in result) this.onStatus('queued');
@@ -364,6 +368,13 @@ export class CallStore {
           dialState,
         ],
       );
+      const change: CallChangeNotice = {
+        callId,
+        sequence,
+        userId: call.user_id,
+        status: report.status,
+        kind: 'status',
+      };
       await insertEvent(
         tx,
         callId,
@@ -373,15 +384,8 @@ export class CallStore {
         now,
         report.source,
         report.detail ?? '',
+        change,
       );
-      const change: CallChangeNotice = {
-        callId,
-        sequence,
-        userId: call.user_id,
-        status: report.status,
-        kind: 'status',
-      };
-      await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(change)]);
       return { call: updated.rows[0] as CallRow, changed: true, ended };
     });
     if (applied?.changed) this.onStatus(report.status);
@@ -416,22 +420,18 @@ export class CallStore {
    * the call's cost and the user's balance changed, so a watcher waiting for the final cost, subscribers
    * and the gateway's balance cache hear of it. Only the first settlement of a call counts.
    */
-  async markSettled(callId: string, outcome: 'settled' | 'released', cost: number): Promise<boolean> {
+  async markSettled(callId: string, outcome: 'settled' | 'released', cost: number): Promise<CallRow | undefined> {
     const now = this.clock.date();
     return this.db.transaction(async (tx) => {
-      const { rows } = await tx.query<{ user_id: string; last_sequence: string | number; status: CallStatus }>(
+      const { rows } = await tx.query<CallRow>(
         `UPDATE calls.calls SET settlement = $2, cost_credits = $3, updated_at = $4, row_version = row_version + 1,
            last_sequence = last_sequence + 1
-         WHERE call_id = $1 AND settlement = 'pending' RETURNING user_id, last_sequence, status`,
+         WHERE call_id = $1 AND settlement = 'pending' RETURNING *`,
         [callId, outcome, cost, now],
       );
       const row = rows[0];
-      if (!row) return false;
+      if (!row) return undefined;
       const sequence = Number(row.last_sequence);
-      await insertEvent(tx, callId, sequence, row.status, now, now, 'system', `credits ${outcome}`, {
-        kind: 'settlement',
-        cost,
-      });
       const change: CallChangeNotice = {
         callId,
         sequence,
@@ -439,8 +439,11 @@ export class CallStore {
         status: row.status,
         kind: 'settlement',
       };
-      await tx.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify(change)]);
-      return true;
+      await insertEvent(tx, callId, sequence, row.status, now, now, 'system', `credits ${outcome}`, change, {
+        kind: 'settlement',
+        cost,
+      });
+      return row;
     });
   }
 
@@ -564,6 +567,10 @@ export class CallStore {
   }
 }
 
+/**
+ * Adds an event to a call's timeline and announces the change on NOTIFY (delivered on commit) in one
+ * statement: one round trip per transition instead of two.
+ */
 async function insertEvent(
   tx: Queryable,
   callId: string,
@@ -573,11 +580,14 @@ async function insertEvent(
   recordedAt: Date,
   source: EventRow['source'],
   detail: string,
+  change: CallChangeNotice,
   settlement?: { kind: 'settlement'; cost: number },
 ): Promise<void> {
   await tx.query(
-    `INSERT INTO calls.call_events (call_id, sequence, status, occurred_at, recorded_at, source, detail, kind, cost_credits)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+    `WITH event AS (
+       INSERT INTO calls.call_events (call_id, sequence, status, occurred_at, recorded_at, source, detail, kind, cost_credits)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING 1)
+     SELECT pg_notify($10, $11) FROM event`,
     [
       callId,
       sequence,
@@ -588,6 +598,8 @@ async function insertEvent(
       detail,
       settlement?.kind ?? 'status',
       settlement?.cost ?? 0,
+      EVENTS_CHANNEL,
+      JSON.stringify(change),
     ],
   );
 }

@@ -13,7 +13,7 @@ export type CreditClient = ServiceClient<'credit'>;
  * calls it (it then hands the settled row to the sheet).
  */
 export class Settlement {
-  private readonly running = new Map<string, Promise<boolean>>();
+  private readonly running = new Map<string, Promise<CallRow | undefined>>();
 
   constructor(
     private readonly store: CallStore,
@@ -27,16 +27,16 @@ export class Settlement {
   ) {}
 
   /**
-   * Settles or releases; true when this call closed the hold. A failure leaves settlement 'pending' for
-   * the recovery job to retry.
+   * Settles or releases; the settled row when this call closed the hold. A failure leaves settlement
+   * 'pending' for the recovery job to retry.
    */
-  settle(call: CallRow): Promise<boolean> {
+  settle(call: CallRow): Promise<CallRow | undefined> {
     let run = this.running.get(call.call_id);
     if (!run) {
       run = this.close(call)
         .catch((error: unknown) => {
           this.log.warn({ err: error, callId: call.call_id }, 'credit settlement failed; the recovery job retries it');
-          return false;
+          return undefined;
         })
         .finally(() => this.running.delete(call.call_id));
       this.running.set(call.call_id, run);
@@ -44,8 +44,8 @@ export class Settlement {
     return run;
   }
 
-  private async close(recorded: CallRow): Promise<boolean> {
-    if (recorded.settlement !== 'pending') return false;
+  private async close(recorded: CallRow): Promise<CallRow | undefined> {
+    if (recorded.settlement !== 'pending') return undefined;
     const call = await this.withBilledDuration(recorded);
     // Billed by the carrier's duration of a completed call, whatever order its reports came in.
     const connected = call.status === 'completed' && call.duration_seconds > 0;

@@ -78,8 +78,8 @@ export class CallLifecycle {
   settle(call: CallRow): Promise<void> {
     return this.track(
       (async () => {
-        if (!(await this.options.settlement.settle(call))) return;
-        const settled = await this.options.store.byId(call.call_id);
+        // The settled row (with its cost) comes back from the settlement's own update: no second read.
+        const settled = await this.options.settlement.settle(call);
         if (settled) await this.options.mirror.push(settled);
       })(),
     );

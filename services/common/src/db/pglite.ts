@@ -1,4 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { PGlite } from '@electric-sql/pglite';
 import { assertIdentifier, type Database, type IsolationLevel, type Queryable, type QueryResult } from './database.js';
 
@@ -14,8 +18,11 @@ export class PgliteDatabase implements Database {
 
   /** dataDir: a folder for persistent data, or undefined for an in-memory database. */
   static async open(dataDir?: string): Promise<PgliteDatabase> {
-    if (dataDir) mkdirSync(dataDir, { recursive: true });
-    return new PgliteDatabase(await PGlite.create(dataDir));
+    if (dataDir) {
+      mkdirSync(dataDir, { recursive: true });
+      if (!existsSync(path.join(dataDir, 'PG_VERSION'))) await initInChildProcess(dataDir);
+    }
+    return new PgliteDatabase(await PGlite.create(dataDir, { postgresqlconf: EMBEDDED_CONF }));
   }
 
   async query<R>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<R>> {
@@ -50,6 +57,30 @@ export class PgliteDatabase implements Database {
 
   async close(): Promise<void> {
     if (!this.db.closed) await this.db.close();
+  }
+}
+
+/**
+ * An embedded database holds a few MB of data: PostgreSQL's default 128 MB of shared buffers only make
+ * the WebAssembly memory (and so the process's RSS) larger. 16 MB keeps `npm start` idle at a fraction.
+ */
+const EMBEDDED_CONF = ['shared_buffers = 16MB'];
+
+/**
+ * Creates a new data folder (initdb) in a short-lived child process: initdb grows PGlite's WebAssembly
+ * memory to ~0.7 GB, which WebAssembly never gives back, so done in-process it stays in the RSS of the
+ * process that serves every service. The child exits and the memory with it; this process then opens
+ * the folder like any existing one (~0.15 GB).
+ */
+async function initInChildProcess(dataDir: string): Promise<void> {
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  const script = `const { PGlite } = require(${JSON.stringify(entry)});
+PGlite.create(${JSON.stringify(dataDir)}).then((db) => db.close()).catch((error) => { console.error(error); process.exit(1); });`;
+  try {
+    await promisify(execFile)(process.execPath, ['-e', script], { env: { PATH: process.env.PATH ?? '' } });
+  } catch (error) {
+    const stderr = (error as { stderr?: string }).stderr?.trim();
+    throw new Error(`could not create the embedded database in ${dataDir}${stderr ? `: ${stderr}` : ''}`);
   }
 }
 
