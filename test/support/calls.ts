@@ -292,9 +292,11 @@ export async function heldPerson(
   target: { sid: string } | { to: string },
   action: 'answer' | 'hang-up',
 ): Promise<void> {
-  const where = 'sid' in target ? `calls/${encodeURIComponent(target.sid)}` : `numbers/${encodeURIComponent(target.to)}`;
+  const where =
+    'sid' in target ? `calls/${encodeURIComponent(target.sid)}` : `numbers/${encodeURIComponent(target.to)}`;
   const response = await fetch(`${sandboxBase}/sandbox/${where}/${action}`, { method: 'POST' });
-  if (!response.ok) throw new Error(`the sandbox refused ${action} on ${where}: ${response.status} ${await response.text()}`);
+  if (!response.ok)
+    throw new Error(`the sandbox refused ${action} on ${where}: ${response.status} ${await response.text()}`);
 }
 
 /** The call as the sandbox carrier sees it (GET …/Calls/{sid}.json), e.g. { status: 'canceled' }. */
