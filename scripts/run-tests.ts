@@ -70,7 +70,8 @@ if (files.length === 0) {
 
 // Longest first, so that a long file does not start last while the other jobs sit idle. Durations come
 // from earlier runs on this machine (node_modules/.cache), else from the ones committed beside this
-// script (a fresh clone), else a guess from the file's size.
+// script (test-run/durations.json, from a TEST_JOBS=2 run at load ~14: only their order matters), else
+// a guess from the file's size.
 const cacheFile = path.join(root, 'node_modules', '.cache', 'callgate', 'test-durations.json');
 const readDurations = (file: string): Record<string, number> => {
   try {
