@@ -9,14 +9,17 @@ import pg from 'pg';
 export const TEST_DATABASE_PREFIX = 'callgate_test_';
 export const STALE_AFTER_MS = 6 * 3600_000;
 
-/** callgate_test_<epoch ms>_<pid>: the creation time is in the name, so age needs no catalogue lookup. */
-export function testDatabaseName(now: Date, pid: number): string {
-  return `${TEST_DATABASE_PREFIX}${now.getTime()}_${pid}`;
+/**
+ * callgate_test_<epoch ms>_<pid>[_<job>]: the creation time is in the name, so age needs no catalogue
+ * lookup; a run with several jobs (TEST_JOBS) has one database per job, told apart by the job number.
+ */
+export function testDatabaseName(now: Date, pid: number, job?: number): string {
+  return `${TEST_DATABASE_PREFIX}${now.getTime()}_${pid}${job === undefined ? '' : `_${job}`}`;
 }
 
 /** When a database named by testDatabaseName was created, or undefined for any other name. */
 export function createdAt(name: string): Date | undefined {
-  const match = new RegExp(`^${TEST_DATABASE_PREFIX}(\\d{13})_\\d+$`).exec(name);
+  const match = new RegExp(`^${TEST_DATABASE_PREFIX}(\\d{13})_\\d+(?:_\\d+)?$`).exec(name);
   return match ? new Date(Number(match[1])) : undefined;
 }
 
@@ -68,9 +71,14 @@ export interface RunDatabase {
   drop(): Promise<void>;
 }
 
-/** Creates this run's database on the server at url. */
-export async function createRunDatabase(url: string, now = new Date(), pid = process.pid): Promise<RunDatabase> {
-  const name = testDatabaseName(now, pid);
+/** Creates this run's database (or this run's job's, with job) on the server at url. */
+export async function createRunDatabase(
+  url: string,
+  now = new Date(),
+  pid = process.pid,
+  job?: number,
+): Promise<RunDatabase> {
+  const name = testDatabaseName(now, pid, job);
   await onMaintenanceDb(url, (client) => client.query(`CREATE DATABASE ${quoted(name)}`));
   return {
     name,

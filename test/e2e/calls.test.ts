@@ -153,7 +153,8 @@ describe('calls through MCP', () => {
   it('cancelCall while the phone rings cancels it before answer and releases the hold', async () => {
     const caller = await newCaller();
     try {
-      const placed = await tool<{ call: CallView }>(caller, 'makePhoneCall', { to: NUMBERS.answers, task: 'x' });
+      // The held number rings until canceled, so the cancel never races the answer.
+      const placed = await tool<{ call: CallView }>(caller, 'makePhoneCall', { to: NUMBERS.held, task: 'x' });
       const { callId } = placed.call;
       await eventually(
         'the call to ring',

@@ -65,6 +65,9 @@ function startEnv(): Record<string, string> {
     LOG_LEVEL: 'warn',
     CALLGATE_PORTS: 'ephemeral',
     DATA_DIR: dataDir,
+    // This file tests what each client sends and accepts, not the gateway's deadline: its default (5 s)
+    // was exceeded at load 20 while the mcp-remote client waited for getCallProgress.
+    GRPC_DEADLINE_MS: '120000',
     ...PLAN_SANDBOX_ENV,
   };
 }

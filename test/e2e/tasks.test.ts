@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CallToolResultSchema } from '@modelcontextprotocol/sdk/types.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
-import { eventually, NUMBERS } from '../support/calls.js';
+import { eventually, heldPerson, NUMBERS } from '../support/calls.js';
 import { httpClient, tokenFor } from '../support/system.js';
 
 const TASKS = 'io.modelcontextprotocol/tasks';
@@ -25,6 +25,8 @@ before(async () => {
 after(async () => {
   await system.stop();
 });
+
+const sandboxBase = () => system.services.find((s) => s.name === 'sandbox')?.endpoints.twilio as string;
 
 interface RpcReply {
   status: number;
@@ -126,7 +128,8 @@ describe('makePhoneCall as a 2026-07-28 task (extension)', () => {
 
   it('tasks/cancel while it rings cancels the call; the task ends cancelled', async () => {
     const token = tokenFor(system, `tasks-${randomUUID()}`);
-    const created = await modern(token, 'tools/call', placeCall(NUMBERS.noAnswer), { name: 'makePhoneCall' });
+    // The held number rings until canceled: the cancel cannot come after a no-answer on a slow machine.
+    const created = await modern(token, 'tools/call', placeCall(NUMBERS.held), { name: 'makePhoneCall' });
     const taskId = created.result?.taskId as string;
     assert.ok(taskId, JSON.stringify(created));
     const ack = await modern(token, 'tasks/cancel', { taskId });
@@ -145,8 +148,22 @@ describe('makePhoneCall as a 2026-07-28 task (extension)', () => {
 
   it('tasks/cancel while the call is talking hangs up; the task is cancelled at once and stays cancelled', async () => {
     const token = tokenFor(system, `tasks-${randomUUID()}`);
-    const created = await modern(token, 'tools/call', placeCall(NUMBERS.answers), { name: 'makePhoneCall' });
+    // A number of this test's own ending in the held number's digits: it rings until answered here, then
+    // talks until hung up, so the cancel always finds it talking.
+    const to = '+14155510006';
+    const created = await modern(token, 'tools/call', placeCall(to), { name: 'makePhoneCall' });
     const taskId = created.result?.taskId as string;
+    assert.ok(taskId, JSON.stringify(created));
+    await eventually(
+      'the call to ring',
+      async () => {
+        const r = (await modern(token, 'tasks/get', { taskId })).result ?? {};
+        return r.statusMessage === 'ringing' ? r : undefined;
+      },
+      10_000,
+      { intervalMs: 100 },
+    );
+    await heldPerson(sandboxBase(), { to }, 'answer');
     await eventually(
       'the call to be answered',
       async () => {
@@ -278,7 +295,7 @@ describe('makePhoneCall as a 2025-11-25 task (official v1 client)', () => {
     try {
       let taskId = '';
       for await (const message of client.experimental.tasks.callToolStream(
-        placeCall(NUMBERS.noAnswer),
+        placeCall(NUMBERS.held),
         CallToolResultSchema,
         { task: { ttl: 60_000 } },
       )) {

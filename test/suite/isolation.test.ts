@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import {
+  createdAt,
   createRunDatabase,
   dropStaleTestDatabases,
   STALE_AFTER_MS,
@@ -33,9 +34,13 @@ const databaseExists = async (url: string, name: string) =>
   (await query(withDatabase(url, 'postgres'), 'SELECT 1 FROM pg_database WHERE datname = $1', [name])).length === 1;
 
 describe('test-run isolation: PostgreSQL', { skip: databaseUrl ? false : 'DATABASE_URL is not set' }, () => {
-  it('this run’s tests use a database of their own, created for the run', async () => {
+  it('this run’s tests use a database of their own, created for the run (one per job with TEST_JOBS > 1)', async () => {
     const [row] = await query<{ name: string }>(databaseUrl as string, 'SELECT current_database() AS name');
-    assert.match(row?.name ?? '', /^callgate_test_\d{13}_\d+$/, 'npm test points DATABASE_URL at a fresh database');
+    assert.match(
+      row?.name ?? '',
+      /^callgate_test_\d{13}_\d+(_\d+)?$/,
+      'npm test points DATABASE_URL at a fresh database',
+    );
     assert.equal(row?.name, process.env.CALLGATE_TEST_DATABASE);
   });
 
@@ -57,8 +62,23 @@ describe('test-run isolation: PostgreSQL', { skip: databaseUrl ? false : 'DATABA
     assert.equal(await databaseExists(databaseUrl as string, recent.name), false, 'drop removes the database');
   });
 
-  it('names carry their creation time, so age needs no catalogue lookup', () => {
+  it('names carry their creation time, so age needs no catalogue lookup; a job’s name its job number', () => {
     assert.equal(testDatabaseName(new Date(1_700_000_000_000), 42), 'callgate_test_1700000000000_42');
+    assert.equal(testDatabaseName(new Date(1_700_000_000_000), 42, 2), 'callgate_test_1700000000000_42_2');
+    assert.equal(createdAt('callgate_test_1700000000000_42_2')?.getTime(), 1_700_000_000_000);
+    assert.equal(createdAt('callgate_test_1700000000000_42')?.getTime(), 1_700_000_000_000);
+    assert.equal(createdAt('callgate_test_x_42'), undefined);
+  });
+
+  it('a stale database of a job of a killed run is dropped too', async () => {
+    const now = new Date();
+    const old = await createRunDatabase(databaseUrl as string, new Date(now.getTime() - STALE_AFTER_MS - 60_000), 3, 2);
+    try {
+      await dropStaleTestDatabases(databaseUrl as string, now);
+      assert.equal(await databaseExists(databaseUrl as string, old.name), false, `${old.name} is dropped`);
+    } finally {
+      await old.drop();
+    }
   });
 });
 

@@ -50,6 +50,8 @@ export const NUMBERS = {
   noAnswer: '+14155550003',
   fails: '+14155550004',
   machine: '+14155550005',
+  /** Rings until the test says (heldPerson) or the call is canceled; once answered, talks until hung up. */
+  held: '+14155550006',
 } as const;
 /** The default caller id of every user (CALLER_IDS default). */
 export const ACCOUNT_CALLER_ID = '+15005550006';
@@ -278,6 +280,23 @@ export function watchAll(
     stream.on('end', () => resolve({ events }));
   });
   return settles(collected, `WatchCall of ${request.callId} to end`, reportAfterMs);
+}
+
+/**
+ * The person called acts on a call to NUMBERS.held (the sandbox's POST /sandbox/calls/{sid}/… or
+ * /sandbox/numbers/{to}/…): `answer` picks up a ringing call, `hang-up` declines or ends it. A test waits
+ * for the stage it acts in, then acts: no stage of such a call ends by itself.
+ */
+export async function heldPerson(
+  sandboxBase: string,
+  target: { sid: string } | { to: string },
+  action: 'answer' | 'hang-up',
+): Promise<void> {
+  const where =
+    'sid' in target ? `calls/${encodeURIComponent(target.sid)}` : `numbers/${encodeURIComponent(target.to)}`;
+  const response = await fetch(`${sandboxBase}/sandbox/${where}/${action}`, { method: 'POST' });
+  if (!response.ok)
+    throw new Error(`the sandbox refused ${action} on ${where}: ${response.status} ${await response.text()}`);
 }
 
 /** The call as the sandbox carrier sees it (GET …/Calls/{sid}.json), e.g. { status: 'canceled' }. */

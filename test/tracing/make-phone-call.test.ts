@@ -239,23 +239,32 @@ describe('tracing one makePhoneCall', () => {
     assert.equal(serviceOf(refresh), 'call');
 
     // call → sheets-sync: the mirror RPC, served by sheets-sync, and a Sheets API request in the trace.
-    const upsertClient = trace.one(
-      'the call service mirroring the call to the sheet',
+    // The call is mirrored at each change (placed, answered, ended…): one UpsertCallRow per change.
+    const upsertClients = trace.all(
       (s) => s.name === 'callgate.sheets.v1.SheetsSyncService/UpsertCallRow' && s.kind === SpanKind.CLIENT,
     );
-    assert.equal(serviceOf(upsertClient), 'call');
-    const upsert = trace.child('sheets-sync serving UpsertCallRow', upsertClient, (s) => s.kind === SpanKind.SERVER);
-    assert.equal(serviceOf(upsert), 'sheets-sync');
+    assert.ok(upsertClients.length > 0, `the call service mirrors the call to the sheet:\n${trace.render()}`);
+    for (const c of upsertClients) assert.equal(serviceOf(c), 'call');
+    trace.child(
+      'sheets-sync serving UpsertCallRow',
+      upsertClients[0] as ReadableSpan,
+      (s) => s.kind === SpanKind.SERVER,
+    );
+    const upserts = trace.all((s) => s.kind === SpanKind.SERVER && upsertClients.some((c) => parentOf(s) === idOf(c)));
+    for (const u of upserts) assert.equal(serviceOf(u), 'sheets-sync');
     // The writer batches rows of many calls into one Sheets request, from its own loop: that request is
-    // its own trace, linked to the UpsertCallRow that handed over this call's row.
+    // its own trace, linked to the UpsertCallRow calls whose rows arrived since the previous request.
+    // Which of this call's upserts share a request depends on timing (a loaded machine batches more), so
+    // each request must link to one of them, not to a particular one.
+    const upsertIds = new Set(upserts.map(idOf));
     const sheetsRequests = sheetsRequestsLinkedTo(trace);
     assert.ok(sheetsRequests.length > 0, 'a Sheets API request links to this trace');
     for (const request of sheetsRequests) {
       assert.equal(request.kind, SpanKind.CLIENT);
       assert.equal(serviceOf(request), 'sheets-sync');
       assert.ok(
-        request.links.some((l) => l.context.spanId === idOf(upsert)),
-        `${request.name} links to the UpsertCallRow server span`,
+        request.links.some((l) => upsertIds.has(l.context.spanId)),
+        `${request.name} links to an UpsertCallRow server span of this call`,
       );
     }
 

@@ -32,8 +32,8 @@ describe('startOfLocalDay', () => {
 describe('daily call minutes of the plan', () => {
   let rig: CallSystem;
   before(async () => {
-    // Calls ring for a long time (4 s a stage), so a call stays running while the test places another.
-    rig = await startCallSystem({ PLAN_DAILY_MINUTES: 'free=6', SANDBOX_CALL_STEP_MS: '4000' });
+    // Calls to the held number ring until canceled, so a call stays running while the test places another.
+    rig = await startCallSystem({ PLAN_DAILY_MINUTES: 'free=6' });
   });
   after(async () => {
     await rig.stop();
@@ -44,14 +44,14 @@ describe('daily call minutes of the plan', () => {
     const { profile } = await rig.credit.getProfile({ userId });
     assert.equal(profile?.dailyCallMinutes, 6);
 
-    const first = await rig.call.placeCall(placeRequest(userId, { to: NUMBERS.noAnswer, maxDurationSeconds: 300 }));
+    const first = await rig.call.placeCall(placeRequest(userId, { to: NUMBERS.held, maxDurationSeconds: 300 }));
     const callId = first.call?.callId ?? '';
     // 5 minutes may still be used by the running call; 2 more would make 7 of 6.
     const refused = await rejection(rig.call.placeCall(placeRequest(userId, { maxDurationSeconds: 120 })));
     assert.equal(refused.code, status.FAILED_PRECONDITION);
     assert.match(refused.details, /6 call minutes a day/);
     // One that fits is placed.
-    await rig.call.placeCall(placeRequest(userId, { to: NUMBERS.noAnswer, maxDurationSeconds: 60 }));
+    await rig.call.placeCall(placeRequest(userId, { to: NUMBERS.held, maxDurationSeconds: 60 }));
 
     await rig.call.cancelCall({ userId, callId, reason: 'test' });
     await eventually('the first call to end', async () => {

@@ -21,6 +21,7 @@ export interface SandboxAppOptions {
 const ACCOUNT = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json$|\/)/;
 const CALLS = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\.json$/;
 const CALL = /^\/2010-04-01\/Accounts\/([^/]+)\/Calls\/([^/]+)\.json$/;
+const PERSON_ACTS = /^\/sandbox\/(calls|numbers)\/([^/]+)\/(answer|hang-up)$/;
 
 /**
  * The sandbox plays Twilio (REST under /2010-04-01) and Google Sheets (under /v4/spreadsheets) for
@@ -34,6 +35,24 @@ export function createSandboxApp(options: SandboxAppOptions): (req: IncomingMess
       json(res, 200, { status: 'ok' });
     } else if (url.pathname.startsWith('/2010-04-01/')) {
       void serveTwilio(req, res, url.pathname, options);
+    } else if (url.pathname.startsWith('/sandbox/calls/') || url.pathname.startsWith('/sandbox/numbers/')) {
+      // The person called, for calls to the held number (…0006): POST /sandbox/calls/{sid}/answer|hang-up,
+      // or /sandbox/numbers/{to}/answer|hang-up for every live call to that number.
+      const acts = PERSON_ACTS.exec(url.pathname);
+      if (!acts?.[2] || !acts[3]) {
+        json(res, 404, {
+          error: 'not found: POST /sandbox/calls/{sid}/answer|hang-up or /sandbox/numbers/{to}/answer|hang-up',
+        });
+      } else if (req.method !== 'POST') {
+        json(res, 405, { error: `${req.method} not allowed: POST` });
+      } else {
+        const [target, action] = [decodeURIComponent(acts[2]), acts[3] as 'answer' | 'hang-up'];
+        const reply =
+          acts[1] === 'calls'
+            ? options.calls.personActs(target, action)
+            : options.calls.personActsOnNumber(target, action);
+        json(res, reply.status, reply.body);
+      }
     } else if (url.pathname.startsWith('/v4/spreadsheets') && options.sheets) {
       void options.sheets.serve(req, res, url);
     } else if (url.pathname.startsWith('/sandbox/sheets/') && options.sheets) {

@@ -20,7 +20,8 @@ after(async () => {
 });
 beforeEach(async () => {
   await fetch(`${sandbox.url}/sandbox/sheets/reset`, { method: 'POST', body: '{"quotaPerMinute":5}' });
-  api = googleSheetsApi({ spreadsheetId: `unit-${++spreadsheet}`, rootUrl: sandbox.url, timeoutMs: 500 });
+  // A timeout no request of a loaded machine reaches; the timeout case has a short one of its own.
+  api = googleSheetsApi({ spreadsheetId: `unit-${++spreadsheet}`, rootUrl: sandbox.url, timeoutMs: 60_000 });
 });
 
 async function failure(promise: Promise<unknown>): Promise<SheetsRequestError> {
@@ -83,8 +84,10 @@ describe('googleapis against the sandbox Sheets', () => {
     assert.equal((await sandbox.stats()).readRequests, 1, 'the GET was not retried by gaxios');
     await sandbox.fault({ mode: 'outage' });
     assert.equal((await failure(api.get('Calls!A1'))).result, 'network');
-    await sandbox.fault({ mode: 'latency', latencyMs: 1500 });
-    assert.equal((await failure(api.get('Calls!A1'))).result, 'timeout');
+    // The sandbox holds the request 20 times as long as this client waits, so the timeout always comes first.
+    const impatient = googleSheetsApi({ spreadsheetId: `unit-${spreadsheet}`, rootUrl: sandbox.url, timeoutMs: 500 });
+    await sandbox.fault({ mode: 'latency', latencyMs: 10_000 });
+    assert.equal((await failure(impatient.get('Calls!A1'))).result, 'timeout');
     await sandbox.fault({ mode: '429', count: 1, retryAfterSeconds: 7 });
     const limited = await failure(api.get('Calls!A1'));
     assert.equal(limited.result, '429');

@@ -270,8 +270,9 @@ describe('sandbox carrier through the twilio client', () => {
 
   it('cancels a ringing call: the fetch shows ringing, the update and the final callback canceled', async () => {
     const client = clientFor(slow);
+    // The held number rings until canceled: no 300 ms window to fetch and cancel in.
     const call = await client.calls.create({
-      to: SANDBOX_NUMBERS.answers,
+      to: SANDBOX_NUMBERS.held,
       from: FROM,
       twiml: TWIML,
       statusCallback: receiver.url,
@@ -291,23 +292,76 @@ describe('sandbox carrier through the twilio client', () => {
 
   it('hangs up an answered call with Status=completed (Status=canceled leaves it talking)', async () => {
     const client = clientFor(slow);
+    // The held number talks until hung up: nothing ends the call behind the test's back.
     const call = await client.calls.create({
-      to: SANDBOX_NUMBERS.answers,
+      to: SANDBOX_NUMBERS.held,
       from: FROM,
       twiml: TWIML,
       statusCallback: receiver.url,
-      statusCallbackEvent: ['answered'],
+      statusCallbackEvent: ['ringing', 'answered'],
     });
+    await receiver.until(call.sid, 'ringing');
+    const answered = await fetch(`${slow.endpoints.twilio}/sandbox/calls/${call.sid}/answer`, { method: 'POST' });
+    assert.equal(answered.status, 200, await answered.text());
     await receiver.until(call.sid, 'in-progress');
     assert.equal((await client.calls(call.sid).update({ status: 'canceled' })).status, 'in-progress');
     const ended = await client.calls(call.sid).update({ status: 'completed' });
     assert.equal(ended.status, 'completed');
-    assert.match(ended.duration ?? '', /^[01]$/, 'seconds since the answer, rounded up');
+    assert.ok(Number(ended.duration) >= 1, `seconds since the answer, rounded up: ${ended.duration}`);
     const callbacks = await receiver.final(call.sid);
     assert.deepEqual(
       callbacks.map((c) => c.params.CallStatus),
-      ['in-progress', 'completed'],
+      ['ringing', 'in-progress', 'completed'],
     );
+  });
+
+  it('the person called acts on held calls only: by sid or by number, refusals say why', async () => {
+    const client = clientFor(slow);
+    const base = slow.endpoints.twilio ?? '';
+    const post = async (path: string, method = 'POST') => {
+      const response = await fetch(`${base}${path}`, { method });
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
+    const to = '+14155520006';
+    const held = await client.calls.create({
+      to,
+      from: FROM,
+      twiml: TWIML,
+      statusCallback: receiver.url,
+      statusCallbackEvent: ['ringing'],
+    });
+    const timed = await client.calls.create({
+      to: SANDBOX_NUMBERS.answers,
+      from: FROM,
+      twiml: TWIML,
+      statusCallback: receiver.url,
+      statusCallbackEvent: ['ringing'],
+    });
+    assert.deepEqual(await post(`/sandbox/calls/${held.sid}/answer`), {
+      status: 409,
+      body: { error: `${held.sid} is queued, not ringing` },
+    });
+    await receiver.until(held.sid, 'ringing');
+    await receiver.until(timed.sid, 'ringing');
+    const notHeld = await post(`/sandbox/calls/${timed.sid}/answer`);
+    assert.equal(notHeld.status, 409);
+    assert.match(String(notHeld.body.error), /not a call to a held number/);
+    assert.equal((await post('/sandbox/calls/CA0/answer')).status, 404);
+    assert.equal((await post(`/sandbox/calls/${held.sid}/answer`, 'GET')).status, 405);
+    assert.equal((await post(`/sandbox/calls/${held.sid}/pick-up`)).status, 404);
+
+    const byNumber = await post(`/sandbox/numbers/${encodeURIComponent(to)}/hang-up`);
+    assert.equal(byNumber.status, 200);
+    assert.deepEqual(
+      (byNumber.body.calls as { sid: string; status: string }[]).map((c) => [c.sid, c.status]),
+      [[held.sid, 'busy']],
+      'a ringing held call the person hangs up on is declined',
+    );
+    assert.deepEqual(await post(`/sandbox/numbers/${encodeURIComponent(to)}/answer`), {
+      status: 409,
+      body: { error: `no call to ${to} is ringing or in progress` },
+    });
+    await client.calls(timed.sid).update({ status: 'canceled' });
   });
 
   it('ends an answered call at its TimeLimit', async () => {

@@ -59,6 +59,28 @@ export class CallsApi {
     return { status: 200, body: callResource(call) };
   }
 
+  /**
+   * The person called acts on a call to the held number (…0006): `answer` picks up a ringing call,
+   * `hang-up` declines a ringing one or ends an answered one. Sandbox-only, not a Twilio endpoint.
+   */
+  personActs(callSid: string, action: 'answer' | 'hang-up'): { status: number; body: unknown } {
+    if (!this.lifecycle.get(callSid)) return { status: 404, body: { error: `no call ${callSid}` } };
+    const result = action === 'answer' ? this.lifecycle.answerHeld(callSid) : this.lifecycle.hangUpHeld(callSid);
+    return 'refused' in result
+      ? { status: 409, body: { error: result.refused } }
+      : { status: 200, body: callResource(result.call) };
+  }
+
+  /**
+   * The same for every live call to the held number `to` (a test that does not know the carrier's sid):
+   * 409 when none is ringing or talking, else each call's resource after the action, or its refusal.
+   */
+  personActsOnNumber(to: string, action: 'answer' | 'hang-up'): { status: number; body: unknown } {
+    const live = this.lifecycle.liveHeldCallsTo(to);
+    if (live.length === 0) return { status: 409, body: { error: `no call to ${to} is ringing or in progress` } };
+    return { status: 200, body: { calls: live.map((call) => this.personActs(call.sid, action).body) } };
+  }
+
   #find(accountSid: string, callSid: string): Readonly<CallRecord> {
     const call = this.lifecycle.get(callSid);
     if (!call || call.accountSid !== accountSid) throw errors.resourceNotFound(`${callPath(accountSid, callSid)}.json`);

@@ -152,6 +152,48 @@ export class CallLifecycle {
     return this.cancel(sid);
   }
 
+  /**
+   * The person called picks up (POST /sandbox/calls/{sid}/answer): only a `held` call, and only while
+   * it rings. Returns why not otherwise.
+   */
+  answerHeld(sid: string): { call: Readonly<CallRecord> } | { refused: string } {
+    const call = this.#calls.get(sid);
+    if (!call) return { refused: `no call ${sid}` };
+    if (call.outcome !== 'held')
+      return { refused: `${sid} is not a call to a held number (…0006); its stages are timed` };
+    if (call.status !== 'ringing') return { refused: `${sid} is ${call.status}, not ringing` };
+    this.#answer(call);
+    return { call };
+  }
+
+  /**
+   * The person called hangs up (POST /sandbox/calls/{sid}/hang-up): a ringing `held` call is declined
+   * (busy, as Twilio reports a rejected call), an answered one ends completed.
+   */
+  hangUpHeld(sid: string): { call: Readonly<CallRecord> } | { refused: string } {
+    const call = this.#calls.get(sid);
+    if (!call) return { refused: `no call ${sid}` };
+    if (call.outcome !== 'held')
+      return { refused: `${sid} is not a call to a held number (…0006); its stages are timed` };
+    if (call.status === 'ringing') {
+      this.#clearTimer(call);
+      this.#end(call, 'busy');
+    } else if (call.status === 'in-progress') {
+      this.#clearTimer(call);
+      this.#complete(call);
+    } else {
+      return { refused: `${sid} is ${call.status}, neither ringing nor in progress` };
+    }
+    return { call };
+  }
+
+  /** The calls to the held number `to` that are still ringing or talking, oldest first. */
+  liveHeldCallsTo(to: string): Readonly<CallRecord>[] {
+    return [...this.#calls.values()].filter(
+      (c) => c.to === to && c.outcome === 'held' && (c.status === 'ringing' || c.status === 'in-progress'),
+    );
+  }
+
   /** Clears every timer: no call moves, and so no callback is produced, after this. */
   stop(): void {
     this.#stopped = true;
@@ -173,7 +215,10 @@ export class CallLifecycle {
     this.#emit(call, 'ringing', 'ringing');
     const { stepMs } = this.options;
     const timeoutMs = call.timeoutSeconds * 1000;
-    if (call.outcome === 'busy') {
+    if (call.outcome === 'held') {
+      // Rings until told (answerHeld, hangUpHeld) or canceled; Timeout does not apply, so no wall-clock
+      // window decides what a test sees.
+    } else if (call.outcome === 'busy') {
       this.#after(call, stepMs, () => this.#end(call, 'busy'));
     } else if (call.outcome === 'no-answer' || timeoutMs < stepMs) {
       // Nobody picks up after Timeout, so a Timeout shorter than a step turns an answer into no-answer.
@@ -192,7 +237,8 @@ export class CallLifecycle {
     // A persona's conversation decides when it ends (the relay's end, or the persona hanging up via
     // hangUp); only TimeLimit cuts it. Others talk for talkMs.
     const limitMs = call.timeLimitSeconds * 1000;
-    const talkMs = call.persona ? limitMs : Math.min(this.options.talkMs, limitMs);
+    // A held call talks until hung up (either end), or TimeLimit.
+    const talkMs = call.persona || call.outcome === 'held' ? limitMs : Math.min(this.options.talkMs, limitMs);
     // The planned length, not the timer's late firing, so that a call never outlasts its TimeLimit.
     this.#after(call, talkMs, () => this.#complete(call, talkMs));
   }

@@ -2,7 +2,11 @@
  * What the sandbox carrier does with a call, chosen by the last four digits of the number called, so
  * that tests and people can ask for a busy line or an answering machine without a real phone.
  */
-export type Outcome = 'answer' | 'busy' | 'no-answer' | 'fail' | 'machine';
+/**
+ * `held`: rings until told (POST /sandbox/calls/{sid}/answer or /hang-up) or canceled, and once answered
+ * talks until hung up, so a test acts in a stage by waiting for it, never within a stage's time window.
+ */
+export type Outcome = 'answer' | 'busy' | 'no-answer' | 'fail' | 'machine' | 'held';
 
 export const OUTCOME_BY_LAST_FOUR: Readonly<Record<string, Outcome>> = {
   '0001': 'answer',
@@ -10,6 +14,7 @@ export const OUTCOME_BY_LAST_FOUR: Readonly<Record<string, Outcome>> = {
   '0003': 'no-answer',
   '0004': 'fail',
   '0005': 'machine',
+  '0006': 'held',
 };
 
 /** Any other number answers, so that a made-up number behaves like a person picking up. */
@@ -39,6 +44,7 @@ export const SANDBOX_NUMBERS = {
   noAnswer: '+14155550003',
   fails: '+14155550004',
   machine: '+14155550005',
+  held: '+14155550006',
   cooperative: '+14155550010',
   asksBack: '+14155550011',
   interrupts: '+14155550012',
