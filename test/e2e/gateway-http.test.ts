@@ -10,6 +10,7 @@ import jwt from 'jsonwebtoken';
 import WebSocket from 'ws';
 import type { LocalSystem } from '../../scripts/local-system.js';
 import { startTestSystem, tokenFor, wsClient } from '../support/system.js';
+import { opened } from '../support/websocket.js';
 
 let system: LocalSystem;
 before(async () => {
@@ -479,7 +480,7 @@ describe('WebSocket upgrade', () => {
     const ws = new WebSocket(system.mcpUrl.replace('http://', 'ws://'), 'mcp', {
       headers: bearer(tokenFor(system, 'u1')),
     });
-    await new Promise((resolve) => ws.once('open', resolve));
+    await opened(ws);
     const reply = new Promise<string>((resolve) => ws.once('message', (data) => resolve(String(data))));
     ws.send('not json');
     assert.equal((JSON.parse(await reply) as { error: { code: number } }).error.code, -32700);
@@ -491,7 +492,7 @@ describe('WebSocket upgrade', () => {
     const ws = new WebSocket(system.mcpUrl.replace('http://', 'ws://'), 'mcp', {
       headers: bearer(tokenFor(system, 'u1')),
     });
-    await new Promise((resolve) => ws.once('open', resolve));
+    await opened(ws);
     const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)));
     ws.send('x'.repeat(2_000_000));
     assert.equal(await closed, 1009);

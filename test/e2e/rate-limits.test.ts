@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import type { LocalSystem } from '../../scripts/local-system.js';
 import { startLocalSystem } from '../../scripts/local-system.js';
 import { tokenFor } from '../support/system.js';
+import { opened } from '../support/websocket.js';
 import { within } from '../support/within.js';
 
 /** Five requests at once, then one a minute; two calls at once, then one a minute. */
@@ -95,15 +96,25 @@ async function wsSession(userId: string) {
   const ws = new WebSocket(system.mcpUrl.replace('http://', 'ws://'), 'mcp', {
     headers: { authorization: `Bearer ${tokenFor(system, userId)}` },
   });
-  const waiting = new Map<unknown, (message: Record<string, unknown>) => void>();
+  const waiting = new Map<
+    unknown,
+    { resolve: (message: Record<string, unknown>) => void; reject: (e: Error) => void }
+  >();
   ws.on('message', (data) => {
     const message = JSON.parse(String(data)) as Record<string, unknown>;
-    waiting.get(message.id)?.(message);
+    waiting.get(message.id)?.resolve(message);
     waiting.delete(message.id);
   });
-  await within(new Promise((resolve) => ws.once('open', resolve)), 'the WebSocket to open');
+  // A closed socket answers nothing more: fail the waiting requests with the close code, not hang.
+  ws.on('close', (code, reason) => {
+    for (const { reject } of waiting.values()) reject(new Error(`the WebSocket closed (${code} ${reason})`));
+    waiting.clear();
+  });
+  await within(opened(ws), 'the WebSocket to open');
   const call = (message: { id: number }) => {
-    const answer = new Promise<Record<string, unknown>>((resolve) => waiting.set(message.id, resolve));
+    const answer = new Promise<Record<string, unknown>>((resolve, reject) =>
+      waiting.set(message.id, { resolve, reject }),
+    );
     ws.send(JSON.stringify(message));
     return within(answer, `the answer to request ${message.id}`);
   };

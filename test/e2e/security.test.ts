@@ -22,6 +22,7 @@ import { WsClientTransport } from '../../scripts/ws-client-transport.js';
 import { NUMBERS } from '../support/calls.js';
 import { b64, type JwksServer, newKey, signWith, startJwksServer, type TestKey } from '../support/jwks.js';
 import { httpClient, tokenFor, wsClient } from '../support/system.js';
+import { opened } from '../support/websocket.js';
 
 const LEVEL = process.env.LOG_LEVEL ?? 'silent';
 const IDP = { issuer: 'https://idp.example.test/', audience: 'https://callgate.example.test/mcp' };
@@ -412,7 +413,7 @@ describe('requests', () => {
     assert.equal(reply?.error?.code, -32601);
 
     const ws = new WebSocket(system.mcpUrl.replace('http://', 'ws://'), 'mcp', { headers: bearer(token) });
-    await new Promise((resolve) => ws.once('open', resolve));
+    await opened(ws);
     try {
       const answer = new Promise<string>((resolve) => ws.once('message', (data) => resolve(String(data))));
       ws.send(JSON.stringify({ jsonrpc: '2.0', id: 8, method: 'admin/dropTables', params: {} }));
