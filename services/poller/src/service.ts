@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import {
+  type Clock,
   checkQueue,
   checkServing,
   connectService,
@@ -13,6 +14,7 @@ import {
   type ServiceHandle,
   serviceName,
   startGrpcService,
+  systemClock,
 } from '@callgate/common';
 import type { pollerV1 } from '@callgate/protos';
 import type { PollerConfig } from './config.js';
@@ -33,12 +35,12 @@ export interface PollerDeps {
   db: Database;
   ownsDb: boolean;
   /** The clock of every time-based decision (dedup, backoff, lease, sweep); tests pass their own. */
-  now?: () => Date;
+  clock?: Clock;
 }
 
 /** Starts the poller. `db` is shared in local mode; the service closes it only if it owns it. */
 export async function startPollerService(config: PollerConfig, deps: PollerDeps): Promise<ServiceHandle> {
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
   const base = createServiceBase('poller', config.LOG_LEVEL);
   const { log } = base;
   const sqs = createSqsClient(config);
@@ -60,13 +62,13 @@ export async function startPollerService(config: PollerConfig, deps: PollerDeps)
     );
   }
   const replica = randomUUID();
-  const stats = new PollerStats(base.metrics.registry, now, config.SQS_MAX_RECEIVE_COUNT);
+  const stats = new PollerStats(base.metrics.registry, clock, config.SQS_MAX_RECEIVE_COUNT);
   let dlqDepth: ReturnType<typeof startDlqDepthSampler> | undefined;
   const dedup = new RefreshDedup(deps.db, {
     holder: replica,
     windowMs: config.DEDUP_WINDOW_MS,
     claimTtlMs: config.POLL_VISIBILITY_TIMEOUT_SECONDS * 1000,
-    now,
+    clock,
   });
   const consumer = new QueueConsumer({
     sqs,
@@ -79,7 +81,7 @@ export async function startPollerService(config: PollerConfig, deps: PollerDeps)
     onOutcome: (message, outcome) => stats.onOutcome(message, outcome),
     handler: refreshHandler({
       dedup,
-      now,
+      clock,
       log,
       maxReceiveCount: config.SQS_MAX_RECEIVE_COUNT,
       retry: { minSeconds: config.POLL_RETRY_MIN_SECONDS, maxSeconds: config.POLL_RETRY_MAX_SECONDS },
@@ -96,7 +98,7 @@ export async function startPollerService(config: PollerConfig, deps: PollerDeps)
     }),
   });
 
-  const lease = new Lease(deps.db, config.SWEEP_NAME, replica, { ttlMs: config.SWEEP_LEASE_MS, now });
+  const lease = new Lease(deps.db, config.SWEEP_NAME, replica, { ttlMs: config.SWEEP_LEASE_MS, clock });
   const sweeper = new Sweeper({
     lease,
     checkpoints: new CheckpointStore(deps.db, config.SWEEP_NAME),
@@ -120,7 +122,7 @@ export async function startPollerService(config: PollerConfig, deps: PollerDeps)
         queueUrl,
         messages.map((message) => ({ message, delaySeconds: 0 })),
       ),
-    now,
+    clock,
     intervalMs: config.SWEEP_INTERVAL_MS,
     staleAfterMs: config.SWEEP_STALE_AFTER_MS,
     batchSize: config.SWEEP_BATCH_SIZE,
