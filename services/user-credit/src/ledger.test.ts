@@ -367,7 +367,7 @@ describe('invalid requests name the field', () => {
       await assert.rejects(fn, (error: unknown) => {
         assert.ok(isDomainError(error));
         assert.equal(error.kind, 'invalid_argument');
-        assert.equal(error.details.field, field);
+        assert.equal(error.detail.field, field);
         return true;
       });
     };
