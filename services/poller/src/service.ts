@@ -2,19 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import {
-  type Clock,
   checkQueue,
   checkServing,
   connectService,
   createServiceBase,
   createSqsClient,
-  type Database,
   type Logger,
   type Periodic,
   periodic,
   resolveQueue,
   type ServiceBase,
   type ServiceClient,
+  type ServiceDeps,
   type ServiceHandle,
   serviceName,
   startGrpcService,
@@ -36,12 +35,8 @@ export { type PollerConfig, pollerConfigShape } from './config.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
-export interface PollerDeps {
-  db: Database;
-  ownsDb: boolean;
-  /** The clock of every time-based decision (dedup, backoff, lease, sweep); tests pass their own. */
-  clock?: Clock;
-}
+/** The clock is that of every time-based decision (dedup, backoff, lease, sweep). */
+export type PollerDeps = ServiceDeps;
 
 /** Starts the poller. `db` is shared in local mode; the service closes it only if it owns it. */
 export async function startPollerService(config: PollerConfig, deps: PollerDeps): Promise<ServiceHandle> {

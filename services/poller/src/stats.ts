@@ -1,19 +1,7 @@
 import type { Clock } from '@callgate/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Outcome, ReceivedMessage } from './consumer.js';
-import type { Checkpoint } from './sweep.js';
-
-const NO_CHECKPOINT: Checkpoint = {
-  cursor: '',
-  updatedBefore: null,
-  startedAt: null,
-  enqueued: 0,
-  batches: 0,
-  backlog: 0,
-  savedAt: null,
-  lastCompletedAt: null,
-  lastDurationMs: null,
-};
+import { type Checkpoint, NO_CHECKPOINT } from './sweep.js';
 
 /**
  * The poller's metrics, in Prometheus and as plain numbers for GetStatus (the same figures both ways).

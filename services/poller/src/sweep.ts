@@ -15,7 +15,8 @@ export interface Checkpoint {
   lastDurationMs: number | null;
 }
 
-const EMPTY: Checkpoint = {
+/** The checkpoint of a sweep that never ran. */
+export const NO_CHECKPOINT: Readonly<Checkpoint> = {
   cursor: '',
   updatedBefore: null,
   startedAt: null,
@@ -46,7 +47,7 @@ export class CheckpointStore {
       last_duration_ms: number | null;
     }>('SELECT * FROM poller.sweep_checkpoints WHERE name = $1', [this.name]);
     const row = rows[0];
-    if (!row) return { ...EMPTY };
+    if (!row) return { ...NO_CHECKPOINT };
     return {
       cursor: row.cursor,
       updatedBefore: row.updated_before,
@@ -131,7 +132,7 @@ export interface SweeperOptions {
  */
 export class Sweeper {
   leader = false;
-  checkpoint: Checkpoint = { ...EMPTY };
+  checkpoint: Checkpoint = { ...NO_CHECKPOINT };
 
   constructor(private readonly options: SweeperOptions) {}
 

@@ -1,14 +1,13 @@
 import {
-  type Clock,
   checkRedis,
   closeRedis,
   connectRedis,
   createServiceBase,
-  type Database,
   FallbackTokenBucket,
   MemoryTokenBucket,
   RedisTokenBucket,
   replicaShare,
+  type ServiceDeps,
   type ServiceHandle,
   startGrpcService,
   systemClock,
@@ -28,13 +27,9 @@ export { type SheetsSyncConfig, sheetsSyncConfigShape } from './config.js';
 /** Google's documented write quota per project (the per-user one is 60; one service account is one user). */
 const GOOGLE_WRITE_QUOTA_PER_MINUTE = 300;
 
-export interface SheetsSyncDeps {
-  db: Database;
-  ownsDb: boolean;
+export interface SheetsSyncDeps extends ServiceDeps {
   /** Replaces the googleapis client (tests). */
   api?: SheetsApi;
-  /** The clock (tests). Default systemClock. */
-  clock?: Clock;
   /** The service's schema; tests give each run its own. Default `sheets`. */
   schema?: string;
   /** Prefix of the buckets' Redis keys; every replica of one deployment must use the same. Default `callgate:sheets`. */

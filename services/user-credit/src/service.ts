@@ -1,9 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import {
-  type Clock,
   createServiceBase,
-  type Database,
   loadCatalog,
+  type ServiceDeps,
   type ServiceHandle,
   startGrpcService,
   systemClock,
@@ -22,10 +21,7 @@ export { checkLedger, type LedgerDiscrepancy, rebuildBalances } from './ledger-c
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
 /** Starts the user-credit service. `db` is shared in local mode; the service closes it only if it owns it. */
-export async function startUserCreditService(
-  config: UserCreditConfig,
-  deps: { db: Database; ownsDb: boolean; clock?: Clock },
-): Promise<ServiceHandle> {
+export async function startUserCreditService(config: UserCreditConfig, deps: ServiceDeps): Promise<ServiceHandle> {
   const base = createServiceBase('user-credit', config.LOG_LEVEL);
   const clock = deps.clock ?? systemClock;
   const catalog = loadCatalog(config.CALL_OPTIONS_FILE);
