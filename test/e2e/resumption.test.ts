@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
+import { eventually } from '../support/eventually.js';
 import { tokenFor } from '../support/system.js';
 
 let system: LocalSystem;
@@ -101,18 +102,17 @@ describe('Last-Event-ID resumption', () => {
     assert.match(first[0]?.data ?? '', /notifications\/progress/);
     network.abort();
 
-    // The server learns of the broken connection a moment later; until then the stream counts as open (409).
-    let resumed: Response | undefined;
-    for (let attempt = 0; attempt < 40; attempt++) {
-      resumed = await fetch(system.mcpUrl, {
+    // The server learns of the broken connection a moment later; until then the stream counts as open (409),
+    // so it is asked again until it is free.
+    const resumed = await eventually('the stream to be free to resume', async () => {
+      const res = await fetch(system.mcpUrl, {
         method: 'GET',
         headers: { ...session, accept: 'text/event-stream', 'last-event-id': first[0]?.id ?? '' },
       });
-      if (resumed.status !== 409) break;
-      await resumed.text();
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-    assert.ok(resumed);
+      if (res.status !== 409) return res;
+      await res.text();
+      return undefined;
+    });
     assert.equal(resumed.status, 200);
     const rest = await readEvents(resumed, (events) => events.some((e) => e.data.includes('"id":5')));
     const result = rest.find((e) => e.data.includes('"id":5'));

@@ -109,9 +109,9 @@ describe('db-migrate (Supabase → RDS)', { skip: url ? false : 'needs DATABASE_
     source = new PostgresDatabase({ url: urlFor(names.source), log });
     target = new PostgresDatabase({ url: urlFor(names.target), log });
     await migrateTarget(source, Object.keys(SERVICE_SCHEMAS));
-    const now = () => new Date();
-    ledger = new Ledger({ db: source, now, lowBalanceCredits: 50, reservationTtlSeconds: 3600 });
-    users = new Users({ db: source, ledger, now, signupCredits: 500 });
+    const clock = systemClock;
+    ledger = new Ledger({ db: source, clock, lowBalanceCredits: 50, reservationTtlSeconds: 3600 });
+    users = new Users({ db: source, ledger, clock, signupCredits: 500 });
     calls = new CallStore(source, systemClock);
     for (const userId of userIds) {
       await users.get({
@@ -366,7 +366,7 @@ describe('db-migrate (Supabase → RDS)', { skip: url ? false : 'needs DATABASE_
   it('after the cut-over the services write on the target without colliding with copied ids', async () => {
     const targetLedger = new Ledger({
       db: target,
-      now: () => new Date(),
+      clock: systemClock,
       lowBalanceCredits: 50,
       reservationTtlSeconds: 3600,
     });

@@ -16,6 +16,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createLogger, isGrpcError, PostgresDatabase } from '@callgate/common';
 import { type CallClient, type CreditClient, callClient, creditClient, placeRequest } from '../support/calls.js';
+import { eventually } from '../support/eventually.js';
 import { cleanEnv, type RunningProcess, runEntry } from '../support/process.js';
 import { within } from '../support/within.js';
 
@@ -109,21 +110,19 @@ describe('npm start killed with calls ringing, restarted on the same database', 
     }
 
     const second = await start();
-    let waiting = true;
     try {
       for (const callId of callIds) {
-        // Waits for the event (the call ended and settled), bounded only against a hang.
-        const call = await within(
-          (async () => {
-            while (waiting) {
-              const { call } = await second.call.getCall({ userId, callId });
-              if (call && call.status === 'CALL_STATUS_FAILED' && Number(call.reservedCredits) === 0) return call;
-              await new Promise((resolve) => setTimeout(resolve, 200));
-            }
-            throw new Error('stopped waiting');
-          })(),
+        // Waits for the event (the call ended and settled); the runner's per-test timeout bounds a hang.
+        const call = await eventually(
           `call ${callId} to end after the restart`,
+          async () => {
+            const { call } = await second.call.getCall({ userId, callId });
+            return call && call.status === 'CALL_STATUS_FAILED' && Number(call.reservedCredits) === 0
+              ? call
+              : undefined;
+          },
           120_000,
+          { intervalMs: 200 },
         );
         assert.match(call.errorMessage, /carrier has no record of call/);
       }
@@ -134,7 +133,6 @@ describe('npm start killed with calls ringing, restarted on the same database', 
       });
       assert.equal(call?.status, 'CALL_STATUS_QUEUED');
     } finally {
-      waiting = false;
       await stop(second, 'SIGKILL');
     }
   });

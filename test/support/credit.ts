@@ -10,6 +10,7 @@ import {
   errorDetailStrings,
   isGrpcError,
   loadConfig,
+  ManualClock,
   type PromiseClient,
   type ServiceHandle,
 } from '@callgate/common';
@@ -19,28 +20,11 @@ import type { status } from '@grpc/grpc-js';
 
 export type CreditClient = PromiseClient<creditV1.CreditServiceDefinition>;
 
-/**
- * A clock that only moves when told to, starting at the real time. Every service's sweeper expires the due
- * holds of all users in the shared `credits` schema by its own clock, so: a clock ahead of real time sweeps
- * others' holds (keep it ahead by less than the shortest ttl others use, and only with holds of a short
- * ttl of its own); a clock behind real time makes holds that real-time sweepers find due (give them a ttl
- * that outlasts the gap, as usage.test.ts does with a week).
- */
-export class FakeClock {
-  private time: number;
-  constructor(start = Date.now()) {
-    this.time = start;
-  }
-  readonly now = (): Date => new Date(this.time);
-  advance(ms: number): void {
-    this.time += ms;
-  }
-}
-
 export interface CreditService {
   handle: ServiceHandle;
   client: CreditClient;
-  clock: FakeClock;
+  /** The service's clock (its ledger's time; timers stay on the system's). */
+  clock: ManualClock;
   address: string;
   stop(): Promise<void>;
 }
@@ -56,11 +40,16 @@ export const NEVER_MS = 2_147_483_647;
 /**
  * Starts user-credit on free ports with SIGNUP_CREDITS=0 and the periodic sweeper off (it still makes its
  * start-up pass), unless env says otherwise. The database is the test's (not owned: stop leaves it open).
+ * Its clock only moves when told to, starting at the real time. Every service's sweeper expires the due
+ * holds of all users in the shared `credits` schema by its own clock, so: a clock ahead of real time sweeps
+ * others' holds (keep it ahead by less than the shortest ttl others use, and only with holds of a short
+ * ttl of its own); a clock behind real time makes holds that real-time sweepers find due (give them a ttl
+ * that outlasts the gap, as usage.test.ts does with a week).
  */
 export async function startCredit(
   db: Database,
   env: Record<string, string> = {},
-  clock: FakeClock = new FakeClock(),
+  clock: ManualClock = new ManualClock(),
 ): Promise<CreditService> {
   const config = loadConfig('user-credit', userCreditConfigShape, {
     GRPC_PORT: '0',
@@ -72,7 +61,7 @@ export async function startCredit(
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
     ...env,
   });
-  const handle = await startUserCreditService(config, { db, ownsDb: false, now: clock.now });
+  const handle = await startUserCreditService(config, { db, ownsDb: false, clock });
   const address = `127.0.0.1:${handle.grpcPort}`;
   const client = creditClient(address);
   return {

@@ -231,7 +231,7 @@ describe('twilioCarrier against a local server that answers like Twilio', () => 
     for (const sid of ['', '../Calls', `${SID}/Recordings`, 'CA123']) {
       const error = await rejection(carrier().hangUp(sid));
       assert.equal(error.failure, 'invalid_request');
-      assert.equal(carrierErrorToDomain(error).details.field, 'callSid');
+      assert.equal(carrierErrorToDomain(error).detail.field, 'callSid');
     }
     assert.equal(twilioServer.seen.length, 0);
   });
@@ -261,7 +261,9 @@ describe('twilioCarrier against a local server that answers like Twilio', () => 
     assert.equal(error.mayHaveTakenEffect, false);
     const domain = carrierErrorToDomain(error);
     assert.equal(domain.kind, 'invalid_argument');
-    assert.deepEqual(domain.details, { field: 'to', 'carrier-status': '400', 'carrier-code': '21211' });
+    assert.equal(domain.detail.field, 'to');
+    assert.equal(domain.detail.carrierStatus, 400);
+    assert.equal(domain.detail.carrierCode, 21211);
     assert.match(domain.message, /^to: not a valid phone number \(HTTP 400, Twilio error 21211: Invalid 'To'/);
   });
 
@@ -291,7 +293,7 @@ describe('twilioCarrier against a local server that answers like Twilio', () => 
     assert.equal(error.mayHaveTakenEffect, true);
     const domain = carrierErrorToDomain(error);
     assert.equal(domain.kind, 'unavailable');
-    assert.equal(domain.details.outcome, 'unknown');
+    assert.equal(domain.detail.outcomeUnknown, true);
     assert.match(domain.message, /the call may have been placed/);
   });
 
@@ -303,7 +305,7 @@ describe('twilioCarrier against a local server that answers like Twilio', () => 
     const error = await rejection(carrier().create(placeCall));
     assert.equal(error.code, 21212);
     assert.equal(error.moreInfo, 'https://www.twilio.com/docs/errors/21212');
-    assert.equal(carrierErrorToDomain(error).details.field, 'callerId');
+    assert.equal(carrierErrorToDomain(error).detail.field, 'callerId');
   });
 
   it('a created call in a status we do not know is an unreadable answer that still names the call', async () => {
@@ -331,7 +333,7 @@ describe('twilioCarrier against a local server that answers like Twilio', () => 
     assert.equal(twilioServer.seen.length, 1);
     const domain = carrierErrorToDomain(error);
     assert.equal(domain.kind, 'unavailable');
-    assert.equal(domain.details.outcome, 'unknown');
+    assert.equal(domain.detail.outcomeUnknown, true);
   });
 
   it('a refused connection is unavailable and certainly placed nothing', async () => {
@@ -369,7 +371,7 @@ describe('carrierErrorToDomain', () => {
     it(`${name} → ${kind}${field ? ` on ${field}` : ''}`, () => {
       const domain = carrierErrorToDomain(error);
       assert.equal(domain.kind, kind);
-      assert.equal(domain.details.field, field);
+      assert.equal(domain.detail.field, field ?? '', 'no field is the empty string of proto3');
     });
   }
 

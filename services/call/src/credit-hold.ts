@@ -3,11 +3,10 @@ import {
   errorDetailOf,
   failedPrecondition,
   invalidArgument,
-  isGrpcError,
+  isUnreachable,
   type PriceTable,
   worstCaseCost,
 } from '@callgate/common';
-import { status } from '@grpc/grpc-js';
 import type { CallSettings } from './call-settings.js';
 import type { CreditClient } from './credits.js';
 
@@ -19,7 +18,7 @@ import type { CreditClient } from './credits.js';
  * transport failure (no answer, or none in time): it carries no detail of user-credit's, only its code.
  */
 export function notPlaced(error: unknown): never {
-  if (isGrpcError(error) && (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED)) {
+  if (isUnreachable(error)) {
     throw new DomainError(
       'unavailable',
       `user-credit is unavailable (${error.details}), so no call was placed and none will be; retry with the same idempotencyKey`,

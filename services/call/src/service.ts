@@ -1,10 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import {
-  type Clock,
   checkServing,
   createServiceBase,
-  type Database,
   loadCatalog,
+  type ServiceDeps,
   type ServiceHandle,
   startGrpcService,
   systemClock,
@@ -35,10 +34,7 @@ const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
  * through, the carrier-facing server, the dialer, the gRPC service and the recovery pass. `db` is shared
  * in local mode; the service closes it only if it owns it.
  */
-export async function startCallService(
-  config: CallConfig,
-  deps: { db: Database; ownsDb: boolean; clock?: Clock },
-): Promise<ServiceHandle> {
+export async function startCallService(config: CallConfig, deps: ServiceDeps): Promise<ServiceHandle> {
   const base = createServiceBase('call', config.LOG_LEVEL);
   const { log } = base;
   const clock = deps.clock ?? systemClock;

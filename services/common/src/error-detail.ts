@@ -56,7 +56,7 @@ export function errorDetailOf(error: unknown): ErrorDetail | undefined {
   }
 }
 
-/** The string view of a detail (field, needed, available, not-placed, carrier-status, carrier-code, outcome), as x-callgate-* metadata carried it: for logs and test assertions. */
+/** The string view of a detail (field, needed, available, not-placed, carrier-status, carrier-code, outcome): for logs and test assertions. */
 export function errorDetailStrings(d: ErrorDetail): Record<string, string> {
   const legacy: Record<string, string> = {};
   if (d.field) legacy.field = d.field;

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { isTransientDatabaseError, toGrpcStatus } from './errors.js';
+import { isTransientDatabaseError, isUnreachable, toGrpcStatus } from './errors.js';
 
 const pgError = (message: string, code?: string) => Object.assign(new Error(message), code ? { code } : {});
 
@@ -28,5 +28,18 @@ describe('toGrpcStatus', () => {
       assert.equal(s.code, status.INTERNAL);
       assert.doesNotMatch(s.details, /duplicate|undefined/);
     }
+  });
+});
+
+describe('isUnreachable', () => {
+  const grpcError = (code: status) => Object.assign(new Error(`${code}`), { code, details: 'x' });
+
+  it('is true for no answer (UNAVAILABLE) or none in time (DEADLINE_EXCEEDED), false for an answer', () => {
+    assert.equal(isUnreachable(grpcError(status.UNAVAILABLE)), true);
+    assert.equal(isUnreachable(grpcError(status.DEADLINE_EXCEEDED)), true);
+    for (const code of [status.FAILED_PRECONDITION, status.RESOURCE_EXHAUSTED, status.INTERNAL, status.CANCELLED]) {
+      assert.equal(isUnreachable(grpcError(code)), false, status[code]);
+    }
+    assert.equal(isUnreachable(new Error('UNAVAILABLE')), false, 'a message is not a code');
   });
 });

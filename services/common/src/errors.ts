@@ -1,5 +1,5 @@
 import { Metadata, status } from '@grpc/grpc-js';
-import { type ErrorDetail, encodeStatusDetails, errorDetailStrings, STATUS_DETAILS_KEY } from './error-detail.js';
+import { type ErrorDetail, encodeStatusDetails, STATUS_DETAILS_KEY } from './error-detail.js';
 
 /**
  * Domain errors. Handlers throw these; the gRPC layer maps them to status codes in
@@ -25,19 +25,6 @@ export type ErrorKind =
 /** What a DomainError says beyond its kind and message; reason and retryable default from the kind. */
 export type ErrorDetailInit = Partial<ErrorDetail>;
 
-/**
- * The string details of before the typed ErrorDetail (`field`, `needed`, `available`, `not-placed`,
- * `carrier-status`, `carrier-code`, `outcome`), still accepted so services/call compiles until it moves
- * to ErrorDetailInit; they become the same typed detail on the wire.
- * @deprecated pass an ErrorDetailInit.
- */
-export type LegacyErrorDetails = Readonly<Record<string, string>>;
-
-const LEGACY_KEYS = new Set(['needed', 'available', 'not-placed', 'carrier-status', 'carrier-code', 'outcome']);
-const isLegacy = (d: ErrorDetailInit | LegacyErrorDetails): d is LegacyErrorDetails =>
-  Object.keys(d).some((k) => LEGACY_KEYS.has(k)) ||
-  (typeof (d as { reason?: unknown }).reason === 'string' && !String(d.reason).startsWith('ERROR_REASON_'));
-
 const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set([
   'unavailable',
   'resource_exhausted',
@@ -45,43 +32,16 @@ const RETRYABLE_KINDS: ReadonlySet<ErrorKind> = new Set([
   'deadline_exceeded',
 ]);
 
-const optionalNumber = (value: string | undefined) =>
-  value === undefined || value === '' || !Number.isFinite(Number(value)) ? undefined : Number(value);
-
-function fromLegacy(d: LegacyErrorDetails): ErrorDetailInit {
-  const init: ErrorDetailInit = {};
-  if (d.field) init.field = d.field;
-  if (d.needed !== undefined || d.available !== undefined) {
-    init.reason = 'ERROR_REASON_INSUFFICIENT_CREDITS';
-    init.neededCredits = optionalNumber(d.needed);
-    init.availableCredits = optionalNumber(d.available);
-  }
-  if (d['not-placed'] === 'true') {
-    init.reason = 'ERROR_REASON_DEPENDENCY_UNAVAILABLE';
-    init.notPlaced = true;
-  }
-  if (d['carrier-status'] !== undefined || d['carrier-code'] !== undefined || d.outcome === 'unknown') {
-    init.reason = 'ERROR_REASON_CARRIER';
-    init.carrierStatus = optionalNumber(d['carrier-status']);
-    init.carrierCode = optionalNumber(d['carrier-code']);
-    init.outcomeUnknown = d.outcome === 'unknown';
-  }
-  return init;
-}
-
 export class DomainError extends Error {
   override readonly name = 'DomainError';
   /** What the failure is, for code to act on: sent as the typed ErrorDetail (grpc-status-details-bin). */
   readonly detail: ErrorDetail;
-  /** @deprecated the string view of `detail`; read `detail`. */
-  readonly details: Readonly<Record<string, string>>;
   constructor(
     readonly kind: ErrorKind,
     message: string,
-    detail: ErrorDetailInit | LegacyErrorDetails = {},
+    init: ErrorDetailInit = {},
   ) {
     super(message);
-    const init = isLegacy(detail) ? fromLegacy(detail) : (detail as ErrorDetailInit);
     this.detail = {
       field: '',
       notPlaced: false,
@@ -92,7 +52,6 @@ export class DomainError extends Error {
         (kind === 'invalid_argument' && init.field ? 'ERROR_REASON_INVALID_FIELD' : 'ERROR_REASON_OTHER'),
       retryable: init.retryable ?? RETRYABLE_KINDS.has(kind),
     };
-    this.details = isLegacy(detail) ? { ...detail } : errorDetailStrings(this.detail);
   }
 }
 
@@ -105,7 +64,7 @@ export const invalidArgument = (field: string, message: string, detail: ErrorDet
     field,
   });
 export const notFound = (what: string, id: string) => new DomainError('not_found', `${what} ${id} was not found`);
-export const failedPrecondition = (message: string, detail?: ErrorDetailInit | LegacyErrorDetails) =>
+export const failedPrecondition = (message: string, detail?: ErrorDetailInit) =>
   new DomainError('failed_precondition', message, detail);
 export const unavailable = (message: string, detail?: ErrorDetailInit) =>
   new DomainError('unavailable', message, detail);
@@ -140,10 +99,6 @@ export function toGrpcStatus(error: unknown): GrpcStatusObject {
   if (isDomainError(error)) {
     const code = STATUS_BY_KIND[error.kind];
     metadata.set(STATUS_DETAILS_KEY, encodeStatusDetails(code, error.message, error.detail));
-    // Transitional: the same details as x-callgate-* strings, for services/call's place-call.ts, which
-    // reads x-callgate-available until it reads errorDetailOf. Nothing else reads them; remove then.
-    for (const [key, value] of Object.entries(errorDetailStrings(error.detail)))
-      metadata.set(`x-callgate-${key}`, value);
     return { code, details: error.message, metadata };
   }
   if (isGrpcError(error)) {
@@ -193,4 +148,12 @@ export interface GrpcError extends Error {
 
 export function isGrpcError(e: unknown): e is GrpcError {
   return e instanceof Error && typeof (e as Partial<GrpcError>).code === 'number' && 'details' in e;
+}
+
+/**
+ * A call that got no answer, or none in time (UNAVAILABLE, DEADLINE_EXCEEDED): a transport failure that
+ * carries no detail of the callee's, only its code. The one definition of "the service is unreachable".
+ */
+export function isUnreachable(error: unknown): error is GrpcError {
+  return isGrpcError(error) && (error.code === status.UNAVAILABLE || error.code === status.DEADLINE_EXCEEDED);
 }

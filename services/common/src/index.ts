@@ -29,4 +29,8 @@ export * from './request-context.js';
 export * from './service.js';
 export * from './shutdown.js';
 export * from './sqs.js';
+export * from './token-bucket/bucket.js';
+export * from './token-bucket/fallback.js';
+export * from './token-bucket/memory.js';
+export * from './token-bucket/redis.js';
 export * from './tracing/index.js';

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import type { Clock } from './clock.js';
 import { type BaseConfig, type baseConfigShape, ConfigError, loadConfig } from './config.js';
 import type { Database } from './db/database.js';
 import { migrate, readMigrations } from './db/migrate.js';
@@ -22,6 +23,17 @@ export interface ServiceHandle {
   endpoints: Record<string, string>;
   /** Graceful stop: unready, drain in-flight calls, close resources. Idempotent. */
   stop(): Promise<void>;
+}
+
+/**
+ * What a service's start function is given: its database, closed on stop only when the service owns it
+ * (in local mode services share one), and the clock of its time-based decisions (tests pass their own;
+ * default systemClock).
+ */
+export interface ServiceDeps {
+  db: Database;
+  ownsDb: boolean;
+  clock?: Clock;
 }
 
 /** What every service is given: its identity, logging and metrics. */

@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { ConfigError, checkRedis, closeRedis, connectRedis, createLogger, redisReady } from '@callgate/common';
+import {
+  ConfigError,
+  checkRedis,
+  closeRedis,
+  connectRedis,
+  createLogger,
+  ManualClock,
+  redisReady,
+} from '@callgate/common';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import {
@@ -14,7 +22,7 @@ import { within } from '../../../test/support/within.js';
 import {
   type BucketLimit,
   costOf,
-  MemoryTokenBucket,
+  MemoryRateLimiter,
   RATE_LIMITED,
   RateLimits,
   rateLimitSettings,
@@ -34,14 +42,11 @@ async function drain(limits: RateLimits, userId: string, limit = 10_000): Promis
 }
 
 describe('rate limits in process', () => {
-  const clock = () => {
-    const state = { now: 1_000_000 };
-    return { state, now: () => state.now };
-  };
+  const start = () => new ManualClock(1_000_000);
 
   it('a user may send the burst at once; the next request waits one refill step and is told so', async () => {
-    const { state, now } = clock();
-    const limits = new RateLimits({ general: { burst: 5, perMinute: 60 }, makePhoneCall: roomy, now });
+    const clock = start();
+    const limits = new RateLimits({ general: { burst: 5, perMinute: 60 }, makePhoneCall: roomy, clock });
     for (let i = 0; i < 5; i++) assert.equal(await limits.take('alice', request(i)), undefined, `request ${i}`);
     const refused = await limits.take('alice', request(6));
     assert.equal(refused?.bucket, 'general');
@@ -49,20 +54,20 @@ describe('rate limits in process', () => {
     assert.equal(refused?.error.code, RATE_LIMITED);
     assert.deepEqual(refused?.error.data, { bucket: 'general', retryAfterMs: 1000 });
     assert.match(refused?.error.message ?? '', /at most 5 requests at once and 60 per minute per user\. Retry in 1 s/);
-    state.now += 999;
+    clock.advance(999);
     assert.equal((await limits.take('alice', request(7)))?.retryAfterMs, 1, 'a refusal takes nothing');
-    state.now += 1;
+    clock.advance(1);
     assert.equal(await limits.take('alice', request(8)), undefined);
     assert.ok(await limits.take('alice', request(9)));
   });
 
   it('refills at the configured rate, never beyond the burst', async () => {
-    const { state, now } = clock();
-    const limits = new RateLimits({ general: { burst: 5, perMinute: 60 }, makePhoneCall: roomy, now });
+    const clock = start();
+    const limits = new RateLimits({ general: { burst: 5, perMinute: 60 }, makePhoneCall: roomy, clock });
     assert.equal(await drain(limits, 'alice'), 5);
-    state.now += 3000;
+    clock.advance(3000);
     assert.equal(await drain(limits, 'alice'), 3);
-    state.now += 3_600_000;
+    clock.advance(3_600_000);
     assert.equal(await drain(limits, 'alice'), 5);
   });
 
@@ -76,7 +81,7 @@ describe('rate limits in process', () => {
     const limits = new RateLimits({
       general: { burst: 6, perMinute: 6 },
       makePhoneCall: { burst: 2, perMinute: 2 },
-      now: clock().now,
+      clock: start(),
     });
     assert.equal(await limits.take('alice', call(1)), undefined);
     assert.equal(await limits.take('alice', call(2)), undefined);
@@ -133,11 +138,11 @@ describe('rate limits in process', () => {
   });
 
   it('forgets buckets once they are full again, so memory follows active users', async () => {
-    let now = 0;
-    const bucket = new MemoryTokenBucket({ keyPrefix: 'x', burst: 2, perMinute: 60, now: () => now });
+    const clock = new ManualClock(0);
+    const bucket = new MemoryRateLimiter({ keyPrefix: 'x', burst: 2, perMinute: 60, clock });
     for (let i = 0; i < 100; i++) await bucket.consume(`user-${i}`);
     assert.equal(bucket.size, 100);
-    now += 2000;
+    clock.advance(2000);
     await bucket.consume('another');
     assert.equal(bucket.size, 1);
     assert.equal(await bucket.get('user-1'), null, 'a forgotten bucket is a full one');

@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { ConfigError } from '@callgate/common';
+import { type Clock, ConfigError, MemoryTokenBucket, systemClock } from '@callgate/common';
 import type { Redis } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import { RateLimiterCompatibleAbstract, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
@@ -37,8 +37,8 @@ export interface RateLimitsOptions {
   keyPrefix?: string;
   /** Registry of gateway_rate_limited_total. Default: none (not exported). */
   registry?: Registry;
-  /** Clock (ms) of the in-process buckets; the Redis ones use the Redis server's clock. Default Date.now. */
-  now?: () => number;
+  /** Clock of the in-process buckets; the Redis ones use the Redis server's clock. Default systemClock. */
+  clock?: Clock;
 }
 
 /**
@@ -116,71 +116,77 @@ return {burst - math.floor((fill - (next_full_at - now)) / step + 1e-9), ms}
 `;
 
 /**
- * The same token bucket (GCRA) in this process: the buckets without Redis, and each Redis bucket's
- * insurance while Redis fails. A rate-limiter-flexible compatible limiter (consume, get, delete), so
- * RateLimiterRedis can fall back to it. Full buckets are forgotten, so memory follows active users.
+ * The buckets without Redis, and each Redis bucket's insurance while Redis fails: one common
+ * MemoryTokenBucket (the same GCRA arithmetic as TOKEN_BUCKET_LUA) per user, behind the interface of a
+ * rate-limiter-flexible limiter (consume, get, delete), so RateLimiterRedis can fall back to it. Full
+ * buckets are forgotten, so memory follows active users.
  */
-export class MemoryTokenBucket extends RateLimiterCompatibleAbstract {
+export class MemoryRateLimiter extends RateLimiterCompatibleAbstract {
   override readonly keyPrefix: string;
   override blockDuration = 0;
   override execEvenly = false;
-  private readonly burst: number;
-  /** ms to fill an empty bucket, and per token. */
+  private readonly limit: BucketLimit;
+  /** ms to fill an empty bucket: how long a full bucket may stay tracked at most. */
   private readonly fillMs: number;
-  private readonly stepMs: number;
-  private readonly now: () => number;
-  /** When each user's bucket is full again; absent means full. */
-  private readonly fullAt = new Map<string, number>();
+  private readonly clock: Clock;
+  /** Each active user's bucket; absent means full. */
+  private readonly buckets = new Map<string, MemoryTokenBucket>();
   private lastSweep: number;
 
-  constructor(options: BucketLimit & { keyPrefix: string; now?: () => number }) {
+  constructor(options: BucketLimit & { keyPrefix: string; clock?: Clock }) {
     super();
     this.keyPrefix = options.keyPrefix;
-    this.burst = options.burst;
+    this.limit = { burst: options.burst, perMinute: options.perMinute };
     this.fillMs = fillSeconds(options) * 1000;
-    this.stepMs = this.fillMs / options.burst;
-    this.now = options.now ?? Date.now;
-    this.lastSweep = this.now();
+    this.clock = options.clock ?? systemClock;
+    this.lastSweep = this.clock.now();
   }
 
   override consume(key: string | number, points = 1): Promise<RateLimiterRes> {
-    const now = this.now();
-    this.sweep(now);
+    this.sweep(this.clock.now());
     const id = String(key);
-    const fullAt = Math.max(this.fullAt.get(id) ?? now, now);
-    const nextFullAt = fullAt + points * this.stepMs;
-    const wait = nextFullAt - this.fillMs - now;
-    if (wait > 0) return Promise.reject(new RateLimiterRes(0, Math.ceil(wait), this.burst + points, false));
-    this.fullAt.set(id, nextFullAt);
-    const left = Math.floor((this.fillMs - (nextFullAt - now)) / this.stepMs + 1e-9);
-    return Promise.resolve(new RateLimiterRes(left, Math.ceil(nextFullAt - now), this.burst - left, fullAt === now));
+    let bucket = this.buckets.get(id);
+    if (!bucket) {
+      bucket = new MemoryTokenBucket({ capacity: this.limit.burst, perMinute: this.limit.perMinute }, this.clock);
+      this.buckets.set(id, bucket);
+    }
+    const wasFull = bucket.msUntilFull() === 0;
+    const taken = bucket.takeNow(points);
+    if (!taken.granted) {
+      return Promise.reject(new RateLimiterRes(0, taken.waitMs, this.limit.burst + points, false));
+    }
+    return Promise.resolve(this.state(bucket, taken.available, wasFull));
   }
 
   override get(key: string | number): Promise<RateLimiterRes | null> {
-    const now = this.now();
-    const fullAt = this.fullAt.get(String(key));
-    if (fullAt === undefined || fullAt <= now) return Promise.resolve(null);
-    const left = Math.floor((this.fillMs - (fullAt - now)) / this.stepMs + 1e-9);
-    return Promise.resolve(new RateLimiterRes(left, Math.ceil(fullAt - now), this.burst - left, false));
+    const bucket = this.buckets.get(String(key));
+    if (!bucket || bucket.msUntilFull() === 0) return Promise.resolve(null);
+    return bucket.peek().then((available) => this.state(bucket, available, false));
   }
 
   override delete(key: string | number): Promise<boolean> {
-    return Promise.resolve(this.fullAt.delete(String(key)));
+    return Promise.resolve(this.buckets.delete(String(key)));
   }
 
   /** Buckets tracked (full ones are dropped at most one fill time after they filled). */
   get size(): number {
-    return this.fullAt.size;
+    return this.buckets.size;
+  }
+
+  /** The answer RateLimiterRedis gives: whole tokens left, and ms until the bucket is full again. */
+  private state(bucket: MemoryTokenBucket, available: number, first: boolean): RateLimiterRes {
+    const left = Math.floor(available + 1e-9);
+    return new RateLimiterRes(left, Math.ceil(bucket.msUntilFull()), this.limit.burst - left, first);
   }
 
   private sweep(now: number): void {
     if (now - this.lastSweep < this.fillMs) return;
     this.lastSweep = now;
-    for (const [id, fullAt] of this.fullAt) if (fullAt <= now) this.fullAt.delete(id);
+    for (const [id, bucket] of this.buckets) if (bucket.msUntilFull() === 0) this.buckets.delete(id);
   }
 }
 
-type Limiter = RateLimiterRedis | MemoryTokenBucket;
+type Limiter = RateLimiterRedis | MemoryRateLimiter;
 
 /** Requests in a JSON-RPC message or batch (objects with a method and an id), and how many place calls. */
 export function costOf(body: unknown): { requests: number; calls: number } {
@@ -212,7 +218,7 @@ export class RateLimits {
     const limiter = (name: BucketName): Limiter => {
       const limit = this.limits[name];
       const keyPrefix = `${prefix}:${name}`;
-      const memory = new MemoryTokenBucket({ ...limit, keyPrefix, now: options.now });
+      const memory = new MemoryRateLimiter({ ...limit, keyPrefix, clock: options.clock });
       if (!options.redis) return memory;
       return new RateLimiterRedis({
         storeClient: options.redis,

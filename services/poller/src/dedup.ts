@@ -1,4 +1,4 @@
-import type { Database } from '@callgate/common';
+import type { Clock, Database } from '@callgate/common';
 
 /** Why a message was not refreshed. */
 export type SkipReason = 'refreshed-since-enqueued' | 'refresh-in-progress';
@@ -20,7 +20,7 @@ export class RefreshDedup {
 
   constructor(
     private readonly db: Database,
-    private readonly options: { holder: string; windowMs: number; claimTtlMs: number; now: () => Date },
+    private readonly options: { holder: string; windowMs: number; claimTtlMs: number; clock: Clock },
   ) {}
 
   async claim(callId: string, enqueuedAt: Date): Promise<Claim> {
@@ -30,7 +30,7 @@ export class RefreshDedup {
       return { claimed: false, reason: 'refreshed-since-enqueued' };
     this.running.add(callId);
     try {
-      const now = this.options.now();
+      const now = this.options.clock.date();
       const { rows } = await this.db.query<{ refreshed_at: Date | null; claimed: boolean }>(
         `INSERT INTO poller.refreshed AS r (call_id, refreshed_at, claimed_by, claimed_until)
               VALUES ($1, NULL, $4, $3::timestamptz + make_interval(secs => $5::double precision))
@@ -94,11 +94,11 @@ export class RefreshDedup {
 
   /** Forgets refreshes older than the window (memory and table): a message that old is refreshed again. */
   async prune(): Promise<number> {
-    const cutoff = this.options.now().getTime() - this.options.windowMs;
+    const cutoff = this.options.clock.now() - this.options.windowMs;
     for (const [callId, at] of this.recent) if (at < cutoff) this.recent.delete(callId);
     const { rowCount } = await this.db.query(
       `DELETE FROM poller.refreshed WHERE refreshed_at < $1 AND (claimed_until IS NULL OR claimed_until < $2)`,
-      [new Date(cutoff), this.options.now()],
+      [new Date(cutoff), this.options.clock.date()],
     );
     return rowCount;
   }

@@ -1,4 +1,4 @@
-import type { Database } from '@callgate/common';
+import type { Clock, Database } from '@callgate/common';
 
 /**
  * A named lease in PostgreSQL (poller.leases): one holder at a time until it expires. The holder renews
@@ -11,12 +11,12 @@ export class Lease {
     private readonly db: Database,
     readonly name: string,
     readonly holder: string,
-    private readonly options: { ttlMs: number; now: () => Date },
+    private readonly options: { ttlMs: number; clock: Clock },
   ) {}
 
   /** Takes or renews the lease; true when this holder has it until now + ttl. */
   async acquire(): Promise<boolean> {
-    const now = this.options.now();
+    const now = this.options.clock.date();
     const { rows } = await this.db.query<{ holder: string }>(
       `INSERT INTO poller.leases AS l (name, holder, expires_at) VALUES ($1, $2, $3)
        ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at

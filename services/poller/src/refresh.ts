@@ -1,5 +1,6 @@
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import {
+  type Clock,
   inSendSpan,
   isGrpcError,
   type Logger,
@@ -57,7 +58,7 @@ export interface RefreshHandlerOptions {
   dedup: RefreshDedup;
   /** Re-enqueues a call still not terminal. */
   requeue: (message: PollMessage, delaySeconds: number) => Promise<void>;
-  now: () => Date;
+  clock: Clock;
   retry: { minSeconds: number; maxSeconds: number };
   maxReceiveCount: number;
   log: Logger;
@@ -114,7 +115,7 @@ export function refreshHandler(o: RefreshHandlerOptions) {
         return poison(`unknown call ${message.callId}: ${error.details}`);
       return { kind: 'retry', reason: error instanceof Error ? error.message : String(error) };
     }
-    const refreshedAt = o.now();
+    const refreshedAt = o.clock.date();
     o.onRefreshed?.(result.changed, result.terminal);
     if (!result.terminal) {
       const age = refreshedAt.getTime() - Date.parse(result.createdAt || message.enqueuedAt);

@@ -1,18 +1,7 @@
+import type { Clock } from '@callgate/common';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { Outcome, ReceivedMessage } from './consumer.js';
-import type { Checkpoint } from './sweep.js';
-
-const NO_CHECKPOINT: Checkpoint = {
-  cursor: '',
-  updatedBefore: null,
-  startedAt: null,
-  enqueued: 0,
-  batches: 0,
-  backlog: 0,
-  savedAt: null,
-  lastCompletedAt: null,
-  lastDurationMs: null,
-};
+import { type Checkpoint, NO_CHECKPOINT } from './sweep.js';
 
 /**
  * The poller's metrics, in Prometheus and as plain numbers for GetStatus (the same figures both ways).
@@ -37,7 +26,7 @@ export class PollerStats {
 
   constructor(
     registry: Registry,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
     private readonly maxReceiveCount: number,
   ) {
     const registers = [registry];
@@ -118,7 +107,7 @@ export class PollerStats {
   onReceive(messages: ReceivedMessage[]): void {
     this.received += messages.length;
     this.metrics.received.inc(messages.length);
-    const now = this.now().getTime();
+    const now = this.clock.now();
     const oldest = Math.min(...messages.map((m) => m.sentAt?.getTime() ?? now));
     this.queueLagSeconds = Math.max(0, (now - oldest) / 1000);
     this.metrics.lag.set(this.queueLagSeconds);
@@ -133,7 +122,7 @@ export class PollerStats {
         this.metrics.duplicates.inc();
       }
       if (message.sentAt) {
-        const seconds = Math.max(0, (this.now().getTime() - message.sentAt.getTime()) / 1000);
+        const seconds = Math.max(0, (this.clock.now() - message.sentAt.getTime()) / 1000);
         this.latencySum += seconds;
         this.latencyCount += 1;
         this.metrics.latency.observe(seconds);
@@ -164,6 +153,6 @@ export class PollerStats {
 
   checkpointAgeSeconds(): number {
     const saved = this.sweep().checkpoint.savedAt;
-    return saved ? Math.max(0, (this.now().getTime() - saved.getTime()) / 1000) : -1;
+    return saved ? Math.max(0, (this.clock.now() - saved.getTime()) / 1000) : -1;
   }
 }

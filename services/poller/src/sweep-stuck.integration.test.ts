@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { loadConfig, type ServiceHandle } from '@callgate/common';
+import { type Clock, loadConfig, type ServiceHandle, systemClock } from '@callgate/common';
 import { checkLedger } from '@callgate/user-credit';
 import {
   balanceOf,
@@ -35,7 +35,11 @@ const year = 1900 + Math.floor(Math.random() * 100);
 const pollerEpoch = Date.UTC(year, 5, 1);
 const realStart = performance.now();
 /** The poller's clock: the distant year, moving as time passes here (leases and intervals work as usual). */
-const pollerNow = () => new Date(pollerEpoch + (performance.now() - realStart));
+const pollerClock: Clock = {
+  now: () => pollerEpoch + (performance.now() - realStart),
+  date: () => new Date(pollerClock.now()),
+  after: systemClock.after,
+};
 
 let rig: CallRig;
 let instance: CallInstance;
@@ -66,7 +70,7 @@ async function startPoller(): Promise<ServiceHandle> {
     SWEEP_STALE_AFTER_MS: '1000',
     SWEEP_LEASE_MS: '3000',
   });
-  return startPollerService(config, { db: rig.db, ownsDb: false, now: pollerNow });
+  return startPollerService(config, { db: rig.db, ownsDb: false, clock: pollerClock });
 }
 
 /** Dates the call's timestamps into the poller's year: dialled and last heard of then. */

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createLogger, migrate, readMigrations } from '@callgate/common';
+import { createLogger, ManualClock, migrate, readMigrations } from '@callgate/common';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { retryDelaySeconds } from './backoff.js';
 import { RefreshDedup } from './dedup.js';
@@ -15,8 +15,8 @@ import { CheckpointStore, type StaleCallSource, Sweeper } from './sweep.js';
 
 const log = createLogger('test', 'silent');
 let test: TestDatabase;
-let clock = Date.parse('2026-01-01T00:00:00Z');
-const now = () => new Date(clock);
+const clock = new ManualClock(Date.parse('2026-01-01T00:00:00Z'));
+const now = () => clock.date();
 
 before(async () => {
   test = await openTestDatabase();
@@ -50,14 +50,14 @@ describe('stale-call sweep', () => {
     let failOnBatch = 3;
     const make = () =>
       new Sweeper({
-        lease: new Lease(test.db, name, randomUUID(), { ttlMs: 1000, now }),
+        lease: new Lease(test.db, name, randomUUID(), { ttlMs: 1000, clock }),
         checkpoints: new CheckpointStore(test.db, name),
         source: source(ids),
         enqueue: async (messages) => {
           if (--failOnBatch === 0) throw new Error('process killed mid-sweep');
           enqueued.push(...messages.map((m) => m.callId));
         },
-        now,
+        clock,
         intervalMs: 60_000,
         staleAfterMs: 120_000,
         batchSize: 10,
@@ -69,10 +69,10 @@ describe('stale-call sweep', () => {
     assert.equal(saved.cursor, '20');
     assert.equal(saved.enqueued, 20);
     assert.equal(saved.backlog, 15);
-    assert.deepEqual(saved.updatedBefore, new Date(clock - 120_000));
+    assert.deepEqual(saved.updatedBefore, new Date(clock.now() - 120_000));
 
     // A new replica (the old one's lease expired) resumes at the cursor, not at the start.
-    clock += 1001;
+    clock.advance(1001);
     const next = make();
     await next.tick();
     assert.deepEqual(enqueued, ids);
@@ -84,23 +84,23 @@ describe('stale-call sweep', () => {
     // Not due again until the interval has passed.
     await next.tick();
     assert.equal(enqueued.length, 35);
-    clock += 60_000;
+    clock.advance(60_000);
     await next.tick();
     assert.equal(enqueued.length, 70);
   });
 
   it('one holder at a time; a standby takes over only once the lease expired, at once after a release', async () => {
     const name = `lease-${randomUUID().slice(0, 8)}`;
-    const a = new Lease(test.db, name, 'a', { ttlMs: 3000, now });
-    const b = new Lease(test.db, name, 'b', { ttlMs: 3000, now });
+    const a = new Lease(test.db, name, 'a', { ttlMs: 3000, clock });
+    const b = new Lease(test.db, name, 'b', { ttlMs: 3000, clock });
     assert.equal(await a.acquire(), true);
     assert.equal(await b.acquire(), false);
-    clock += 2999;
+    clock.advance(2999);
     assert.equal(await b.acquire(), false);
     assert.equal(await a.acquire(), true, 'renewed');
-    clock += 2999;
+    clock.advance(2999);
     assert.equal(await b.acquire(), false, 'the renewal counts from its own time');
-    clock += 1;
+    clock.advance(1);
     assert.equal(await b.acquire(), true, 'expired: taken over');
     assert.equal(await a.acquire(), false);
     await b.release();
@@ -109,14 +109,14 @@ describe('stale-call sweep', () => {
 
   it('a leader that lost its lease cannot write its checkpoint over the new leader’s', async () => {
     const name = `fence-${randomUUID().slice(0, 8)}`;
-    const a = new Lease(test.db, name, 'a', { ttlMs: 1000, now });
-    const b = new Lease(test.db, name, 'b', { ttlMs: 1000, now });
+    const a = new Lease(test.db, name, 'a', { ttlMs: 1000, clock });
+    const b = new Lease(test.db, name, 'b', { ttlMs: 1000, clock });
     const store = new CheckpointStore(test.db, name);
     assert.equal(await a.acquire(), true);
     const first = await store.load();
     first.cursor = 'a-1';
     assert.equal(await store.save(first, now(), a), true, 'the holder saves');
-    clock += 1001;
+    clock.advance(1001);
     assert.equal(await b.acquire(), true, 'a paused past its lease; b took over');
     const mine = await store.load();
     mine.cursor = 'b-7';
@@ -129,10 +129,10 @@ describe('stale-call sweep', () => {
 
 describe('refresh de-duplication', () => {
   it('skips a message enqueued before the last refresh of its call, and one whose call is being refreshed', async () => {
-    const r1 = new RefreshDedup(test.db, { holder: 'r1', windowMs: 60_000, claimTtlMs: 5000, now });
-    const r2 = new RefreshDedup(test.db, { holder: 'r2', windowMs: 60_000, claimTtlMs: 5000, now });
+    const r1 = new RefreshDedup(test.db, { holder: 'r1', windowMs: 60_000, claimTtlMs: 5000, clock });
+    const r2 = new RefreshDedup(test.db, { holder: 'r2', windowMs: 60_000, claimTtlMs: 5000, clock });
     const callId = randomUUID();
-    const enqueued = new Date(clock - 10);
+    const enqueued = new Date(clock.now() - 10);
     assert.deepEqual(await r1.claim(callId, enqueued), { claimed: true });
     assert.deepEqual(await r1.claim(callId, enqueued), { claimed: false, reason: 'refresh-in-progress' });
     assert.deepEqual(await r2.claim(callId, enqueued), { claimed: false, reason: 'refresh-in-progress' });
@@ -140,33 +140,33 @@ describe('refresh de-duplication', () => {
     assert.deepEqual(await r2.claim(callId, enqueued), { claimed: false, reason: 'refreshed-since-enqueued' });
     assert.deepEqual(await r1.claim(callId, enqueued), { claimed: false, reason: 'refreshed-since-enqueued' });
     // The follow-up poll (enqueued after the refresh) is not a duplicate.
-    assert.deepEqual(await r2.claim(callId, new Date(clock + 1)), { claimed: true });
+    assert.deepEqual(await r2.claim(callId, new Date(clock.now() + 1)), { claimed: true });
     await r2.abandon(callId);
     assert.deepEqual(
-      await r1.claim(callId, new Date(clock + 1)),
+      await r1.claim(callId, new Date(clock.now() + 1)),
       { claimed: true },
       'an abandoned claim frees the call',
     );
   });
 
   it('a killed refresher’s claim expires after the claim ttl', async () => {
-    const dead = new RefreshDedup(test.db, { holder: 'dead', windowMs: 60_000, claimTtlMs: 5000, now });
-    const alive = new RefreshDedup(test.db, { holder: 'alive', windowMs: 60_000, claimTtlMs: 5000, now });
+    const dead = new RefreshDedup(test.db, { holder: 'dead', windowMs: 60_000, claimTtlMs: 5000, clock });
+    const alive = new RefreshDedup(test.db, { holder: 'alive', windowMs: 60_000, claimTtlMs: 5000, clock });
     const callId = randomUUID();
     assert.deepEqual(await dead.claim(callId, now()), { claimed: true });
-    clock += 4999;
+    clock.advance(4999);
     assert.deepEqual(await alive.claim(callId, now()), { claimed: false, reason: 'refresh-in-progress' });
-    clock += 2;
+    clock.advance(2);
     assert.deepEqual(await alive.claim(callId, now()), { claimed: true });
   });
 
   it('forgets refreshes older than the window', async () => {
-    const d = new RefreshDedup(test.db, { holder: 'p', windowMs: 1000, claimTtlMs: 500, now });
+    const d = new RefreshDedup(test.db, { holder: 'p', windowMs: 1000, claimTtlMs: 500, clock });
     const callId = randomUUID();
     const enqueued = now();
     await d.claim(callId, enqueued);
     await d.finish(callId, now());
-    clock += 1001;
+    clock.advance(1001);
     await d.prune();
     assert.equal(await d.lastRefresh(callId), null);
     assert.deepEqual(await d.claim(callId, enqueued), { claimed: true });

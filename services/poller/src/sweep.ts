@@ -1,4 +1,4 @@
-import { type Database, type Logger, type PollMessage, periodic } from '@callgate/common';
+import { type Clock, type Database, type Logger, type PollMessage, periodic } from '@callgate/common';
 import type { Registry } from 'prom-client';
 import type { Lease } from './lease.js';
 
@@ -15,7 +15,8 @@ export interface Checkpoint {
   lastDurationMs: number | null;
 }
 
-const EMPTY: Checkpoint = {
+/** The checkpoint of a sweep that never ran. */
+export const NO_CHECKPOINT: Readonly<Checkpoint> = {
   cursor: '',
   updatedBefore: null,
   startedAt: null,
@@ -46,7 +47,7 @@ export class CheckpointStore {
       last_duration_ms: number | null;
     }>('SELECT * FROM poller.sweep_checkpoints WHERE name = $1', [this.name]);
     const row = rows[0];
-    if (!row) return { ...EMPTY };
+    if (!row) return { ...NO_CHECKPOINT };
     return {
       cursor: row.cursor,
       updatedBefore: row.updated_before,
@@ -111,7 +112,7 @@ export interface SweeperOptions {
   source: StaleCallSource;
   /** Puts poll messages on the queue; resolves once all are accepted. */
   enqueue: (messages: PollMessage[]) => Promise<void>;
-  now: () => Date;
+  clock: Clock;
   intervalMs: number;
   staleAfterMs: number;
   batchSize: number;
@@ -131,7 +132,7 @@ export interface SweeperOptions {
  */
 export class Sweeper {
   leader = false;
-  checkpoint: Checkpoint = { ...EMPTY };
+  checkpoint: Checkpoint = { ...NO_CHECKPOINT };
 
   constructor(private readonly options: SweeperOptions) {}
 
@@ -146,7 +147,7 @@ export class Sweeper {
     }
     const cp = await o.checkpoints.load();
     this.checkpoint = cp;
-    const started = o.now();
+    const started = o.clock.date();
     if (!cp.updatedBefore) {
       if (cp.lastCompletedAt && started.getTime() - cp.lastCompletedAt.getTime() < o.intervalMs) return;
       Object.assign(cp, {
@@ -168,7 +169,7 @@ export class Sweeper {
     const budgetEnd = started.getTime() + o.intervalMs / 2;
     while (!signal?.aborted && cp.updatedBefore) {
       const page = await o.source.list({ updatedBefore: cp.updatedBefore, limit: o.batchSize, after: cp.cursor });
-      const at = o.now();
+      const at = o.clock.date();
       if (page.callIds.length > 0) {
         await o.enqueue(
           page.callIds.map((callId) => ({ callId, attempt: 1, reason: 'sweep', enqueuedAt: at.toISOString() })),
@@ -198,7 +199,7 @@ export class Sweeper {
         o.onComplete?.(cp.lastDurationMs ?? 0);
         break;
       }
-      if (o.now().getTime() >= budgetEnd) break;
+      if (o.clock.now() >= budgetEnd) break;
       // Renewing between batches also notices a lost lease (a long pause): stop, the new holder resumes.
       this.leader = await o.lease.acquire();
       if (!this.leader) break;

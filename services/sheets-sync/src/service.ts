@@ -3,19 +3,23 @@ import {
   closeRedis,
   connectRedis,
   createServiceBase,
-  type Database,
+  FallbackTokenBucket,
+  MemoryTokenBucket,
+  RedisTokenBucket,
+  replicaShare,
+  type ServiceDeps,
   type ServiceHandle,
   startGrpcService,
+  systemClock,
+  type TokenBucket,
 } from '@callgate/common';
 import type { SheetsSyncConfig } from './config.js';
-import { FallbackTokenBucket, replicaShare } from './fallback-bucket.js';
 import { createSyncMetrics } from './metrics.js';
 import { RowStore } from './row-store.js';
 import { migrateSheetsSchema } from './schema.js';
 import { sheetssyncGrpcService } from './server.js';
 import { googleSheetsApi, type SheetsApi } from './sheets-api.js';
 import { SheetsSync } from './sync.js';
-import { MemoryTokenBucket, RedisTokenBucket, type TokenBucket } from './token-bucket.js';
 import { SheetsWriter } from './writer.js';
 
 export { type SheetsSyncConfig, sheetsSyncConfigShape } from './config.js';
@@ -23,13 +27,9 @@ export { type SheetsSyncConfig, sheetsSyncConfigShape } from './config.js';
 /** Google's documented write quota per project (the per-user one is 60; one service account is one user). */
 const GOOGLE_WRITE_QUOTA_PER_MINUTE = 300;
 
-export interface SheetsSyncDeps {
-  db: Database;
-  ownsDb: boolean;
+export interface SheetsSyncDeps extends ServiceDeps {
   /** Replaces the googleapis client (tests). */
   api?: SheetsApi;
-  /** Clock in ms (tests). */
-  now?: () => number;
   /** The service's schema; tests give each run its own. Default `sheets`. */
   schema?: string;
   /** Prefix of the buckets' Redis keys; every replica of one deployment must use the same. Default `callgate:sheets`. */
@@ -39,7 +39,7 @@ export interface SheetsSyncDeps {
 /** Starts the sheets-sync service. `db` is shared in local mode; the service closes it only if it owns it. */
 export async function startSheetsSyncService(config: SheetsSyncConfig, deps: SheetsSyncDeps): Promise<ServiceHandle> {
   const base = createServiceBase('sheets-sync', config.LOG_LEVEL);
-  const now = deps.now ?? Date.now;
+  const clock = deps.clock ?? systemClock;
   const schema = deps.schema ?? 'sheets';
   await migrateSheetsSchema(deps.db, schema, base.log);
   base.readiness.add('database', async () => void (await deps.db.query('SELECT 1')));
@@ -58,12 +58,13 @@ export async function startSheetsSyncService(config: SheetsSyncConfig, deps: She
     redis
       ? new FallbackTokenBucket({
           shared: new RedisTokenBucket(redis, `${prefix}:bucket:${name}`, { capacity, perMinute }),
-          local: new MemoryTokenBucket(replicaShare({ capacity, perMinute }, config.SHEETS_MAX_REPLICAS), now),
+          local: new MemoryTokenBucket(replicaShare({ capacity, perMinute }, config.SHEETS_MAX_REPLICAS), clock),
           sharedReady: () => redis.status === 'ready',
           log: base.log,
           name,
+          budget: 'Sheets budget',
         })
-      : new MemoryTokenBucket({ capacity, perMinute }, now);
+      : new MemoryTokenBucket({ capacity, perMinute }, clock);
   const writeBucket = bucket('write', config.SHEETS_WRITE_BURST, config.SHEETS_WRITES_PER_MINUTE);
   const readBucket = bucket('read', config.SHEETS_READ_BURST, config.SHEETS_READS_PER_MINUTE);
   // In any minute the bucket lets through its capacity plus one minute of refill: above Google's 300, a
@@ -103,7 +104,7 @@ export async function startSheetsSyncService(config: SheetsSyncConfig, deps: She
         breakerFailures: config.SHEETS_BREAKER_FAILURES,
         halfOpenAfterMs: config.SHEETS_BREAKER_HALF_OPEN_MS,
         backoffMaxMs: config.SHEETS_BACKOFF_MAX_MS,
-        now,
+        clock,
         log: base.log.child({ component: 'writer' }),
         events: {
           request: metrics.events.request,
@@ -119,7 +120,7 @@ export async function startSheetsSyncService(config: SheetsSyncConfig, deps: She
     writer,
     writeBucket,
     readBucket,
-    now,
+    clock,
     onCoalesced: () => metrics.coalesced.inc(),
   });
 

@@ -1,9 +1,8 @@
-import { invalidArgument } from '@callgate/common';
+import { type Clock, invalidArgument, type TokenBucket } from '@callgate/common';
 import type { sheetsV1 } from '@callgate/protos';
 import { fieldsOf } from './columns.js';
 import { NEAR_QUOTA_SHARE, type SyncSnapshot } from './metrics.js';
 import type { RowStore } from './row-store.js';
-import type { TokenBucket } from './token-bucket.js';
 import { upsertLinks } from './traced-sheets-api.js';
 import type { SheetsWriter } from './writer.js';
 
@@ -13,7 +12,7 @@ export interface SheetsSyncDeps {
   writer: SheetsWriter | undefined;
   writeBucket: TokenBucket;
   readBucket: TokenBucket;
-  now: () => number;
+  clock: Clock;
   onCoalesced?: () => void;
 }
 
@@ -29,7 +28,7 @@ export class SheetsSync {
     if (!(row.version > 0)) throw invalidArgument('row.version', 'must be a positive number');
     const { accepted, coalesced } = await this.deps.store.upsert(
       { callId: row.callId, version: row.version, fields: fieldsOf(row), terminal: row.terminal },
-      new Date(this.deps.now()),
+      new Date(this.deps.clock.now()),
     );
     if (coalesced) this.deps.onCoalesced?.();
     if (accepted) {
@@ -53,7 +52,7 @@ export class SheetsSync {
       queueDepth: stats.depth,
       outboxDepth: breakerState === 'closed' ? stats.failed : stats.depth,
       oldestPendingAgeSeconds: stats.oldestDirtySince
-        ? Math.max(0, (this.deps.now() - stats.oldestDirtySince.getTime()) / 1000)
+        ? Math.max(0, (this.deps.clock.now() - stats.oldestDirtySince.getTime()) / 1000)
         : 0,
       breakerState,
     };

@@ -5,13 +5,12 @@
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, describe, it, mock } from 'node:test';
-import { createLogger } from '@callgate/common';
+import { createLogger, MemoryTokenBucket, systemClock } from '@callgate/common';
 import { openTestDatabase, type TestDatabase, uniqueSchema } from '../../../test/support/database.js';
 import type { ColumnName, RowFields } from './columns.js';
 import { RowStore } from './row-store.js';
 import { migrateSheetsSchema } from './schema.js';
 import { type SheetsApi, SheetsRequestError } from './sheets-api.js';
-import { MemoryTokenBucket } from './token-bucket.js';
 import { type CycleResult, SheetsWriter } from './writer.js';
 
 const log = createLogger('test', 'silent');
@@ -85,7 +84,7 @@ function writer(overrides: Partial<ConstructorParameters<typeof SheetsWriter>[0]
     breakerFailures: 3,
     halfOpenAfterMs: 10_000,
     backoffMaxMs: 2000,
-    now,
+    clock: systemClock,
     log,
     ...overrides,
   });
@@ -124,8 +123,8 @@ beforeEach(async () => {
   await migrateSheetsSchema(database.db, schema, log);
   store = new RowStore(database.db, schema);
   api = new FakeSheets();
-  writeBucket = new MemoryTokenBucket({ capacity: 5, perMinute: 60 }, now);
-  readBucket = new MemoryTokenBucket({ capacity: 5, perMinute: 60 }, now);
+  writeBucket = new MemoryTokenBucket({ capacity: 5, perMinute: 60 }, systemClock);
+  readBucket = new MemoryTokenBucket({ capacity: 5, perMinute: 60 }, systemClock);
 });
 afterEach(() => {
   mock.timers.reset();

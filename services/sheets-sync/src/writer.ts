@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Logger } from '@callgate/common';
+import { type Clock, type Logger, systemClock, type TokenBucket } from '@callgate/common';
 import {
   BrokenCircuitError,
   type CircuitBreakerPolicy,
@@ -22,7 +22,6 @@ import {
   type SheetsApi,
   SheetsRequestError,
 } from './sheets-api.js';
-import type { TokenBucket } from './token-bucket.js';
 
 /** Everything the writer observes, for Prometheus (metrics.ts) and tests. */
 /** How long an append may take at worst (request timeout and its retries): rows must stay leased that long. */
@@ -54,8 +53,8 @@ export interface WriterOptions {
   backoffMaxMs: number;
   /** How long a claimed batch is ours; past it another replica may take the rows (we crashed). */
   leaseMs?: number;
-  /** Clock (ms). cockatiel's breaker reads Date.now itself; tests mock Date for both. */
-  now?: () => number;
+  /** The clock. cockatiel's breaker reads Date.now itself; tests mock Date and pass systemClock for both. */
+  clock?: Clock;
   log: Logger;
   events?: Partial<WriterEvents>;
   /** This replica's name on leases. Default: a random id. */
@@ -102,7 +101,7 @@ export interface CycleResult {
  */
 export class SheetsWriter {
   readonly breaker: CircuitBreakerPolicy;
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private readonly owner: string;
   private readonly leaseMs: number;
   private headerWritten = false;
@@ -119,7 +118,7 @@ export class SheetsWriter {
   lastError: string | undefined;
 
   constructor(private readonly options: WriterOptions) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.owner = options.owner ?? randomUUID();
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
     // 429 and other 4xx are answers of a working API: only outages count towards opening the breaker.
@@ -132,7 +131,7 @@ export class SheetsWriter {
       ),
     });
     this.breaker.onBreak(() => {
-      this.openedAt = this.now();
+      this.openedAt = this.clock.now();
       options.log.warn(
         { halfOpenAfterMs: options.halfOpenAfterMs },
         'Sheets API breaker opened: rows wait in the outbox',
@@ -151,7 +150,7 @@ export class SheetsWriter {
   }
 
   writeRequestsLastMinute(): number {
-    const since = this.now() - 60_000;
+    const since = this.clock.now() - 60_000;
     while (this.recentWrites.length && (this.recentWrites[0] as number) <= since) this.recentWrites.shift();
     return this.recentWrites.length;
   }
@@ -202,7 +201,7 @@ export class SheetsWriter {
 
   /** One step: decide, take a token, send at most one request, record the outcome. */
   async cycle(): Promise<CycleResult> {
-    const now = this.now();
+    const now = this.clock.now();
     if (this.openedAt !== undefined && this.breaker.state === CircuitState.Open) {
       const left = this.openedAt + this.options.halfOpenAfterMs - now;
       if (left > 0) return { did: 'breaker-open', waitMs: left };
@@ -264,20 +263,20 @@ export class SheetsWriter {
     rows: number,
     request: () => Promise<T>,
   ): Promise<{ ok: true; value: T } | { ok: false; error: SheetsRequestError; broken: boolean }> {
-    if (kind !== 'read') this.recentWrites.push(this.now());
+    if (kind !== 'read') this.recentWrites.push(this.clock.now());
     try {
       // Classified inside the breaker, so that it sees what kind of failure it was (gaxios errors are raw).
       const value = await this.breaker.execute(async () => {
         try {
           return await request();
         } catch (error) {
-          throw classify(error, this.now());
+          throw classify(error, this.clock.now());
         }
       });
       this.options.events?.request?.(kind, 'ok', rows);
       this.backoff = undefined;
       this.backoffUntil = 0;
-      this.lastSuccessAt = this.now();
+      this.lastSuccessAt = this.clock.now();
       return { ok: true, value };
     } catch (raw) {
       if (raw instanceof BrokenCircuitError) {
@@ -285,7 +284,7 @@ export class SheetsWriter {
         if (kind !== 'read') this.recentWrites.pop();
         return { ok: false, error: new SheetsRequestError('circuit open', 'network'), broken: true };
       }
-      const error = classify(raw, this.now());
+      const error = classify(raw, this.clock.now());
       this.options.events?.request?.(kind, error.result, rows);
       this.lastError = `${error.result}: ${error.message}`;
       return { ok: false, error, broken: false };
@@ -299,7 +298,7 @@ export class SheetsWriter {
     options: { clearPending: boolean; bucket: TokenBucket },
   ): Promise<CycleResult> {
     const { error } = failure;
-    const now = this.now();
+    const now = this.clock.now();
     if (failure.broken) {
       await this.options.store.release(rowIds, this.owner);
       const left = (this.openedAt ?? now) + this.options.halfOpenAfterMs - now;
@@ -338,7 +337,7 @@ export class SheetsWriter {
     const marked = await this.options.store.markAppendPending(
       claimed,
       this.owner,
-      new Date(this.now() + APPEND_LEASE_MARGIN_MS),
+      new Date(this.clock.now() + APPEND_LEASE_MARGIN_MS),
     );
     const rows = claimed.filter((r) => marked.has(r.callId));
     if (rows.length === 0) return { did: 'waiting', waitMs: 0 };

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { type Database, isDomainError } from '@callgate/common';
+import { type Database, isDomainError, systemClock } from '@callgate/common';
 import { checkLedger } from '@callgate/user-credit';
 import { status } from '@grpc/grpc-js';
 import {
@@ -105,7 +105,7 @@ describe('Reserve', () => {
 
   it('a hold expires after ttlSeconds (default from RESERVATION_TTL_SECONDS)', async () => {
     const userId = await userWith(client, 100);
-    const start = service.clock.now().getTime();
+    const start = service.clock.now();
     const custom = await client.reserve({ userId, amount: 10, idempotencyKey: key('r'), callId: 'c', ttlSeconds: 90 });
     const fallback = await client.reserve({ userId, amount: 10, idempotencyKey: key('r'), callId: 'c' });
     assert.equal(Date.parse(custom.reservation?.expiresAt ?? ''), start + 90_000);
@@ -362,12 +362,12 @@ describe('invalid requests name the field', () => {
   });
 
   it('the Ledger refuses fractional and unsafe amounts, naming the field', async () => {
-    const ledger = new Ledger({ db, now: () => new Date(), lowBalanceCredits: 50, reservationTtlSeconds: 7200 });
+    const ledger = new Ledger({ db, clock: systemClock, lowBalanceCredits: 50, reservationTtlSeconds: 7200 });
     const refused = async (fn: () => Promise<unknown>, field: string) => {
       await assert.rejects(fn, (error: unknown) => {
         assert.ok(isDomainError(error));
         assert.equal(error.kind, 'invalid_argument');
-        assert.equal(error.details.field, field);
+        assert.equal(error.detail.field, field);
         return true;
       });
     };

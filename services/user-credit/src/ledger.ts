@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  type Clock,
   type Database,
   DomainError,
   failedPrecondition,
@@ -19,7 +20,7 @@ export const MAX_AMOUNT = 1_000_000_000;
 
 export interface LedgerOptions {
   db: Database;
-  now: () => Date;
+  clock: Clock;
   lowBalanceCredits: number;
   reservationTtlSeconds: number;
 }
@@ -91,7 +92,7 @@ export class Ledger {
     if (!Number.isInteger(ttl) || ttl < 60 || ttl > 7 * 24 * 3600) {
       throw invalidArgument('ttlSeconds', 'must be between 60 and 604800 seconds (or 0 for the default)');
     }
-    const now = this.options.now();
+    const now = this.options.clock.date();
     return this.options.db.transaction(async (tx) => {
       const { result, replayed } = await once(
         tx,
@@ -173,7 +174,7 @@ export class Ledger {
     requireReservationId(request.reservationId);
     requireAmount('actualAmount', request.actualAmount, 0);
     requireKey(request.idempotencyKey);
-    const now = this.options.now();
+    const now = this.options.clock.date();
     return this.options.db.transaction(async (tx) => {
       const { result, replayed } = await once(
         tx,
@@ -249,7 +250,7 @@ export class Ledger {
   }): Promise<creditV1.ReleaseResponse__Output> {
     requireReservationId(request.reservationId);
     requireKey(request.idempotencyKey);
-    const now = this.options.now();
+    const now = this.options.clock.date();
     return this.options.db.transaction(async (tx) => {
       const { result, replayed } = await once(
         tx,
@@ -314,7 +315,7 @@ export class Ledger {
     requireAmount('amount', request.amount, 1);
     requireKey(request.idempotencyKey);
     if (!request.actor.trim()) throw invalidArgument('actor', 'say who grants the credits (the admin subject)');
-    const now = this.options.now();
+    const now = this.options.clock.date();
     return this.options.db.transaction(async (tx) => {
       const { result, replayed } = await once(
         tx,
@@ -356,7 +357,7 @@ export class Ledger {
 
   /** Returns the holds of reservations past their expiry; one transaction each, skipping rows others hold. */
   async expireDue(limit = 100): Promise<number> {
-    const now = this.options.now();
+    const now = this.options.clock.date();
     const { rows } = await this.options.db.query<{ reservation_id: string }>(
       `SELECT reservation_id FROM credits.reservations WHERE status = 'held' AND expires_at <= $1
        ORDER BY expires_at LIMIT $2`,

@@ -1,4 +1,4 @@
-import { type Catalog, type Database, findVoice, invalidArgument, speaks } from '@callgate/common';
+import { type Catalog, type Clock, type Database, findVoice, invalidArgument, speaks } from '@callgate/common';
 import type { creditV1 } from '@callgate/protos';
 import { isTimeZone } from './config.js';
 import { requireUser, unknownUser } from './ledger.js';
@@ -51,7 +51,7 @@ export class PreferencesStore {
     private readonly db: Database,
     private readonly catalog: Catalog,
     private readonly defaults: PreferenceDefaults,
-    private readonly now: () => Date,
+    private readonly clock: Clock,
   ) {}
 
   async get(userId: string): Promise<Preferences> {
@@ -80,7 +80,7 @@ export class PreferencesStore {
         await tx.query(
           `UPDATE credits.preferences SET ${columns.map((c, i) => `${c} = $${i + 2}`).join(', ')}, updated_at = $${columns.length + 2}
            WHERE user_id = $1`,
-          [userId, ...columns.map((c) => changes[c]), this.now()],
+          [userId, ...columns.map((c) => changes[c]), this.clock.date()],
         );
       }
       return next;

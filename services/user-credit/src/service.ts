@@ -1,5 +1,12 @@
 import { fileURLToPath } from 'node:url';
-import { createServiceBase, type Database, loadCatalog, type ServiceHandle, startGrpcService } from '@callgate/common';
+import {
+  createServiceBase,
+  loadCatalog,
+  type ServiceDeps,
+  type ServiceHandle,
+  startGrpcService,
+  systemClock,
+} from '@callgate/common';
 import type { UserCreditConfig } from './config.js';
 import { Ledger } from './ledger.js';
 import { type LedgerMonitor, startLedgerMonitor } from './ledger-monitor.js';
@@ -14,23 +21,20 @@ export { checkLedger, type LedgerDiscrepancy, rebuildBalances } from './ledger-c
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
 /** Starts the user-credit service. `db` is shared in local mode; the service closes it only if it owns it. */
-export async function startUserCreditService(
-  config: UserCreditConfig,
-  deps: { db: Database; ownsDb: boolean; now?: () => Date },
-): Promise<ServiceHandle> {
+export async function startUserCreditService(config: UserCreditConfig, deps: ServiceDeps): Promise<ServiceHandle> {
   const base = createServiceBase('user-credit', config.LOG_LEVEL);
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
   const catalog = loadCatalog(config.CALL_OPTIONS_FILE);
   const ledger = new Ledger({
     db: deps.db,
-    now,
+    clock,
     lowBalanceCredits: config.LOW_BALANCE_CREDITS,
     reservationTtlSeconds: config.RESERVATION_TTL_SECONDS,
   });
   const users = new Users({
     db: deps.db,
     ledger,
-    now,
+    clock,
     signupCredits: config.SIGNUP_CREDITS,
     planDailyMinutes: config.PLAN_DAILY_MINUTES,
   });
@@ -44,7 +48,7 @@ export async function startUserCreditService(
       maxConcurrentCalls: config.DEFAULT_MAX_CONCURRENT_CALLS,
       accountCallerIds: config.CALLER_IDS,
     },
-    now,
+    clock,
   );
   let sweeper: ReturnType<typeof startExpirySweeper> | undefined;
   let monitor: LedgerMonitor | undefined;

@@ -6,13 +6,12 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { encodeCursor } from '@callgate/common';
+import { encodeCursor, ManualClock } from '@callgate/common';
 import { status } from '@grpc/grpc-js';
 import {
   allUsage,
   type CreditClient,
   type CreditService,
-  FakeClock,
   grpcFailure,
   startCredit,
   userWith,
@@ -150,7 +149,7 @@ describe('filters and isolation', () => {
         ['ENTRY_KIND_RESERVE', -30, 30, 0, 'call-A', a.reservation?.reservationId],
       ],
     );
-    assert.deepEqual(callA.daily, [{ day: service.clock.now().toISOString().slice(0, 10), charged: 12, calls: 1 }]);
+    assert.deepEqual(callA.daily, [{ day: service.clock.date().toISOString().slice(0, 10), charged: 12, calls: 1 }]);
     const callB = await client.listUsage({ userId, callId: 'call-B' });
     assert.deepEqual(
       callB.entries.map((e) => [e.kind, e.amount, e.description]),
@@ -199,7 +198,7 @@ describe('time range and daily totals', () => {
     // Four days ago at 10:00 UTC: days are fixed strings, and no real-time sweeper is ahead of these holds.
     const today = Math.floor(Date.now() / DAY) * DAY;
     day1 = today - 4 * DAY;
-    past = await startCredit(database.db, {}, new FakeClock(day1 + 10 * 3600_000));
+    past = await startCredit(database.db, {}, new ManualClock(day1 + 10 * 3600_000));
   });
   after(async () => {
     await past?.stop();
@@ -211,7 +210,7 @@ describe('time range and daily totals', () => {
   it('from/to select entries inclusively; daily totals count charges and settled calls per UTC day', async () => {
     const c = past.client;
     const clock = past.clock;
-    const set = (time: Date) => clock.advance(time.getTime() - clock.now().getTime());
+    const set = (time: Date) => clock.advance(time.getTime() - clock.now());
     const userId = await userWith(c, 100);
     const call = async (callId: string, amount: number, reserveAt: Date, closeAt: Date, actual: number | 'release') => {
       set(reserveAt);

@@ -29,14 +29,14 @@ describe('GetUser and GetProfile', () => {
       email: 'grace@example.com',
     });
     assert.equal(created.created, true);
-    assert.deepEqual(created.user, { userId, plan: 'free', createdAt: service.clock.now().toISOString() });
+    assert.deepEqual(created.user, { userId, plan: 'free', createdAt: service.clock.date().toISOString() });
     assert.deepEqual((await service.client.getProfile({ userId })).profile, {
       userId,
       displayName: 'Grace Hopper',
       email: 'grace@example.com',
       organization: '',
       plan: 'free',
-      createdAt: service.clock.now().toISOString(),
+      createdAt: service.clock.date().toISOString(),
       callerIds: [],
       // The free plan's daily call minutes (PLAN_DAILY_MINUTES default free=120).
       dailyCallMinutes: 120,

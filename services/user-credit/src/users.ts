@@ -1,4 +1,4 @@
-import { type Database, invalidArgument } from '@callgate/common';
+import { type Clock, type Database, invalidArgument } from '@callgate/common';
 import type { creditV1 } from '@callgate/protos';
 import { once } from './idempotency.js';
 import { type Ledger, requireUser, unknownUser } from './ledger.js';
@@ -17,7 +17,7 @@ interface UserRow {
 export interface UsersOptions {
   db: Database;
   ledger: Ledger;
-  now: () => Date;
+  clock: Clock;
   signupCredits: number;
   /** Daily call minutes by plan (0: no cap); a plan not named has no cap. */
   planDailyMinutes?: Readonly<Record<string, number>>;
@@ -37,7 +37,7 @@ export class Users {
     }
     if (request.displayName.length > 200) throw invalidArgument('displayName', 'at most 200 characters');
     if (request.email.length > 320) throw invalidArgument('email', 'at most 320 characters');
-    const now = this.options.now();
+    const now = this.options.clock.date();
     return this.options.db.transaction(async (tx) => {
       // Two first requests of one user race here: the second waits on the primary key, then finds the row.
       const inserted = await tx.query<UserRow>(

@@ -206,6 +206,13 @@ describe('gRPC server and client', () => {
     const raw = error.metadata?.get(STATUS_DETAILS_KEY)[0];
     assert.ok(Buffer.isBuffer(raw));
     assert.ok(raw.includes(Buffer.from('type.googleapis.com/callgate.common.v1.ErrorDetail')));
+    // Only there: no metadata strings of our own beside it.
+    const keys = Object.keys(error.metadata?.getMap() ?? {});
+    assert.deepEqual(
+      keys.filter((key) => key.startsWith('x-callgate-')),
+      [],
+      'the detail travels only in grpc-status-details-bin',
+    );
   });
 
   it('an outage is retryable in its detail; a failure relayed from another tier carries none', async () => {

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Logger } from '@callgate/common';
+import { type Clock, type Logger, systemClock } from '@callgate/common';
 import { type A1Range, formatRange, parseA1 } from './a1.js';
 
 /** Faults the admin endpoint injects, so tests and `npm start` can show what the real API does on a bad day. */
@@ -18,8 +18,8 @@ export interface SheetsSandboxOptions {
   /** Write requests (and, separately, read requests) per minute before 429, like the API's per-minute quota. */
   quotaPerMinute: number;
   log: Logger;
-  /** Clock (ms) of the quota window. */
-  now?: () => number;
+  /** Clock of the quota window. Default systemClock. */
+  clock?: Clock;
 }
 
 /** What happened, for tests and benchmarks: requests by kind and answer, and the busiest minute seen. */
@@ -100,7 +100,7 @@ const MAX_BODY_BYTES = 10 * 1024 * 1024;
  */
 export class SheetsSandbox {
   private readonly spreadsheets = new Map<string, Spreadsheet>();
-  private readonly now: () => number;
+  private readonly clock: Clock;
   private quotaPerMinute: number;
   private fault: SheetsFault = { mode: 'none' };
   private faultLeft = Number.POSITIVE_INFINITY;
@@ -108,7 +108,7 @@ export class SheetsSandbox {
   private stats: SheetsSandboxStats;
 
   constructor(private readonly options: SheetsSandboxOptions) {
-    this.now = options.now ?? Date.now;
+    this.clock = options.clock ?? systemClock;
     this.quotaPerMinute = options.quotaPerMinute;
     this.stats = this.emptyStats();
   }
@@ -205,7 +205,7 @@ export class SheetsSandbox {
 
   /** Counts the request against its quota, or refuses it; injected faults come after the quota, as a real failure would. */
   private admit(kind: 'write' | 'read'): void {
-    const now = this.now();
+    const now = this.clock.now();
     const window = this.windows[kind];
     while (window.length && (window[0] as number) <= now - 60_000) window.shift();
     if (kind === 'write') this.stats.writeRequests++;

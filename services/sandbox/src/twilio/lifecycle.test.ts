@@ -1,53 +1,19 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CallLifecycle, type CallRecord, type CallRequest, type Progress, type Scheduler } from './lifecycle.js';
+import { ManualClock } from '@callgate/common';
+import { CallLifecycle, type CallRecord, type CallRequest, type Progress } from './lifecycle.js';
 import { SANDBOX_NUMBERS } from './outcomes.js';
-
-/** Time that moves only when the test says so. */
-class ManualScheduler implements Scheduler {
-  #now = 1_700_000_000_000;
-  #timers: { at: number; fn: () => void }[] = [];
-
-  now(): number {
-    return this.#now;
-  }
-
-  after(ms: number, fn: () => void): () => void {
-    const timer = { at: this.#now + ms, fn };
-    this.#timers.push(timer);
-    return () => {
-      this.#timers = this.#timers.filter((t) => t !== timer);
-    };
-  }
-
-  get pending(): number {
-    return this.#timers.length;
-  }
-
-  /** Runs every timer due within ms, in time order, with the clock at each one's time. */
-  advance(ms: number): void {
-    const until = this.#now + ms;
-    for (;;) {
-      const next = this.#timers.filter((t) => t.at <= until).sort((a, b) => a.at - b.at)[0];
-      if (!next) break;
-      this.#timers = this.#timers.filter((t) => t !== next);
-      this.#now = next.at;
-      next.fn();
-    }
-    this.#now = until;
-  }
-}
 
 const STEP = 1000;
 const TALK = 5000;
 
 function setup(stepMs = STEP) {
-  const scheduler = new ManualScheduler();
+  const clock = new ManualClock(1_700_000_000_000);
   const progress: (Progress & { status: string })[] = [];
   const lifecycle = new CallLifecycle({
     stepMs,
     talkMs: TALK,
-    scheduler,
+    clock,
     onProgress: (call, p) => progress.push({ ...p, status: call.status }),
   });
   const place = (to: string, extra: Partial<CallRequest> = {}) =>
@@ -60,27 +26,27 @@ function setup(stepMs = STEP) {
       ...extra,
     });
   const steps = () => progress.map((p) => `${p.event}:${p.callStatus}`);
-  return { scheduler, lifecycle, place, progress, steps };
+  return { clock, lifecycle, place, progress, steps };
 }
 
 describe('CallLifecycle', () => {
   it('plays an answered call: queued, initiated, ringing, in-progress, completed after the talk time', () => {
-    const { scheduler, place, progress, steps } = setup();
+    const { clock, place, progress, steps } = setup();
     const call: Readonly<CallRecord> = place(SANDBOX_NUMBERS.answers);
     assert.equal(call.status, 'queued');
     assert.match(call.sid, /^CA[0-9a-f]{32}$/);
-    const created = scheduler.now();
-    scheduler.advance(STEP);
+    const created = clock.now();
+    clock.advance(STEP);
     assert.equal(call.status, 'queued', 'the resource has no initiated status; only the callback does');
     assert.equal(call.startTime, created + STEP);
-    scheduler.advance(STEP);
+    clock.advance(STEP);
     assert.equal(call.status, 'ringing');
-    scheduler.advance(STEP);
+    clock.advance(STEP);
     assert.equal(call.status, 'in-progress');
     assert.equal(call.answeredBy, undefined, 'AnsweredBy only with machine detection');
-    scheduler.advance(TALK - 1);
+    clock.advance(TALK - 1);
     assert.equal(call.status, 'in-progress');
-    scheduler.advance(1);
+    clock.advance(1);
     assert.deepEqual(steps(), [
       'initiated:initiated',
       'ringing:ringing',
@@ -92,7 +58,7 @@ describe('CallLifecycle', () => {
     assert.equal(call.price, '-0.01300');
     assert.equal(call.endTime, created + 3 * STEP + TALK);
     assert.equal(progress.at(-1)?.at, call.endTime);
-    assert.equal(scheduler.pending, 0);
+    assert.equal(clock.pending, 0);
   });
 
   for (const [to, status, stepsToEnd] of [
@@ -101,25 +67,25 @@ describe('CallLifecycle', () => {
     [SANDBOX_NUMBERS.fails, 'failed', 2],
   ] as const) {
     it(`ends a call to …${to.slice(-4)} as ${status}, with no duration, end time or price`, () => {
-      const { scheduler, place, steps } = setup();
+      const { clock, place, steps } = setup();
       const call = place(to);
-      scheduler.advance(stepsToEnd * STEP);
+      clock.advance(stepsToEnd * STEP);
       assert.equal(call.status, status);
       assert.equal(steps().at(-1), `completed:${status}`);
       assert.ok(!steps().includes('answered:in-progress'));
       assert.equal(call.durationSeconds, undefined);
       assert.equal(call.endTime, undefined);
       assert.equal(call.price, undefined);
-      assert.equal(scheduler.pending, 0);
+      assert.equal(clock.pending, 0);
     });
   }
 
   it('reports an answering machine only when machine detection was asked for', () => {
-    const { scheduler, place } = setup();
+    const { clock, place } = setup();
     const detected = place(SANDBOX_NUMBERS.machine, { machineDetection: 'Enable' });
     const person = place(SANDBOX_NUMBERS.answers, { machineDetection: 'DetectMessageEnd' });
     const undetected = place(SANDBOX_NUMBERS.machine);
-    scheduler.advance(3 * STEP);
+    clock.advance(3 * STEP);
     assert.equal(detected.answeredBy, 'machine_start');
     assert.equal(person.answeredBy, 'human');
     assert.equal(undetected.answeredBy, undefined);
@@ -127,41 +93,41 @@ describe('CallLifecycle', () => {
   });
 
   it('ends an answered call at its TimeLimit, and rounds the duration up', () => {
-    const { scheduler, place } = setup();
+    const { clock, place } = setup();
     const call = place(SANDBOX_NUMBERS.answers, { timeLimitSeconds: 2 });
-    scheduler.advance(3 * STEP + 1999);
+    clock.advance(3 * STEP + 1999);
     assert.equal(call.status, 'in-progress');
-    scheduler.advance(1);
+    clock.advance(1);
     assert.equal(call.status, 'completed');
     assert.equal(call.durationSeconds, 2);
   });
 
   it('gives up ringing after Timeout when that is shorter than a step', () => {
-    const { scheduler, place, steps } = setup(2000);
+    const { clock, place, steps } = setup(2000);
     const call = place(SANDBOX_NUMBERS.answers, { timeoutSeconds: 1 });
-    scheduler.advance(2 * 2000 + 1000);
+    clock.advance(2 * 2000 + 1000);
     assert.equal(call.status, 'no-answer');
     assert.deepEqual(steps(), ['initiated:initiated', 'ringing:ringing', 'completed:no-answer']);
   });
 
   it('cancels a ringing call; the canceled status is the final callback', () => {
-    const { scheduler, lifecycle, place, steps } = setup();
+    const { clock, lifecycle, place, steps } = setup();
     const call = place(SANDBOX_NUMBERS.answers);
-    scheduler.advance(2 * STEP);
+    clock.advance(2 * STEP);
     assert.equal(lifecycle.cancel(call.sid)?.status, 'canceled');
     assert.deepEqual(steps(), ['initiated:initiated', 'ringing:ringing', 'completed:canceled']);
-    assert.equal(scheduler.pending, 0, 'no stage runs after a cancel');
+    assert.equal(clock.pending, 0, 'no stage runs after a cancel');
   });
 
   it('Status=canceled leaves an answered call alone; Status=completed hangs it up', () => {
-    const { scheduler, lifecycle, place, steps } = setup();
+    const { clock, lifecycle, place, steps } = setup();
     const call = place(SANDBOX_NUMBERS.answers);
-    scheduler.advance(3 * STEP + 1500);
+    clock.advance(3 * STEP + 1500);
     assert.equal(lifecycle.cancel(call.sid)?.status, 'in-progress');
     assert.equal(lifecycle.hangUp(call.sid)?.status, 'completed');
     assert.equal(call.durationSeconds, 2);
     assert.equal(steps().at(-1), 'completed:completed');
-    assert.equal(scheduler.pending, 0);
+    assert.equal(clock.pending, 0);
   });
 
   it('Status=completed on a call not yet answered cancels it', () => {
@@ -171,9 +137,9 @@ describe('CallLifecycle', () => {
   });
 
   it('changes nothing on a call that has ended', () => {
-    const { scheduler, lifecycle, place, progress } = setup();
+    const { clock, lifecycle, place, progress } = setup();
     const call = place(SANDBOX_NUMBERS.busy);
-    scheduler.advance(3 * STEP);
+    clock.advance(3 * STEP);
     const before = progress.length;
     assert.equal(lifecycle.hangUp(call.sid)?.status, 'busy');
     assert.equal(lifecycle.cancel(call.sid)?.status, 'busy');
@@ -240,14 +206,14 @@ describe('CallLifecycle', () => {
   });
 
   it('stop() clears every timer, so no call moves afterwards', () => {
-    const { scheduler, lifecycle, place, progress } = setup();
+    const { clock, lifecycle, place, progress } = setup();
     place(SANDBOX_NUMBERS.answers);
     place(SANDBOX_NUMBERS.busy);
-    scheduler.advance(STEP);
+    clock.advance(STEP);
     const before = progress.length;
     lifecycle.stop();
-    assert.equal(scheduler.pending, 0);
-    scheduler.advance(60_000);
+    assert.equal(clock.pending, 0);
+    clock.advance(60_000);
     assert.equal(progress.length, before);
     assert.throws(() => place(SANDBOX_NUMBERS.answers), /stopped/);
   });

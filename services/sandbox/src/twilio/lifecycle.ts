@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type Clock, systemClock } from '@callgate/common';
 import { type Outcome, outcomeFor, type PersonaName, personaFor } from './outcomes.js';
 
 /** The statuses a Twilio Call resource reports (Twilio's REST API has no `initiated` status). */
@@ -16,21 +17,6 @@ export type FinalStatus = 'completed' | 'busy' | 'failed' | 'no-answer' | 'cance
 export type CallEvent = 'initiated' | 'ringing' | 'answered' | 'completed';
 export type MachineDetection = 'Enable' | 'DetectMessageEnd';
 export type AnsweredBy = 'human' | 'machine_start';
-
-/** Time, injectable so that tests move it instead of sleeping. */
-export interface Scheduler {
-  now(): number;
-  /** Runs fn after ms; the returned function cancels it. */
-  after(ms: number, fn: () => void): () => void;
-}
-
-export const realScheduler: Scheduler = {
-  now: () => Date.now(),
-  after(ms, fn) {
-    const timer = setTimeout(fn, ms);
-    return () => clearTimeout(timer);
-  },
-};
 
 export interface StatusCallback {
   url: string;
@@ -86,7 +72,7 @@ export interface LifecycleOptions {
   stepMs: number;
   /** How long an answered call talks before the far end hangs up (TimeLimit may cut it shorter). */
   talkMs: number;
-  scheduler?: Scheduler;
+  clock?: Clock;
   onProgress?: (call: Readonly<CallRecord>, progress: Progress) => void;
 }
 
@@ -100,16 +86,16 @@ const PRICE_PER_MINUTE = 1300;
 export class CallLifecycle {
   readonly #calls = new Map<string, CallRecord>();
   readonly #timers = new Map<string, () => void>();
-  readonly #scheduler: Scheduler;
+  readonly #clock: Clock;
   #stopped = false;
 
   constructor(private readonly options: LifecycleOptions) {
-    this.#scheduler = options.scheduler ?? realScheduler;
+    this.#clock = options.clock ?? systemClock;
   }
 
   place(request: CallRequest): Readonly<CallRecord> {
     if (this.#stopped) throw new Error('the sandbox carrier has stopped');
-    const now = this.#scheduler.now();
+    const now = this.#clock.now();
     const call: CallRecord = {
       ...request,
       sid: `CA${randomBytes(16).toString('hex')}`,
@@ -264,7 +250,7 @@ export class CallLifecycle {
   }
 
   #touch(call: CallRecord): number {
-    call.dateUpdated = this.#scheduler.now();
+    call.dateUpdated = this.#clock.now();
     return call.dateUpdated;
   }
 
@@ -274,7 +260,7 @@ export class CallLifecycle {
 
   #after(call: CallRecord, ms: number, step: () => void): void {
     if (this.#stopped) return;
-    const cancel = this.#scheduler.after(ms, () => {
+    const cancel = this.#clock.after(ms, () => {
       this.#timers.delete(call.sid);
       step();
     });

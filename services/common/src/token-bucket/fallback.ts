@@ -1,5 +1,5 @@
-import type { Logger } from '@callgate/common';
-import type { TakeResult, TokenBucket } from './token-bucket.js';
+import type { Logger } from '../logger.js';
+import type { BucketLimits, TakeResult, TokenBucket } from './bucket.js';
 
 export interface FallbackBucketOptions {
   /** The shared bucket (Redis). */
@@ -11,6 +11,8 @@ export interface FallbackBucketOptions {
   log: Logger;
   /** Which bucket, for the log (write, read). */
   name: string;
+  /** What the budget is of, for the log (`Sheets budget`). Default `budget`. */
+  budget?: string;
 }
 
 /**
@@ -22,10 +24,12 @@ export class FallbackTokenBucket implements TokenBucket {
   readonly capacity: number;
   readonly perMinute: number;
   private degraded = false;
+  private readonly budget: string;
 
   constructor(private readonly options: FallbackBucketOptions) {
     this.capacity = options.shared.capacity;
     this.perMinute = options.shared.perMinute;
+    this.budget = options.budget ?? 'budget';
   }
 
   /** Runs op on the shared bucket, or on the local one while the shared one cannot answer. */
@@ -35,7 +39,10 @@ export class FallbackTokenBucket implements TokenBucket {
         const result = await op(this.options.shared);
         if (this.degraded) {
           this.degraded = false;
-          this.options.log.info({ bucket: this.options.name }, 'Redis is back: the shared Sheets budget applies again');
+          this.options.log.info(
+            { bucket: this.options.name },
+            `Redis is back: the shared ${this.budget} applies again`,
+          );
         }
         return result;
       } catch (error) {
@@ -57,7 +64,7 @@ export class FallbackTokenBucket implements TokenBucket {
         capacity: this.options.local.capacity,
         perMinute: this.options.local.perMinute,
       },
-      'Redis unavailable: this replica takes from its own share of the Sheets budget until it is back',
+      `Redis unavailable: this replica takes from its own share of the ${this.budget} until it is back`,
     );
   }
 
@@ -82,7 +89,7 @@ export class FallbackTokenBucket implements TokenBucket {
 }
 
 /** One replica's share of a budget: 1/replicas of capacity and rate, at least one token and one a minute. */
-export function replicaShare(limits: { capacity: number; perMinute: number }, replicas: number) {
+export function replicaShare(limits: BucketLimits, replicas: number): BucketLimits {
   return {
     capacity: Math.max(1, Math.floor(limits.capacity / replicas)),
     perMinute: Math.max(1, Math.floor(limits.perMinute / replicas)),

@@ -1,12 +1,14 @@
 /**
- * Redis down: the Sheets bucket falls back to this replica's share of the budget (never unlimited,
+ * Redis down: a shared bucket falls back to this replica's share of the budget (never unlimited,
  * never stopped), and the shared bucket applies again once Redis answers.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createLogger } from '@callgate/common';
-import { FallbackTokenBucket, replicaShare } from './fallback-bucket.js';
-import { MemoryTokenBucket, type TokenBucket } from './token-bucket.js';
+import { ManualClock } from '../clock.js';
+import { createLogger } from '../logger.js';
+import type { TokenBucket } from './bucket.js';
+import { FallbackTokenBucket, replicaShare } from './fallback.js';
+import { MemoryTokenBucket } from './memory.js';
 
 /** A shared bucket whose Redis fails while `down` is set. */
 function flakyShared(inner: TokenBucket, state: { down: boolean }): TokenBucket {
@@ -24,11 +26,11 @@ describe('FallbackTokenBucket', () => {
   const log = createLogger('test', 'silent');
 
   it('while Redis fails, grants only the replica share, then the shared budget again when it is back', async () => {
-    let now = 0;
+    const clock = new ManualClock(0);
     const state = { down: false };
     const limits = { capacity: 20, perMinute: 240 };
-    const shared = new MemoryTokenBucket(limits, () => now);
-    const local = new MemoryTokenBucket(replicaShare(limits, 4), () => now);
+    const shared = new MemoryTokenBucket(limits, clock);
+    const local = new MemoryTokenBucket(replicaShare(limits, 4), clock);
     const bucket = new FallbackTokenBucket({
       shared: flakyShared(shared, state),
       local,
@@ -42,7 +44,7 @@ describe('FallbackTokenBucket', () => {
     assert.equal(granted, 5, 'a quarter of the burst (4 replicas at most)');
     assert.equal(bucket.usingLocal, true);
     // One minute later: a quarter of the rate refilled, never more.
-    now = 60_000;
+    clock.set(60_000);
     granted = 0;
     while ((await bucket.take()).granted) granted++;
     assert.equal(granted, 5, 'refilled at 60/min up to its capacity of 5');
@@ -77,19 +79,19 @@ describe('FallbackTokenBucket', () => {
   });
 
   it('a 429 drain blocks the local bucket too', async () => {
-    let now = 0;
+    const clock = new ManualClock(0);
     const state = { down: true };
     const limits = { capacity: 8, perMinute: 80 };
     const bucket = new FallbackTokenBucket({
-      shared: flakyShared(new MemoryTokenBucket(limits, () => now), state),
-      local: new MemoryTokenBucket(replicaShare(limits, 4), () => now),
+      shared: flakyShared(new MemoryTokenBucket(limits, clock), state),
+      local: new MemoryTokenBucket(replicaShare(limits, 4), clock),
       sharedReady: () => true,
       log,
       name: 'write',
     });
     await bucket.drain(10_000);
     assert.equal((await bucket.take()).granted, false);
-    now = 10_000 + 3000; // the block, then one token at 20/min
+    clock.set(10_000 + 3000); // the block, then one token at 20/min
     assert.equal((await bucket.take()).granted, true);
   });
 
