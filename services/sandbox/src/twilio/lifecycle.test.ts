@@ -148,18 +148,18 @@ describe('CallLifecycle', () => {
   });
 
   it('a call to the held number (…0006) rings until the person answers, past Timeout, then talks until hung up', () => {
-    const { scheduler, lifecycle, place, steps } = setup();
+    const { clock, lifecycle, place, steps } = setup();
     const call = place(SANDBOX_NUMBERS.held, { timeoutSeconds: 1 });
     const early = lifecycle.answerHeld(call.sid);
     assert.deepEqual(early, { refused: `${call.sid} is queued, not ringing` });
-    scheduler.advance(2 * STEP);
+    clock.advance(2 * STEP);
     assert.equal(call.status, 'ringing');
-    scheduler.advance(3_600_000);
+    clock.advance(3_600_000);
     assert.equal(call.status, 'ringing', 'no timer moves it: neither Timeout nor the step time');
-    assert.equal(scheduler.pending, 0);
+    assert.equal(clock.pending, 0);
     assert.ok('call' in lifecycle.answerHeld(call.sid));
     assert.equal(call.status, 'in-progress');
-    scheduler.advance(TALK * 10);
+    clock.advance(TALK * 10);
     assert.equal(call.status, 'in-progress', 'SANDBOX_TALK_MS does not end it');
     assert.ok('call' in lifecycle.hangUpHeld(call.sid));
     assert.equal(call.status, 'completed');
@@ -173,15 +173,15 @@ describe('CallLifecycle', () => {
     assert.deepEqual(lifecycle.hangUpHeld(call.sid), {
       refused: `${call.sid} is completed, neither ringing nor in progress`,
     });
-    assert.equal(scheduler.pending, 0);
+    assert.equal(clock.pending, 0);
   });
 
   it('a held call is canceled while ringing, or declined (busy) when the person hangs up; other calls refuse', () => {
-    const { scheduler, lifecycle, place } = setup();
+    const { clock, lifecycle, place } = setup();
     const canceled = place(SANDBOX_NUMBERS.held);
     const declined = place(SANDBOX_NUMBERS.held);
     const timed = place(SANDBOX_NUMBERS.answers);
-    scheduler.advance(2 * STEP);
+    clock.advance(2 * STEP);
     assert.equal(lifecycle.cancel(canceled.sid)?.status, 'canceled');
     assert.ok('call' in lifecycle.hangUpHeld(declined.sid));
     assert.equal(declined.status, 'busy');
@@ -191,16 +191,16 @@ describe('CallLifecycle', () => {
   });
 
   it('a held call answered is hung up by Status=completed, or ends at its TimeLimit', () => {
-    const { scheduler, lifecycle, place } = setup();
+    const { clock, lifecycle, place } = setup();
     const hungUp = place(SANDBOX_NUMBERS.held);
     const limited = place(SANDBOX_NUMBERS.held, { timeLimitSeconds: 30 });
-    scheduler.advance(2 * STEP);
+    clock.advance(2 * STEP);
     lifecycle.answerHeld(hungUp.sid);
     lifecycle.answerHeld(limited.sid);
-    scheduler.advance(2500);
+    clock.advance(2500);
     assert.equal(lifecycle.hangUp(hungUp.sid)?.status, 'completed');
     assert.equal(hungUp.durationSeconds, 3);
-    scheduler.advance(30_000);
+    clock.advance(30_000);
     assert.equal(limited.status, 'completed');
     assert.equal(limited.durationSeconds, 30);
   });
