@@ -39,14 +39,18 @@ export function createSandboxApp(options: SandboxAppOptions): (req: IncomingMess
       // The person called, for calls to the held number (…0006): POST /sandbox/calls/{sid}/answer|hang-up,
       // or /sandbox/numbers/{to}/answer|hang-up for every live call to that number.
       const acts = PERSON_ACTS.exec(url.pathname);
+      const target = acts?.[2] === undefined ? undefined : decodedSegment(acts[2]);
       if (!acts?.[2] || !acts[3]) {
         json(res, 404, {
           error: 'not found: POST /sandbox/calls/{sid}/answer|hang-up or /sandbox/numbers/{to}/answer|hang-up',
         });
       } else if (req.method !== 'POST') {
         json(res, 405, { error: `${req.method} not allowed: POST` });
+      } else if (target === undefined) {
+        // decodeURIComponent throws on a malformed %-escape: out of this listener, it would end the process.
+        json(res, 400, { error: `not a valid %-encoded ${acts[1] === 'calls' ? 'call sid' : 'number'}: ${acts[2]}` });
       } else {
-        const [target, action] = [decodeURIComponent(acts[2]), acts[3] as 'answer' | 'hang-up'];
+        const action = acts[3] as 'answer' | 'hang-up';
         const reply =
           acts[1] === 'calls'
             ? options.calls.personActs(target, action)
@@ -70,6 +74,15 @@ export function createSandboxApp(options: SandboxAppOptions): (req: IncomingMess
       json(res, 404, { error: 'not found' });
     }
   };
+}
+
+/** A path segment %-decoded, or undefined when its %-escapes are malformed. */
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Never rejects: every failure becomes a Twilio-shaped error response. */

@@ -349,6 +349,12 @@ describe('sandbox carrier through the twilio client', () => {
     assert.equal((await post('/sandbox/calls/CA0/answer')).status, 404);
     assert.equal((await post(`/sandbox/calls/${held.sid}/answer`, 'GET')).status, 405);
     assert.equal((await post(`/sandbox/calls/${held.sid}/pick-up`)).status, 404);
+    // A malformed %-escape is a 400, not a URIError thrown out of the request listener (which ended the process).
+    assert.deepEqual(await post('/sandbox/calls/%E0%A4%A/answer'), {
+      status: 400,
+      body: { error: 'not a valid %-encoded call sid: %E0%A4%A' },
+    });
+    assert.equal((await post('/sandbox/numbers/%ZZ/hang-up')).status, 400);
 
     const byNumber = await post(`/sandbox/numbers/${encodeURIComponent(to)}/hang-up`);
     assert.equal(byNumber.status, 200);
