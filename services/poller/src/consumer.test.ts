@@ -6,13 +6,16 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
   CreateQueueCommand,
+  type Message,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { createLogger, createSqsClient, loadConfig, sqsConfigShape } from '@callgate/common';
+import { createLogger, createSqsClient, loadConfig, ManualClock, sqsConfigShape } from '@callgate/common';
+import { Registry } from 'prom-client';
 import { type LocalSqs, startLocalSqs } from '../../../scripts/local-sqs.js';
 import { type Outcome, QueueConsumer } from './consumer.js';
+import { PollerStats } from './stats.js';
 
 const log = createLogger('test', 'silent');
 let fauxqs: LocalSqs;
@@ -111,5 +114,78 @@ describe('QueueConsumer', () => {
     assert.equal(aborted, 2);
     // Visible again now, though their visibility timeout was 300 s.
     assert.deepEqual(await receiveAll(url), ['slow-1', 'slow-2']);
+  });
+});
+
+/** An SQS stand-in: the first receive answers `messages`, later ones nothing; the first delete is reported. */
+function fakeSqs(messages: Message[]): { sqs: SQSClient; deleted: Promise<string[]> } {
+  let delivered = false;
+  let onDelete: (handles: string[]) => void = () => undefined;
+  const deleted = new Promise<string[]>((resolve) => {
+    onDelete = resolve;
+  });
+  const send = async (command: { constructor: { name: string }; input: Record<string, unknown> }) => {
+    const name = command.constructor.name;
+    if (name === 'ReceiveMessageCommand') {
+      if (delivered) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { Messages: [] };
+      }
+      delivered = true;
+      return { Messages: messages };
+    }
+    if (name === 'DeleteMessageBatchCommand') {
+      onDelete((command.input.Entries as { ReceiptHandle: string }[]).map((e) => e.ReceiptHandle));
+    }
+    return {};
+  };
+  return { sqs: { send } as unknown as SQSClient, deleted };
+}
+
+describe('QueueConsumer hooks', () => {
+  it('a message whose outcome hook throws is still deleted and frees its slot (attack finding 2)', async () => {
+    // PollerStats observed NaN seconds of latency for a SentTimestamp that is not a number, and prom-client's
+    // histogram throws on NaN: the message kept its slot forever and its run rejected unhandled.
+    const { sqs: fake, deleted } = fakeSqs([
+      { MessageId: 'm1', ReceiptHandle: 'r1', Body: '{}', Attributes: { SentTimestamp: 'not-a-number' } },
+    ]);
+    const consumer = new QueueConsumer({
+      sqs: fake,
+      queueUrl: 'http://127.0.0.1:1/000000000000/poll',
+      handler: async () => ({ kind: 'done' }),
+      concurrency: 1,
+      waitSeconds: 0,
+      visibilityTimeoutSeconds: 30,
+      log,
+      onReceive: () => {
+        throw new Error('a receive hook that throws');
+      },
+      onOutcome: () => {
+        throw new Error('an outcome hook that throws');
+      },
+    });
+    // Whichever comes first: the delete (the slot is freed with it), or the run rejecting unhandled.
+    let onRejection: (reason: unknown) => void = () => undefined;
+    const rejected = new Promise<{ rejected: unknown }>((resolve) => {
+      onRejection = (reason) => resolve({ rejected: reason });
+    });
+    process.on('unhandledRejection', onRejection);
+    try {
+      consumer.start();
+      assert.deepEqual(await Promise.race([deleted.then((handles) => ({ handles })), rejected]), { handles: ['r1'] });
+    } finally {
+      await consumer.drain(1000);
+      process.off('unhandledRejection', onRejection);
+    }
+    assert.equal(consumer.inFlightCount, 0, 'the slot was given back');
+  });
+
+  it('PollerStats takes a message whose SentTimestamp is not a number without throwing, and keeps the lag a number', () => {
+    const stats = new PollerStats(new Registry(), new ManualClock(1_000_000), 5);
+    const message = { id: 'm1', body: '{}', receiveCount: 1, sentAt: new Date(Number('not-a-number')) };
+    stats.onReceive([message, { ...message, sentAt: new Date(990_000) }]);
+    assert.equal(stats.queueLagSeconds, 10);
+    stats.onOutcome(message, { kind: 'done' });
+    assert.equal(stats.processed, 1);
   });
 });

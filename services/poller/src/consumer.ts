@@ -121,7 +121,12 @@ export class QueueConsumer {
       }
       if (messages.length === 0) continue;
       const batch = messages.map((m) => this.track(m));
-      this.options.onReceive?.(batch.map((b) => b.message));
+      try {
+        this.options.onReceive?.(batch.map((b) => b.message));
+      } catch (error) {
+        // Thrown out of this loop, it would end receiving with the batch tracked and never run.
+        this.options.log.warn({ err: error }, 'the receive hook failed');
+      }
       // Not waited for: the loop receives again as soon as slots are free, so one slow message never holds
       // back the nine others of its batch, nor the next receive (each message frees its slot when it is done).
       for (const entry of batch) void this.runOne(entry);
@@ -156,12 +161,17 @@ export class QueueConsumer {
     } catch (error) {
       outcome = { kind: 'retry', reason: error instanceof Error ? error.message : String(error) };
     }
-    this.options.onOutcome?.(entry.message, outcome);
-    this.options.log.debug(
-      { messageId: entry.message.id, receiveCount: entry.message.receiveCount, outcome: outcome.kind },
-      'message handled',
-    );
     try {
+      // A hook that throws (metrics) must not keep the message's slot, nor reject this unwaited run.
+      try {
+        this.options.onOutcome?.(entry.message, outcome);
+      } catch (error) {
+        this.options.log.warn({ err: error, messageId: entry.message.id }, 'the outcome hook failed');
+      }
+      this.options.log.debug(
+        { messageId: entry.message.id, receiveCount: entry.message.receiveCount, outcome: outcome.kind },
+        'message handled',
+      );
       if (entry.released) return;
       if (outcome.kind === 'done' || outcome.kind === 'duplicate') await this.remove(entry);
       else if (outcome.kind === 'poison') await this.changeVisibility([entry], 0);

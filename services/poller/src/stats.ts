@@ -108,7 +108,7 @@ export class PollerStats {
     this.received += messages.length;
     this.metrics.received.inc(messages.length);
     const now = this.clock.now();
-    const oldest = Math.min(...messages.map((m) => m.sentAt?.getTime() ?? now));
+    const oldest = Math.min(...messages.map((m) => m.sentAt?.getTime() ?? now).filter(Number.isFinite), now);
     this.queueLagSeconds = Math.max(0, (now - oldest) / 1000);
     this.metrics.lag.set(this.queueLagSeconds);
   }
@@ -121,7 +121,8 @@ export class PollerStats {
         this.duplicates += 1;
         this.metrics.duplicates.inc();
       }
-      if (message.sentAt) {
+      // A SentTimestamp that is not a number makes an Invalid Date: no latency (the histogram throws on NaN).
+      if (message.sentAt && Number.isFinite(message.sentAt.getTime())) {
         const seconds = Math.max(0, (this.clock.now() - message.sentAt.getTime()) / 1000);
         this.latencySum += seconds;
         this.latencyCount += 1;
