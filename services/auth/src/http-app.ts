@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Logger } from '@callgate/common';
+import ipaddr from 'ipaddr.js';
 import type Provider from 'oidc-provider';
 import { Counter, type Registry } from 'prom-client';
 import { type AccountPagesDeps, serveAccountPage } from './account-pages.js';
@@ -12,7 +13,13 @@ const INTERACTION = /^\/interaction\/([A-Za-z0-9_-]{1,100})(?:\/(login|consent))
 /** The longest request line + query oidc-provider is handed (authorization requests carry a few parameters). */
 const MAX_URL_LENGTH = 8192;
 
-/** The client's address, for per-address limits: the socket's, or the load balancer's last X-Forwarded-For hop. */
+/**
+ * The client's address, for per-address limits: the socket's, or the load balancer's last X-Forwarded-For
+ * hop, as the key a client cannot vary at will. An IPv6 client counts by its /64 (one host or one site is
+ * given a whole /64: keyed by the full address, it had 2^64 fresh budgets for registrations, sign-ins and
+ * lockouts), and an IPv4 client seen as IPv4-mapped IPv6 (::ffff:a.b.c.d, a dual-stack listener) as its
+ * IPv4 address. Anything not an address is kept as it is (cut to 64 characters).
+ */
 export function clientAddressOf(trustProxy: boolean): (req: IncomingMessage) => string {
   return (req) => {
     const forwarded = trustProxy
@@ -21,8 +28,17 @@ export function clientAddressOf(trustProxy: boolean): (req: IncomingMessage) => 
           .pop()
           ?.trim()
       : undefined;
-    return (forwarded || req.socket.remoteAddress || 'unknown').slice(0, 64);
+    return addressKey(forwarded || req.socket.remoteAddress || 'unknown');
   };
+}
+
+/** What a per-address limit counts by: an IPv4 address, an IPv6 /64 (`2001:db8:1:2::/64`), or the text as given. */
+export function addressKey(address: string): string {
+  if (!ipaddr.isValid(address)) return address.slice(0, 64);
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv4') return parsed.toString();
+  const prefix = (parsed as ipaddr.IPv6).toByteArray().slice(0, 8);
+  return `${ipaddr.fromByteArray([...prefix, 0, 0, 0, 0, 0, 0, 0, 0]).toString()}/64`;
 }
 
 /**
