@@ -17,6 +17,9 @@ function serialized(payload: AdapterPayload): string {
   return json;
 }
 
+/** Kinds presented once at /token: consuming one is atomic, and a second concurrent use is reuse. */
+const SINGLE_USE = new Set(['AuthorizationCode', 'RefreshToken']);
+
 interface PayloadRow {
   payload: AdapterPayload;
   consumed_at: Date | null;
@@ -86,11 +89,37 @@ export function postgresAdapter(
 
     async consume(id: string): Promise<void> {
       if (hasNul(id)) return;
-      await db.query('UPDATE auth.oidc_payloads SET consumed_at = $3 WHERE kind = $1 AND id = $2', [
-        this.kind,
-        id,
-        now(),
-      ]);
+      if (!SINGLE_USE.has(this.kind)) {
+        await db.query('UPDATE auth.oidc_payloads SET consumed_at = $3 WHERE kind = $1 AND id = $2', [
+          this.kind,
+          id,
+          now(),
+        ]);
+        return;
+      }
+      // oidc-provider reads a code or refresh token, checks it is unused, then consumes it: two requests
+      // presenting it at once both passed the check, and both got tokens (ten refreshes at once, ten new
+      // refresh tokens). Only the request whose update finds it unused wins; the others presented a used
+      // one, and are answered as oidc-provider answers reuse: the grant is revoked and invalid_grant.
+      const { rowCount } = await db.query(
+        'UPDATE auth.oidc_payloads SET consumed_at = $3 WHERE kind = $1 AND id = $2 AND consumed_at IS NULL',
+        [this.kind, id, now()],
+      );
+      if (rowCount === 1) return;
+      const { rows } = await db.query<{ grant_id: string | null }>(
+        'SELECT grant_id FROM auth.oidc_payloads WHERE kind = $1 AND id = $2',
+        [this.kind, id],
+      );
+      const grantId = rows[0]?.grant_id;
+      if (grantId) {
+        await db.query('DELETE FROM auth.oidc_payloads WHERE grant_id = $1 OR (kind = $2 AND id = $1)', [
+          grantId,
+          'Grant',
+        ]);
+      }
+      throw new errors.InvalidGrant(
+        `${this.kind === 'RefreshToken' ? 'refresh token' : 'authorization code'} already used`,
+      );
     }
 
     async destroy(id: string): Promise<void> {

@@ -162,6 +162,44 @@ describe('the authorization server refuses bad input with the error the RFCs nam
     assert.equal(replay.body.error, 'invalid_grant');
   });
 
+  it('a code exchanged ten times at once gets tokens once (attack finding 4)', async () => {
+    // oidc-provider checks a code is unused, then consumes it: concurrent exchanges all passed the check.
+    const { code, verifier } = await authorizationCode();
+    const form = {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+      resource: RESOURCE,
+    };
+    const answers = await Promise.all(Array.from({ length: 10 }, () => token(form)));
+    assert.equal(answers.filter((a) => a.status === 200).length, 1, JSON.stringify(answers.map((a) => a.status)));
+    assert.ok(answers.filter((a) => a.status !== 200).every((a) => a.body.error === 'invalid_grant'));
+  });
+
+  it('a refresh token presented ten times at once is reuse: one new token at most, and the grant is revoked (attack finding 4)', async () => {
+    const { code, verifier } = await authorizationCode();
+    const first = await token({
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+      resource: RESOURCE,
+    });
+    assert.ok(first.body.refresh_token, JSON.stringify(first.body));
+    const form = { grant_type: 'refresh_token', refresh_token: first.body.refresh_token, client_id: clientId };
+    // Before: ten 200s, ten new refresh tokens, and no reuse ever seen.
+    const answers = await Promise.all(Array.from({ length: 10 }, () => token(form)));
+    const winners = answers.filter((a) => a.status === 200);
+    assert.equal(winners.length, 1, JSON.stringify(answers.map((a) => a.status)));
+    assert.ok(answers.filter((a) => a.status !== 200).every((a) => a.body.error === 'invalid_grant'));
+    // As for a used token presented later: the whole grant went, the winner's new token with it.
+    const next = await token({ ...form, refresh_token: winners[0]?.body.refresh_token ?? '' });
+    assert.equal(next.body.error, 'invalid_grant');
+  });
+
   it('a request with no scope (nor resource) gets the default scopes, shown on the consent screen', async () => {
     // MCP clients that find no scope to ask for (none in the challenge) send none; they get what a user's
     // tools need (every user scope, never admin), not access_denied for an empty grant.
