@@ -29,6 +29,8 @@ describe('the gateway and the auth service', () => {
   const calls = { checkAccess: 0, verifyPersonalToken: 0 };
   let grantActive = true;
   let liveToken = '';
+  /** When the live token expires (ms); a day from now unless a test sets it. */
+  let liveExpiresAt: number | undefined;
   before(async () => {
     server = new Server();
     server.addService(loadProto('auth').callgate.auth.v1.AuthService.service, {
@@ -45,7 +47,7 @@ describe('the gateway and the auth service', () => {
         callback(null, {
           userId: 'user-1',
           scopes: ['calls:read'],
-          expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+          expiresAt: new Date(liveExpiresAt ?? Date.now() + 86_400_000).toISOString(),
           tokenId: 't',
         });
       },
@@ -108,6 +110,28 @@ describe('the gateway and the auth service', () => {
     // Its negative answer is cached: asking again costs nothing.
     await assert.rejects(authenticate(`Bearer ${legacy}`, settings, `${MCP_URL}/meta`), /unknown, expired or revoked/);
     assert.equal(calls.verifyPersonalToken - before, 2);
+  });
+
+  it('a personal access token is refused once it expires, even while the answer about it is cached', async () => {
+    // The cached answer said "live" for AUTH_CHECK_CACHE_MS whatever the token's own expiry: an expired
+    // token was let in for up to 15 s more (attack finding 6).
+    const clock = new ManualClock(1_000_000);
+    const settings = trust(CACHE_MS, clock);
+    liveToken = personalTokenText(randomBytes(12).toString('base64url'), randomBytes(32).toString('base64url'));
+    liveExpiresAt = 1_005_000;
+    try {
+      const auth = await authenticate(`Bearer ${liveToken}`, settings, `${MCP_URL}/meta`);
+      assert.equal(auth.expiresAt, 1005);
+      clock.set(1_004_999);
+      await authenticate(`Bearer ${liveToken}`, settings, `${MCP_URL}/meta`);
+      clock.set(1_005_000);
+      await assert.rejects(
+        authenticate(`Bearer ${liveToken}`, settings, `${MCP_URL}/meta`),
+        /unknown, expired or revoked/,
+      );
+    } finally {
+      liveExpiresAt = undefined;
+    }
   });
 
   it('a revoked grant is refused once the cached answer is AUTH_CHECK_CACHE_MS old, and at once with 0', async () => {

@@ -82,7 +82,8 @@ export function authorizationServerTrust(
       // Only a hash of the token is kept in memory.
       const key = createHash('sha256').update(token).digest('base64url');
       const cached = fresh(personal.get(key));
-      if (cached) return cached.found;
+      // A cached "live" stops at the token's own expiry: it is not let in for the rest of the cache time.
+      if (cached) return cached.found && cached.found.expiresAt * 1000 <= clock.now() ? undefined : cached.found;
       let found: Awaited<ReturnType<PersonalTokenVerifier['verify']>>;
       try {
         const answer = await client.verifyPersonalToken({ token });
