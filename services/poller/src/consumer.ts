@@ -51,8 +51,7 @@ interface InFlight {
 
 /**
  * The SQS consumer: receive loops (long polling, batches of up to 10, only as many as there are free
- * slots, receiving again while earlier messages are still being handled), a handler per message, deletes
- * in batches (of the messages done at about the same time) after success, and a heartbeat that extends the
+ * slots), a handler per message, deletes in batches after success, and a heartbeat that extends the
  * visibility of messages still in flight every half visibility timeout, so slow work is not delivered
  * twice. On drain it stops receiving, waits for in-flight work, and releases what is left (visibility 0)
  * so another consumer takes it at once instead of after the timeout.
@@ -83,11 +82,8 @@ export class QueueConsumer {
     });
   }
 
-  /** Slots promised to receives under way, so that loops receiving at once never take more than the concurrency. */
-  private reserved = 0;
-
   private freeSlots(): number {
-    return this.options.concurrency - this.inFlight.size - this.reserved;
+    return this.options.concurrency - this.inFlight.size;
   }
 
   private async receiveLoop(): Promise<void> {
@@ -96,13 +92,11 @@ export class QueueConsumer {
       while (this.freeSlots() <= 0 && !signal.aborted) await new Promise<void>((r) => this.slotWaiters.push(r));
       if (signal.aborted) break;
       let messages: Message[];
-      const asked = Math.min(10, this.freeSlots());
-      this.reserved += asked;
       try {
         const response = await this.options.sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: this.options.queueUrl,
-            MaxNumberOfMessages: asked,
+            MaxNumberOfMessages: Math.min(10, this.freeSlots()),
             WaitTimeSeconds: this.options.waitSeconds,
             VisibilityTimeout: this.options.visibilityTimeoutSeconds,
             MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
@@ -116,8 +110,6 @@ export class QueueConsumer {
         this.options.log.warn({ err: error }, 'receiving from the call-status queue failed; retrying in 1 s');
         await new Promise((r) => setTimeout(r, 1000));
         continue;
-      } finally {
-        this.reserved -= asked;
       }
       if (messages.length === 0) continue;
       const batch = messages.map((m) => this.track(m));
@@ -127,9 +119,8 @@ export class QueueConsumer {
         // Thrown out of this loop, it would end receiving with the batch tracked and never run.
         this.options.log.warn({ err: error }, 'the receive hook failed');
       }
-      // Not waited for: the loop receives again as soon as slots are free, so one slow message never holds
-      // back the nine others of its batch, nor the next receive (each message frees its slot when it is done).
-      for (const entry of batch) void this.runOne(entry);
+      // The loop runs the batch to its end, so the batch's successes are deleted in one request.
+      await this.runBatch(batch);
     }
   }
 
@@ -151,21 +142,27 @@ export class QueueConsumer {
     return entry;
   }
 
-  private async runOne(entry: InFlight): Promise<void> {
-    let outcome: Outcome;
-    try {
-      // Each message is handled in its own span, continuing the trace of whoever enqueued it.
-      outcome = await inProcessSpan('poller', queueNameOf(this.options.queueUrl), entry.raw, () =>
-        this.options.handler(entry.message, entry.controller.signal),
-      );
-    } catch (error) {
-      outcome = { kind: 'retry', reason: error instanceof Error ? error.message : String(error) };
-    }
-    try {
-      // A hook that throws (metrics) must not keep the message's slot, nor reject this unwaited run.
+  private async runBatch(batch: InFlight[]): Promise<void> {
+    const outcomes = await Promise.all(
+      batch.map(async (entry): Promise<Outcome> => {
+        try {
+          // Each message is handled in its own span, continuing the trace of whoever enqueued it.
+          return await inProcessSpan('poller', queueNameOf(this.options.queueUrl), entry.raw, () =>
+            this.options.handler(entry.message, entry.controller.signal),
+          );
+        } catch (error) {
+          return { kind: 'retry', reason: error instanceof Error ? error.message : String(error) };
+        }
+      }),
+    );
+    const remove: InFlight[] = [];
+    const release: InFlight[] = [];
+    batch.forEach((entry, i) => {
+      const outcome = outcomes[i] as Outcome;
       try {
         this.options.onOutcome?.(entry.message, outcome);
       } catch (error) {
+        // A hook that throws (metrics) must not keep the batch's slots nor reject the loop.
         this.options.log.warn({ err: error, messageId: entry.message.id }, 'the outcome hook failed');
       }
       this.options.log.debug(
@@ -173,47 +170,19 @@ export class QueueConsumer {
         'message handled',
       );
       if (entry.released) return;
-      if (outcome.kind === 'done' || outcome.kind === 'duplicate') await this.remove(entry);
-      else if (outcome.kind === 'poison') await this.changeVisibility([entry], 0);
+      if (outcome.kind === 'done' || outcome.kind === 'duplicate') remove.push(entry);
+      else if (outcome.kind === 'poison') release.push(entry);
+    });
+    try {
+      if (remove.length > 0) await this.deleteBatch(remove);
+      if (release.length > 0) await this.changeVisibility(release, 0);
     } catch (error) {
-      // Not deleted: the message comes back and is skipped as a duplicate of the refresh just made.
+      // Not deleted: the messages come back and are skipped as duplicates of the refresh just made.
       this.options.log.warn({ err: error }, 'deleting processed messages failed; they will be redelivered');
     } finally {
-      this.inFlight.delete(entry.receiptHandle);
+      for (const entry of batch) this.inFlight.delete(entry.receiptHandle);
       for (const wake of this.slotWaiters.splice(0)) wake();
       if (this.inFlight.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-    }
-  }
-
-  /** Messages done and waiting to be deleted: gathered for a moment, so deletes still go in batches of up to 10. */
-  private deletes: { entry: InFlight; settle: (error?: unknown) => void }[] = [];
-  private deleteScheduled = false;
-
-  private remove(entry: InFlight): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.deletes.push({ entry, settle: (error) => (error === undefined ? resolve() : reject(error)) });
-      if (this.deletes.length >= 10) this.flushDeletes();
-      else if (!this.deleteScheduled) {
-        this.deleteScheduled = true;
-        setImmediate(() => {
-          this.deleteScheduled = false;
-          this.flushDeletes();
-        });
-      }
-    });
-  }
-
-  private flushDeletes(): void {
-    while (this.deletes.length > 0) {
-      const batch = this.deletes.splice(0, 10);
-      this.deleteBatch(batch.map((d) => d.entry)).then(
-        () => {
-          for (const d of batch) d.settle();
-        },
-        (error: unknown) => {
-          for (const d of batch) d.settle(error ?? new Error('delete failed'));
-        },
-      );
     }
   }
 
