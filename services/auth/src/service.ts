@@ -1,12 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import {
-  type Clock,
   closeHttp,
   createServiceBase,
-  type Database,
   listenHttp,
   type Periodic,
   periodic,
+  type ServiceDeps,
   type ServiceHandle,
   startGrpcService,
   systemClock,
@@ -31,11 +30,8 @@ export { RESOURCE_SCOPES } from './scopes.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
-export interface AuthDeps {
-  db: Database;
-  ownsDb: boolean;
-  /** Time for tokens, links, limits, the outbox and the background jobs. Default systemClock. */
-  clock?: Clock;
+/** The clock (default systemClock) times tokens, links, limits, the outbox and the background jobs. */
+export interface AuthDeps extends ServiceDeps {
   /** The gateway's MCP URL when only known later (ephemeral ports); else AUTH_RESOURCE_URL. */
   resource?: () => string;
   /** Where local-mode keys are kept; undefined keeps them in memory. Default DATA_DIR. */
