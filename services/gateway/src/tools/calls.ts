@@ -26,7 +26,7 @@ const placeCallDeadlineMs = 30_000;
  * A PlaceCall that timed out or lost its connection may still have placed the call. Such failures are
  * not "retry in a few seconds": they name the key that finds (or safely repeats) the same call.
  */
-function outcomeUnknown(error: unknown, idempotencyKey: string): unknown {
+export function outcomeUnknown(error: unknown, idempotencyKey: string): unknown {
   // Unreachable (no answer in time, no connection), or the call was cancelled while in flight: either way
   // the call service may have acted on it.
   if (!isUnreachable(error) && !(isGrpcError(error) && error.code === status.CANCELLED)) return error;
