@@ -149,8 +149,7 @@ describe('auth service under attack (local mode)', () => {
     let woken = 0;
     const accounts = new Accounts({
       db: watched,
-      now: () => new Date(),
-      limits: new AttemptLimits({ db: watched, now: () => new Date(), perAddressPerHour: 100, perAccountPerHour: 100 }),
+      limits: new AttemptLimits({ db: watched, perAddressPerHour: 100, perAccountPerHour: 100 }),
       issuer: () => origin,
       maxFailedSignIns: 10,
       lockoutSeconds: 900,

@@ -41,7 +41,7 @@ describe('personal access tokens end with a password reset', () => {
     });
     assert.equal(created.status, 201, created.body.slice(0, 300));
     const token = /cgp_[A-Za-z0-9_-]+/.exec(created.body)?.[0] ?? '';
-    const tokens = new PersonalTokens(service.db, () => new Date());
+    const tokens = new PersonalTokens(service.db);
     assert.ok(await tokens.verify(token), 'the token works before the reset');
 
     // The owner notices and resets the password: the page promises every app was signed out.

@@ -4,7 +4,7 @@
  */
 
 import { authConfigShape, startAuthService } from '@callgate/auth';
-import { type Database, loadConfig, type ServiceHandle } from '@callgate/common';
+import { type Clock, type Database, loadConfig, type ServiceHandle } from '@callgate/common';
 import { sandboxConfigShape, startSandbox } from '@callgate/sandbox';
 import { openTestDatabase } from './database.js';
 import { eventually } from './eventually.js';
@@ -24,7 +24,8 @@ export interface TestAuthService {
 
 export async function startTestAuthService(
   env: Record<string, string>,
-  now?: () => Date,
+  /** The service's clock (its tokens, links, limits and background jobs). Default systemClock. */
+  clock?: Clock,
   /** Stands between the service and its database (a test that watches the statements it runs). */
   wrap?: (db: Database) => Database,
 ): Promise<TestAuthService> {
@@ -44,7 +45,7 @@ export async function startTestAuthService(
       MAIL_DRAIN_INTERVAL_MS: '200',
       ...env,
     }),
-    { db, ownsDb: false, dataDir: undefined, ...(now ? { now } : {}) },
+    { db, ownsDb: false, dataDir: undefined, ...(clock ? { clock } : {}) },
   );
   const mails = async () =>
     (

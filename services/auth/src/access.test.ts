@@ -8,25 +8,24 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createLogger, migrate, readMigrations } from '@callgate/common';
+import { createLogger, ManualClock, migrate, readMigrations } from '@callgate/common';
 import { openIsolatedDatabase } from '../../../test/support/database.js';
 import { checkAccess } from './access.js';
 import { Accounts } from './accounts.js';
 import { AttemptLimits } from './attempt-limits.js';
 
 const log = createLogger('test', 'silent');
-let clock = Date.parse('2026-01-01T12:00:00.700Z');
-const now = () => new Date(clock);
+const clock = new ManualClock(Date.parse('2026-01-01T12:00:00.700Z'));
 let database: Awaited<ReturnType<typeof openIsolatedDatabase>>;
 let accounts: Accounts;
 
 before(async () => {
   database = await openIsolatedDatabase('auth_access');
   await migrate(database.db, 'auth', readMigrations(fileURLToPath(new URL('../migrations/', import.meta.url))), log);
-  const limits = new AttemptLimits({ db: database.db, now, perAddressPerHour: 100, perAccountPerHour: 100 });
+  const limits = new AttemptLimits({ db: database.db, clock, perAddressPerHour: 100, perAccountPerHour: 100 });
   accounts = new Accounts({
     db: database.db,
-    now,
+    clock,
     limits,
     issuer: () => 'http://127.0.0.1:1',
     maxFailedSignIns: 5,
@@ -68,7 +67,7 @@ describe('CheckAccess at the edges of a second', () => {
 
   it('a token issued in the second of a sign-out everywhere is refused; one of the next second stands', async () => {
     const userId = await accountIdOf('seeded@example.com');
-    clock = Date.parse('2026-01-01T12:00:05.300Z');
+    clock.set(Date.parse('2026-01-01T12:00:05.300Z'));
     await accounts.signOutEverywhere(userId);
     assert.equal((await checkAccess(database.db, { userId, ...at('2026-01-01T12:00:05Z') })).active, false);
     assert.deepEqual(await checkAccess(database.db, { userId, ...at('2026-01-01T12:00:06Z') }), { active: true });

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Database } from '@callgate/common';
+import { type Clock, type Database, systemClock } from '@callgate/common';
 import type { AttemptLimits } from './attempt-limits.js';
 import { enqueueMail, enqueueMailToAccount } from './mail-outbox.js';
 import { consumeLink, issueLink, issueLinkByEmail, type LinkOutcome } from './one-time-links.js';
@@ -15,7 +15,8 @@ interface AccountRow {
 
 export interface AccountsOptions {
   db: Database;
-  now: () => Date;
+  /** Default systemClock. */
+  clock?: Clock;
   limits: AttemptLimits;
   /** The authorization server's public URL: links in mail point at it. */
   issuer: () => string;
@@ -47,7 +48,11 @@ const startOfSecond = (at: Date) => new Date(Math.floor(at.getTime() / 1000) * 1
  * credits, on the first authenticated request).
  */
 export class Accounts {
-  constructor(private readonly options: AccountsOptions) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly options: AccountsOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   async signUp(emailInput: string, password: string, address: string): Promise<SignUpResult> {
     const email = normalEmail(emailInput);
@@ -58,7 +63,7 @@ export class Accounts {
       return { problem: 'limited', message: 'too many attempts from your address; try again in an hour' };
     }
     const hash = await hashPassword(password);
-    const now = this.options.now();
+    const now = this.clock.date();
     const taken = await this.options.db.transaction(async (tx) => {
       const accountId = randomUUID();
       const inserted = await tx.query(
@@ -105,7 +110,7 @@ export class Accounts {
 
   /** Creates a verified account unless the address has one (local seed). */
   async seed(emailInput: string, password: string): Promise<void> {
-    const now = this.options.now();
+    const now = this.clock.date();
     await this.options.db.query(
       `INSERT INTO auth.accounts (account_id, email, password_hash, email_verified_at, created_at, tokens_valid_after)
        VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (email) DO NOTHING`,
@@ -145,7 +150,7 @@ export class Accounts {
       await verifyPassword(password, DECOY_HASH);
       return invalid;
     }
-    const now = this.options.now();
+    const now = this.clock.date();
     const { rows } = await this.options.db.query<{ failed: number; locked_until: Date | null }>(
       'SELECT failed, locked_until FROM auth.sign_in_failures WHERE account_id = $1 AND address = $2',
       [account.account_id, from.address],
@@ -198,7 +203,7 @@ export class Accounts {
 
   /** Forgets failure counts no lock depends on any more (a day without a wrong password). */
   async sweep(): Promise<void> {
-    const now = this.options.now();
+    const now = this.clock.date();
     await this.options.db.query(
       'DELETE FROM auth.sign_in_failures WHERE updated_at < $1 AND (locked_until IS NULL OR locked_until < $2)',
       [new Date(now.getTime() - 86_400_000), now],
@@ -207,11 +212,11 @@ export class Accounts {
 
   async verifyEmail(secret: string): Promise<LinkOutcome> {
     return this.options.db.transaction(async (tx) => {
-      const outcome = await consumeLink(tx, secret, 'verify-email', this.options.now());
+      const outcome = await consumeLink(tx, secret, 'verify-email', this.clock.date());
       if ('accountId' in outcome) {
         await tx.query(
           'UPDATE auth.accounts SET email_verified_at = COALESCE(email_verified_at, $2) WHERE account_id = $1',
-          [outcome.accountId, this.options.now()],
+          [outcome.accountId, this.clock.date()],
         );
       }
       return outcome;
@@ -228,7 +233,7 @@ export class Accounts {
     if (!(await this.options.limits.take('address', address))) return { limited: true };
     const email = normalEmail(emailInput).slice(0, 254);
     if (!(await this.options.limits.take('reset-mail', email))) return { limited: false };
-    const now = this.options.now();
+    const now = this.clock.date();
     await this.options.db.transaction(async (tx) => {
       const secret = await issueLinkByEmail(tx, email, 'reset-password', now);
       await enqueueMailToAccount(
@@ -254,7 +259,7 @@ export class Accounts {
     if (weak) return { problem: 'password', message: `the password needs ${weak}` };
     const hash = await hashPassword(password);
     const outcome = await this.options.db.transaction(async (tx) => {
-      const now = this.options.now();
+      const now = this.clock.date();
       const outcome = await consumeLink(tx, secret, 'reset-password', now);
       if ('accountId' in outcome) {
         // Reaching the mailbox proves the address too.
@@ -274,7 +279,7 @@ export class Accounts {
 
   /** Every session, grant and token of the account ends, personal access tokens included. */
   async signOutEverywhere(accountId: string): Promise<void> {
-    await this.options.db.transaction((tx) => endEverything(tx, accountId, this.options.now()));
+    await this.options.db.transaction((tx) => endEverything(tx, accountId, this.clock.date()));
   }
 
   async email(accountId: string): Promise<string | undefined> {
@@ -296,7 +301,7 @@ export class Accounts {
 
   async delete(accountId: string): Promise<void> {
     await this.options.db.transaction(async (tx) => {
-      await endEverything(tx, accountId, this.options.now());
+      await endEverything(tx, accountId, this.clock.date());
       await tx.query('DELETE FROM auth.accounts WHERE account_id = $1', [accountId]);
     });
   }

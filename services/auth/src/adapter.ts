@@ -1,4 +1,4 @@
-import type { Database } from '@callgate/common';
+import type { Clock, Database } from '@callgate/common';
 import { type Adapter, type AdapterPayload, errors } from 'oidc-provider';
 
 /**
@@ -33,7 +33,7 @@ interface PayloadRow {
  */
 export function postgresAdapter(
   db: Database,
-  now: () => Date,
+  clock: Clock,
   /**
    * A registered client (kind Client: Dynamic Client Registration) expires this long after it was
    * registered unless a person grants it something first (a Grant for it is stored), which makes it
@@ -48,7 +48,7 @@ export function postgresAdapter(
 
     async upsert(id: string, payload: AdapterPayload, expiresIn: number): Promise<void> {
       const lifetime = this.kind === 'Client' && !expiresIn ? unusedClientSeconds : expiresIn;
-      const expiresAt = lifetime ? new Date(now().getTime() + lifetime * 1000) : null;
+      const expiresAt = lifetime ? new Date(clock.now() + lifetime * 1000) : null;
       await db.query(
         `INSERT INTO auth.oidc_payloads (kind, id, payload, grant_id, user_code, uid, account_id, expires_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
@@ -93,7 +93,7 @@ export function postgresAdapter(
         await db.query('UPDATE auth.oidc_payloads SET consumed_at = $3 WHERE kind = $1 AND id = $2', [
           this.kind,
           id,
-          now(),
+          clock.date(),
         ]);
         return;
       }
@@ -103,7 +103,7 @@ export function postgresAdapter(
       // one, and are answered as oidc-provider answers reuse: the grant is revoked and invalid_grant.
       const { rowCount } = await db.query(
         'UPDATE auth.oidc_payloads SET consumed_at = $3 WHERE kind = $1 AND id = $2 AND consumed_at IS NULL',
-        [this.kind, id, now()],
+        [this.kind, id, clock.date()],
       );
       if (rowCount === 1) return;
       const { rows } = await db.query<{ grant_id: string | null }>(
@@ -141,7 +141,7 @@ export function postgresAdapter(
       const { rows } = await db.query<PayloadRow>(
         `SELECT payload, consumed_at FROM auth.oidc_payloads
          WHERE kind = $1 AND ${where} AND (expires_at IS NULL OR expires_at > $3)`,
-        [this.kind, value, now()],
+        [this.kind, value, clock.date()],
       );
       const row = rows[0];
       if (!row) return undefined;

@@ -1,8 +1,9 @@
-import type { Queryable } from '@callgate/common';
+import { type Clock, type Queryable, systemClock } from '@callgate/common';
 
 export interface AttemptLimitsOptions {
   db: Queryable;
-  now: () => Date;
+  /** Default systemClock. */
+  clock?: Clock;
   perAddressPerHour: number;
   perAccountPerHour: number;
   /** Dynamic Client Registrations per client address per hour. Default: perAddressPerHour. */
@@ -22,7 +23,11 @@ export type AttemptKind = 'address' | 'account' | 'reset-mail' | 'signup-mail' |
  * affected by one address's attempts (one user cannot exhaust another's budget by address).
  */
 export class AttemptLimits {
-  constructor(private readonly options: AttemptLimitsOptions) {}
+  private readonly clock: Clock;
+
+  constructor(private readonly options: AttemptLimitsOptions) {
+    this.clock = options.clock ?? systemClock;
+  }
 
   /** Counts one attempt in the bucket; true while the bucket is within its limit. */
   async take(kind: AttemptKind, key: string): Promise<boolean> {
@@ -55,13 +60,13 @@ export class AttemptLimits {
   }
 
   private windowStart(): Date {
-    return new Date(Math.floor(this.options.now().getTime() / 3_600_000) * 3_600_000);
+    return new Date(Math.floor(this.clock.date().getTime() / 3_600_000) * 3_600_000);
   }
 
   /** Deletes windows older than two hours. */
   async sweep(): Promise<void> {
     await this.options.db.query('DELETE FROM auth.attempts WHERE window_start < $1', [
-      new Date(this.options.now().getTime() - 2 * 3_600_000),
+      new Date(this.clock.date().getTime() - 2 * 3_600_000),
     ]);
   }
 }

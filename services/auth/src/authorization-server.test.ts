@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { type Clock, systemClock } from '@callgate/common';
 import { startTestAuthService, type TestAuthService } from '../../../test/support/auth-service.js';
 import {
   authorizeUrl,
@@ -28,6 +29,15 @@ let service: TestAuthService;
 let origin: string;
 let clientId: string;
 let offsetMs = 0;
+/**
+ * The service's clock: the system's, moved forward by offsetMs. Not a ManualClock: oidc-provider reads the
+ * real time for its own timestamps, and the outbox drain and sweeps run on this clock's timers.
+ */
+const clock: Clock = {
+  ...systemClock,
+  now: () => Date.now() + offsetMs,
+  date: () => new Date(Date.now() + offsetMs),
+};
 const email = `seed-${randomUUID()}@example.com`;
 
 before(async () => {
@@ -37,7 +47,7 @@ before(async () => {
       AUTH_SEED_ACCOUNT: `${email}:${PASSWORD}`,
       AUTH_UNUSED_CLIENT_SECONDS: String(UNUSED_CLIENT_SECONDS),
     },
-    () => new Date(Date.now() + offsetMs),
+    clock,
   );
   origin = service.origin;
   clientId = await registerClient(origin, REDIRECT);

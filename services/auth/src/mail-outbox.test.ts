@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createLogger, type Database, migrate, readMigrations } from '@callgate/common';
+import { createLogger, type Database, ManualClock, migrate, readMigrations } from '@callgate/common';
 import { Registry } from 'prom-client';
 import { openIsolatedDatabase } from '../../../test/support/database.js';
 import { eventually } from '../../../test/support/eventually.js';
@@ -18,8 +18,8 @@ import { enqueueMail, MAIL_CLAIM_LEASE_MS, type Mail, type MailSender, startMail
 
 const log = createLogger('test', 'silent');
 const NEVER_MS = 2_147_483_647;
-let clock = Date.parse('2026-01-01T00:00:00Z');
-const now = () => new Date(clock);
+const START = Date.parse('2026-01-01T00:00:00Z');
+const clock = new ManualClock(START);
 
 let database: Awaited<ReturnType<typeof openIsolatedDatabase>>;
 
@@ -29,15 +29,19 @@ before(async () => {
 });
 after(async () => database?.close());
 
-function drainer(db: Database, sender: MailSender) {
+function drainer(
+  db: Database,
+  sender: MailSender,
+  options: { intervalMs?: number; clock?: ManualClock; registry?: Registry } = {},
+) {
   return startMailDrainer({
     db,
     sender,
     from: 'test@example.com',
-    intervalMs: NEVER_MS,
-    now,
+    intervalMs: options.intervalMs ?? NEVER_MS,
+    clock: options.clock ?? clock,
     log,
-    registry: new Registry(),
+    registry: options.registry ?? new Registry(),
   });
 }
 
@@ -48,7 +52,7 @@ describe('mail outbox with several replicas', () => {
       subject: 's',
       text: `mail ${i}`,
     }));
-    for (const mail of mails) await enqueueMail(database.db, mail, now());
+    for (const mail of mails) await enqueueMail(database.db, mail, clock.date());
 
     const sent: string[] = [];
     let releaseFirst: () => void = () => undefined;
@@ -90,7 +94,7 @@ describe('mail outbox with several replicas', () => {
   });
 
   it('a mail claimed by a drainer that died is sent by another once the lease runs out', async () => {
-    await enqueueMail(database.db, { to: 'orphan@example.com', subject: 's', text: 'orphan' }, now());
+    await enqueueMail(database.db, { to: 'orphan@example.com', subject: 's', text: 'orphan' }, clock.date());
     const sent: string[] = [];
     // Dies mid-send: the claim is made, the outcome never recorded.
     const dying = drainer(database.db, { send: () => new Promise(() => undefined) });
@@ -105,12 +109,50 @@ describe('mail outbox with several replicas', () => {
       const { rows } = await database.db.query<{ due: Date }>(
         "SELECT next_attempt_at AS due FROM auth.mail_outbox WHERE recipient = 'orphan@example.com'",
       );
-      return new Date(rows[0]?.due as Date).getTime() > clock ? true : undefined;
+      return new Date(rows[0]?.due as Date).getTime() > clock.now() ? true : undefined;
     });
     assert.equal(await other.drain(), 0, 'claimed by the other drainer: not sent meanwhile');
-    clock += MAIL_CLAIM_LEASE_MS;
+    clock.advance(MAIL_CLAIM_LEASE_MS);
     assert.equal(await other.drain(), 1);
     assert.deepEqual(sent, ['orphan@example.com']);
     await other.stop();
+  });
+});
+
+describe('mail outbox drain job', () => {
+  it('passes at each interval of its clock, one at a time, and leaves no timer after stop()', async () => {
+    const own = new ManualClock(clock.now());
+    await enqueueMail(database.db, { to: 'timed@example.com', subject: 's', text: 'timed' }, own.date());
+    let delivered: (to: string) => void = () => undefined;
+    const sent = new Promise<string>((resolve) => {
+      delivered = resolve;
+    });
+    const timed = drainer(
+      database.db,
+      { send: async (mail: Mail) => delivered(mail.to) },
+      { intervalMs: 1000, clock: own },
+    );
+    assert.equal(own.pending, 1, 'the first pass is scheduled');
+    own.advance(999);
+    assert.equal(own.pending, 1, 'not due yet');
+    own.advance(1);
+    assert.equal(own.pending, 0, 'the pass runs; the next is scheduled only when it ends');
+    assert.equal(await sent, 'timed@example.com');
+    await timed.drain();
+    assert.equal(own.pending, 1, 'the next pass is scheduled');
+    await timed.stop();
+    assert.equal(own.pending, 0, 'stop() cancels the next pass');
+  });
+
+  it('a failed pass rejects drain() with its error and counts in periodic_job_failures_total', async () => {
+    const down = { query: () => Promise.reject(new Error('database down')) } as unknown as Database;
+    const registry = new Registry();
+    const failing = drainer(down, { send: async () => undefined }, { registry });
+    await assert.rejects(failing.drain(), /database down/);
+    assert.match(
+      await registry.getSingleMetricAsString('periodic_job_failures_total'),
+      /periodic_job_failures_total\{job="auth-mail-drain"\} 1/,
+    );
+    await failing.stop();
   });
 });

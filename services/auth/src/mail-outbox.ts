@@ -1,5 +1,5 @@
 import { SESv2Client, SendEmailCommand } from '@aws-sdk/client-sesv2';
-import type { Database, Logger, Queryable } from '@callgate/common';
+import { type Clock, type Database, type Logger, periodic, type Queryable, systemClock } from '@callgate/common';
 import { Counter, type Registry } from 'prom-client';
 
 export interface Mail {
@@ -105,33 +105,41 @@ interface OutboxRow {
 
 /**
  * Drains the outbox: each pending mail is sent once it is due; a failure is retried with a growing
- * pause (up to an hour) and counted, so a mail service outage delays mail but loses none.
+ * pause (up to an hour) and counted, so a mail service outage delays mail but loses none. The passes
+ * run as a periodic job (auth-mail-drain): one at a time, whether started by the timer or by drain(),
+ * a failed pass (the database, not a mail) logged and counted in periodic_job_failures_total.
  */
 export function startMailDrainer(options: {
   db: Database;
   sender: MailSender;
   from: string;
   intervalMs: number;
-  now: () => Date;
+  /** Default systemClock. */
+  clock?: Clock;
   log: Logger;
   registry: Registry;
-}): { drain: () => Promise<number>; stop: () => Promise<void> } {
+}): {
+  /** A pass now (or the one under way): the number of mails sent; rejects when the pass failed. */
+  drain: () => Promise<number>;
+  /** No further passes; waits for the one under way. */
+  stop: () => Promise<void>;
+} {
+  const clock = options.clock ?? systemClock;
   const sent = new Counter({
     name: 'auth_mail_sent_total',
     help: 'Account mail handed to the mail service, by outcome (sent, failed).',
     labelNames: ['outcome'],
     registers: [options.registry],
   });
-  let running: Promise<number> | undefined;
   const drainOnce = async (): Promise<number> => {
-    const rows = await claimDueMail(options.db, options.now());
+    const rows = await claimDueMail(options.db, clock.date());
     let done = 0;
     for (const row of rows) {
       try {
         await options.sender.send({ to: row.recipient, subject: row.subject, text: row.body_text, from: options.from });
         await options.db.query('UPDATE auth.mail_outbox SET sent_at = $2, attempts = attempts + 1 WHERE id = $1', [
           row.id,
-          options.now(),
+          clock.date(),
         ]);
         sent.inc({ outcome: 'sent' });
         done++;
@@ -139,7 +147,7 @@ export function startMailDrainer(options: {
         const pauseMs = Math.min(3_600_000, 5000 * 2 ** row.attempts);
         await options.db.query(
           'UPDATE auth.mail_outbox SET attempts = attempts + 1, next_attempt_at = $2, last_error = $3 WHERE id = $1',
-          [row.id, new Date(options.now().getTime() + pauseMs), String((error as Error).message).slice(0, 500)],
+          [row.id, new Date(clock.now() + pauseMs), String((error as Error).message).slice(0, 500)],
         );
         sent.inc({ outcome: 'failed' });
         options.log.warn({ err: error, mailId: row.id }, 'mail not sent; retried later');
@@ -147,23 +155,31 @@ export function startMailDrainer(options: {
     }
     return done;
   };
-  // One pass at a time, whether started by the timer or by a caller that just wrote mail.
-  const drain = () => {
-    running ??= drainOnce().finally(() => {
-      running = undefined;
-    });
-    return running;
-  };
-  const timer = setInterval(
-    () => void drain().catch((error: unknown) => options.log.error({ err: error }, 'mail drain failed')),
-    options.intervalMs,
-  );
-  timer.unref();
-  return {
-    drain,
-    stop: async () => {
-      clearInterval(timer);
-      await running?.catch(() => undefined);
+  // periodic's runOnce resolves to undefined when a pass failed (logged and counted); drain() callers
+  // get the failure itself, as before the job ran on periodic().
+  let failure: unknown;
+  const job = periodic({
+    name: 'auth-mail-drain',
+    intervalMs: options.intervalMs,
+    run: async () => {
+      try {
+        return await drainOnce();
+      } catch (error) {
+        failure = error;
+        throw error;
+      }
     },
+    failureLevel: 'error',
+    clock,
+    log: options.log,
+    registry: options.registry,
+  });
+  return {
+    drain: async () => {
+      const done = await job.runOnce();
+      if (done === undefined) throw failure;
+      return done;
+    },
+    stop: () => job.stop(),
   };
 }

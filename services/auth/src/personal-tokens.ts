@@ -1,5 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { type Database, PERSONAL_TOKEN_PREFIX, personalTokenShape, personalTokenText } from '@callgate/common';
+import {
+  type Clock,
+  type Database,
+  PERSONAL_TOKEN_PREFIX,
+  personalTokenShape,
+  personalTokenText,
+  systemClock,
+} from '@callgate/common';
 import { hashSecret } from './one-time-links.js';
 import { RESOURCE_SCOPES } from './scopes.js';
 
@@ -38,7 +45,7 @@ export class PersonalTokenProblem extends Error {}
 export class PersonalTokens {
   constructor(
     private readonly db: Database,
-    private readonly now: () => Date,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async create(
@@ -56,7 +63,7 @@ export class PersonalTokens {
     const tokenId = randomBytes(12).toString('base64url');
     // With a checksum (@callgate/common personal-token.ts): the gateway refuses junk without asking us.
     const token = personalTokenText(tokenId, randomBytes(32).toString('base64url'));
-    const now = this.now();
+    const now = this.clock.date();
     const expiresAt = new Date(now.getTime() + input.days * 86_400_000);
     await this.db.query(
       `INSERT INTO auth.personal_tokens (token_id, account_id, name, token_hash, scopes, created_at, expires_at)
@@ -89,7 +96,7 @@ export class PersonalTokens {
   async revoke(accountId: string, tokenId: string): Promise<boolean> {
     const { rowCount } = await this.db.query(
       'UPDATE auth.personal_tokens SET revoked_at = $3 WHERE account_id = $1 AND token_id = $2 AND revoked_at IS NULL',
-      [accountId, tokenId, this.now()],
+      [accountId, tokenId, this.clock.date()],
     );
     return rowCount > 0;
   }
@@ -97,7 +104,7 @@ export class PersonalTokens {
   /** The account and scopes of a live token, or undefined. */
   async verify(token: string): Promise<{ accountId: string; info: PersonalToken } | undefined> {
     if (personalTokenShape(token) === 'malformed') return undefined;
-    const now = this.now();
+    const now = this.clock.date();
     const { rows } = await this.db.query<TokenRow>(
       `UPDATE auth.personal_tokens SET last_used_at = $2
        WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2 RETURNING *`,

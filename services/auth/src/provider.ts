@@ -1,4 +1,4 @@
-import type { Database, Logger } from '@callgate/common';
+import type { Clock, Database, Logger } from '@callgate/common';
 import Provider, { type Configuration, errors, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Accounts } from './accounts.js';
 import { postgresAdapter } from './adapter.js';
@@ -14,7 +14,7 @@ export interface ProviderOptions {
   keys: AuthKeys;
   db: Database;
   accounts: Accounts;
-  now: () => Date;
+  clock: Clock;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   /** A dynamically registered client nobody granted anything is deleted after this long. */
@@ -45,7 +45,7 @@ export function createProvider(options: ProviderOptions): Provider {
   // Every token is signed with the first key's algorithm (ES256 for generated keys).
   const alg = options.keys.jwks.keys[0]?.alg === 'RS256' ? 'RS256' : 'ES256';
   const configuration: Configuration = {
-    adapter: postgresAdapter(options.db, options.now, options.unusedClientSeconds),
+    adapter: postgresAdapter(options.db, options.clock, options.unusedClientSeconds),
     clients: [
       {
         client_id: options.consoleClient.clientId,

@@ -2,12 +2,13 @@ import { fileURLToPath } from 'node:url';
 import {
   closeHttp,
   createServiceBase,
-  type Database,
   listenHttp,
   type Periodic,
   periodic,
+  type ServiceDeps,
   type ServiceHandle,
   startGrpcService,
+  systemClock,
 } from '@callgate/common';
 import { Accounts } from './accounts.js';
 import { sweepExpired } from './adapter.js';
@@ -29,10 +30,8 @@ export { RESOURCE_SCOPES } from './scopes.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
-export interface AuthDeps {
-  db: Database;
-  ownsDb: boolean;
-  now?: () => Date;
+/** The clock (default systemClock) times tokens, links, limits, the outbox and the background jobs. */
+export interface AuthDeps extends ServiceDeps {
   /** The gateway's MCP URL when only known later (ephemeral ports); else AUTH_RESOURCE_URL. */
   resource?: () => string;
   /** Where local-mode keys are kept; undefined keeps them in memory. Default DATA_DIR. */
@@ -44,12 +43,12 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
   const keys = loadKeys(config, 'dataDir' in deps ? deps.dataDir : config.DATA_DIR);
   const fetchClientMetadata = clientMetadataFetch(config);
   const base = createServiceBase('auth', config.LOG_LEVEL);
-  const now = deps.now ?? (() => new Date());
+  const clock = deps.clock ?? systemClock;
   const resource = deps.resource ?? (() => config.AUTH_RESOURCE_URL ?? 'http://127.0.0.1:8080/mcp');
   let issuer = config.AUTH_ISSUER?.replace(/\/$/, '') ?? '';
   const limits = new AttemptLimits({
     db: deps.db,
-    now,
+    clock,
     perAddressPerHour: config.AUTH_SIGN_INS_PER_IP_PER_HOUR,
     perAccountPerHour: config.AUTH_SIGN_INS_PER_ACCOUNT_PER_HOUR,
     registrationsPerHour: config.AUTH_REGISTRATIONS_PER_IP_PER_HOUR,
@@ -57,15 +56,15 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
   let mail: ReturnType<typeof startMailDrainer> | undefined;
   const accounts = new Accounts({
     db: deps.db,
-    now,
+    clock,
     limits,
     issuer: () => issuer,
     maxFailedSignIns: config.AUTH_MAX_FAILED_SIGN_INS,
     lockoutSeconds: config.AUTH_LOCKOUT_SECONDS,
-    mailWritten: () =>
-      void mail?.drain().catch((error: unknown) => base.log.error({ err: error }, 'mail drain failed')),
+    // A failed pass is logged and counted by the drain job itself; the next one retries.
+    mailWritten: () => void mail?.drain().catch(() => undefined),
   });
-  const personalTokens = new PersonalTokens(deps.db, now);
+  const personalTokens = new PersonalTokens(deps.db, clock);
   const clientAddress = clientAddressOf(config.AUTH_TRUST_PROXY);
   const http = createAuthHttpServer({
     pages: {
@@ -104,7 +103,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
         keys,
         db: deps.db,
         accounts,
-        now,
+        clock,
         accessTokenTtlSeconds: config.AUTH_ACCESS_TOKEN_TTL_SECONDS,
         refreshTokenTtlSeconds: config.AUTH_REFRESH_TOKEN_TTL_SECONDS,
         unusedClientSeconds: config.AUTH_UNUSED_CLIENT_SECONDS,
@@ -120,7 +119,7 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
       sender: sesSender({ region: config.AWS_REGION, endpoint: config.MAIL_SES_ENDPOINT }),
       from: config.MAIL_FROM,
       intervalMs: config.MAIL_DRAIN_INTERVAL_MS,
-      now,
+      clock,
       log: base.log,
       registry: base.metrics.registry,
     });
@@ -136,7 +135,8 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
       jitter: 0.1,
       log: base.log,
       registry: base.metrics.registry,
-      run: () => Promise.all([sweepExpired(deps.db, now()), limits.sweep(), accounts.sweep()]),
+      clock,
+      run: () => Promise.all([sweepExpired(deps.db, clock.date()), limits.sweep(), accounts.sweep()]),
     });
     base.log.info({ issuer, resource: resource() }, 'authorization server listening');
   } catch (error) {

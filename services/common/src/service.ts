@@ -7,6 +7,7 @@ import { GrpcServer, type RegisteredService } from './grpc/server.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type ServiceMetrics } from './metrics.js';
 import { closeHttp, createOpsServer, listenHttp } from './ops-server.js';
+import { periodic } from './periodic.js';
 import { Readiness } from './readiness.js';
 import { exitOnSignal } from './shutdown.js';
 import { startTracing } from './tracing/otlp.js';
@@ -92,13 +93,18 @@ export async function startGrpcService(options: GrpcServiceOptions): Promise<Ser
   // gRPC health follows the same checks as /readyz, so a dependency outage shows as NOT_SERVING.
   const refreshHealth = async () => grpc.setServing((await base.readiness.evaluate()).ready);
   await refreshHealth();
-  const healthTimer = setInterval(() => void refreshHealth(), 5000);
-  healthTimer.unref();
+  const health = periodic({
+    name: 'grpc-health',
+    intervalMs: 5000,
+    run: refreshHealth,
+    log: base.log,
+    registry: base.metrics.registry,
+  });
 
   let stopping: Promise<void> | undefined;
   const stop = () => {
     stopping ??= (async () => {
-      clearInterval(healthTimer);
+      await health.stop();
       base.readiness.startDraining();
       const { drained, forced } = await grpc.shutdown(options.shutdownTimeoutMs);
       base.log.info({ drained, forced }, 'gRPC server stopped');

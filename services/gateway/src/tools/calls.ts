@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { errorDetailOf, isGrpcError } from '@callgate/common';
+import { errorDetailOf, isGrpcError, isUnreachable } from '@callgate/common';
 import { status } from '@grpc/grpc-js';
 import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
@@ -26,10 +26,10 @@ const placeCallDeadlineMs = 30_000;
  * A PlaceCall that timed out or lost its connection may still have placed the call. Such failures are
  * not "retry in a few seconds": they name the key that finds (or safely repeats) the same call.
  */
-function outcomeUnknown(error: unknown, idempotencyKey: string): unknown {
-  if (!isGrpcError(error) || ![status.DEADLINE_EXCEEDED, status.UNAVAILABLE, status.CANCELLED].includes(error.code)) {
-    return error;
-  }
+export function outcomeUnknown(error: unknown, idempotencyKey: string): unknown {
+  // Unreachable (no answer in time, no connection), or the call was cancelled while in flight: either way
+  // the call service may have acted on it.
+  if (!isUnreachable(error) && !(isGrpcError(error) && error.code === status.CANCELLED)) return error;
   // The call service says it placed nothing (user-credit was down before the intent was recorded): a plain retryable error.
   if (errorDetailOf(error)?.notPlaced) return error;
   return Object.assign(new Error(error.message), {
