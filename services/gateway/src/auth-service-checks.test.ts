@@ -61,7 +61,7 @@ describe('the gateway and the auth service', () => {
   });
   after(() => server?.forceShutdown());
 
-  function trust(cacheMs: number, clock: Clock) {
+  function trust(cacheMs: number, clock: Clock, personalAnswers?: number) {
     const trusted = authorizationServerTrust(
       {
         AUTH_ISSUER: 'http://127.0.0.1:2',
@@ -74,6 +74,7 @@ describe('the gateway and the auth service', () => {
       () => MCP_URL,
       createMetrics('gateway-test'),
       clock,
+      personalAnswers,
     );
     assert.ok(trusted);
     return trusted.settings;
@@ -132,6 +133,24 @@ describe('the gateway and the auth service', () => {
     } finally {
       liveExpiresAt = undefined;
     }
+  });
+
+  it('forged tokens with a valid checksum push out only other refusals, never the cached answer of a live token', async () => {
+    const settings = trust(CACHE_MS, systemClock, 10);
+    const real = personalTokenText(randomBytes(12).toString('base64url'), randomBytes(32).toString('base64url'));
+    liveToken = real;
+    assert.equal((await authenticate(`Bearer ${real}`, settings, `${MCP_URL}/meta`)).extra?.userId, 'user-1');
+    // CRC-32 is public: a stranger computes tokens that pass the gateway's shape check, each one asked about.
+    for (let i = 0; i < 50; i++) {
+      const forged = personalTokenText(randomBytes(12).toString('base64url'), randomBytes(32).toString('base64url'));
+      await assert.rejects(
+        authenticate(`Bearer ${forged}`, settings, `${MCP_URL}/meta`),
+        /unknown, expired or revoked/,
+      );
+    }
+    const asked = calls.verifyPersonalToken;
+    assert.equal((await authenticate(`Bearer ${real}`, settings, `${MCP_URL}/meta`)).extra?.userId, 'user-1');
+    assert.equal(calls.verifyPersonalToken - asked, 0, "the real token's answer was still cached");
   });
 
   it('a revoked grant is refused once the cached answer is AUTH_CHECK_CACHE_MS old, and at once with 0', async () => {

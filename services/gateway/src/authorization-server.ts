@@ -40,6 +40,8 @@ export function authorizationServerTrust(
   metrics: ServiceMetrics,
   /** Answers are reused while younger than AUTH_CHECK_CACHE_MS by this clock (tests move it). */
   clock: Clock = systemClock,
+  /** Answers kept per kind (live, refused); tests make it small to show a flood of refusals evicts no live one. */
+  personalAnswers = 50_000,
 ): { settings: TokenSettings; issuer: string } | undefined {
   if (!config.AUTH_ISSUER) return undefined;
   if (!config.AUTH_SERVICE_ADDR) {
@@ -73,15 +75,17 @@ export function authorizationServerTrust(
     verdicts.set(key, { refused, at: clock.now() });
     return refused;
   };
-  const personal = new LRUCache<string, { found: Awaited<ReturnType<PersonalTokenVerifier['verify']>>; at: number }>({
-    max: 50_000,
-  });
+  type PersonalAnswer = { found: Awaited<ReturnType<PersonalTokenVerifier['verify']>>; at: number };
+  // Live and refused answers are kept apart: anyone can make up tokens that pass the checksum (CRC-32 tells
+  // typos, not forgeries), and a flood of them must only push out other refusals, never a real token's answer.
+  const live = new LRUCache<string, PersonalAnswer>({ max: personalAnswers });
+  const refused = new LRUCache<string, PersonalAnswer>({ max: personalAnswers });
   const personalTokens: PersonalTokenVerifier = {
     prefix: PERSONAL_TOKEN_PREFIX,
     verify: async (token) => {
       // Only a hash of the token is kept in memory.
       const key = createHash('sha256').update(token).digest('base64url');
-      const cached = fresh(personal.get(key));
+      const cached = fresh(live.get(key)) ?? fresh(refused.get(key));
       // A cached "live" stops at the token's own expiry: it is not let in for the rest of the cache time.
       if (cached) return cached.found && cached.found.expiresAt * 1000 <= clock.now() ? undefined : cached.found;
       let found: Awaited<ReturnType<PersonalTokenVerifier['verify']>>;
@@ -96,7 +100,13 @@ export function authorizationServerTrust(
         if (!(isGrpcError(error) && error.code === status.UNAUTHENTICATED)) throw error;
         found = undefined;
       }
-      personal.set(key, { found, at: clock.now() });
+      if (found) {
+        live.set(key, { found, at: clock.now() });
+        refused.delete(key);
+      } else {
+        refused.set(key, { found, at: clock.now() });
+        live.delete(key);
+      }
       return found;
     },
   };
