@@ -15,6 +15,7 @@ import {
 } from '@callgate/common';
 import type { callV1 } from '@callgate/protos';
 import { type ActionOptions, cancelCall, refreshStatus } from './call-actions.js';
+import { readCallDetails } from './call-details.js';
 import type { CallStore } from './call-store.js';
 import { type Conversation, toCall, toProgress } from './call-view.js';
 import { type PlaceCallOptions, placeCall } from './place-call.js';
@@ -56,10 +57,9 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
       };
     },
     GetCall: async (request) => {
-      const call = await store.forUser(request.userId, callIdOf(request));
-      // The timeline, turns and outcome are independent reads: in parallel, on separate connections.
-      const [events, held] = await Promise.all([store.events(call.call_id), conversation(call.call_id)]);
-      return { call: toCall(call, events, held) };
+      // The row, timeline, turns and outcome in one statement (call-details.ts): one round trip, not four.
+      const { call, events, conversation } = await readCallDetails(store.db, request.userId, callIdOf(request));
+      return { call: toCall(call, events, conversation) };
     },
     ListCalls: async (request) => {
       const statuses = request.statuses.map((s) => {
