@@ -120,6 +120,16 @@ class Session {
     client.onclose = () => {
       if (this.client === client) this.client = undefined;
     };
+    // Over Streamable HTTP a request's answer comes on its POST's SSE stream. When the gateway dies under
+    // it (SIGKILL), the SDK client only reports the broken stream here and tries to resume it (which a
+    // restarted gateway without the session refuses); the request itself is never failed, so it would
+    // read as a 45 s hang. The connection is gone: closing the client fails its requests at once with
+    // "Connection closed" (a transport failure, retried; makePhoneCall with the same key).
+    client.onerror = (error) => {
+      if (/SSE stream disconnected|reconnect SSE stream|reconnection attempts/i.test(error.message)) {
+        void client.close().catch(() => undefined);
+      }
+    };
     return client;
   }
 

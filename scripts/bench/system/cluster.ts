@@ -8,6 +8,7 @@
  * single-process, and each service owns its schema anyway); with it every service opens its own pool.
  */
 import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN } from '@callgate/sandbox';
@@ -187,7 +188,7 @@ export class Cluster {
       REDIS_URL: _r,
       ...inherited
     } = process.env;
-    const env = { ...inherited, LOG_LEVEL: 'info', ...this.envFor(name) };
+    const env = { ...inherited, LOG_LEVEL: process.env.SYSTEM_LOG_LEVEL || 'info', ...this.envFor(name) };
     const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined)) as Record<
       string,
       string
@@ -196,6 +197,12 @@ export class Cluster {
     for (const key of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET']) defined[key] ??= '';
     const ready = new RegExp(`"msg":"${name} started"`);
     const p = await startProcess(`services/${name}/src/main.ts`, ready, defined, 120_000);
+    // SYSTEM_LOG_DIR=dir: every service's whole log appended to dir/<service>.log (restarts included).
+    if (process.env.SYSTEM_LOG_DIR) {
+      const file = createWriteStream(path.join(process.env.SYSTEM_LOG_DIR, `${name}.log`), { flags: 'a' });
+      file.write(`${p.output.join('\n')}\n`);
+      p.child.stdout?.pipe(file);
+    }
     // A service's log is kept only as long as it is useful for a failure message.
     p.child.stdout?.on('data', () => {
       if (p.output.length > 2000) p.output.splice(0, p.output.length - 500);

@@ -40,6 +40,12 @@ export class Dialer {
   async dial(call: CallRow): Promise<DialResult> {
     const { store, carrier, log } = this.options;
     let placed: CarrierCall;
+    // The safety-net poll goes on the queue before the carrier is asked: a crash anywhere after the ask
+    // (before its answer is recorded, or before it is reported) loses the status callbacks sent while
+    // this process is down (Twilio does not resend them), and the poll is then what finds the call's end
+    // (it is re-enqueued while the call is open; a call the carrier refused is terminal and costs it one
+    // no-op). Enqueued after the dial, such a call waited for the stale-call sweep (minutes).
+    await this.options.polls.enqueue(call.call_id, this.options.pollFirstDelaySeconds, this.options.clock.date());
     // Only the carrier request is guarded: a failure after the carrier accepted must never be taken
     // for a refusal (the phone is ringing; its callbacks find the call by the id in their URL).
     try {
@@ -87,8 +93,6 @@ export class Dialer {
     if (isTerminal(now.status) && !isTerminal(fromCarrier(placed.status))) {
       // Canceled (or failed by recovery) while the carrier was being asked: end the real call too.
       await this.endOrphan(placed.sid);
-    } else {
-      await this.options.polls.enqueue(call.call_id, this.options.pollFirstDelaySeconds, this.options.clock.date());
     }
     return { dialed: true, call: now };
   }
