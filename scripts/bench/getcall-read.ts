@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, migrate, PostgresDatabase, readMigrations, systemClock } from '@callgate/common';
 import { readCallDetails } from '../../services/call/src/call-details.js';
 import { CallStore } from '../../services/call/src/call-store.js';
+import { newCallFixture } from '../../services/call/src/new-call.fixture.js';
 import { TranscriptStore } from '../../services/call/src/transcript-store.js';
 
 const log = createLogger('m', 'silent');
@@ -24,27 +25,7 @@ const tr = new TranscriptStore(db, systemClock);
 const user = `micro-${randomUUID()}`;
 const id = randomUUID();
 await store.insertIntent(
-  {
-    call_id: id,
-    user_id: user,
-    idempotency_key: id,
-    to_number: '+14155550001',
-    from_number: '+15005550006',
-    task: 't',
-    first_message: 'h',
-    voice: 'v',
-    model: 'm',
-    language: 'en-US',
-    max_duration_seconds: 300,
-    machine_detection: false,
-    outcome_schema_json: '',
-    metadata: {},
-    credits_per_minute: 10,
-    reservation_id: randomUUID(),
-    reserved_credits: 50,
-    created_at: new Date(),
-    request_hash: 'h',
-  },
+  newCallFixture(user, { call_id: id, idempotency_key: id, task: 't', first_message: 'h' }),
   100,
 );
 for (const s of ['ringing', 'in-progress', 'completed'] as const)

@@ -10,8 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { createLogger, migrate, readMigrations, systemClock } from '@callgate/common';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { readCallDetails } from './call-details.js';
-import { CallStore, type NewCall } from './call-store.js';
+import { CallStore } from './call-store.js';
 import { toCall } from './call-view.js';
+import { newCallFixture } from './new-call.fixture.js';
 import { TranscriptStore } from './transcript-store.js';
 
 let test: TestDatabase;
@@ -39,30 +40,7 @@ after(async () => {
   await test.close();
 });
 
-function newCall(): NewCall {
-  const callId = randomUUID();
-  return {
-    call_id: callId,
-    user_id: user,
-    idempotency_key: callId,
-    to_number: '+14155550001',
-    from_number: '+15005550006',
-    task: 'say hello',
-    first_message: 'hello',
-    voice: 'v',
-    model: 'm',
-    language: 'en-US',
-    max_duration_seconds: 300,
-    machine_detection: false,
-    outcome_schema_json: '',
-    metadata: { team: 'a' },
-    credits_per_minute: 10,
-    reservation_id: randomUUID(),
-    reserved_credits: 50,
-    created_at: new Date(),
-    request_hash: 'h',
-  };
-}
+const newCall = () => newCallFixture(user, { metadata: { team: 'a' } });
 
 /** What GetCall read before: four statements. */
 async function fourReads(userId: string, callId: string) {

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { type CallStatus, createLogger, migrate, readMigrations, systemClock } from '@callgate/common';
 import { Registry } from 'prom-client';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import { CallStore, type NewCall, type StatusReport } from './call-store.js';
+import { CallStore, type StatusReport } from './call-store.js';
+import { newCallFixture } from './new-call.fixture.js';
 import { statusTransitions } from './status-metrics.js';
 
 let test: TestDatabase;
@@ -34,30 +35,7 @@ after(async () => {
   await test.close();
 });
 
-function newCall(): NewCall {
-  const callId = randomUUID();
-  return {
-    call_id: callId,
-    user_id: user,
-    idempotency_key: callId,
-    to_number: '+14155550001',
-    from_number: '+15005550006',
-    task: 'say hello',
-    first_message: 'hello',
-    voice: 'v',
-    model: 'm',
-    language: 'en-US',
-    max_duration_seconds: 300,
-    machine_detection: false,
-    outcome_schema_json: '',
-    metadata: {},
-    credits_per_minute: 10,
-    reservation_id: randomUUID(),
-    reserved_credits: 50,
-    created_at: new Date(),
-    request_hash: 'h',
-  };
-}
+const newCall = () => newCallFixture(user);
 
 const report = (status: CallStatus): StatusReport => ({ status, occurredAt: new Date(), source: 'callback' });
 
