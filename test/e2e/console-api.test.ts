@@ -208,7 +208,7 @@ describe('connected apps and personal access tokens through MCP', () => {
       const after = await call<{ tokens: TokenInfo[] }>(console, 'listPersonalTokens', {});
       assert.ok(!after.tokens.some((t) => t.tokenId === created.tokenId), 'a revoked token is not listed');
       const twice = await refusedText(console, 'revokePersonalToken', { tokenId: created.tokenId });
-      assert.match(twice, /no live personal access token with this id/);
+      assert.match(twice, /personal access token not found/);
     } finally {
       await console.close();
     }

@@ -72,7 +72,7 @@ export function authGrpcService(deps: {
     RevokeGrant: async (request) => {
       // One answer for "not yours" and "no such grant": the caller learns nothing about other accounts.
       if (!(await deps.grants.revoke(userOf(request), request.grantId))) {
-        throw new DomainError('not_found', 'you have no connected app with this grant id');
+        throw new DomainError('not_found', 'connected app not found: you have no grant with this id');
       }
       return {};
     },
@@ -93,7 +93,7 @@ export function authGrpcService(deps: {
         if (error instanceof NoSuchAccount) {
           throw new DomainError(
             'not_found',
-            'your account is not one of the authorization server: sign in there to manage personal access tokens',
+            'account not found at the authorization server: personal access tokens belong to accounts that sign in there',
           );
         }
         if (error instanceof PersonalTokenProblem) {
@@ -109,7 +109,7 @@ export function authGrpcService(deps: {
         tokenId.length <= 64 &&
         !tokenId.includes('\u0000') &&
         (await deps.personalTokens.revoke(userOf(request), tokenId));
-      if (!revoked) throw new DomainError('not_found', 'you have no live personal access token with this id');
+      if (!revoked) throw new DomainError('not_found', 'personal access token not found: you have no live token with this id');
       return {};
     },
   };

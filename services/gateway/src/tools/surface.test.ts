@@ -568,13 +568,13 @@ describe('the apps:manage tools', () => {
   it('an unknown or another user’s id is the auth service’s "not found", as a tool error', async () => {
     const { backends } = fakeBackends({
       revokeGrant: () => {
-        throw grpcError(status.NOT_FOUND, 'you have no connected app with this grant id');
+        throw grpcError(status.NOT_FOUND, 'connected app not found: you have no grant with this id');
       },
     });
     const mcp = await connect(backends);
     try {
       const text = refusal(await mcp.callTool('revokeConnectedApp', { grantId: 'someone-elses' }));
-      assert.equal(text, 'you have no connected app with this grant id');
+      assert.equal(text, 'connected app not found: you have no grant with this id');
     } finally {
       await mcp.close();
     }
