@@ -74,7 +74,11 @@ function startEnv(): Record<string, string> {
 
 /** A token as `npm run mint-token -- --sub <sub>` makes it: the key npm start keeps in DATA_DIR. */
 function tokenFor(sub: string): string {
-  return mintToken({ secret: localJwtSecret({}, dataDir), ...system.jwt }, { sub, scope: CONSENTABLE_SCOPES.join(' ') }, 600);
+  return mintToken(
+    { secret: localJwtSecret({}, dataDir), ...system.jwt },
+    { sub, scope: CONSENTABLE_SCOPES.join(' ') },
+    600,
+  );
 }
 
 before(async () => {

@@ -109,7 +109,8 @@ export function authGrpcService(deps: {
         tokenId.length <= 64 &&
         !tokenId.includes('\u0000') &&
         (await deps.personalTokens.revoke(userOf(request), tokenId));
-      if (!revoked) throw new DomainError('not_found', 'personal access token not found: you have no live token with this id');
+      if (!revoked)
+        throw new DomainError('not_found', 'personal access token not found: you have no live token with this id');
       return {};
     },
   };
