@@ -52,7 +52,8 @@ after(async () => {
 
 describe('every tool, its structuredContent against its outputSchema', () => {
   for (const step of TOOL_PLAN) {
-    it(step.name, async () => {
+    it(step.name, async (t) => {
+      if (step.needsAccount) return t.skip('needs an account of the authorization server: console-api.test.ts');
       const schema = schemas.get(step.name);
       assert.ok(schema, `${step.name} declares an outputSchema`);
       // Rejects (McpError -32602) when structuredContent breaks the schema: what every v1 client sees.

@@ -1,5 +1,5 @@
 /** The whole local system on ephemeral ports, and MCP clients for it, for end-to-end tests. */
-import { mintToken, USER_SCOPES } from '@callgate/gateway';
+import { CONSENTABLE_SCOPES, mintToken } from '@callgate/gateway';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
@@ -12,8 +12,9 @@ export async function startTestSystem(): Promise<LocalSystem> {
   });
 }
 
+/** A token with every scope a person may consent to (apps:manage included), as the console holds. */
 export function tokenFor(system: LocalSystem, sub: string, expiresInSeconds = 600): string {
-  return mintToken(system.jwt, { sub, scope: USER_SCOPES }, expiresInSeconds);
+  return mintToken(system.jwt, { sub, scope: CONSENTABLE_SCOPES.join(' ') }, expiresInSeconds);
 }
 
 export async function httpClient(system: LocalSystem, token: string): Promise<Client> {

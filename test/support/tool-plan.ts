@@ -19,6 +19,12 @@ export interface ToolStep {
   arguments: (state: PlanState) => Record<string, unknown>;
   /** Reads what later steps need from the structuredContent. */
   remember?: (structured: Record<string, unknown>, state: PlanState) => void;
+  /**
+   * Succeeds only for an account of the authorization server with something to act on (a personal
+   * access token, a grant): tests whose users are minted tokens call it only to see it refuse bad
+   * arguments. test/e2e/console-api.test.ts runs it for a signed-up person through the v2 SDK client.
+   */
+  needsAccount?: true;
 }
 
 const placed = (state: PlanState) => {
@@ -48,6 +54,16 @@ export const TOOL_PLAN: readonly ToolStep[] = [
   { name: 'getCallDetails', arguments: (state) => ({ callId: placed(state) }) },
   { name: 'getCallHistory', arguments: () => ({ pageSize: 5 }) },
   { name: 'cancelCall', arguments: (state) => ({ callId: placed(state), reason: 'client test' }) },
+  { name: 'estimateCallCost', arguments: () => ({ maxDurationSeconds: 120 }) },
+  { name: 'listConnectedApps', arguments: () => ({}) },
+  { name: 'listPersonalTokens', arguments: () => ({}) },
+  {
+    name: 'createPersonalToken',
+    arguments: () => ({ name: 'plan', scopes: ['calls:read'], expiresInDays: 1 }),
+    needsAccount: true,
+  },
+  { name: 'revokePersonalToken', arguments: () => ({ tokenId: 'AbCdEfGhIjKlMnOp' }), needsAccount: true },
+  { name: 'revokeConnectedApp', arguments: () => ({ grantId: 'AbCdEfGhIjKlMnOp' }), needsAccount: true },
 ];
 
 /** Fails when tools/list and the plan differ: every tool is called, and only tools that exist. */

@@ -5,7 +5,7 @@ import { readForm, sendPage } from './forms.js';
 import { html, page } from './html.js';
 import type { KnownDevices } from './known-devices.js';
 import { MAX_PERSONAL_TOKEN_DAYS, PersonalTokenProblem, type PersonalTokens } from './personal-tokens.js';
-import { RESOURCE_SCOPES } from './scopes.js';
+import { RESOURCE_SCOPES, USER_SCOPES } from './scopes.js';
 import { signInFromForm } from './sign-in-form.js';
 
 export interface PersonalTokenPagesDeps {
@@ -52,7 +52,7 @@ export async function servePersonalTokenPage(
   try {
     const { token, info } = await deps.personalTokens.create(signedIn.accountId, {
       name: form.name ?? '',
-      scopes: Object.keys(RESOURCE_SCOPES).filter((scope) => form[`scope:${scope}`] === 'on'),
+      scopes: USER_SCOPES.filter((scope) => form[`scope:${scope}`] === 'on'),
       days: Number(form.days ?? 30),
     });
     return sendPage(
@@ -83,7 +83,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <label for="email">Email</label><input id="email" name="email" type="email" required>
 <label for="password">Password</label><input id="password" name="password" type="password" required>
 <label for="name">Token name</label><input id="name" name="name" type="text" maxlength="100" required>
-<fieldset><legend>It may</legend>${Object.entries(RESOURCE_SCOPES).map(
+<fieldset><legend>It may</legend>${USER_SCOPES.map((scope) => [scope, RESOURCE_SCOPES[scope]] as const).map(
       ([scope, words]) => html`<label><input type="checkbox" name="scope:${scope}"> ${words}</label>`,
     )}</fieldset>
 <label for="days">Expires after (days, 1 to ${MAX_PERSONAL_TOKEN_DAYS})</label><input id="days" name="days" type="text" value="30">

@@ -30,6 +30,8 @@ export interface ProviderOptions {
 }
 
 const SIGN_IN_SCOPES = ['openid', 'offline_access'];
+/** The console's name, on the consent screen and in the list of connected apps. */
+export const CONSOLE_CLIENT_NAME = 'callgate console';
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
 
 /**
@@ -49,7 +51,7 @@ export function createProvider(options: ProviderOptions): Provider {
     clients: [
       {
         client_id: options.consoleClient.clientId,
-        client_name: 'callgate console',
+        client_name: CONSOLE_CLIENT_NAME,
         token_endpoint_auth_method: 'none',
         application_type: 'web',
         redirect_uris: options.consoleClient.redirectUris,

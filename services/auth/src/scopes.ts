@@ -9,6 +9,8 @@ export const RESOURCE_SCOPES = {
   'profile:read': 'See your profile and your call preferences (voice, language, caller id).',
   'profile:write': 'Change your call preferences.',
   'credits:read': 'See your credit balance and how you used it.',
+  'apps:manage':
+    'See the apps and personal access tokens that can act for you, revoke them, and create new personal access tokens.',
 } as const;
 
 export type ResourceScope = keyof typeof RESOURCE_SCOPES;
@@ -28,10 +30,24 @@ export function describeScope(scope: string): string {
 }
 
 /**
- * What a client that asks for no scope gets: every scope a person's tools need (calls, profile,
- * credits: read and write as the gateway's tools use them), never `admin`. MCP clients ask for the
- * scopes in the gateway's 401 challenge or its protected resource metadata, and send none when they
- * find none (the MCP conformance suite's authorization-code-grant does); without a default such a
- * request ended in access_denied ("no scope was granted"). The consent screen lists them all.
+ * Scopes that manage access itself: granted only when a client names them (the console does), never by
+ * default, and never held by a personal access token (a token that could mint tokens would outlive its
+ * own revocation).
  */
-export const DEFAULT_SCOPES: readonly ResourceScope[] = Object.keys(RESOURCE_SCOPES) as ResourceScope[];
+export const MANAGE_SCOPES: readonly ResourceScope[] = ['apps:manage'];
+
+/**
+ * The scopes of a person's tools (calls, profile, credits: read and write as the gateway's tools use
+ * them): all a personal access token may hold.
+ */
+export const USER_SCOPES: readonly ResourceScope[] = (Object.keys(RESOURCE_SCOPES) as ResourceScope[]).filter(
+  (scope) => !MANAGE_SCOPES.includes(scope),
+);
+
+/**
+ * What a client that asks for no scope gets: every user scope, never `admin` nor `apps:manage`. MCP
+ * clients ask for the scopes in the gateway's 401 challenge or its protected resource metadata, and send
+ * none when they find none (the MCP conformance suite's authorization-code-grant does); without a
+ * default such a request ended in access_denied ("no scope was granted"). The consent screen lists them all.
+ */
+export const DEFAULT_SCOPES: readonly ResourceScope[] = USER_SCOPES;

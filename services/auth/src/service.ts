@@ -16,17 +16,18 @@ import { AttemptLimits } from './attempt-limits.js';
 import { clientMetadataFetch } from './client-metadata-fetch.js';
 import type { AuthConfig } from './config.js';
 import { Csrf } from './csrf.js';
+import { Grants } from './grants.js';
 import { clientAddressOf, createAuthHttpServer } from './http-app.js';
 import { loadKeys } from './keys.js';
 import { KnownDevices } from './known-devices.js';
 import { sesSender, startMailDrainer } from './mail-outbox.js';
 import { PersonalTokens } from './personal-tokens.js';
-import { createProvider } from './provider.js';
+import { CONSOLE_CLIENT_NAME, createProvider } from './provider.js';
 import { authGrpcService } from './server.js';
 
 export { type AuthConfig, authConfigShape } from './config.js';
 export { PERSONAL_TOKEN_PREFIX } from './personal-tokens.js';
-export { RESOURCE_SCOPES } from './scopes.js';
+export { DEFAULT_SCOPES, RESOURCE_SCOPES, USER_SCOPES as PERSONAL_TOKEN_SCOPES } from './scopes.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
 
@@ -85,7 +86,13 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
     grpcPort: config.GRPC_PORT,
     opsPort: config.METRICS_PORT,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    services: [authGrpcService({ db: deps.db, personalTokens })],
+    services: [
+      authGrpcService({
+        db: deps.db,
+        personalTokens,
+        grants: new Grants(deps.db, clock, { [config.AUTH_CONSOLE_CLIENT_ID]: CONSOLE_CLIENT_NAME }),
+      }),
+    ],
     database: { db: deps.db, schema: 'auth', migrationsDir: MIGRATIONS, close: deps.ownsDb },
     onStop: async () => {
       await sweeper?.stop();

@@ -504,7 +504,11 @@ export class CallStore {
     return rows[0];
   }
 
-  /** The user's calls, newest first, keyset-paged on (created_at, call_id). */
+  /**
+   * The user's calls, newest first, keyset-paged on (created_at, call_id). `number` searches the
+   * destination for those characters (a substring, matched literally: LIKE's own characters escaped).
+   * No trigram index: the scan is bounded by the user's own calls (calls_by_user).
+   */
   async list(request: {
     userId: string;
     pageSize: number;
@@ -524,7 +528,7 @@ export class CallStore {
           AND (cardinality($2::text[]) = 0 OR status = ANY($2))
           AND ($3::timestamptz IS NULL OR created_at >= $3)
           AND ($4::timestamptz IS NULL OR created_at <= $4)
-          AND ($5 = '' OR to_number = $5 OR from_number = $5)
+          AND ($5 = '' OR to_number LIKE '%' || $5 || '%' ESCAPE '\\')
           AND ($6::timestamptz IS NULL OR (created_at, call_id) < ($6, $7::uuid))
         ORDER BY created_at DESC, call_id DESC LIMIT $8`,
       [
@@ -532,7 +536,7 @@ export class CallStore {
         request.statuses,
         after ?? null,
         before ?? null,
-        request.number,
+        likeLiteral(request.number),
         cursor?.t ?? null,
         cursor?.id ?? null,
         size + 1,
@@ -565,6 +569,11 @@ export class CallStore {
     );
     return rows;
   }
+}
+
+/** Text LIKE matches literally: its wildcards (% and _) and the escape character (\\) escaped. */
+export function likeLiteral(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 /**

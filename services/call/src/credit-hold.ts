@@ -35,6 +35,17 @@ export interface CreditHold {
 }
 
 /**
+ * The credits a call holds: the worst case, its whole time limit on its model. The one sizing of a
+ * hold: PlaceCall holds this, and EstimateCall (estimate.ts) reports it before anything is placed.
+ */
+export function holdAmount(
+  pricing: PriceTable,
+  settings: { model: { creditsPerMinute: number }; maxDurationSeconds: number },
+): number {
+  return worstCaseCost(pricing, settings.model.creditsPerMinute, settings.maxDurationSeconds);
+}
+
+/**
  * Holds the worst-case credits of a call, keyed by its call id, so a retry (also after a crash) finds the
  * same hold. No abort signal: a hold that user-credit already committed must come back with its id, or
  * it would stay locked until it expires, with no call to release it.
@@ -46,7 +57,7 @@ export async function holdCredits(
   settings: Pick<CallSettings, 'model' | 'maxDurationSeconds'>,
 ): Promise<CreditHold> {
   const { model, maxDurationSeconds } = settings;
-  const amount = worstCaseCost(pricing, model.creditsPerMinute, maxDurationSeconds);
+  const amount = holdAmount(pricing, settings);
   try {
     const held = await credit.reserve({
       userId: call.userId,

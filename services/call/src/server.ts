@@ -18,6 +18,7 @@ import { type ActionOptions, cancelCall, refreshStatus } from './call-actions.js
 import { readCallDetails } from './call-details.js';
 import type { CallStore } from './call-store.js';
 import { type Conversation, toCall, toProgress } from './call-view.js';
+import { estimateCall } from './estimate.js';
 import { type PlaceCallOptions, placeCall } from './place-call.js';
 import { listStaleCalls } from './stale-calls.js';
 import type { TranscriptStore } from './transcript-store.js';
@@ -33,6 +34,8 @@ export interface CallServiceDeps {
   clock: Clock;
 }
 
+/** A search by number: digits the destination contains (ListCallsRequest.number). */
+const NUMBER_SEARCH = /^\+?\d{1,20}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A call id from a request: anything but a UUID cannot name a call, so say so instead of NOT_FOUND. */
@@ -67,6 +70,9 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
         if (!status) throw invalidArgument('statuses', `unknown status ${s}`);
         return status;
       });
+      if (request.number && !NUMBER_SEARCH.test(request.number)) {
+        throw invalidArgument('number', 'digits to search for: 1 to 20 digits, an optional leading +');
+      }
       const page = await store.list({ ...request, statuses: statuses as CallStatus[] });
       return { calls: page.calls.map((c) => toCall(c)), nextPageToken: page.nextPageToken };
     },
@@ -126,6 +132,8 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
       models: listModels(deps.catalog),
       defaultModel: deps.catalog.defaultModel,
     }),
+    EstimateCall: (request, ctx) =>
+      estimateCall({ credit: deps.place.credit, catalog: deps.catalog }, request, ctx.signal),
   };
   return {
     fullName: 'callgate.call.v1.CallService',

@@ -1,5 +1,5 @@
 import { connectService, type PromiseClient, type ServiceMetrics } from '@callgate/common';
-import type { callV1, creditV1 } from '@callgate/protos';
+import type { authV1, callV1, creditV1 } from '@callgate/protos';
 import type { GatewayConfig } from './config.js';
 import { UserDirectory } from './user-directory.js';
 
@@ -7,6 +7,11 @@ import { UserDirectory } from './user-directory.js';
 export interface Backends {
   call: PromiseClient<callV1.CallServiceDefinition>;
   credit: PromiseClient<creditV1.CreditServiceDefinition>;
+  /**
+   * The authorization server (AUTH_SERVICE_ADDR): the apps:manage tools list and revoke a user's grants
+   * and personal access tokens there. Absent when the gateway trusts no authorization server.
+   */
+  auth?: PromiseClient<authV1.AuthServiceDefinition>;
   /** Creates each user on their first authenticated request. */
   users: UserDirectory;
   /**
@@ -23,6 +28,7 @@ export function connectBackends(config: GatewayConfig, metrics: ServiceMetrics):
   return {
     call: connectService('call', config.CALL_SERVICE_ADDR, options),
     credit: creditClient,
+    ...(config.AUTH_SERVICE_ADDR ? { auth: connectService('auth', config.AUTH_SERVICE_ADDR, options) } : {}),
     users: new UserDirectory(creditClient),
   };
 }

@@ -4,6 +4,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 import type { Registry } from 'prom-client';
 import type { TokenSettings } from './auth.js';
 import { callerAdmission } from './caller-admission.js';
+import { publicCors } from './cors.js';
 import type { createDocsHandler } from './docs/routes.js';
 import { protectedResource } from './protected-resource.js';
 import { publicRoutes } from './public-routes.js';
@@ -54,7 +55,13 @@ export function createPublicServer(options: PublicServerOptions): {
     resourceMetadataUrl: resource.metadataUrl,
     log: options.log,
   });
-  const routes = publicRoutes({ admit, mcpHttp: options.mcpHttp, resource, docs: options.docs });
+  const routes = publicRoutes({
+    admit,
+    mcpHttp: options.mcpHttp,
+    resource,
+    docs: options.docs,
+    cors: publicCors(options.allowedOriginHosts),
+  });
   const server = createServer(withRequestTelemetry(options.registry, options.log, routes));
   const websockets = webSocketAdmission({
     admit,

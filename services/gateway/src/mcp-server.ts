@@ -10,7 +10,9 @@ import type { CallSubscriptions } from './subscriptions.js';
 import { registerCallTasks } from './tasks/task-methods.js';
 import { observeToolCalls, type ToolTimer } from './tool-metrics.js';
 import { registerAccountTools } from './tools/account.js';
+import { registerAppTools } from './tools/apps.js';
 import { registerCallTools } from './tools/calls.js';
+import { registerEstimateTool } from './tools/estimate.js';
 import { registerOptionTools } from './tools/options.js';
 import { registerPreferenceTools } from './tools/preferences.js';
 
@@ -68,6 +70,8 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
   registerPreferenceTools(server, backends);
   registerOptionTools(server, backends);
   registerAccountTools(server, backends);
+  registerEstimateTool(server, backends);
+  registerAppTools(server, backends);
   registerAccountResources(server, backends);
   registerCallResources(server, backends);
   registerCallCompletion(server, backends);

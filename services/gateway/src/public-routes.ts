@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { CallerAdmission } from './caller-admission.js';
+import type { publicCors } from './cors.js';
 import type { createDocsHandler } from './docs/routes.js';
 import { MCP_PATH, type ProtectedResource, RESOURCE_METADATA_PATH } from './protected-resource.js';
 import type { createMcpHttpHandler } from './transports/http.js';
@@ -25,8 +26,12 @@ export function publicRoutes(options: {
   mcpHttp: ReturnType<typeof createMcpHttpHandler>;
   resource: ProtectedResource;
   docs?: ReturnType<typeof createDocsHandler>;
+  /** CORS of /mcp and the metadata for the browser Origins /mcp admits (cors.ts). */
+  cors: ReturnType<typeof publicCors>;
 }) {
   return async (req: IncomingMessage, res: ServerResponse, path: string): Promise<void> => {
+    // Before admission: a preflight carries no token, and a 401 must be readable by an allowed page.
+    if ((path === MCP_PATH || options.resource.isMetadataPath(path)) && options.cors.handle(req, res)) return;
     if (path === MCP_PATH) {
       const admitted = await options.admit(req);
       if (!('auth' in admitted))
@@ -34,9 +39,7 @@ export function publicRoutes(options: {
       return options.mcpHttp(req, res, admitted.auth);
     }
     if (options.resource.isMetadataPath(path)) {
-      res
-        .writeHead(200, { 'content-type': 'application/json', 'access-control-allow-origin': '*' })
-        .end(options.resource.metadata());
+      res.writeHead(200, { 'content-type': 'application/json' }).end(options.resource.metadata());
       return;
     }
     if (path === '/healthz') {

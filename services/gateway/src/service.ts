@@ -39,7 +39,7 @@ import { SharedSessions } from './transports/shared-sessions.js';
 export { mintToken } from './auth.js';
 export { type GatewayConfig, gatewayConfigShape } from './config.js';
 export type { ExtensionContext, ServerExtension } from './mcp-server.js';
-export { SCOPES, USER_SCOPES } from './tools/scopes.js';
+export { CONSENTABLE_SCOPES, SCOPES, USER_SCOPES } from './tools/scopes.js';
 
 const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
 

@@ -203,7 +203,11 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
           status: z.array(z.enum(CALL_STATUSES)).max(CALL_STATUSES.length).optional().describe('Only calls in these.'),
           since: z.iso.datetime({ offset: true }).optional().describe('Only calls placed at or after (RFC 3339).'),
           until: z.iso.datetime({ offset: true }).optional().describe('Only calls placed at or before (RFC 3339).'),
-          number: e164.optional().describe('Only calls to or from this number.'),
+          number: z
+            .string()
+            .regex(/^\+?\d{1,20}$/, '1 to 20 digits, an optional leading +')
+            .optional()
+            .describe('Only calls whose destination contains these digits (a search by number).'),
         })
         .check(emptyWindow),
       outputSchema: callHistoryOutput,

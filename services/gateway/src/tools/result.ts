@@ -6,6 +6,8 @@ import type { UserDirectory } from '../user-directory.js';
 /** The caller of a tool, as every handler needs it. */
 export interface ToolCall {
   userId: string;
+  /** The scopes of the caller's token. */
+  scopes: readonly string[];
   signal: AbortSignal;
   /**
    * Sends notifications/progress for this request when the client asked for it (a progressToken in
@@ -28,6 +30,7 @@ export function grpcTool<A>(
     const token = ctx.mcpReq._meta?.progressToken;
     const call: ToolCall = {
       userId: userIdOf(auth),
+      scopes: auth?.scopes ?? [],
       signal: ctx.mcpReq.signal,
       progress: async (progress, message, total) => {
         if (token === undefined) return;

@@ -7,17 +7,32 @@ export const SCOPES = {
   profileRead: 'profile:read',
   profileWrite: 'profile:write',
   creditsRead: 'credits:read',
+  /**
+   * The apps and personal access tokens that act for the person: list and revoke them, create tokens.
+   * Asked for by name only (the console asks for it): never a default, never carried by a personal
+   * access token, so no token can mint tokens.
+   */
+  appsManage: 'apps:manage',
   /** Operators only (admin tools); never part of a user's token by default. */
   admin: 'admin',
 } as const;
 
-/** Every user scope: what local tokens (npm start, mint-token, tests) carry unless told otherwise. Not admin. */
+export type Scope = (typeof SCOPES)[keyof typeof SCOPES];
+
+/**
+ * The scopes a person's tools need (calls, profile, credits): what local tokens (npm start, mint-token,
+ * tests) carry unless told otherwise, what a client that asks for nothing is granted, and all a personal
+ * access token may hold. Not admin, not apps:manage.
+ */
 export const USER_SCOPES = Object.values(SCOPES)
-  .filter((scope) => scope !== SCOPES.admin)
+  .filter((scope) => scope !== SCOPES.admin && scope !== SCOPES.appsManage)
   .join(' ');
+
+/** Every scope a person may consent to (the protected resource metadata's scopes_supported): the user scopes and apps:manage. */
+export const CONSENTABLE_SCOPES: readonly Scope[] = [...(USER_SCOPES.split(' ') as Scope[]), SCOPES.appsManage];
 
 /**
  * The SDK's scope check for a tool: over HTTP a missing scope is answered 403 with an
  * `insufficient_scope` challenge before the tool runs; the WebSocket transport applies the same check.
  */
-export const needs = (scope: (typeof SCOPES)[keyof typeof SCOPES]) => requireScopes(scope);
+export const needs = (scope: Scope) => requireScopes(scope);

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DomainError, toGrpcStatus } from '@callgate/common';
-import type { callV1, creditV1 } from '@callgate/protos';
+import type { authV1, callV1, creditV1 } from '@callgate/protos';
 import { Metadata, status } from '@grpc/grpc-js';
 import {
   type AuthInfo,
@@ -20,15 +20,24 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import type { Backends } from '../backends.js';
 import { createMcpServer } from '../mcp-server.js';
 import { requestStateCodec } from '../request-state.js';
-import { USER_SCOPES } from './scopes.js';
+import { SCOPES, USER_SCOPES } from './scopes.js';
 
 const USER = 'surface-user';
 const CALL_ID = '3f2b8c1e-5a6d-4e7f-8a9b-0c1d2e3f4a5b';
 const AUTH: AuthInfo = {
   token: 't',
   clientId: 'surface-test',
-  scopes: USER_SCOPES.split(' '),
+  scopes: [...USER_SCOPES.split(' '), SCOPES.appsManage],
   extra: { userId: USER },
+};
+
+const PERSONAL_TOKEN: authV1.PersonalToken__Output = {
+  tokenId: 'AbCdEfGhIjKlMnOp',
+  name: 'my agent',
+  scopes: ['calls:read'],
+  createdAt: '2026-01-01T09:00:00.000Z',
+  expiresAt: '2026-01-08T09:00:00.000Z',
+  lastUsedAt: '',
 };
 
 const event = (sequence: number, s: callV1.CallStatus__Output): callV1.CallEvent__Output => ({
@@ -145,6 +154,32 @@ function fakeBackends(overrides: Record<string, (request: never) => unknown> = {
       ],
       defaultModel: 'standard',
     })),
+    estimateCall: answer('estimateCall', () => ({
+      model: 'standard',
+      maxDurationSeconds: 300,
+      creditsPerMinute: 12,
+      holdCredits: 60,
+      availableCredits: 900,
+      enough: true,
+    })),
+  };
+  const auth = {
+    listGrants: answer('listGrants', () => ({
+      grants: [
+        {
+          grantId: 'grant-1',
+          clientId: 'callgate-console',
+          clientName: 'callgate console',
+          scopes: ['apps:manage', 'calls:read', 'openid'],
+          grantedAt: '2026-01-01T09:00:00.000Z',
+          lastUsedAt: '',
+        },
+      ],
+    })),
+    revokeGrant: answer('revokeGrant', () => ({})),
+    listPersonalTokens: answer('listPersonalTokens', () => ({ tokens: [PERSONAL_TOKEN] })),
+    createPersonalToken: answer('createPersonalToken', () => ({ info: PERSONAL_TOKEN, token: 'cgp_secret' })),
+    revokePersonalToken: answer('revokePersonalToken', () => ({})),
   };
   const credit = {
     ensureUser: answer('ensureUser', () => ({})),
@@ -169,6 +204,7 @@ function fakeBackends(overrides: Record<string, (request: never) => unknown> = {
   const backends = {
     call,
     credit,
+    auth,
     // Users exist already: the directory's own creation is not what these tests are about.
     users: { ensure: async () => USER },
   } as unknown as Backends;
@@ -247,6 +283,12 @@ const REPRESENTATIVE_ARGUMENTS: Record<string, Record<string, unknown>> = {
   getModelOptions: {},
   getCreditBalance: {},
   getProfile: {},
+  estimateCallCost: { maxDurationSeconds: 300 },
+  listConnectedApps: {},
+  revokeConnectedApp: { grantId: 'grant-1' },
+  listPersonalTokens: {},
+  createPersonalToken: { name: 'my agent', scopes: ['calls:read'], expiresInDays: 7 },
+  revokePersonalToken: { tokenId: 'AbCdEfGhIjKlMnOp' },
 };
 
 describe('every tool: structuredContent holds to its outputSchema (Ajv, strict)', () => {
@@ -336,10 +378,17 @@ describe('one vocabulary on the MCP surface', () => {
         createdBefore: '2026-01-31T00:00:00Z',
         number: '',
       });
+      await mcp.callTool('getCallHistory', { number: '+1415' });
+      assert.equal(sent<{ number: string }>(requests, 'listCalls', 1).number, '+1415', 'a search by number passes');
+      for (const number of ['%', '1_5', '\\', '14%', 'abc', '+', '', '1'.repeat(21), '+1 415', '1\u0000']) {
+        const text = refusal(await mcp.callTool('getCallHistory', { number }));
+        assert.match(text, /Input validation error[\s\S]*number/, JSON.stringify(number));
+      }
+      assert.equal(requests.listCalls?.length, 2, 'no refused search reached the call service');
       // A client still sending the old names must hear so, not get an unfiltered list.
       const old = refusal(await mcp.callTool('getCallHistory', { to: '2026-01-31T00:00:00Z' }));
       assert.match(old, /Input validation error[\s\S]*"to"/);
-      assert.equal(requests.listCalls?.length, 1, 'the refused call reached no backend');
+      assert.equal(requests.listCalls?.length, 2, 'the refused call reached no backend');
     } finally {
       await mcp.close();
     }
@@ -447,6 +496,95 @@ describe('updateCallPreferences', () => {
       assert.doesNotMatch(JSON.stringify(profile.result), /recordingEnabled/);
       const resource = await mcp.request('resources/read', { uri: 'callgate://me/preferences' });
       assert.doesNotMatch(JSON.stringify(resource.result), /recordingEnabled/);
+    } finally {
+      await mcp.close();
+    }
+  });
+});
+
+describe('the apps:manage tools', () => {
+  it('createPersonalToken refuses admin, apps:manage, unknown or repeated scopes, bad names and days before the auth service', async () => {
+    const { backends, requests } = fakeBackends();
+    const mcp = await connect(backends);
+    try {
+      const good = { name: 'agent', scopes: ['calls:read'], expiresInDays: 7 };
+      const cases: [string, Record<string, unknown>][] = [
+        ['scopes', { scopes: ['admin'] }],
+        ['scopes', { scopes: ['apps:manage'] }],
+        ['scopes', { scopes: ['calls:read', 'apps:manage'] }],
+        ['scopes', { scopes: ['calls:read', 'calls:read'] }],
+        ['scopes', { scopes: [] }],
+        ['scopes', { scopes: 'calls:read' }],
+        ['name', { name: '' }],
+        ['name', { name: 'x'.repeat(65) }],
+        ['name', { name: 'x'.repeat(1_000_000) }],
+        ['name', { name: 'a\u0000b' }],
+        ['name', { name: 42 }],
+        ['expiresInDays', { expiresInDays: 0 }],
+        ['expiresInDays', { expiresInDays: 366 }],
+        ['expiresInDays', { expiresInDays: 1.5 }],
+        ['userId', { userId: 'someone-else' }],
+      ];
+      for (const [field, change] of cases) {
+        const text = refusal(await mcp.callTool('createPersonalToken', { ...good, ...change }));
+        assert.match(text, new RegExp(`Input validation error[\\s\\S]*${field}`), JSON.stringify(change).slice(0, 200));
+      }
+      assert.equal(requests.createPersonalToken, undefined, 'none reached the auth service');
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('passes the verified user, never one from the arguments, and returns the token once', async () => {
+    const { backends, requests } = fakeBackends();
+    const mcp = await connect(backends);
+    try {
+      const created = structured<{ token: string; tokenId: string }>(
+        await mcp.callTool('createPersonalToken', { name: 'agent', scopes: ['calls:read'], expiresInDays: 7 }),
+      );
+      assert.equal(created.token, 'cgp_secret');
+      assert.deepEqual(sent(requests, 'createPersonalToken'), {
+        userId: USER,
+        name: 'agent',
+        scopes: ['calls:read'],
+        expiresInDays: 7,
+      });
+      const listed = structured<{ tokens: Record<string, unknown>[] }>(await mcp.callTool('listPersonalTokens', {}));
+      assert.equal(listed.tokens[0]?.lastUsedAt, null, 'never used: null, not an empty string');
+      assert.equal('token' in (listed.tokens[0] ?? {}), false, 'the secret is never listed');
+      await mcp.callTool('revokeConnectedApp', { grantId: 'grant-1' });
+      assert.deepEqual(sent(requests, 'revokeGrant'), { userId: USER, grantId: 'grant-1' });
+      for (const grantId of ['', 'a\u0000b', 'x'.repeat(129), '../grants', 'a b']) {
+        refusal(await mcp.callTool('revokeConnectedApp', { grantId }));
+        refusal(await mcp.callTool('revokePersonalToken', { tokenId: grantId }));
+      }
+      assert.equal(requests.revokeGrant?.length, 1);
+      assert.equal(requests.revokePersonalToken, undefined);
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('an unknown or another user’s id is the auth service’s "not found", as a tool error', async () => {
+    const { backends } = fakeBackends({
+      revokeGrant: () => {
+        throw grpcError(status.NOT_FOUND, 'connected app not found: you have no grant with this id');
+      },
+    });
+    const mcp = await connect(backends);
+    try {
+      const text = refusal(await mcp.callTool('revokeConnectedApp', { grantId: 'someone-elses' }));
+      assert.equal(text, 'connected app not found: you have no grant with this id');
+    } finally {
+      await mcp.close();
+    }
+  });
+
+  it('without an authorization server, says so instead of failing', async () => {
+    const { backends } = fakeBackends();
+    const mcp = await connect({ ...backends, auth: undefined });
+    try {
+      assert.match(refusal(await mcp.callTool('listConnectedApps', {})), /no authorization server/);
     } finally {
       await mcp.close();
     }
