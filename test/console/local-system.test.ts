@@ -46,7 +46,7 @@ describe('the console served by the local system', () => {
       clientId: 'callgate-console',
       sandboxPersonas: SANDBOX_PERSONAS,
     });
-    const personas = config.sandboxPersonas as { number: string; name: string }[];
+    const personas = config.sandboxPersonas as readonly { number: string; name: string }[];
     assert.ok(personas.some((p) => p.number === SANDBOX_NUMBERS.cooperative && p.name === 'cooperative'));
     const csp = response.headers.get('content-security-policy') ?? '';
     assert.match(csp, new RegExp(`connect-src 'self' ${new URL(system.mcpUrl).origin} ${system.authUrl}(;|$)`));

@@ -3,6 +3,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { runInNewContext } from 'node:vm';
 import { consoleCsp } from '../../scripts/console-host/security-headers.js';
 import { checkTerraform } from '../../scripts/deploy-checks/terraform/index.js';
 import { findTerraformTooling, validateTerraform } from '../../scripts/deploy-checks/terraform/validate.js';
@@ -121,4 +122,21 @@ test("the console's CloudFront headers policy sends the same CSP as npm start's 
   assert.equal(terraformCsp, consoleCsp({ gateway: api, auth: api }));
   assert.match(text, /access_control_max_age_sec = 63072000/);
   assert.match(text, /preload\s+= true/);
+});
+
+test("the console's CloudFront Function rewrites the SPA's routes to index.html and leaves files alone, like npm start's host", () => {
+  const code = readFileSync(path.join(root, 'terraform/modules/console/spa-routes.js'), 'utf8');
+  const context: { handler?: (event: unknown) => { uri: string } } = {};
+  runInNewContext(`${code}\nthis.handler = handler;`, context);
+  const rewrite = (uri: string) => context.handler?.({ request: { uri, method: 'GET', headers: {} } }).uri;
+  for (const route of ['/', '/calls', '/calls/CA0123', '/callback', '/settings/', '/apps/tokens'])
+    assert.equal(rewrite(route), '/index.html', route);
+  for (const file of [
+    '/index.html',
+    '/console-config.json',
+    '/favicon.svg',
+    '/assets/index-3f9a1c.js',
+    '/assets/nothing',
+  ])
+    assert.equal(rewrite(file), file, file);
 });
