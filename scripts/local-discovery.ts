@@ -12,6 +12,8 @@ export interface LocalDiscovery {
   pid: number;
   startedAt: string;
   mcpUrl: string;
+  /** The web console, when npm start serves it. */
+  consoleUrl?: string;
   /** gRPC address (host:port) of each service by name. */
   grpc: Record<string, string>;
   /** /metrics URL of each service by name. */

@@ -2,7 +2,7 @@
  * The whole system in one process, as `npm start` and the end-to-end tests run it: every service
  * on its own 127.0.0.1 gRPC port, talking real gRPC; one embedded PGlite shared in-process (or
  * PostgreSQL when DATABASE_URL is set); the SQS emulator fauxqs in-process; the sandbox for Twilio
- * and Google Sheets.
+ * and Google Sheets; and, when asked, the web console's static host (scripts/console-host).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -21,9 +21,16 @@ import {
 } from '@callgate/common';
 import { type GatewayOptions, gatewayConfigShape, startGateway } from '@callgate/gateway';
 import { pollerConfigShape, startPollerService } from '@callgate/poller';
-import { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, sandboxConfigShape, startSandbox } from '@callgate/sandbox';
+import {
+  SANDBOX_ACCOUNT_SID,
+  SANDBOX_AUTH_TOKEN,
+  SANDBOX_PERSONAS,
+  sandboxConfigShape,
+  startSandbox,
+} from '@callgate/sandbox';
 import { sheetsSyncConfigShape, startSheetsSyncService } from '@callgate/sheets-sync';
 import { startUserCreditService, userCreditConfigShape } from '@callgate/user-credit';
+import { type ConsoleConfig, type ConsoleHost, startConsoleHost } from './console-host/host.js';
 import { type LocalSqs, startLocalSqs } from './local-sqs.js';
 
 export interface LocalSystemOptions {
@@ -37,6 +44,12 @@ export interface LocalSystemOptions {
   httpPort?: string;
   /** Passed to the gateway (e.g. `extend`, with which a test harness registers fixtures). Default: none. */
   gateway?: GatewayOptions;
+  /**
+   * Serve the web console's build from this folder (console/dist): on port 8083 (the default origin of
+   * AUTH_CONSOLE_REDIRECT_URIS), or one the OS picks with ephemeral ports; its <origin>/callback becomes
+   * a redirect URI of the console client. Default: no console.
+   */
+  console?: { root: string };
 }
 
 export interface LocalSystem {
@@ -48,6 +61,8 @@ export interface LocalSystem {
   authUrl: string;
   /** The sandbox's mail catcher page (account mail the auth service sent). */
   mailUrl: string;
+  /** The web console (when options.console was given). */
+  consoleUrl: string | undefined;
   sqsEndpoint: string | undefined;
   jwt: { secret: string; issuer: string; audience: string };
   stop(): Promise<void>;
@@ -89,6 +104,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
   const grpc: Record<string, string> = {};
   let shared: Database | undefined;
   let fauxqs: LocalSqs | undefined;
+  let consoleHost: ConsoleHost | undefined;
 
   // Stops everything even when one part fails to stop, then reports what failed.
   const stop = async () => {
@@ -101,6 +117,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       }
     };
     for (const handle of [...handles].reverse()) await attempt(() => handle.stop());
+    await attempt(() => consoleHost?.stop());
     await attempt(() => fauxqs?.stop());
     await attempt(() => shared?.close());
     if (failures.length) throw new AggregateError(failures, `${failures.length} part(s) failed to stop`);
@@ -209,22 +226,42 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     );
     // The gateway's URL is known once it listens: auth reads it per request, as the resource its tokens are for.
     let mcpUrl = '';
+    let issuer = '';
+    let clientId = '';
+    // The console listens before auth, whose client registration needs the console's redirect URI; it
+    // reads the gateway's and auth's URLs per request, as they are known only later.
+    const consoleConfig = (): ConsoleConfig | undefined =>
+      mcpUrl && issuer
+        ? { mcpUrl, issuer, clientId, sandboxPersonas: realTwilio ? null : SANDBOX_PERSONAS.map((p) => ({ ...p })) }
+        : undefined;
+    if (options.console) {
+      consoleHost = await startConsoleHost({
+        root: options.console.root,
+        port: Number(port('8083')),
+        config: consoleConfig,
+      });
+    }
+    // The user's own redirect URIs (e.g. a Vite dev server) stay; the served console's is added.
+    const consoleRedirectUris = [
+      ...(inherited.AUTH_CONSOLE_REDIRECT_URIS ? [inherited.AUTH_CONSOLE_REDIRECT_URIS] : []),
+      ...(consoleHost ? [consoleHost.redirectUri] : []),
+    ];
+    const authConfig = loadConfig(
+      'auth',
+      authConfigShape,
+      envFor({
+        HTTP_PORT: port('8082'),
+        GRPC_PORT: port('50055'),
+        METRICS_PORT: port('9106'),
+        AUTH_LOCAL_MODE: 'true',
+        ...(consoleRedirectUris.length ? { AUTH_CONSOLE_REDIRECT_URIS: consoleRedirectUris.join(',') } : {}),
+        // Account mail goes to the sandbox's SES stand-in unless a real SES endpoint is configured.
+        MAIL_SES_ENDPOINT: inherited.MAIL_SES_ENDPOINT ?? (sandbox.endpoints.ses as string),
+      }),
+    );
+    clientId = authConfig.AUTH_CONSOLE_CLIENT_ID;
     const auth = remember(
-      await startAuthService(
-        loadConfig(
-          'auth',
-          authConfigShape,
-          envFor({
-            HTTP_PORT: port('8082'),
-            GRPC_PORT: port('50055'),
-            METRICS_PORT: port('9106'),
-            AUTH_LOCAL_MODE: 'true',
-            // Account mail goes to the sandbox's SES stand-in unless a real SES endpoint is configured.
-            MAIL_SES_ENDPOINT: inherited.MAIL_SES_ENDPOINT ?? (sandbox.endpoints.ses as string),
-          }),
-        ),
-        { ...(await database('auth')), resource: () => mcpUrl, dataDir },
-      ),
+      await startAuthService(authConfig, { ...(await database('auth')), resource: () => mcpUrl, dataDir }),
     );
     const gateway = remember(
       await startGateway(
@@ -249,12 +286,14 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       ),
     );
     mcpUrl = gateway.endpoints.mcp as string;
+    issuer = auth.endpoints.issuer as string;
     return {
       services: handles,
       grpc,
       mcpUrl,
       authUrl: auth.endpoints.issuer as string,
       mailUrl: sandbox.endpoints.mail as string,
+      consoleUrl: consoleHost?.origin,
       sqsEndpoint,
       jwt,
       stop,

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ConfigError } from '@callgate/common';
 import { mintToken, USER_SCOPES } from '@callgate/gateway';
+import { ensureConsoleBuilt } from './console-host/build.js';
 import { type LocalDiscovery, localDataDir, removeDiscovery, writeDiscovery } from './local-discovery.js';
 import { type LocalSystem, startLocalSystem } from './local-system.js';
 
@@ -25,6 +26,7 @@ function discoveryOf(system: LocalSystem): LocalDiscovery {
     pid: process.pid,
     startedAt: new Date(started).toISOString(),
     mcpUrl: system.mcpUrl,
+    ...(system.consoleUrl ? { consoleUrl: system.consoleUrl } : {}),
     grpc: system.grpc,
     metrics: Object.fromEntries(
       system.services.filter((s) => s.grpcPort).map((s) => [s.name, `http://127.0.0.1:${s.opsPort}/metrics`]),
@@ -55,7 +57,10 @@ function describeRun(discoveryFile: string): string[] {
 
 try {
   mkdirSync(dataDir, { recursive: true });
+  // The web console: built first when its build is missing or stale; without it the rest still starts.
+  const consoleBuild = await ensureConsoleBuilt(path.resolve(import.meta.dirname, '..'));
   const system = await startLocalSystem({
+    ...(consoleBuild.state === 'ready' ? { console: { root: consoleBuild.dist } } : {}),
     // Its own data (DATA_DIR or the user's DATABASE_URL): the stale-call sweep runs in either port mode.
     env: { LOG_LEVEL: 'warn', SWEEP_ENABLED: 'true', ...env, AUTH_SEED_ACCOUNT: seedAccount },
     ports: ephemeral ? 'ephemeral' : 'default',
@@ -83,6 +88,9 @@ try {
       `  ${'sqs'.padEnd(12)} ${system.sqsEndpoint ?? 'SQS_QUEUE_URL'}`,
       '',
       `MCP URL: ${system.mcpUrl}   (add it to your MCP client; sign in when asked)`,
+      system.consoleUrl
+        ? `Console: ${system.consoleUrl}   (the web console: calls, credits, connected apps)`
+        : `Console: not served (${consoleBuild.state === 'ready' ? 'not started' : consoleBuild.reason})`,
       `Sign-in: ${system.authUrl}   account ${seedAccount.slice(0, seedAccount.indexOf(':'))}, password ${seedAccount.slice(seedAccount.indexOf(':') + 1)}`,
       `Mail sent (sign-up, password reset): ${system.mailUrl}`,
       env.JWT_JWKS_URL

@@ -145,6 +145,36 @@ export function checkWorkflows(dir: string): string[] {
       problems.push(`${file}: production does not wait for staging`);
     if (!/terraform (apply|plan)[\s\S]*image_tag|image_tag[\s\S]*terraform apply/.test(text))
       problems.push(`${file}: deploys do not pass the image tag`);
+
+    // The web console: built once, then published by every deploy after its apply (the bucket and the
+    // distribution are Terraform's): hashed assets immutable, the rest revalidated and pruned, this
+    // environment's config, and CloudFront told to forget the files that name everything else.
+    if (!Object.values(jobs).some((j) => /npm run build -w console/.test(runs({ jobs: { j } }))))
+      problems.push(`${file}: no job builds the console (npm run build -w console)`);
+    for (const name of [staging, production].filter((n): n is string => Boolean(n))) {
+      const script = runs({ jobs: { j: jobs[name] as Job } });
+      const where = `${file}: ${name}`;
+      const sync = script.search(/aws s3 sync/);
+      if (sync < 0) {
+        problems.push(`${where} does not publish the console (aws s3 sync)`);
+        continue;
+      }
+      if (sync < script.search(/terraform apply/))
+        problems.push(`${where} publishes the console before terraform apply`);
+      if (!/aws s3 sync[^\n]*--delete/.test(script))
+        problems.push(`${where}: the console's sync does not --delete files gone from the build`);
+      if (!/aws s3 sync[^\n]*assets[^\n]*max-age=31536000, immutable/.test(script))
+        problems.push(`${where}: the console's hashed assets are not uploaded immutable`);
+      if (!/aws s3 (sync|cp)[^\n]*no-cache/.test(script))
+        problems.push(`${where}: index.html is not uploaded no-cache`);
+      if (!/aws s3 cp[^\n]*console-config\.json/.test(script))
+        problems.push(`${where} does not write console-config.json`);
+      if (
+        !/create-invalidation[^\n]*\/index\.html/.test(script) ||
+        !/create-invalidation[^\n]*\/console-config\.json/.test(script)
+      )
+        problems.push(`${where}: no CloudFront invalidation of /index.html and /console-config.json`);
+    }
   }
   return problems;
 }

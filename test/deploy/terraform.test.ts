@@ -3,6 +3,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { runInNewContext } from 'node:vm';
+import { consoleCsp } from '../../scripts/console-host/security-headers.js';
 import { checkTerraform } from '../../scripts/deploy-checks/terraform/index.js';
 import { findTerraformTooling, validateTerraform } from '../../scripts/deploy-checks/terraform/validate.js';
 
@@ -91,7 +93,50 @@ test('the project rules Terraform does not know (least privilege, secrets, expos
     /aws_elasticache_replication_group\.redis: transit_encryption_enabled is not true/,
     /aws_sqs_queue\.main is not encrypted/,
     /provider "aws" has no default_tags with Environment/,
+    // The web console (issue 21): private bucket, uncached API, security headers, edge WAF.
+    /data\.aws_iam_policy_document\.console_bucket allows everyone \(a public bucket\)/,
+    /aws_cloudfront_distribution\.console: S3 origin bucket without origin access control/,
+    /aws_cloudfront_distribution\.console: no WAF \(web_acl_id\)/,
+    /no WAF web ACL with scope CLOUDFRONT/,
+    /aws_cloudfront_distribution\.console: custom error responses apply to every origin/,
+    /response headers policy lacks CSP frame-ancestors 'none', HSTS \(a year or more, includeSubDomains\), X-Frame-Options DENY, Referrer-Policy/,
+    /aws_cloudfront_distribution\.console: \/mcp\* is cached \(cache policy Managed-CachingOptimized/,
+    /aws_cloudfront_distribution\.console: \/mcp\* refuses POST/,
+    /aws_cloudfront_distribution\.console: \/mcp\* forwards no viewer headers/,
+    /aws_cloudfront_distribution\.console: no behaviour for \/\.well-known\/\* \(to the ALB\)/,
+    /no CloudWatch alarm for the console distribution's 5xx rate/,
   ]) {
     assertMentions(rules, expected);
   }
+});
+
+test("the console's CloudFront headers policy sends the same CSP as npm start's console host, with the production origins", async () => {
+  const text = readFileSync(path.join(root, 'terraform/modules/console/headers.tf'), 'utf8');
+  const parts = /console_csp = join\("; ", \[([\s\S]*?)\]\)/.exec(text)?.[1];
+  assert.ok(parts, 'modules/console/headers.tf no longer builds local.console_csp with join("; ", [...])');
+  const api = 'https://mcp.example.com';
+  const terraformCsp = [...parts.matchAll(/"((?:[^"\\]|\\.)*)"/g)]
+    .map((m) => (m[1] as string).replaceAll(`\${local.api_origin}`, api))
+    .join('; ');
+  // Production: the gateway and the authorization server share the public host.
+  assert.equal(terraformCsp, consoleCsp({ gateway: api, auth: api }));
+  assert.match(text, /access_control_max_age_sec = 63072000/);
+  assert.match(text, /preload\s+= true/);
+});
+
+test("the console's CloudFront Function rewrites the SPA's routes to index.html and leaves files alone, like npm start's host", () => {
+  const code = readFileSync(path.join(root, 'terraform/modules/console/spa-routes.js'), 'utf8');
+  const context: { handler?: (event: unknown) => { uri: string } } = {};
+  runInNewContext(`${code}\nthis.handler = handler;`, context);
+  const rewrite = (uri: string) => context.handler?.({ request: { uri, method: 'GET', headers: {} } }).uri;
+  for (const route of ['/', '/calls', '/calls/CA0123', '/callback', '/settings/', '/apps/tokens'])
+    assert.equal(rewrite(route), '/index.html', route);
+  for (const file of [
+    '/index.html',
+    '/console-config.json',
+    '/favicon.svg',
+    '/assets/index-3f9a1c.js',
+    '/assets/nothing',
+  ])
+    assert.equal(rewrite(file), file, file);
 });

@@ -9,7 +9,7 @@ test('the CI/CD workflows keep the pipeline rules', () => {
   assert.deepEqual(checkWorkflows(path.join(root, '.github/workflows')), []);
 });
 
-test('workflows without lint, Redis, OIDC, staging plan or an ordered production gate fail', () => {
+test('workflows without lint, Redis, OIDC, staging plan, an ordered production gate or a correct console publish fail', () => {
   const problems = checkWorkflows(path.join(root, 'test/deploy/fixtures/workflows'));
   for (const expected of [
     /pr\.yml: pull requests do not lint/,
@@ -22,6 +22,14 @@ test('workflows without lint, Redis, OIDC, staging plan or an ordered production
     /needs\.images\.outputs\.tag is not an output/,
     /deploy\.yml: no terraform plan for staging/,
     /deploy\.yml: production does not wait for staging/,
+    /deploy\.yml: no job builds the console \(npm run build -w console\)/,
+    /deploy\.yml: deploy-staging publishes the console before terraform apply/,
+    /deploy\.yml: deploy-staging: the console's sync does not --delete/,
+    /deploy\.yml: deploy-staging: the console's hashed assets are not uploaded immutable/,
+    /deploy\.yml: deploy-staging: index\.html is not uploaded no-cache/,
+    /deploy\.yml: deploy-staging does not write console-config\.json/,
+    /deploy\.yml: deploy-staging: no CloudFront invalidation of \/index\.html and \/console-config\.json/,
+    /deploy\.yml: deploy-production does not publish the console/,
   ]) {
     assert.ok(
       problems.some((p) => expected.test(p)),

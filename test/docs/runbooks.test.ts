@@ -36,10 +36,24 @@ function alertsIn(rulesDir: string): Alert[] {
     });
 }
 
+/**
+ * CloudWatch alarms (Terraform) that name a runbook in their description ("Runbook: docs/runbooks/X.md"):
+ * those outside Prometheus's sight, such as the console distribution's edge metrics in us-east-1.
+ */
+function cloudWatchRunbooks(terraformDir: string): Alert[] {
+  return readdirSync(terraformDir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.tf') && !f.includes('.terraform'))
+    .flatMap((file) =>
+      [...readFileSync(path.join(terraformDir, file), 'utf8').matchAll(/Runbook: docs\/runbooks\/(\w+)\.md/g)].map(
+        (m) => ({ file, name: m[1] as string, runbookUrl: `${BASE}${m[1]}.md` }),
+      ),
+    );
+}
+
 /** Problems with the alerts' runbook links and the runbooks folder; empty when all is well. */
-function checkRunbooks(rulesDir: string, runbooksDir: string): string[] {
+function checkRunbooks(rulesDir: string, runbooksDir: string, terraformDir?: string): string[] {
   const problems: string[] = [];
-  const alerts = alertsIn(rulesDir);
+  const alerts = [...alertsIn(rulesDir), ...(terraformDir ? cloudWatchRunbooks(terraformDir) : [])];
   for (const alert of alerts) {
     const expected = `${BASE}${alert.name}.md`;
     if (alert.runbookUrl !== expected) {
@@ -68,7 +82,11 @@ function checkRunbooks(rulesDir: string, runbooksDir: string): string[] {
 test('every alert links its runbook, and every runbook belongs to an alert', () => {
   const rules = path.join(root, 'observability/prometheus/rules');
   assert.ok(alertsIn(rules).length >= 10, 'the rules were found');
-  assert.deepEqual(checkRunbooks(rules, path.join(root, 'docs/runbooks')), []);
+  assert.deepEqual(checkRunbooks(rules, path.join(root, 'docs/runbooks'), path.join(root, 'terraform')), []);
+  assert.ok(
+    cloudWatchRunbooks(path.join(root, 'terraform')).some((a) => a.name === 'ConsoleEdge5xxRateHigh'),
+    "the console distribution's 5xx alarm names its runbook",
+  );
 });
 
 test('a missing link, a missing file, a missing section and an orphan runbook are each found', () => {

@@ -8,6 +8,7 @@
  */
 import path from 'node:path';
 import { DEPLOYED_SERVICES, unknownVariables } from '../config-variables.js';
+import { checkConsoleRules } from './console-rules.js';
 import { blocks, type Hcl, labelled, locals, strings, type TfModule } from './parse.js';
 
 /** What each service's code may do in AWS (task role); anything else is a least-privilege violation. */
@@ -264,5 +265,8 @@ export function checkRules(modules: TfModule[], root: string): string[] {
       if (b.body[key] !== true) problems.push(`${rel(b.file)}: ${key} is not true`);
     }
   }
+
+  // --- the web console: private bucket, uncached API paths, security headers, edge WAF (console-rules.ts) ---
+  problems.push(...checkConsoleRules(modules, root));
   return problems;
 }

@@ -16,8 +16,10 @@ export {
   OUTCOME_BY_LAST_FOUR,
   type Outcome,
   PERSONA_BY_LAST_FOUR,
+  PERSONA_DESCRIPTIONS,
   type PersonaName,
   SANDBOX_NUMBERS,
+  SANDBOX_PERSONAS,
 } from './twilio/outcomes.js';
 
 /** Starts the sandbox HTTP server (Twilio carrier and Google Sheets stand-ins). */

@@ -27,3 +27,28 @@ output "ses_dkim_records" {
   description = "CNAME records to publish for the mail domain (SES verification)."
   value       = module.callgate.ses_dkim_records
 }
+
+output "console_url" {
+  description = "The web console."
+  value       = module.callgate.console_url
+}
+
+output "console_bucket" {
+  description = "Bucket of the console's static files (the deploy uploads the build)."
+  value       = module.callgate.console_bucket
+}
+
+output "console_distribution_id" {
+  description = "CloudFront distribution of the console (the deploy invalidates it)."
+  value       = module.callgate.console_distribution_id
+}
+
+output "console_distribution_domain_name" {
+  description = "Point console_host at this."
+  value       = module.callgate.console_distribution_domain_name
+}
+
+output "console_config_json" {
+  description = "The console's /console-config.json (the deploy uploads it)."
+  value       = module.callgate.console_config_json
+}

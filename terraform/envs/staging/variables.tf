@@ -75,3 +75,18 @@ variable "alarm_emails" {
   description = "Addresses that receive alarms."
   default     = []
 }
+
+variable "console_host" {
+  type        = string
+  description = "Public host name of the web console (CloudFront)."
+}
+
+variable "console_certificate_arn" {
+  type        = string
+  description = "ACM certificate for console_host, in us-east-1."
+}
+
+variable "console_bucket_name" {
+  type        = string
+  description = "Globally unique name of the console's bucket."
+}

@@ -37,3 +37,8 @@ output "auth_target_group_arn" {
   description = "Target group of the auth service's HTTP port (the authorization server)."
   value       = aws_lb_target_group.auth.arn
 }
+
+output "auth_paths" {
+  description = "The authorization server's public paths this ALB routes to the auth service (the console's distribution routes the same ones)."
+  value       = local.auth_paths
+}

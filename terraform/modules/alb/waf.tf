@@ -1,168 +1,22 @@
-# WAF on the ALB: AWS managed rule groups (common exploits, known bad inputs, IP reputation), a per-IP
-# rate rule, and a tighter per-IP rate rule on the pages where passwords are tried. The common set's 8 KB body limit only counts: MCP requests may carry up to MCP_MAX_BODY_BYTES
-# (1 MB by default), which the gateway enforces itself with a 413.
+# WAF on the ALB: the shared rules of modules/waf, REGIONAL.
 
-resource "aws_wafv2_web_acl" "this" {
-  name        = var.name
-  description = "callgate public ALB"
-  scope       = "REGIONAL"
-  tags        = var.tags
+module "waf" {
+  source                      = "../waf"
+  name                        = var.name
+  description                 = "callgate public ALB"
+  scope                       = "REGIONAL"
+  rate_limit_per_5_minutes    = var.waf_rate_limit_per_5_minutes
+  sign_in_limit_per_5_minutes = var.waf_sign_in_limit_per_5_minutes
+  tags                        = var.tags
+}
 
-  default_action {
-    allow {}
-  }
-
-  rule {
-    name     = "aws-common"
-    priority = 10
-
-    override_action {
-      none {}
-    }
-
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesCommonRuleSet"
-
-        rule_action_override {
-          name = "SizeRestrictions_BODY"
-
-          action_to_use {
-            count {}
-          }
-        }
-      }
-    }
-
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.name}-aws-common"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  rule {
-    name     = "aws-known-bad-inputs"
-    priority = 20
-
-    override_action {
-      none {}
-    }
-
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesKnownBadInputsRuleSet"
-      }
-    }
-
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.name}-aws-known-bad-inputs"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  rule {
-    name     = "aws-ip-reputation"
-    priority = 30
-
-    override_action {
-      none {}
-    }
-
-    statement {
-      managed_rule_group_statement {
-        vendor_name = "AWS"
-        name        = "AWSManagedRulesAmazonIpReputationList"
-      }
-    }
-
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.name}-aws-ip-reputation"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  rule {
-    name     = "rate-per-ip"
-    priority = 40
-
-    action {
-      block {}
-    }
-
-    statement {
-      rate_based_statement {
-        limit              = var.waf_rate_limit_per_5_minutes
-        aggregate_key_type = "IP"
-      }
-    }
-
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.name}-rate-per-ip"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  # Sign-in (the interaction pages), sign-up and password reset: a guesser from one address is blocked at
-  # the edge long before it costs the auth service scrypt work. Per-account lockout stays the service's.
-  rule {
-    name     = "sign-in-rate-per-ip"
-    priority = 50
-
-    action {
-      block {}
-    }
-
-    statement {
-      rate_based_statement {
-        limit              = var.waf_sign_in_limit_per_5_minutes
-        aggregate_key_type = "IP"
-
-        scope_down_statement {
-          or_statement {
-            dynamic "statement" {
-              for_each = ["/interaction/", "/signup", "/reset-password"]
-              content {
-                byte_match_statement {
-                  search_string         = statement.value
-                  positional_constraint = "STARTS_WITH"
-
-                  field_to_match {
-                    uri_path {}
-                  }
-
-                  text_transformation {
-                    priority = 0
-                    type     = "NONE"
-                  }
-                }
-              }
-            }
-          }
-        }
-      }
-    }
-
-    visibility_config {
-      cloudwatch_metrics_enabled = true
-      metric_name                = "${var.name}-sign-in-rate-per-ip"
-      sampled_requests_enabled   = true
-    }
-  }
-
-  visibility_config {
-    cloudwatch_metrics_enabled = true
-    metric_name                = var.name
-    sampled_requests_enabled   = true
-  }
+# The ACL was defined here before modules/waf: the same ACL, not a new one.
+moved {
+  from = aws_wafv2_web_acl.this
+  to   = module.waf.aws_wafv2_web_acl.this
 }
 
 resource "aws_wafv2_web_acl_association" "alb" {
   resource_arn = aws_lb.this.arn
-  web_acl_arn  = aws_wafv2_web_acl.this.arn
+  web_acl_arn  = module.waf.arn
 }

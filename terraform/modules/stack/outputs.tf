@@ -47,3 +47,28 @@ output "ses_dkim_records" {
   description = "CNAME records to publish in mail_domain's DNS so that SES verifies it: <token>._domainkey.<mail_domain> -> <token>.dkim.amazonses.com."
   value       = { for token in aws_sesv2_email_identity.mail.dkim_signing_attributes[0].tokens : "${token}._domainkey.${var.mail_domain}" => "${token}.dkim.amazonses.com" }
 }
+
+output "console_url" {
+  description = "The web console."
+  value       = module.console.url
+}
+
+output "console_bucket" {
+  description = "Bucket the deploy uploads the console's build to."
+  value       = module.console.bucket_name
+}
+
+output "console_distribution_id" {
+  description = "CloudFront distribution of the console (the deploy invalidates /index.html and /console-config.json)."
+  value       = module.console.distribution_id
+}
+
+output "console_distribution_domain_name" {
+  description = "Point console_host (CNAME or alias) at this."
+  value       = module.console.distribution_domain_name
+}
+
+output "console_config_json" {
+  description = "The console's /console-config.json for this environment (the deploy uploads it)."
+  value       = jsonencode(local.console_config)
+}

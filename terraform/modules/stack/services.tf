@@ -24,12 +24,13 @@ locals {
       requests_per_task = { resource_label = "${module.alb.arn_suffix}/${module.alb.gateway_target_group_arn_suffix}", target = 500 }
       queue_backlog     = null
       environment = merge({
-        HTTP_PORT                = "8080"
-        GRPC_PORT                = "50050"
-        CALL_SERVICE_ADDR        = "call:50051"
-        CREDIT_SERVICE_ADDR      = "user-credit:50052"
-        PUBLIC_BASE_URL          = local.public_base_url
-        MCP_ALLOWED_ORIGIN_HOSTS = var.public_host
+        HTTP_PORT           = "8080"
+        GRPC_PORT           = "50050"
+        CALL_SERVICE_ADDR   = "call:50051"
+        CREDIT_SERVICE_ADDR = "user-credit:50052"
+        PUBLIC_BASE_URL     = local.public_base_url
+        # Browsers on the gateway's own host and the web console's (CloudFront).
+        MCP_ALLOWED_ORIGIN_HOSTS = join(",", distinct([var.public_host, var.console_host]))
         # The callgate authorization server: named in the protected resource metadata, its tokens
         # (aud = PUBLIC_BASE_URL/mcp) verified with its JWKS (AUTH_ISSUER/jwks) and checked over gRPC.
         AUTH_ISSUER       = local.auth_issuer
@@ -128,6 +129,9 @@ locals {
         GRPC_PORT         = "50055"
         AUTH_ISSUER       = local.auth_issuer
         AUTH_RESOURCE_URL = "${local.public_base_url}/mcp"
+        # The web console, the pre-registered public client (modules/console).
+        AUTH_CONSOLE_CLIENT_ID     = local.console_config.clientId
+        AUTH_CONSOLE_REDIRECT_URIS = local.console_redirect_uri
         # Behind the ALB: the client address (per-address sign-in limits) is the X-Forwarded-For the ALB sets.
         AUTH_TRUST_PROXY = "true"
         MAIL_FROM        = "${var.mail_from_name} <no-reply@${var.mail_domain}>"

@@ -181,3 +181,18 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "console_host" {
+  type        = string
+  description = "Public host name of the web console (CloudFront); the gateway admits it as an Origin and the auth service redirects the console client to https://<console_host>/callback."
+}
+
+variable "console_certificate_arn" {
+  type        = string
+  description = "ACM certificate for console_host, in us-east-1 (CloudFront)."
+}
+
+variable "console_bucket_name" {
+  type        = string
+  description = "Globally unique name of the bucket of the console's static files."
+}

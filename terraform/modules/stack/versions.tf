@@ -5,6 +5,8 @@ terraform {
     aws = {
       source  = "hashicorp/aws"
       version = "~> 5.100"
+      # The console's CloudFront WAF ACL and edge alarm (modules/console).
+      configuration_aliases = [aws.us_east_1]
     }
   }
 }

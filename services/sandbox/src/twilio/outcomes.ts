@@ -37,6 +37,15 @@ export const PERSONA_BY_LAST_FOUR: Readonly<Record<string, PersonaName>> = {
 
 export const personaFor = (to: string): PersonaName | undefined => PERSONA_BY_LAST_FOUR[to.slice(-4)];
 
+/** What each persona does, in words for people (the console's hint beside the number field). */
+export const PERSONA_DESCRIPTIONS: Readonly<Record<PersonaName, string>> = {
+  cooperative: 'Answers every question the agent asks (party size, time, date, name).',
+  'asks-back': 'Asks who is calling before answering the first question, then cooperates.',
+  interrupts: "Talks over the agent's first turn, then cooperates.",
+  'presses-keys': 'Answers "how many" questions on the keypad (digits, then #).',
+  'hangs-up-early': 'Answers the first question, then hangs up in the middle of the call.',
+};
+
 /** One number per outcome (415-555-000x) and per persona (415-555-001x), for tests and examples. */
 export const SANDBOX_NUMBERS = {
   answers: '+14155550001',
@@ -51,3 +60,10 @@ export const SANDBOX_NUMBERS = {
   pressesKeys: '+14155550013',
   hangsUpEarly: '+14155550014',
 } as const;
+
+/** The persona numbers with their names and descriptions, in number order (415-555-0010 and on). */
+export const SANDBOX_PERSONAS: readonly { number: string; name: PersonaName; description: string }[] = Object.entries(
+  PERSONA_BY_LAST_FOUR,
+)
+  .sort(([a], [b]) => a.localeCompare(b))
+  .map(([lastFour, name]) => ({ number: `+1415555${lastFour}`, name, description: PERSONA_DESCRIPTIONS[name] }));
