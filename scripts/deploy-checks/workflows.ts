@@ -5,7 +5,7 @@
  * environment (manual approval); AWS access only through OIDC (id-token: write + role-to-assume), never
  * stored keys; every action pinned to a release; every `needs` and `needs.<job>.outputs` resolvable.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 
@@ -42,6 +42,19 @@ function ancestors(jobs: Record<string, Job>, name: string, seen = new Set<strin
     }
   }
   return seen;
+}
+
+const repoRoot = path.resolve(import.meta.dirname, '../..');
+
+/** The services that run in ECS: each folder with a src/main.ts, but the sandbox (local runs only). */
+export function deployedServices(): string[] {
+  return readdirSync(path.join(repoRoot, 'services'), { withFileTypes: true })
+    .filter(
+      (d) =>
+        d.isDirectory() && d.name !== 'sandbox' && existsSync(path.join(repoRoot, 'services', d.name, 'src/main.ts')),
+    )
+    .map((d) => d.name)
+    .sort();
 }
 
 export function loadWorkflows(dir: string): Record<string, { text: string; workflow: Workflow }> {
@@ -145,6 +158,16 @@ export function checkWorkflows(dir: string): string[] {
       problems.push(`${file}: production does not wait for staging`);
     if (!/terraform (apply|plan)[\s\S]*image_tag|image_tag[\s\S]*terraform apply/.test(text))
       problems.push(`${file}: deploys do not pass the image tag`);
+
+    // Every service that runs in ECS has its image built and promoted: a service left out of either list
+    // deploys a task definition whose image tag does not exist (auth was, until Dec 2026).
+    for (const service of deployedServices()) {
+      const matrix = JSON.stringify(build ? jobs[build] : {});
+      if (!new RegExp(`"service":\\[[^\\]]*"${service}"`).test(matrix))
+        problems.push(`${file}: the images job does not build ${service}`);
+      if (!new RegExp(`for service in [^;\\n]*\\b${service}\\b`).test(text))
+        problems.push(`${file}: production does not promote the ${service} image`);
+    }
 
     // The web console: built once, then published by every deploy after its apply (the bucket and the
     // distribution are Terraform's): hashed assets immutable, the rest revalidated and pruned, this

@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { test } from 'node:test';
-import { checkWorkflows } from '../../scripts/deploy-checks/workflows.js';
+import { checkWorkflows, deployedServices } from '../../scripts/deploy-checks/workflows.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
+
+test('the services that run in ECS are the six of the architecture', () => {
+  assert.deepEqual(deployedServices(), ['auth', 'call', 'gateway', 'poller', 'sheets-sync', 'user-credit']);
+});
 
 test('the CI/CD workflows keep the pipeline rules', () => {
   assert.deepEqual(checkWorkflows(path.join(root, '.github/workflows')), []);
@@ -30,6 +34,8 @@ test('workflows without lint, Redis, OIDC, staging plan, an ordered production g
     /deploy\.yml: deploy-staging does not write console-config\.json/,
     /deploy\.yml: deploy-staging: no CloudFront invalidation of \/index\.html and \/console-config\.json/,
     /deploy\.yml: deploy-production does not publish the console/,
+    /deploy\.yml: the images job does not build auth/,
+    /deploy\.yml: production does not promote the auth image/,
   ]) {
     assert.ok(
       problems.some((p) => expected.test(p)),
