@@ -25,7 +25,7 @@ for (const url of urls) {
   process.stdout.write(`${url}: ${(bytes.length / 1024).toFixed(1)} KB, ${(gz / 1024).toFixed(1)} KB gzipped\n`);
 }
 const verdict = total <= BUDGET ? 'within' : 'OVER';
-console.log(
-  `first-load JavaScript: ${(total / 1024).toFixed(1)} KB gzipped (${verdict} the ${BUDGET / 1024} KB budget)`,
+process.stdout.write(
+  `first-load JavaScript: ${(total / 1024).toFixed(1)} KB gzipped (${verdict} the ${BUDGET / 1024} KB budget)\n`,
 );
 if (total > BUDGET) process.exit(1);

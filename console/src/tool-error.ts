@@ -1,13 +1,14 @@
 /**
  * A refused tool call as the console shows it: the gateway's message, and the same message keyed by
- * the argument it is about, so a form can put it beside the field. The gateway names the field two
- * ways: zod's issues (with their `path`) in the text of an input validation error, and `data.field`
- * on a JSON-RPC error from a backend's INVALID_ARGUMENT.
+ * the argument it is about, so a form can put it beside the field. The gateway names the field in
+ * the text: the SDK's input validation joins zod's issues as "path: message, path: message" after
+ * "Invalid arguments for tool <name>: ", and the backends' refusals read "field: message"; a JSON-RPC
+ * error from a backend's INVALID_ARGUMENT may carry it as data.field.
  */
 export class ToolError extends Error {
   constructor(
     message: string,
-    /** Message per top-level argument name (quietHours.start counts as quietHours.start and quietHours). */
+    /** Message per argument path ("maxCallDurationSeconds", "quietHours.start"; a nested one also under its parent). */
     readonly fields: Record<string, string> = {},
     readonly code?: number,
   ) {
@@ -16,51 +17,28 @@ export class ToolError extends Error {
   }
 }
 
-interface Issue {
-  path?: unknown[];
-  message?: string;
-}
-
-/** zod issues embedded in an SDK validation message ("... Invalid arguments for tool x: [ {...} ]"). */
-function issuesIn(text: string): Issue[] {
-  const start = text.indexOf('[');
-  const end = text.lastIndexOf(']');
-  if (start < 0 || end <= start) return [];
-  try {
-    const parsed: unknown = JSON.parse(text.slice(start, end + 1));
-    return Array.isArray(parsed) ? parsed.filter((i): i is Issue => typeof i === 'object' && i !== null) : [];
-  } catch {
-    return [];
-  }
-}
+const PREFIX = /^(?:Input validation error: )?Invalid arguments for tool [\w.-]+: /;
+const ISSUE = /^([A-Za-z_]\w*(?:\.\w+)*): (.+)$/s;
 
 export function fieldsOf(text: string, field?: unknown): Record<string, string> {
-  const fields: Record<string, string> = {};
-  for (const issue of issuesIn(text)) {
-    const path = Array.isArray(issue.path) ? issue.path.map(String) : [];
-    const message = issue.message ?? 'Invalid value';
-    // Unknown keys are reported on the parent with the key names in `keys`.
-    const keys = (issue as { keys?: unknown }).keys;
-    const named = Array.isArray(keys) ? `${message}: ${keys.join(', ')}` : message;
-    if (path.length === 0 && Array.isArray(keys)) for (const key of keys) fields[String(key)] ??= named;
-    for (let depth = path.length; depth >= 1; depth--) fields[path.slice(0, depth).join('.')] ??= named;
+  // No prototype: an argument named __proto__ is just a key.
+  const fields: Record<string, string> = Object.create(null);
+  const body = text.replace(/^MCP error -?\d+: /, '').replace(PREFIX, '');
+  // Issues are joined with ", "; a comma inside a message is not followed by "path: ".
+  for (const part of body.split(/, (?=[A-Za-z_]\w*(?:\.\w+)*: )/)) {
+    const match = ISSUE.exec(part.trim());
+    if (!match) continue;
+    const [, path = '', message = ''] = match;
+    const segments = path.split('.');
+    for (let depth = segments.length; depth >= 1; depth--) fields[segments.slice(0, depth).join('.')] ??= message;
   }
-  if (typeof field === 'string' && field) fields[field] ??= text;
+  if (typeof field === 'string' && field) fields[field] ??= body;
   return fields;
-}
-
-/** The readable part of an SDK validation message (the issues without their JSON). */
-export function readable(text: string): string {
-  const issues = issuesIn(text);
-  if (issues.length === 0) return text;
-  const head = text.slice(0, text.indexOf('[')).replace(/[:\s]+$/, '');
-  const details = issues.map((i) => `${(i.path ?? []).join('.') || 'arguments'}: ${i.message ?? 'invalid'}`);
-  return `${head}. ${details.join('; ')}`;
 }
 
 export function toToolError(error: unknown): ToolError {
   if (error instanceof ToolError) return error;
   const e = error as { message?: string; code?: number; data?: { field?: unknown } };
   const text = typeof e?.message === 'string' ? e.message : String(error);
-  return new ToolError(readable(text), fieldsOf(text, e?.data?.field), e?.code);
+  return new ToolError(text.replace(/^MCP error -?\d+: /, ''), fieldsOf(text, e?.data?.field), e?.code);
 }

@@ -34,12 +34,19 @@ export function Empty({ children }: { children: ReactNode }) {
   return <p className="state empty">{children}</p>;
 }
 
-/** Page shell: one h1 per page, and focus moves to it on navigation so screen readers announce the page. */
+/** Whether a page was shown yet: the first one after a full load keeps the browser's own focus. */
+let navigated = false;
+
+/**
+ * Page shell: one h1 per page, and after an in-app navigation focus moves to it, so screen readers
+ * announce the new page (a full load leaves focus at the start, where Tab reaches the skip link first).
+ */
 export function Page({ title, children }: { title: string; children: ReactNode }) {
   const heading = useRef<HTMLHeadingElement>(null);
   useEffect(() => {
     document.title = `${title} · callgate console`;
-    heading.current?.focus();
+    if (navigated) heading.current?.focus();
+    navigated = true;
   }, [title]);
   return (
     <>
@@ -127,3 +134,15 @@ export const described = (id: string, error?: string, hint?: string) => ({
   'aria-invalid': error ? true : undefined,
   'aria-describedby': [error && `${id}-error`, hint && `${id}-hint`].filter(Boolean).join(' ') || undefined,
 });
+
+/** A refused form: the gateway's message, or, when it named fields, a pointer to the messages beside them. */
+export function FormProblem({ error, fields }: { error: Error | undefined; fields: Record<string, string> }) {
+  if (!error) return null;
+  if (Object.keys(fields).length === 0) return <Problem error={error} />;
+  return (
+    <p className="state error" role="alert">
+      The gateway refused {Object.keys(fields).length === 1 ? 'a field' : 'some fields'}: see the message
+      {Object.keys(fields).length === 1 ? '' : 's'} beside {Object.keys(fields).length === 1 ? 'it' : 'them'}.
+    </p>
+  );
+}

@@ -2,7 +2,7 @@ import { type FormEvent, useState } from 'react';
 import { useConsole, useLoad } from '../context';
 import type { ToolError } from '../tool-error';
 import { type ConnectedApp, type PersonalToken, TOKEN_SCOPES } from '../types';
-import { CopyButton, described, Empty, Field, Loading, Page, Problem, when } from '../ui';
+import { CopyButton, described, Empty, Field, FormProblem, Loading, Page, Problem, when } from '../ui';
 
 interface Created extends PersonalToken {
   token: string;
@@ -154,7 +154,7 @@ export function AppsPage() {
               onChange={(e) => setDays(e.target.value)}
             />
           </Field>
-          {createError && <Problem error={createError} />}
+          <FormProblem error={createError} fields={errors} />
           <button type="submit" className="primary">
             Create token
           </button>

@@ -4,7 +4,7 @@ import { newField, type OutcomeField, OutcomeFieldsBuilder, outcomeSchemaOf } fr
 import { useConsole, useLoad } from '../context';
 import type { ToolError } from '../tool-error';
 import type { Call, Estimate, Model, Voice } from '../types';
-import { credits, described, Field, Loading, Page, Problem } from '../ui';
+import { credits, described, Field, FormProblem, Loading, Page, Problem } from '../ui';
 
 export function PlaceCallPage() {
   const { gateway, config } = useConsole();
@@ -168,7 +168,7 @@ export function PlaceCallPage() {
             </p>
           )}
         </section>
-        {failure && <Problem error={failure} />}
+        <FormProblem error={failure} fields={errors} />
         <button type="submit" className="primary" disabled={placing}>
           {placing ? 'Placing…' : 'Place the call'}
         </button>

@@ -2,7 +2,7 @@ import { type FormEvent, useEffect, useState } from 'react';
 import { useConsole, useLoad } from '../context';
 import type { ToolError } from '../tool-error';
 import type { Model, Preferences, Profile, Voice } from '../types';
-import { described, Field, Loading, Page, Problem } from '../ui';
+import { described, Field, FormProblem, Loading, Page, Problem } from '../ui';
 
 /** The form's text for each field of updateCallPreferences. */
 interface Draft {
@@ -231,7 +231,7 @@ export function PreferencesPage() {
               </small>
             )}
           </fieldset>
-          {failure && <Problem error={failure} />}
+          <FormProblem error={failure} fields={errors} />
           <div className="inline">
             <button type="submit" className="primary" disabled={saving}>
               {saving ? 'Saving…' : 'Save preferences'}
