@@ -49,7 +49,7 @@ describe('reading a refusal into field messages', () => {
     assert.deepEqual(plain('Unrecognized key: "colour"'), {});
     assert.deepEqual(plain('internal error'), {});
     assert.deepEqual(plain(`${'a'.repeat(100_000)}\u0000: x`), {});
-    assert.equal(fieldsOf('__proto__: polluted').__proto__, 'polluted');
+    assert.equal(Object.getOwnPropertyDescriptor(fieldsOf('__proto__: polluted'), '__proto__')?.value, 'polluted');
     assert.equal(({} as Record<string, unknown>).polluted, undefined);
   });
 });
