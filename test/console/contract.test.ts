@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { CALL_STATUSES, TERMINAL_STATUSES } from '@callgate/common';
-import { snippets } from '../../console/src/pages/Connect.js';
+import { snippets } from '../../console/src/snippets.js';
 import { fieldsOf, toToolError } from '../../console/src/tool-error.js';
 import { CALL_STATUSES as CONSOLE_STATUSES, TERMINAL } from '../../console/src/types.js';
 
