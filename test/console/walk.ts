@@ -3,6 +3,8 @@
  * console's redirect URI registered, serve the build, and sign up / sign in through the real pages.
  */
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
@@ -19,21 +21,31 @@ export interface ConsoleSystem {
   stop(): Promise<void>;
 }
 
-/** `vite build` of console/ (a couple of seconds), so the test checks the code it sits beside. */
-export function buildConsole(): void {
+/**
+ * `vite build` of console/ into a folder of this process's own (a couple of seconds), so the test checks
+ * the code it sits beside, and two test files running at once never serve each other's half-written build.
+ */
+export function buildConsole(): string {
+  const outDir = mkdtempSync(path.join(tmpdir(), 'callgate-console-'));
   execFileSync(
     process.execPath,
-    [path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--logLevel', 'warn'],
-    {
-      cwd: path.join(root, 'console'),
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
+    [
+      path.join(root, 'node_modules', 'vite', 'bin', 'vite.js'),
+      'build',
+      '--logLevel',
+      'warn',
+      '--outDir',
+      outDir,
+      '--emptyOutDir',
+    ],
+    { cwd: path.join(root, 'console'), stdio: ['ignore', 'ignore', 'inherit'] },
   );
+  return outDir;
 }
 
 export async function startConsoleSystem(): Promise<ConsoleSystem> {
-  buildConsole();
-  const host = await startConsoleHost();
+  const dist = buildConsole();
+  const host = await startConsoleHost(dist);
   const system = await startLocalSystem({
     ports: 'ephemeral',
     env: {
@@ -45,6 +57,7 @@ export async function startConsoleSystem(): Promise<ConsoleSystem> {
     },
   }).catch(async (error) => {
     await host.close();
+    rmSync(dist, { recursive: true, force: true });
     throw error;
   });
   host.configure({
@@ -62,6 +75,7 @@ export async function startConsoleSystem(): Promise<ConsoleSystem> {
     stop: async () => {
       await host.close();
       await system.stop();
+      rmSync(dist, { recursive: true, force: true });
     },
   };
 }
