@@ -8,12 +8,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
-import { type ConsoleHost, startConsoleHost } from '../support/console-host.js';
 import { mailedLink } from '../support/oauth.js';
 
 export const PASSWORD = 'correct horse battery staple';
 export const COOPERATIVE = '+14155550010';
 const root = path.resolve(import.meta.dirname, '..', '..');
+
+/** Where the console is served. */
+export interface ConsoleHost {
+  origin: string;
+}
 
 export interface ConsoleSystem {
   system: LocalSystem;
@@ -43,37 +47,31 @@ export function buildConsole(): string {
   return outDir;
 }
 
+/**
+ * The whole local system as `npm start` runs it, with the console served by its production-grade host
+ * (scripts/console-host: the same security headers as CloudFront's, /console-config.json from the
+ * running system, the sandbox's personas) on a port of its own, registered as the console's redirect URI.
+ */
 export async function startConsoleSystem(): Promise<ConsoleSystem> {
   const dist = buildConsole();
-  const host = await startConsoleHost(dist);
   const system = await startLocalSystem({
     ports: 'ephemeral',
+    console: { root: dist },
     env: {
       ...process.env,
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
-      AUTH_CONSOLE_REDIRECT_URIS: `${host.origin}/callback`,
       // A revoked token or grant shows at the gateway within the test.
       AUTH_CHECK_CACHE_MS: '200',
     },
-  }).catch(async (error) => {
-    await host.close();
+  }).catch((error) => {
     rmSync(dist, { recursive: true, force: true });
     throw error;
   });
-  host.configure({
-    mcpUrl: system.mcpUrl,
-    issuer: system.authUrl,
-    clientId: 'callgate-console',
-    sandboxPersonas: [
-      { number: COOPERATIVE, name: 'cooperative', description: 'answers every question' },
-      { number: '+14155550012', name: 'interrupts', description: 'talks over the agent once' },
-    ],
-  });
+  if (!system.consoleUrl) throw new Error('the local system started without its console host');
   return {
     system,
-    host,
+    host: { origin: system.consoleUrl },
     stop: async () => {
-      await host.close();
       await system.stop();
       rmSync(dist, { recursive: true, force: true });
     },
