@@ -103,7 +103,14 @@ describe('every console page with axe-core', { skip: chromiumMissing }, () => {
         // At 375 px nothing may need sideways scrolling of the whole page (tables scroll in their own box).
         if (width === 375) {
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-          assert.ok(overflow <= 0, `${name} scrolls sideways at 375 px by ${overflow} px`);
+          // Names the elements that stick out, so a failure says what to fix.
+          const wide = await page.evaluate(() =>
+            [...document.querySelectorAll('body *')]
+              .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
+              .slice(0, 5)
+              .map((e) => `<${e.tagName.toLowerCase()} class="${e.className}">`),
+          );
+          assert.ok(overflow <= 0, `${name} scrolls sideways at 375 px by ${overflow} px: ${wide.join(', ')}`);
         } else {
           await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
         }
