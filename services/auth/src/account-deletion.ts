@@ -27,7 +27,7 @@ export interface AccountDeletionOptions {
  * What user-credit and call hold under the account id (profile, preferences, credit ledger, call
  * records) is kept, keyed by an id nothing links to a person any more: the auth service owns only its
  * own schema, the ledger is append-only by design, and call records back charges already made. Erasing
- * those needs a deletion RPC in each of those services (docs/auth-accounts.md says so).
+ * those needs a deletion RPC in each of those services (README, "Deleting an account").
  */
 export class AccountDeletion {
   private readonly clock: Clock;
