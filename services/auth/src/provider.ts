@@ -40,6 +40,10 @@ const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
  * so every access token is a JWT for the gateway, rotating refresh tokens (a reused one revokes its
  * whole grant), revocation (RFC 7009) and RFC 8414 metadata. Sign-in and consent are our pages
  * (interactions.ts), the storage is PostgreSQL (adapter.ts).
+ *
+ * On Node 20 oidc-provider prints "Unsupported runtime. Use Node.js v22.x LTS" when it loads: it checks the LTS
+ * code name only; nothing it uses is missing on Node 20.18+, and no option silences it (README, "oidc-provider on
+ * Node 20"). Harmless.
  */
 export function createProvider(options: ProviderOptions): Provider {
   const resourceScopes = Object.keys(RESOURCE_SCOPES).join(' ');
