@@ -70,19 +70,44 @@ export interface LocalSystem {
 
 const PORT_VARIABLES = ['GRPC_PORT', 'METRICS_PORT', 'HTTP_PORT', 'SANDBOX_PORT', 'WEBHOOK_PORT'];
 
-/** The JWT key for local runs: JWT_SECRET if set, else one generated once and kept under .data/. */
-export function localJwtSecret(env: Record<string, string | undefined>, dataDir: string | undefined): string {
-  if (env.JWT_SECRET) return env.JWT_SECRET;
-  if (!dataDir) return randomBytes(32).toString('base64url');
-  const file = path.join(dataDir, 'dev-jwt-secret');
+/**
+ * A local secret: the variable if set, else one generated once and kept under the data folder (so
+ * `npm start` keeps its tokens across restarts), or a fresh one per run without a folder (tests).
+ */
+function localSecret(
+  env: Record<string, string | undefined>,
+  variable: string,
+  dataDir: string | undefined,
+  fileName: string,
+  generate: () => string,
+): string {
+  const set = env[variable];
+  if (set) return set;
+  if (!dataDir) return generate();
+  const file = path.join(dataDir, fileName);
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
     mkdirSync(dataDir, { recursive: true });
-    const secret = randomBytes(32).toString('base64url');
+    const secret = generate();
     writeFileSync(file, `${secret}\n`, { mode: 0o600 });
     return secret;
   }
+}
+
+/** The JWT key for local runs: JWT_SECRET if set, else one generated once and kept under .data/. */
+export function localJwtSecret(env: Record<string, string | undefined>, dataDir: string | undefined): string {
+  return localSecret(env, 'JWT_SECRET', dataDir, 'dev-jwt-secret', () => randomBytes(32).toString('base64url'));
+}
+
+/**
+ * The key of personal access tokens' checksum, which the auth service and the gateway share:
+ * PERSONAL_TOKEN_CHECKSUM_KEYS if set, else generated once and kept under .data/ (per run in tests).
+ */
+export function localPersonalTokenKeys(env: Record<string, string | undefined>, dataDir: string | undefined): string {
+  return localSecret(env, 'PERSONAL_TOKEN_CHECKSUM_KEYS', dataDir, 'dev-personal-token-key', () =>
+    randomBytes(32).toString('hex'),
+  );
 }
 
 export async function startLocalSystem(options: LocalSystemOptions = {}): Promise<LocalSystem> {
@@ -99,6 +124,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     issuer: inherited.JWT_ISSUER ?? 'callgate-local',
     audience: inherited.JWT_AUDIENCE ?? 'callgate',
   };
+  const personalTokenKeys = localPersonalTokenKeys(inherited, dataDir);
   const port = (fallback: string) => (ephemeral ? '0' : fallback);
   const handles: ServiceHandle[] = [];
   const grpc: Record<string, string> = {};
@@ -254,6 +280,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
         GRPC_PORT: port('50055'),
         METRICS_PORT: port('9106'),
         AUTH_LOCAL_MODE: 'true',
+        PERSONAL_TOKEN_CHECKSUM_KEYS: personalTokenKeys,
         ...(consoleRedirectUris.length ? { AUTH_CONSOLE_REDIRECT_URIS: consoleRedirectUris.join(',') } : {}),
         // Account mail goes to the sandbox's SES stand-in unless a real SES endpoint is configured.
         MAIL_SES_ENDPOINT: inherited.MAIL_SES_ENDPOINT ?? (sandbox.endpoints.ses as string),
@@ -280,6 +307,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
             JWT_AUDIENCE: jwt.audience,
             AUTH_ISSUER: auth.endpoints.issuer as string,
             AUTH_SERVICE_ADDR: grpc.auth as string,
+            PERSONAL_TOKEN_CHECKSUM_KEYS: personalTokenKeys,
           }),
         ),
         options.gateway,

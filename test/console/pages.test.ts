@@ -105,7 +105,7 @@ describe('every console page with axe-core', { skip: chromiumMissing }, () => {
           const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
           // Names the elements that stick out, so a failure says what to fix.
           const wide = await page.evaluate(() =>
-            [...document.querySelectorAll('body *')]
+            Array.from(document.querySelectorAll('body *'))
               .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1)
               .slice(0, 5)
               .map((e) => `<${e.tagName.toLowerCase()} class="${e.className}">`),

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { systemClock } from '@callgate/common';
 import { PersonalTokens } from '../../services/auth/src/personal-tokens.js';
 import { startTestAuthService, type TestAuthService } from '../support/auth-service.js';
 import { csrfOf, ScriptedBrowser } from '../support/oauth-flow.js';
@@ -41,7 +42,7 @@ describe('personal access tokens end with a password reset', () => {
     });
     assert.equal(created.status, 201, created.body.slice(0, 300));
     const token = /cgp_[A-Za-z0-9_-]+/.exec(created.body)?.[0] ?? '';
-    const tokens = new PersonalTokens(service.db);
+    const tokens = new PersonalTokens(service.db, systemClock, service.personalTokenFormat);
     assert.ok(await tokens.verify(token), 'the token works before the reset');
 
     // The owner notices and resets the password: the page promises every app was signed out.

@@ -3,8 +3,16 @@
  * sandbox's SES stand-in catching its mail.
  */
 
+import { randomBytes } from 'node:crypto';
 import { authConfigShape, startAuthService } from '@callgate/auth';
-import { type Clock, type Database, loadConfig, type ServiceHandle } from '@callgate/common';
+import {
+  type Clock,
+  type Database,
+  loadConfig,
+  PersonalTokenFormat,
+  personalTokenChecksumKeys,
+  type ServiceHandle,
+} from '@callgate/common';
 import { sandboxConfigShape, startSandbox } from '@callgate/sandbox';
 import { openTestDatabase } from './database.js';
 import { eventually } from './eventually.js';
@@ -15,6 +23,8 @@ export interface TestAuthService {
   origin: string;
   /** The service's database (as the service sees it when `wrap` was given). */
   db: Database;
+  /** The service's personal access token checksum (PERSONAL_TOKEN_CHECKSUM_KEYS: generated unless `env` sets it). */
+  personalTokenFormat: PersonalTokenFormat;
   /** Every mail the sandbox caught so far. */
   mails(): Promise<{ to: string[]; subject: string; text: string }[]>;
   /** The link in the newest mail to `to` with a matching subject (other than `not`). */
@@ -29,6 +39,7 @@ export async function startTestAuthService(
   /** Stands between the service and its database (a test that watches the statements it runs). */
   wrap?: (db: Database) => Database,
 ): Promise<TestAuthService> {
+  const checksumKeys = env.PERSONAL_TOKEN_CHECKSUM_KEYS ?? randomBytes(32).toString('hex');
   const database = await openTestDatabase();
   const db = wrap ? wrap(database.db) : database.db;
   const sandbox = await startSandbox(
@@ -43,6 +54,7 @@ export async function startTestAuthService(
       AUTH_LOCAL_MODE: 'true',
       MAIL_SES_ENDPOINT: sandbox.endpoints.ses as string,
       MAIL_DRAIN_INTERVAL_MS: '200',
+      PERSONAL_TOKEN_CHECKSUM_KEYS: checksumKeys,
       ...env,
     }),
     { db, ownsDb: false, dataDir: undefined, ...(clock ? { clock } : {}) },
@@ -57,6 +69,7 @@ export async function startTestAuthService(
     auth,
     origin: auth.endpoints.issuer as string,
     db,
+    personalTokenFormat: new PersonalTokenFormat(personalTokenChecksumKeys.parse(checksumKeys)),
     mails,
     mailedLink: (to, subject, not) =>
       eventually(`mail ${subject} to ${to}`, async () => {

@@ -144,3 +144,44 @@ export function authorizeUrl(params: Record<string, string | undefined>): string
   );
   return `/auth?${query}`;
 }
+
+/**
+ * From the authorization endpoint's first answer (a redirect to the sign-in page) to the code: signs in
+ * with the account's password on the scripted page and allows on the consent page.
+ */
+export async function scriptedSignInAndConsent(
+  browser: ScriptedBrowser,
+  first: { status: number; location: string | null; body: string },
+  account: { email: string; password: string },
+): Promise<{ code: string; consentPage: string }> {
+  const origin = browser.origin;
+  if (!first.location) throw new Error(`no redirect to sign in: ${first.status} ${first.body.slice(0, 300)}`);
+  const login = await browser.follow(new URL(first.location, origin).pathname);
+  const uid = interactionOf(login.url);
+  if (!uid) throw new Error(`no sign-in page: ${login.status} ${login.body.slice(0, 300)}`);
+  const signedIn = await browser.request(`/interaction/${uid}/login`, {
+    form: { csrf: csrfOf(login.body), ...account },
+  });
+  if (signedIn.status !== 303) throw new Error(`sign-in refused: ${signedIn.status} ${signedIn.body.slice(0, 300)}`);
+  const consent = await browser.follow(new URL(signedIn.location ?? '', origin).pathname);
+  const allowed = await browser.request(`/interaction/${interactionOf(consent.url)}/consent`, {
+    form: { csrf: csrfOf(consent.body), decision: 'allow' },
+  });
+  const back = await browser.follow(new URL(allowed.location ?? '', origin).pathname);
+  const code = URL.parse(back.location ?? '')?.searchParams.get('code');
+  if (!code) throw new Error(`no code: ${back.status} ${back.location} ${back.body.slice(0, 300)}`);
+  return { code, consentPage: consent.body };
+}
+
+/** POST /token with a form; the status and the JSON answer. */
+export async function tokenRequest(
+  origin: string,
+  form: Record<string, string>,
+): Promise<{ status: number; body: Record<string, string> }> {
+  const response = await fetch(`${origin}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(form),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, string> };
+}

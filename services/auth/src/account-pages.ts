@@ -221,6 +221,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <label for="email">Email</label><input id="email" name="email" type="email" autocomplete="username" required>
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign out everywhere</button>
-</form>`,
+</form>
+<p class="note"><a href="/personal-tokens">Personal access tokens</a> · <a href="/delete-account">Delete your account</a></p>`,
   );
 }

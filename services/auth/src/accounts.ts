@@ -299,20 +299,18 @@ export class Accounts {
     return rows[0]?.tokens_valid_after;
   }
 
-  async delete(accountId: string): Promise<void> {
-    await this.options.db.transaction(async (tx) => {
-      await endEverything(tx, accountId, this.clock.date());
-      await tx.query('DELETE FROM auth.accounts WHERE account_id = $1', [accountId]);
-    });
-  }
-
   private async byEmail(email: string): Promise<AccountRow | undefined> {
     const { rows } = await this.options.db.query<AccountRow>('SELECT * FROM auth.accounts WHERE email = $1', [email]);
     return rows[0];
   }
 }
 
-async function endEverything(tx: import('@callgate/common').Queryable, accountId: string, now: Date): Promise<void> {
+/** Ends every session, grant, refresh token and personal access token of the account (account-deletion.ts too). */
+export async function endEverything(
+  tx: import('@callgate/common').Queryable,
+  accountId: string,
+  now: Date,
+): Promise<void> {
   // Whole seconds: a token's iat is in seconds, and one issued in this second must count as before.
   const after = new Date(Math.ceil(now.getTime() / 1000) * 1000);
   await tx.query('UPDATE auth.accounts SET tokens_valid_after = $2 WHERE account_id = $1', [accountId, after]);

@@ -6,10 +6,10 @@
  * most once a minute.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { createLogger, ManualClock, migrate, readMigrations } from '@callgate/common';
+import { createLogger, ManualClock, migrate, PersonalTokenFormat, readMigrations } from '@callgate/common';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { checkAccess } from './access.js';
 import { postgresAdapter } from './adapter.js';
@@ -124,7 +124,8 @@ describe('connected apps (grants)', () => {
 });
 
 describe('personal access tokens for the apps:manage tools', () => {
-  const tokens = () => new PersonalTokens(test.db, clock);
+  const format = new PersonalTokenFormat([randomBytes(32).toString('hex')]);
+  const tokens = () => new PersonalTokens(test.db, clock, format);
 
   it('never holds apps:manage or admin, nor a NUL in its name; an unknown account is told apart', async () => {
     for (const scopes of [['apps:manage'], ['calls:read', 'apps:manage'], ['admin'], []]) {

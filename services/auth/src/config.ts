@@ -1,4 +1,4 @@
-import { baseConfigShape, databaseConfigShape, env } from '@callgate/common';
+import { baseConfigShape, databaseConfigShape, env, personalTokenChecksumKeys } from '@callgate/common';
 import { z } from 'zod';
 
 const seconds = (fallback: number, min: number, max: number) =>
@@ -48,6 +48,9 @@ export const authConfigShape = {
     .describe(
       'Comma-separated keys (32+ characters each) that sign cookies; the first signs, all verify (rotation). Required unless AUTH_LOCAL_MODE. Secret.',
     ),
+  PERSONAL_TOKEN_CHECKSUM_KEYS: personalTokenChecksumKeys.describe(
+    "Comma-separated keys (32+ characters each) of the keyed checksum in personal access tokens, the same value as the gateway's: the first signs new tokens, all verify (rotation). Required. `npm start` and the tests generate one. Secret.",
+  ),
   AUTH_ACCESS_TOKEN_TTL_SECONDS: seconds(600, 60, 3600).describe('Lifetime of access tokens (JWTs for the gateway).'),
   AUTH_REFRESH_TOKEN_TTL_SECONDS: seconds(30 * 86400, 3600, 365 * 86400).describe(
     'Lifetime of a refresh token chain; each refresh rotates the token.',

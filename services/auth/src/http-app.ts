@@ -3,6 +3,7 @@ import type { Logger } from '@callgate/common';
 import ipaddr from 'ipaddr.js';
 import type Provider from 'oidc-provider';
 import { Counter, type Registry } from 'prom-client';
+import { type AccountDeletionPageDeps, serveAccountDeletionPage } from './account-deletion-page.js';
 import { type AccountPagesDeps, serveAccountPage } from './account-pages.js';
 import { FormError, sendPage } from './forms.js';
 import { html, page } from './html.js';
@@ -47,7 +48,7 @@ export function addressKey(address: string): string {
  * The provider is set once the server listens (its issuer may name the port the OS picked).
  */
 export function createAuthHttpServer(options: {
-  pages: Omit<InteractionDeps, 'provider'> & AccountPagesDeps & PersonalTokenPagesDeps;
+  pages: Omit<InteractionDeps, 'provider'> & AccountPagesDeps & PersonalTokenPagesDeps & AccountDeletionPageDeps;
   /** Counts one Dynamic Client Registration from the address; false when over the hourly limit. */
   mayRegister: (address: string) => Promise<boolean>;
   registry: Registry;
@@ -110,6 +111,10 @@ export function createAuthHttpServer(options: {
     }
     if (path === '/personal-tokens') {
       servePersonalTokenPage(options.pages, req, res).catch(fail);
+      return;
+    }
+    if (path === '/delete-account') {
+      serveAccountDeletionPage(options.pages, req, res).catch(fail);
       return;
     }
     if (path === '/reg' && req.method === 'POST') {

@@ -96,6 +96,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <label for="r-password">Password</label><input id="r-password" name="password" type="password" required>
 <label for="revoke">Token id</label><input id="revoke" name="revoke" type="text" required>
 <button type="submit">Revoke</button>
-</form>`,
+</form>
+<p class="note"><a href="/sign-out-everywhere">Sign out everywhere</a> · <a href="/delete-account">Delete your account</a></p>`,
   );
 }

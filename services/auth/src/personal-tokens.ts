@@ -1,12 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type Clock,
-  type Database,
-  PERSONAL_TOKEN_PREFIX,
-  personalTokenShape,
-  personalTokenText,
-  systemClock,
-} from '@callgate/common';
+import { type Clock, type Database, PERSONAL_TOKEN_PREFIX, type PersonalTokenFormat } from '@callgate/common';
 import { hashSecret } from './one-time-links.js';
 import { MANAGE_SCOPES, RESOURCE_SCOPES, USER_SCOPES } from './scopes.js';
 
@@ -56,7 +49,9 @@ export class NoSuchAccount extends PersonalTokenProblem {}
 export class PersonalTokens {
   constructor(
     private readonly db: Database,
-    private readonly clock: Clock = systemClock,
+    private readonly clock: Clock,
+    /** The keyed checksum (PERSONAL_TOKEN_CHECKSUM_KEYS) new tokens carry and presented ones must hold. */
+    private readonly format: PersonalTokenFormat,
   ) {}
 
   async create(
@@ -80,8 +75,8 @@ export class PersonalTokens {
       throw new PersonalTokenProblem(`days: a whole number from 1 to ${MAX_PERSONAL_TOKEN_DAYS}`);
     }
     const tokenId = randomBytes(12).toString('base64url');
-    // With a checksum (@callgate/common personal-token.ts): the gateway refuses junk without asking us.
-    const token = personalTokenText(tokenId, randomBytes(32).toString('base64url'));
+    // With a keyed checksum (@callgate/common personal-token.ts): the gateway refuses forgeries without asking us.
+    const token = this.format.text(tokenId, randomBytes(32).toString('base64url'));
     const now = this.clock.date();
     const expiresAt = new Date(now.getTime() + input.days * 86_400_000);
     await this.db.transaction(async (tx) => {
@@ -151,7 +146,8 @@ export class PersonalTokens {
 
   /** The account and scopes of a live token, or undefined. */
   async verify(token: string): Promise<{ accountId: string; info: PersonalToken } | undefined> {
-    if (personalTokenShape(token) === 'malformed') return undefined;
+    // The gateway checked this already; checked again here, so nothing else reaches the database either.
+    if (this.format.shape(token) !== 'valid') return undefined;
     const now = this.clock.date();
     const { rows } = await this.db.query<TokenRow>(
       'SELECT * FROM auth.personal_tokens WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2',

@@ -4,12 +4,14 @@ import {
   createServiceBase,
   listenHttp,
   type Periodic,
+  PersonalTokenFormat,
   periodic,
   type ServiceDeps,
   type ServiceHandle,
   startGrpcService,
   systemClock,
 } from '@callgate/common';
+import { AccountDeletion } from './account-deletion.js';
 import { Accounts } from './accounts.js';
 import { sweepExpired } from './adapter.js';
 import { AttemptLimits } from './attempt-limits.js';
@@ -65,11 +67,22 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
     // A failed pass is logged and counted by the drain job itself; the next one retries.
     mailWritten: () => void mail?.drain().catch(() => undefined),
   });
-  const personalTokens = new PersonalTokens(deps.db, clock);
+  const personalTokens = new PersonalTokens(
+    deps.db,
+    clock,
+    new PersonalTokenFormat(config.PERSONAL_TOKEN_CHECKSUM_KEYS),
+  );
+  const accountDeletion = new AccountDeletion({
+    db: deps.db,
+    clock,
+    limits,
+    mailWritten: () => void mail?.drain().catch(() => undefined),
+  });
   const clientAddress = clientAddressOf(config.AUTH_TRUST_PROXY);
   const http = createAuthHttpServer({
     pages: {
       accounts,
+      accountDeletion,
       personalTokens,
       csrf: new Csrf(keys.cookies[0] as string, !config.AUTH_LOCAL_MODE),
       devices: new KnownDevices(keys.cookies[0] as string, !config.AUTH_LOCAL_MODE),

@@ -1,6 +1,6 @@
 /**
- * What the gateway asks the auth service, and how often: a junk personal access token is refused by
- * its shape and checksum without a gRPC call (no amplification), and a revoked grant is refused once
+ * What the gateway asks the auth service, and how often: a junk or forged personal access token is
+ * refused by its shape and keyed checksum without a gRPC call (no amplification), and a revoked grant is refused once
  * the cached answer is AUTH_CHECK_CACHE_MS old (0: at once). A stand-in AuthService counts the calls;
  * the clock is moved by hand.
  */
@@ -13,7 +13,7 @@ import {
   loadProto,
   ManualClock,
   PERSONAL_TOKEN_PREFIX,
-  personalTokenText,
+  PersonalTokenFormat,
   systemClock,
 } from '@callgate/common';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
@@ -22,6 +22,10 @@ import { authorizationServerTrust } from './authorization-server.js';
 
 const MCP_URL = 'http://127.0.0.1:1/mcp';
 const CACHE_MS = 15_000;
+const KEYS = randomBytes(32).toString('hex');
+const format = new PersonalTokenFormat([KEYS]);
+/** A token with a valid checksum under the gateway's key (what the auth service would issue). */
+const newToken = () => format.text(randomBytes(12).toString('base64url'), randomBytes(32).toString('base64url'));
 
 describe('the gateway and the auth service', () => {
   let server: Server;
@@ -67,6 +71,7 @@ describe('the gateway and the auth service', () => {
         AUTH_ISSUER: 'http://127.0.0.1:2',
         AUTH_SERVICE_ADDR: address,
         AUTH_CHECK_CACHE_MS: cacheMs,
+        PERSONAL_TOKEN_CHECKSUM_KEYS: [KEYS],
         JWT_CLOCK_TOLERANCE_SECONDS: 30,
         JWT_JWKS_COOLDOWN_MS: 30_000,
         GRPC_DEADLINE_MS: 5000,
@@ -82,7 +87,7 @@ describe('the gateway and the auth service', () => {
 
   it('junk personal access tokens are refused by shape and checksum without a call to the auth service', async () => {
     const settings = trust(CACHE_MS, systemClock);
-    const good = personalTokenText(randomBytes(12).toString('base64url'), randomBytes(32).toString('base64url'));
+    const good = newToken();
     const flipped = `${good.slice(0, 20)}${good[20] === 'A' ? 'B' : 'A'}${good.slice(21)}`;
     const junk = [
       `${PERSONAL_TOKEN_PREFIX}junk`,
@@ -102,14 +107,34 @@ describe('the gateway and the auth service', () => {
     }
     assert.equal(calls.verifyPersonalToken - before, 0, 'gRPC calls for junk tokens');
 
-    // A well-formed token (new, with its checksum, or of the shape made before checksums) is asked about once.
+    // Tokens of the shapes made before the keyed checksum (none, CRC-32) and tokens signed with another
+    // key are refused here too, the old ones with a message that says what to do.
+    const body = `${PERSONAL_TOKEN_PREFIX}${randomBytes(12).toString('base64url')}_${randomBytes(32).toString('base64url')}`;
+    for (const outdated of [body, `${body}_AAAAAA`]) {
+      await assert.rejects(
+        authenticate(`Bearer ${outdated}`, settings, `${MCP_URL}/meta`),
+        /old format no longer accepted; create a new one/,
+      );
+    }
+    const otherKey = new PersonalTokenFormat([randomBytes(32).toString('hex')]);
+    await assert.rejects(
+      authenticate(
+        `Bearer ${otherKey.text(randomBytes(12).toString('base64url'), randomBytes(32).toString('base64url'))}`,
+        settings,
+        `${MCP_URL}/meta`,
+      ),
+      /personal access token is malformed/,
+    );
+    assert.equal(calls.verifyPersonalToken - before, 0, 'gRPC calls for outdated or foreign-key tokens');
+
+    // A token with a valid checksum is asked about once.
     liveToken = good;
     const auth = await authenticate(`Bearer ${good}`, settings, `${MCP_URL}/meta`);
     assert.equal(auth.extra?.userId, 'user-1');
-    const legacy = `${PERSONAL_TOKEN_PREFIX}${randomBytes(12).toString('base64url')}_${randomBytes(32).toString('base64url')}`;
-    await assert.rejects(authenticate(`Bearer ${legacy}`, settings, `${MCP_URL}/meta`), /unknown, expired or revoked/);
+    const unknown = newToken();
+    await assert.rejects(authenticate(`Bearer ${unknown}`, settings, `${MCP_URL}/meta`), /unknown, expired or revoked/);
     // Its negative answer is cached: asking again costs nothing.
-    await assert.rejects(authenticate(`Bearer ${legacy}`, settings, `${MCP_URL}/meta`), /unknown, expired or revoked/);
+    await assert.rejects(authenticate(`Bearer ${unknown}`, settings, `${MCP_URL}/meta`), /unknown, expired or revoked/);
     assert.equal(calls.verifyPersonalToken - before, 2);
   });
 
@@ -118,7 +143,7 @@ describe('the gateway and the auth service', () => {
     // token was let in for up to 15 s more (attack finding 6).
     const clock = new ManualClock(1_000_000);
     const settings = trust(CACHE_MS, clock);
-    liveToken = personalTokenText(randomBytes(12).toString('base64url'), randomBytes(32).toString('base64url'));
+    liveToken = newToken();
     liveExpiresAt = 1_005_000;
     try {
       const auth = await authenticate(`Bearer ${liveToken}`, settings, `${MCP_URL}/meta`);
@@ -135,14 +160,14 @@ describe('the gateway and the auth service', () => {
     }
   });
 
-  it('forged tokens with a valid checksum push out only other refusals, never the cached answer of a live token', async () => {
+  it('unknown tokens with a valid checksum (revoked ones, say) push out only other refusals, never the cached answer of a live token', async () => {
     const settings = trust(CACHE_MS, systemClock, 10);
-    const real = personalTokenText(randomBytes(12).toString('base64url'), randomBytes(32).toString('base64url'));
+    const real = newToken();
     liveToken = real;
     assert.equal((await authenticate(`Bearer ${real}`, settings, `${MCP_URL}/meta`)).extra?.userId, 'user-1');
-    // CRC-32 is public: a stranger computes tokens that pass the gateway's shape check, each one asked about.
+    // Tokens under the gateway's key that the auth service does not know (revoked, deleted): each one asked about.
     for (let i = 0; i < 50; i++) {
-      const forged = personalTokenText(randomBytes(12).toString('base64url'), randomBytes(32).toString('base64url'));
+      const forged = newToken();
       await assert.rejects(
         authenticate(`Bearer ${forged}`, settings, `${MCP_URL}/meta`),
         /unknown, expired or revoked/,

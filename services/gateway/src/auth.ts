@@ -1,5 +1,5 @@
 import { createSecretKey, KeyObject } from 'node:crypto';
-import { ConfigError, personalTokenShape } from '@callgate/common';
+import { ConfigError, type PersonalTokenShape } from '@callgate/common';
 import type { AuthInfo } from '@modelcontextprotocol/server';
 import { createRemoteJWKSet } from 'jose';
 import jwt from 'jsonwebtoken';
@@ -35,6 +35,8 @@ export interface TokenSettings {
 /** Verifies opaque personal access tokens; throws AuthError-free: resolves undefined when the token is not live. */
 export interface PersonalTokenVerifier {
   prefix: string;
+  /** Told locally by the keyed checksum: only a 'valid' token is worth asking the issuer about. */
+  shape(token: string): PersonalTokenShape;
   verify(token: string): Promise<{ userId: string; scopes: string[]; expiresAt: number } | undefined>;
 }
 
@@ -110,9 +112,15 @@ export async function authenticate(
   const token = match[1];
   const personal = settings.personalTokens;
   if (personal && token.startsWith(personal.prefix)) {
-    // Junk and typos are told here by shape and checksum: a made-up token costs no call to the auth
-    // service (each call is a hash and a database statement there: amplification otherwise).
-    if (personalTokenShape(token) === 'malformed') throw reject('the personal access token is malformed');
+    // Junk, typos and forgeries are told here by shape and keyed checksum: a made-up token costs no call
+    // to the auth service (each call is a hash and a database statement there: amplification otherwise).
+    const shape = personal.shape(token);
+    if (shape === 'outdated') {
+      throw reject(
+        'the personal access token is of an old format no longer accepted; create a new one on the personal-tokens page',
+      );
+    }
+    if (shape !== 'valid') throw reject('the personal access token is malformed');
     let found: Awaited<ReturnType<PersonalTokenVerifier['verify']>>;
     try {
       found = await personal.verify(token);

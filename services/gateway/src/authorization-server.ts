@@ -5,6 +5,7 @@ import {
   connectService,
   isGrpcError,
   PERSONAL_TOKEN_PREFIX,
+  PersonalTokenFormat,
   type ServiceMetrics,
   systemClock,
 } from '@callgate/common';
@@ -23,7 +24,7 @@ type Verdict = string | undefined;
  * Answers are cached per token for AUTH_CHECK_CACHE_MS, so a revoked grant, a sign-out everywhere or a
  * deleted account is refused within that bound on every replica (default 15 s), where waiting for
  * the token to expire would take its whole lifetime (10 min). Personal access tokens (cgp_…) are
- * opaque and verified there too, under the same cache.
+ * opaque and verified there too, under the same cache, once their keyed checksum holds here.
  */
 export function authorizationServerTrust(
   config: Pick<
@@ -32,6 +33,7 @@ export function authorizationServerTrust(
     | 'AUTH_JWKS_URL'
     | 'AUTH_SERVICE_ADDR'
     | 'AUTH_CHECK_CACHE_MS'
+    | 'PERSONAL_TOKEN_CHECKSUM_KEYS'
     | 'JWT_CLOCK_TOLERANCE_SECONDS'
     | 'JWT_JWKS_COOLDOWN_MS'
     | 'GRPC_DEADLINE_MS'
@@ -44,14 +46,22 @@ export function authorizationServerTrust(
   personalAnswers = 50_000,
 ): { settings: TokenSettings; issuer: string } | undefined {
   if (!config.AUTH_ISSUER) return undefined;
+  const problems: { variable: string; message: string }[] = [];
   if (!config.AUTH_SERVICE_ADDR) {
-    throw new ConfigError('gateway', [
-      {
-        variable: 'AUTH_SERVICE_ADDR',
-        message: 'is required with AUTH_ISSUER (the auth service answers whether tokens still stand)',
-      },
-    ]);
+    problems.push({
+      variable: 'AUTH_SERVICE_ADDR',
+      message: 'is required with AUTH_ISSUER (the auth service answers whether tokens still stand)',
+    });
   }
+  if (!config.PERSONAL_TOKEN_CHECKSUM_KEYS) {
+    problems.push({
+      variable: 'PERSONAL_TOKEN_CHECKSUM_KEYS',
+      message:
+        "is required with AUTH_ISSUER: the auth service's value, so forged personal access tokens are refused here without asking it",
+    });
+  }
+  if (!config.AUTH_SERVICE_ADDR || !config.PERSONAL_TOKEN_CHECKSUM_KEYS) throw new ConfigError('gateway', problems);
+  const format = new PersonalTokenFormat(config.PERSONAL_TOKEN_CHECKSUM_KEYS);
   const issuer = config.AUTH_ISSUER.replace(/\/$/, '');
   const client = connectService('auth', config.AUTH_SERVICE_ADDR, {
     defaultDeadlineMs: config.GRPC_DEADLINE_MS,
@@ -76,12 +86,14 @@ export function authorizationServerTrust(
     return refused;
   };
   type PersonalAnswer = { found: Awaited<ReturnType<PersonalTokenVerifier['verify']>>; at: number };
-  // Live and refused answers are kept apart: anyone can make up tokens that pass the checksum (CRC-32 tells
-  // typos, not forgeries), and a flood of them must only push out other refusals, never a real token's answer.
+  // Live and refused answers are kept apart: only tokens with a valid keyed checksum get here (real ones,
+  // revoked or expired ones, or ones made under a key still listed), and however many of those a client
+  // sends they push out only other refusals, never a real token's answer.
   const live = new LRUCache<string, PersonalAnswer>({ max: personalAnswers });
   const refused = new LRUCache<string, PersonalAnswer>({ max: personalAnswers });
   const personalTokens: PersonalTokenVerifier = {
     prefix: PERSONAL_TOKEN_PREFIX,
+    shape: (token) => format.shape(token),
     verify: async (token) => {
       // Only a hash of the token is kept in memory.
       const key = createHash('sha256').update(token).digest('base64url');

@@ -1,4 +1,4 @@
-import { baseConfigShape, env, redisConfigShape } from '@callgate/common';
+import { baseConfigShape, env, personalTokenChecksumKeys, redisConfigShape } from '@callgate/common';
 import { z } from 'zod';
 
 const list = (fallback: string) =>
@@ -76,6 +76,11 @@ export const gatewayConfigShape = {
     .regex(/^[^:\s]+:\d+$/, 'expected host:port')
     .optional()
     .describe('gRPC address of the auth service: asked whether a token still stands, and for personal access tokens.'),
+  PERSONAL_TOKEN_CHECKSUM_KEYS: personalTokenChecksumKeys
+    .optional()
+    .describe(
+      "The auth service's PERSONAL_TOKEN_CHECKSUM_KEYS (the same value): personal access tokens whose keyed checksum does not verify are refused here, without asking the auth service. Required with AUTH_ISSUER. Secret.",
+    ),
   AUTH_CHECK_CACHE_MS: z.coerce
     .number()
     .int()

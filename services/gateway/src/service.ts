@@ -1,4 +1,5 @@
 import {
+  type Clock,
   ConfigError,
   checkRedis,
   checkServing,
@@ -54,6 +55,11 @@ export interface GatewayOptions {
    * the gateway owns (main.ts); test harnesses keep Node's default so such a bug fails them.
    */
   guardProcess?: boolean;
+  /**
+   * The clock by which the auth service's answers about tokens age (AUTH_CHECK_CACHE_MS). Tests move it to
+   * show a revocation or a deleted account refused exactly at the bound. Default systemClock.
+   */
+  authCheckClock?: Clock;
 }
 
 /** Starts the MCP gateway: public HTTP/WebSocket server, gRPC clients to the services, ops endpoints. */
@@ -74,7 +80,12 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const base = createServiceBase('gateway', config.LOG_LEVEL);
   // The callgate auth service when AUTH_ISSUER is set; besides it, at most one of JWT_SECRET and JWT_JWKS_URL
   // (exactly one without it), with algorithms that fit (a ConfigError otherwise).
-  const authServer = authorizationServerTrust(config, () => `${publicBaseUrl()}/mcp`, base.metrics);
+  const authServer = authorizationServerTrust(
+    config,
+    () => `${publicBaseUrl()}/mcp`,
+    base.metrics,
+    options.authCheckClock,
+  );
   const tokens = withAuthorizationServer(tokenSettingsFrom(config, { authServer: Boolean(authServer) }), authServer);
   const unguard = options.guardProcess ? guardProcess(base.log, base.metrics.registry) : undefined;
   // Per-user buckets in Redis when configured (shared by every replica), else in this process.

@@ -81,7 +81,7 @@ module "recordings" {
 # Terraform they would sit in clear in its state, readable by whoever reads the state bucket; made by an
 # operator (docs/runbooks/AuthKeyRotation.md) they live only in Secrets Manager and the running tasks.
 resource "aws_secretsmanager_secret" "external" {
-  for_each                = toset(concat(["twilio-auth-token", "google-service-account-json", "mcp-request-state-secret", "auth-signing-keys", "auth-cookie-secrets"], var.llm_base_url == null ? [] : ["llm-api-key"]))
+  for_each                = toset(concat(["twilio-auth-token", "google-service-account-json", "mcp-request-state-secret", "auth-signing-keys", "auth-cookie-secrets", "personal-token-checksum-keys"], var.llm_base_url == null ? [] : ["llm-api-key"]))
   name                    = "${local.name}/${each.key}"
   description             = "callgate ${var.environment}: ${each.key} (value set by an operator)"
   recovery_window_in_days = 7

@@ -44,6 +44,8 @@ locals {
       secrets = {
         REDIS_URL                = module.redis.redis_url_secret_arn
         MCP_REQUEST_STATE_SECRET = aws_secretsmanager_secret.external["mcp-request-state-secret"].arn
+        # The auth service's key too: forged personal access tokens are refused without asking it.
+        PERSONAL_TOKEN_CHECKSUM_KEYS = aws_secretsmanager_secret.external["personal-token-checksum-keys"].arn
       }
     }
     call = {
@@ -138,9 +140,10 @@ locals {
         AWS_REGION       = var.region
       }
       secrets = {
-        DATABASE_URL        = module.database.database_url_secret_arn
-        AUTH_SIGNING_KEYS   = aws_secretsmanager_secret.external["auth-signing-keys"].arn
-        AUTH_COOKIE_SECRETS = aws_secretsmanager_secret.external["auth-cookie-secrets"].arn
+        DATABASE_URL                 = module.database.database_url_secret_arn
+        AUTH_SIGNING_KEYS            = aws_secretsmanager_secret.external["auth-signing-keys"].arn
+        AUTH_COOKIE_SECRETS          = aws_secretsmanager_secret.external["auth-cookie-secrets"].arn
+        PERSONAL_TOKEN_CHECKSUM_KEYS = aws_secretsmanager_secret.external["personal-token-checksum-keys"].arn
       }
     }
   }
