@@ -26,6 +26,7 @@ COPY services/call/package.json services/call/
 COPY services/poller/package.json services/poller/
 COPY services/gateway/package.json services/gateway/
 COPY services/auth/package.json services/auth/
+COPY console/package.json console/
 COPY scripts/gen-protos.ts scripts/
 COPY protos/ protos/
 # `prepare` generates protos/gen during the install; it needs the .proto files and the generator script.
@@ -46,6 +47,7 @@ COPY --from=build /app/services/call/package.json services/call/
 COPY --from=build /app/services/poller/package.json services/poller/
 COPY --from=build /app/services/gateway/package.json services/gateway/
 COPY --from=build /app/services/auth/package.json services/auth/
+COPY --from=build /app/console/package.json console/
 # Every node_modules (the root one and workspaces' nested ones, where versions differ) into /out, in place.
 RUN --mount=type=cache,target=/root/.npm npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
   && mkdir /out \
