@@ -6,7 +6,9 @@
  * then lists, creates and revokes their personal access tokens and connected apps. A created token works
  * at the gateway and stops after revoke; a revoked app's tokens stop. Hostile: another person's ids
  * answer exactly as unknown ones, a token without apps:manage gets the scope challenge, a token cannot be
- * given scopes its creator lacks, names are bounded, a thousand concurrent creates leave at most the cap.
+ * given scopes its creator lacks, names are bounded, a hundred concurrent creates leave at most the cap
+ * (a thousand at once is services/auth/src/apps-manage.test.ts's, at the store: here a thousand sockets from one
+ * process overflowed the loaded machine's accept queue, `fetch failed`, which tests the OS, not the cap).
  * Also: estimateCallCost holds what makePhoneCall then holds; the search by number; CORS for the console's
  * origin at the gateway and the authorization server, and none for another origin.
  */
@@ -293,7 +295,7 @@ describe('connected apps and personal access tokens through MCP', () => {
     }
   });
 
-  it('refuses bad arguments, and a thousand concurrent creates leave at most the cap, each refusal clear', async () => {
+  it('refuses bad arguments, and a hundred concurrent creates (more than the cap of 50 and the 60 a caller may have in flight) leave at most the cap, each refusal clear', async () => {
     const signedIn = await consoleSignIn(bob.email);
     const client = await mcp(signedIn.access);
     try {
@@ -309,7 +311,7 @@ describe('connected apps and personal access tokens through MCP', () => {
         assert.match(text, /Input validation error|invalid|too large|413/i, text.slice(0, 300));
       }
       const outcomes = await Promise.allSettled(
-        Array.from({ length: 1000 }, (_, i) =>
+        Array.from({ length: 100 }, (_, i) =>
           client.callTool({
             name: 'createPersonalToken',
             arguments: { name: `crowd ${i}`, scopes: ['calls:read'], expiresInDays: 1 },

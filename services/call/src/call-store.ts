@@ -506,7 +506,8 @@ export class CallStore {
 
   /**
    * The user's calls, newest first, keyset-paged on (created_at, call_id). `number` searches the
-   * destination for those characters (a substring, matched literally: LIKE's own characters escaped).
+   * destination and the caller id for those characters (a substring, matched literally: LIKE's own
+   * characters escaped): "which calls went to this number" and "which calls showed this caller id".
    * No trigram index: the scan is bounded by the user's own calls (calls_by_user).
    */
   async list(request: {
@@ -528,7 +529,7 @@ export class CallStore {
           AND (cardinality($2::text[]) = 0 OR status = ANY($2))
           AND ($3::timestamptz IS NULL OR created_at >= $3)
           AND ($4::timestamptz IS NULL OR created_at <= $4)
-          AND ($5 = '' OR to_number LIKE '%' || $5 || '%' ESCAPE '\\')
+          AND ($5 = '' OR to_number LIKE '%' || $5 || '%' ESCAPE '\\' OR from_number LIKE '%' || $5 || '%' ESCAPE '\\')
           AND ($6::timestamptz IS NULL OR (created_at, call_id) < ($6, $7::uuid))
         ORDER BY created_at DESC, call_id DESC LIMIT $8`,
       [

@@ -39,7 +39,7 @@ before(async () => {
       user_id: owner,
       idempotency_key: callId,
       to_number: to,
-      from_number: '+15005550006',
+      from_number: to === '+4930123456' ? '+4930999000' : '+10000000000',
       task: 't',
       first_message: 'hello',
       voice: 'v',
@@ -90,6 +90,11 @@ describe('the search by number', () => {
     assert.deepEqual(await search('777'), []);
     assert.equal((await search('')).length, 4, 'empty: every call of the user');
     assert.deepEqual(await search('0001', other), ['+14155550001']);
+  });
+
+  it('finds the calls that showed a caller id containing the digits', async () => {
+    assert.deepEqual(await search('+4930999'), ['+4930123456'], 'the caller id, not the destination');
+    assert.deepEqual(await search('4930'), ['+4930123456'], 'one call matched by both counts once');
   });
 
   it('matches %, _ and \\ as themselves, never as wildcards', async () => {

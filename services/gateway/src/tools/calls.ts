@@ -207,7 +207,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
             .string()
             .regex(/^\+?\d{1,20}$/, '1 to 20 digits, an optional leading +')
             .optional()
-            .describe('Only calls whose destination contains these digits (a search by number).'),
+            .describe('Only calls whose destination or caller id contains these digits (a search by number).'),
         })
         .check(emptyWindow),
       outputSchema: callHistoryOutput,
