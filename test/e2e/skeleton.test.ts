@@ -12,6 +12,8 @@ import { httpClient, startTestSystem, tokenFor, wsClient } from '../support/syst
 
 const TOOLS = [
   'cancelCall',
+  'createPersonalToken',
+  'estimateCallCost',
   'getCallDetails',
   'getCallHistory',
   'getCallProgress',
@@ -19,7 +21,11 @@ const TOOLS = [
   'getModelOptions',
   'getProfile',
   'getVoiceOptions',
+  'listConnectedApps',
+  'listPersonalTokens',
   'makePhoneCall',
+  'revokeConnectedApp',
+  'revokePersonalToken',
   'updateCallPreferences',
 ];
 
@@ -57,7 +63,7 @@ for (const [name, connect] of transports) {
       assert.deepEqual(await client.ping(), {});
     });
 
-    it('lists the ten tools, each with an object input schema and annotations', async () => {
+    it('lists the sixteen tools, each with an object input schema and annotations', async () => {
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS);
       for (const tool of tools) {
