@@ -4,7 +4,8 @@
  * apps:manage: not on the consent page, not in the grant, not in its tokens, not after a refresh, and not
  * through a pushed request. With it, such an app could mint itself personal access tokens that outlive
  * the revocation of the app (attack finding: a revoked app kept calls:write through a 365-day token it
- * had created), and revoke the console and every other app. The pre-registered console still gets it.
+ * had created), and revoke the console and every other app. The pre-registered console still gets it,
+ * and no registered client may call itself by the console's name to pass for it on the consent page.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -141,6 +142,38 @@ describe('apps:manage only for the console', () => {
       (error: Error) => error.message,
     );
     assert.doesNotMatch(outcome, /data-scope="apps:manage"/);
+  });
+
+  it("no registered client may take the console's name", async () => {
+    const register = (client_name: string) =>
+      fetch(`${origin}/reg`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          client_name,
+          redirect_uris: [REDIRECT],
+          token_endpoint_auth_method: 'none',
+          grant_types: ['authorization_code', 'refresh_token'],
+          response_types: ['code'],
+        }),
+      });
+    for (const name of [
+      'callgate console',
+      'Callgate  Console',
+      'callgate-console',
+      'ｃａｌｌｇａｔｅ console',
+      'callgate\u200bconsole',
+    ]) {
+      const answer = await register(name);
+      const body = (await answer.json()) as { error?: string; error_description?: string };
+      assert.equal(answer.status, 400, `${JSON.stringify(name)}: ${JSON.stringify(body)}`);
+      assert.equal(body.error, 'invalid_client_metadata');
+      assert.match(String(body.error_description), /console's own/);
+    }
+    // Other names, including ones that mention callgate, register as before.
+    for (const name of ['callgate console helper', 'My console', 'callgate']) {
+      assert.equal((await register(name)).status, 201, name);
+    }
   });
 
   it('the console is granted apps:manage', async () => {

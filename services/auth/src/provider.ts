@@ -33,6 +33,12 @@ export interface ProviderOptions {
 const SIGN_IN_SCOPES = ['openid', 'offline_access'];
 /** The console's name, on the consent screen and in the list of connected apps. */
 export const CONSOLE_CLIENT_NAME = 'callgate console';
+/** A client name as a person reads it: look-alike forms folded (NFKC), case, spaces and punctuation ignored. */
+const nameKey = (name: string) =>
+  name
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
 
 /**
@@ -75,8 +81,19 @@ export function createProvider(options: ProviderOptions): Provider {
     // own schemes pass). oidc-provider alone lets a web client register http on any host, where the
     // code would cross the network in the clear. Applies to registered, metadata-document and static clients.
     extraClientMetadata: {
-      properties: ['redirect_uris'],
-      validator: (_ctx, key, value) => {
+      properties: ['redirect_uris', 'client_name'],
+      validator: (_ctx, key, value, metadata) => {
+        // The console's name is the first party's: a registered client named so would pass for the console on
+        // the consent page and in the list of connected apps (spaces, case, punctuation and look-alike forms aside).
+        if (
+          key === 'client_name' &&
+          metadata.client_id !== options.consoleClient.clientId &&
+          nameKey(String(value ?? '')) === nameKey(CONSOLE_CLIENT_NAME)
+        ) {
+          throw new errors.InvalidClientMetadata(
+            `client_name "${CONSOLE_CLIENT_NAME}" is the callgate console's own; choose your app's name`,
+          );
+        }
         if (key !== 'redirect_uris' || !Array.isArray(value)) return;
         for (const uri of value) {
           const url = URL.parse(String(uri));
