@@ -137,6 +137,11 @@ describe('personal access tokens for the apps:manage tools', () => {
     );
     await assert.rejects(tokens().create(alice, { name: 'a\u0000b', scopes: ['calls:read'], days: 1 }), /NUL/);
     await assert.rejects(tokens().create(alice, { name: 'x'.repeat(101), scopes: ['calls:read'], days: 1 }), /name/);
+    // Counted in characters, not UTF-16 units: 64 emoji (what the gateway lets through) are a name.
+    const emoji = await tokens().create(alice, { name: '😀'.repeat(64), scopes: ['calls:read'], days: 1 });
+    assert.equal(emoji.info.name, '😀'.repeat(64));
+    assert.ok(await tokens().revoke(alice, emoji.info.tokenId));
+    await assert.rejects(tokens().create(alice, { name: '😀'.repeat(101), scopes: ['calls:read'], days: 1 }), /name/);
     await assert.rejects(tokens().create(alice, { name: 'n', scopes: ['calls:read'], days: 366 }), /days/);
     await assert.rejects(
       tokens().create(`nobody-${randomUUID()}`, { name: 'n', scopes: ['calls:read'], days: 1 }),

@@ -59,7 +59,9 @@ export class PersonalTokens {
     input: { name: string; scopes: string[]; days: number },
   ): Promise<{ token: string; info: PersonalToken }> {
     const name = input.name.trim();
-    if (!name || name.length > 100) throw new PersonalTokenProblem('name: 1 to 100 characters');
+    // Characters as a person counts them (code points), as the gateway's 64 does: in UTF-16 units, 51 emoji
+    // (well within the gateway's bound) were refused here as "more than 100 characters".
+    if (!name || [...name].length > 100) throw new PersonalTokenProblem('name: 1 to 100 characters');
     // PostgreSQL text cannot hold NUL: refused here, not answered "internal error" by the insert.
     if (name.includes('\u0000')) throw new PersonalTokenProblem('name: must not contain NUL characters (\\u0000)');
     const managing = input.scopes.filter((s) => (MANAGE_SCOPES as readonly string[]).includes(s));

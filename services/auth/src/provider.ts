@@ -6,7 +6,7 @@ import { authorizationRequests } from './authorization-requests.js';
 import { PAGE_HEADERS } from './forms.js';
 import { html, page } from './html.js';
 import type { AuthKeys } from './keys.js';
-import { RESOURCE_SCOPES } from './scopes.js';
+import { MANAGE_SCOPES, RESOURCE_SCOPES, USER_SCOPES } from './scopes.js';
 
 export interface ProviderOptions {
   issuer: string;
@@ -33,6 +33,12 @@ export interface ProviderOptions {
 const SIGN_IN_SCOPES = ['openid', 'offline_access'];
 /** The console's name, on the consent screen and in the list of connected apps. */
 export const CONSOLE_CLIENT_NAME = 'callgate console';
+/** A client name as a person reads it: look-alike forms folded (NFKC), case, spaces and punctuation ignored. */
+const nameKey = (name: string) =>
+  name
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
 const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
 
 /**
@@ -49,6 +55,12 @@ const LOOPBACK_HOST = /^(127\.\d{1,3}\.\d{1,3}\.\d{1,3}|\[::1\]|localhost)$/;
  */
 export function createProvider(options: ProviderOptions): Provider {
   const resourceScopes = Object.keys(RESOURCE_SCOPES).join(' ');
+  // apps:manage lists, revokes and creates the person's tokens: only the console (first party) may hold it.
+  // A registered or metadata-document client asking for it is granted the rest: with it, an app could mint
+  // itself personal access tokens that outlive the revocation of the app, and revoke every other app.
+  const thirdPartyScopes = Object.keys(RESOURCE_SCOPES)
+    .filter((scope) => !(MANAGE_SCOPES as readonly string[]).includes(scope))
+    .join(' ');
   // Every token is signed with the first key's algorithm (ES256 for generated keys).
   const alg = options.keys.jwks.keys[0]?.alg === 'RS256' ? 'RS256' : 'ES256';
   const configuration: Configuration = {
@@ -69,8 +81,19 @@ export function createProvider(options: ProviderOptions): Provider {
     // own schemes pass). oidc-provider alone lets a web client register http on any host, where the
     // code would cross the network in the clear. Applies to registered, metadata-document and static clients.
     extraClientMetadata: {
-      properties: ['redirect_uris'],
-      validator: (_ctx, key, value) => {
+      properties: ['redirect_uris', 'client_name'],
+      validator: (_ctx, key, value, metadata) => {
+        // The console's name is the first party's: a registered client named so would pass for the console on
+        // the consent page and in the list of connected apps (spaces, case, punctuation and look-alike forms aside).
+        if (
+          key === 'client_name' &&
+          metadata.client_id !== options.consoleClient.clientId &&
+          nameKey(String(value ?? '')) === nameKey(CONSOLE_CLIENT_NAME)
+        ) {
+          throw new errors.InvalidClientMetadata(
+            `client_name "${CONSOLE_CLIENT_NAME}" is the callgate console's own; choose your app's name`,
+          );
+        }
         if (key !== 'redirect_uris' || !Array.isArray(value)) return;
         for (const uri of value) {
           const url = URL.parse(String(uri));
@@ -99,7 +122,9 @@ export function createProvider(options: ProviderOptions): Provider {
       return { accountId: sub, claims: async () => ({ sub, email }) };
     },
     claims: { openid: ['sub'] },
-    scopes: [...SIGN_IN_SCOPES, ...Object.keys(RESOURCE_SCOPES)],
+    // apps:manage is the gateway's scope only (getResourceServerInfo), never a sign-in scope: as one, it would be
+    // granted to any client that asked, whatever the resource server allows that client.
+    scopes: [...SIGN_IN_SCOPES, ...USER_SCOPES],
     responseTypes: ['code'],
     pkce: { required: () => true },
     features: {
@@ -119,12 +144,13 @@ export function createProvider(options: ProviderOptions): Provider {
         // A client that names no resource gets the gateway's: this server issues tokens for nothing else.
         defaultResource: () => options.resource(),
         useGrantedResource: () => true,
-        getResourceServerInfo: (_ctx, indicator) => {
+        getResourceServerInfo: (_ctx, indicator, client) => {
           if (indicator !== options.resource()) {
             throw new errors.InvalidTarget(`this server issues tokens only for ${options.resource()}`);
           }
           return {
-            scope: resourceScopes,
+            // Asked at authorization, consent and every refresh: a scope left out here is never granted nor issued.
+            scope: client?.clientId === options.consoleClient.clientId ? resourceScopes : thirdPartyScopes,
             audience: options.resource(),
             accessTokenTTL: options.accessTokenTtlSeconds,
             accessTokenFormat: 'jwt',

@@ -30,9 +30,9 @@ export function describeScope(scope: string): string {
 }
 
 /**
- * Scopes that manage access itself: granted only when a client names them (the console does), never by
- * default, and never held by a personal access token (a token that could mint tokens would outlive its
- * own revocation).
+ * Scopes that manage access itself: granted only to the pre-registered console when it names them
+ * (provider.ts), never by default, never to another client, and never held by a personal access token
+ * (a token, or an app, that could mint tokens would outlive its own revocation).
  */
 export const MANAGE_SCOPES: readonly ResourceScope[] = ['apps:manage'];
 

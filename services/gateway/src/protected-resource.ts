@@ -1,4 +1,4 @@
-import { CONSENTABLE_SCOPES } from './tools/scopes.js';
+import { USER_SCOPES } from './tools/scopes.js';
 
 /** Where MCP is served: the protected resource (RFC 9728) every token is issued for. */
 export const MCP_PATH = '/mcp';
@@ -23,9 +23,9 @@ export function protectedResource(publicBaseUrl: () => string, authorizationServ
         bearer_methods_supported: ['header'],
         resource_name: 'callgate',
         // What a client may ask a person for; `admin` is not (MCP clients register with this list, and the
-        // authorization server refuses a registration naming a scope it never grants). apps:manage is, for
-        // the console; the authorization server grants it only when asked for by name.
-        scopes_supported: [...CONSENTABLE_SCOPES],
+        // authorization server refuses a registration naming a scope it never grants). Nor apps:manage: the
+        // authorization server grants it to the pre-registered console alone (services/auth provider.ts).
+        scopes_supported: USER_SCOPES.split(' '),
       }),
   };
 }

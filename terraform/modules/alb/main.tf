@@ -25,6 +25,7 @@ locals {
     "/reset-password",
     "/sign-out-everywhere",
     "/personal-tokens",
+    "/delete-account",
   ]
 }
 

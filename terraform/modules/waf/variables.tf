@@ -32,8 +32,8 @@ variable "sign_in_limit_per_5_minutes" {
 
 variable "sign_in_path_prefixes" {
   type        = list(string)
-  description = "Path prefixes of the pages where passwords are tried (the auth service's interaction, sign-up and reset pages)."
-  default     = ["/interaction/", "/signup", "/reset-password"]
+  description = "Path prefixes of the pages where passwords are tried (the auth service's interaction, sign-up and reset pages, and the account pages that ask for the password: personal tokens, sign-out everywhere, account deletion)."
+  default     = ["/interaction/", "/signup", "/reset-password", "/personal-tokens", "/sign-out-everywhere", "/delete-account"]
 }
 
 variable "tags" {

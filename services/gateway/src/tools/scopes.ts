@@ -9,8 +9,9 @@ export const SCOPES = {
   creditsRead: 'credits:read',
   /**
    * The apps and personal access tokens that act for the person: list and revoke them, create tokens.
-   * Asked for by name only (the console asks for it): never a default, never carried by a personal
-   * access token, so no token can mint tokens.
+   * Granted by the authorization server to the pre-registered console alone, which asks for it by name:
+   * never a default, never to another client, never carried by a personal access token, so no token and
+   * no third-party app can mint tokens.
    */
   appsManage: 'apps:manage',
   /** Operators only (admin tools); never part of a user's token by default. */
@@ -28,7 +29,7 @@ export const USER_SCOPES = Object.values(SCOPES)
   .filter((scope) => scope !== SCOPES.admin && scope !== SCOPES.appsManage)
   .join(' ');
 
-/** Every scope a person may consent to (the protected resource metadata's scopes_supported): the user scopes and apps:manage. */
+/** Every scope a person may consent to: the user scopes, and apps:manage for the console (which is why scopes_supported lists USER_SCOPES). */
 export const CONSENTABLE_SCOPES: readonly Scope[] = [...(USER_SCOPES.split(' ') as Scope[]), SCOPES.appsManage];
 
 /**
