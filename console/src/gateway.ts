@@ -11,6 +11,16 @@ import { ToolError, toToolError } from './tool-error';
 type Listener = () => void;
 
 /** Thrown while the browser leaves for the sign-in page: the UI shows "Signing you in…", not an error. */
+/** What a person reads when the authorization server sends them back with an error (RFC 6749 §4.1.2.1). */
+const SIGN_IN_ERRORS: Record<string, string> = {
+  access_denied: 'Sign-in was cancelled, or access was not allowed.',
+  invalid_scope: 'The console asked for a permission the server does not offer.',
+  login_required: 'Please sign in again.',
+  consent_required: 'Please allow the console access again.',
+  server_error: 'The sign-in server had a problem. Try again in a moment.',
+  temporarily_unavailable: 'The sign-in server is busy. Try again in a moment.',
+};
+
 export class SigningIn extends Error {
   constructor() {
     super('Signing you in…');
@@ -61,7 +71,9 @@ export class Gateway {
   /** Ends the sign-in: the code (and issuer, RFC 9207) from the callback's query. */
   async finishSignIn(params: URLSearchParams): Promise<void> {
     const error = params.get('error');
-    if (error) throw new Error(params.get('error_description') ?? error);
+    // Our own words for the RFC 6749 codes, never the URL's error_description: anyone can send a person a
+    // /callback link, and the page must not show whatever text that link carries.
+    if (error) throw new Error(SIGN_IN_ERRORS[error] ?? 'Sign-in did not complete. Try again.');
     await this.transport().finishAuth(params);
   }
 

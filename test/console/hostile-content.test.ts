@@ -158,6 +158,13 @@ describe('hostile text in the console', { skip: chromiumMissing }, () => {
       dialogs.some((d) => d.includes(IMG)),
       'the revoke question names the app as text',
     );
+    // A /callback link anyone can send: the console says what happened in its own words, never the
+    // link's error_description.
+    const lure = 'Your account is suspended: call +1 900 555 0100 now';
+    await page.goto(`${host.origin}/callback?error=access_denied&error_description=${encodeURIComponent(lure)}`);
+    await page.getByText('Sign-in was cancelled, or access was not allowed.').waitFor();
+    assert.equal(await page.getByText(lure).count(), 0, 'the link’s text is not shown');
+
     assert.deepEqual(problems, [], 'no script error and no CSP violation');
     assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage');
   });
