@@ -525,6 +525,8 @@ export async function startCallRig(
       TWILIO_AUTH_TOKEN: SANDBOX_AUTH_TOKEN,
       TWILIO_API_BASE_URL: carrier.url,
       SQS_ENDPOINT: fauxqs.address,
+      // fauxqs serves S3 too: the recordings bucket (created by the call service at start).
+      S3_ENDPOINT: fauxqs.address,
     };
     const instances = new Set<CallInstance>();
     stops.push(async () => {
