@@ -176,7 +176,10 @@ describe('a recorded call, end to end', () => {
     const strangerDelete = await toolError(stranger, 'deleteCallData', { callId, what: ['recording'] });
     assert.equal(
       strangerDelete.replace(callId, '<id>'),
-      (await toolError(stranger, 'deleteCallData', { callId: unknownId, what: ['recording'] })).replace(unknownId, '<id>'),
+      (await toolError(stranger, 'deleteCallData', { callId: unknownId, what: ['recording'] })).replace(
+        unknownId,
+        '<id>',
+      ),
     );
     await s3.send(new HeadObjectCommand({ Bucket: BUCKET, Key: key }));
 

@@ -20,8 +20,8 @@ import type { CallStore } from './call-store.js';
 import { type Conversation, toCall, toProgress } from './call-view.js';
 import { estimateCall } from './estimate.js';
 import { type PlaceCallOptions, placeCall } from './place-call.js';
-import { listStaleCalls } from './stale-calls.js';
 import type { Recordings } from './recordings/recordings.js';
+import { listStaleCalls } from './stale-calls.js';
 import type { TranscriptStore } from './transcript-store.js';
 import type { CallWatchers } from './watch.js';
 

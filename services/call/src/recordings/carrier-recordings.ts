@@ -45,7 +45,9 @@ export function isOwnRecordingUrl(
   const url = new URL(value);
   if (url.username || url.password || url.search || url.hash) return false;
   const path = recordingPath(expected.accountSid, expected.recordingSid);
-  const twilioHost = url.protocol === 'https:' && (url.hostname === 'api.twilio.com' || /^api\.[a-z0-9.-]+\.twilio\.com$/.test(url.hostname));
+  const twilioHost =
+    url.protocol === 'https:' &&
+    (url.hostname === 'api.twilio.com' || /^api\.[a-z0-9.-]+\.twilio\.com$/.test(url.hostname));
   if (twilioHost && url.port === '' && url.pathname === path) return true;
   if (!expected.apiBaseUrl) return false;
   const base = new URL(expected.apiBaseUrl);
@@ -79,30 +81,38 @@ export function twilioRecordings(options: CarrierRecordingsOptions): CarrierReco
 
   return {
     media: (recordingSid) =>
-      inSpan('twilio recordings.media', { kind: SpanKind.CLIENT, attributes: { 'twilio.recording_sid': recordingSid } }, async () => {
-        requireSid(recordingSid);
-        const response = await client.request({
-          method: 'get',
-          uri: `https://api.twilio.com${recordingPath(options.accountSid, recordingSid)}.wav`,
-          headers: { Accept: RECORDING_CONTENT_TYPE },
-          allowRedirects: true,
-        });
-        if (response.statusCode < 200 || response.statusCode >= 300) {
-          throw new Error(`the carrier answered HTTP ${response.statusCode} for recording ${recordingSid}`);
-        }
-        const bytes = new Uint8Array(response.body as ArrayBuffer);
-        if (!isWav(bytes)) throw new Error(`recording ${recordingSid} is not a WAV file (${bytes.byteLength} bytes)`);
-        return { bytes, contentType: RECORDING_CONTENT_TYPE };
-      }),
+      inSpan(
+        'twilio recordings.media',
+        { kind: SpanKind.CLIENT, attributes: { 'twilio.recording_sid': recordingSid } },
+        async () => {
+          requireSid(recordingSid);
+          const response = await client.request({
+            method: 'get',
+            uri: `https://api.twilio.com${recordingPath(options.accountSid, recordingSid)}.wav`,
+            headers: { Accept: RECORDING_CONTENT_TYPE },
+            allowRedirects: true,
+          });
+          if (response.statusCode < 200 || response.statusCode >= 300) {
+            throw new Error(`the carrier answered HTTP ${response.statusCode} for recording ${recordingSid}`);
+          }
+          const bytes = new Uint8Array(response.body as ArrayBuffer);
+          if (!isWav(bytes)) throw new Error(`recording ${recordingSid} is not a WAV file (${bytes.byteLength} bytes)`);
+          return { bytes, contentType: RECORDING_CONTENT_TYPE };
+        },
+      ),
     remove: (recordingSid) =>
-      inSpan('twilio recordings.remove', { kind: SpanKind.CLIENT, attributes: { 'twilio.recording_sid': recordingSid } }, async () => {
-        requireSid(recordingSid);
-        try {
-          await jsonClient.recordings(recordingSid).remove();
-        } catch (error) {
-          if ((error as { status?: number }).status === 404) return;
-          throw error;
-        }
-      }),
+      inSpan(
+        'twilio recordings.remove',
+        { kind: SpanKind.CLIENT, attributes: { 'twilio.recording_sid': recordingSid } },
+        async () => {
+          requireSid(recordingSid);
+          try {
+            await jsonClient.recordings(recordingSid).remove();
+          } catch (error) {
+            if ((error as { status?: number }).status === 404) return;
+            throw error;
+          }
+        },
+      ),
   };
 }

@@ -83,7 +83,10 @@ export class RecordingFetcher {
       } catch (error) {
         this.options.metrics.carrierDeleteFailures.inc();
         const retryAt = this.retryAt(row.attempts + 1);
-        log.warn({ err: error, callId: row.call_id, recordingSid: row.recording_sid }, 'could not delete the recording at the carrier; retried');
+        log.warn(
+          { err: error, callId: row.call_id, recordingSid: row.recording_sid },
+          'could not delete the recording at the carrier; retried',
+        );
         await store.markAttemptFailed(row.call_id, `carrier delete: ${errorText(error)}`, retryAt, false);
       }
     }
@@ -95,14 +98,19 @@ export class RecordingFetcher {
     const key = recordingKey(row.user_id, row.call_id, 'wav');
     // Overwrites on a retry after a crash between the put and the mark: one object per call, never two.
     await objects.put(key, media.bytes, media.contentType);
-    if (!(await store.markStored(row.call_id, { key, contentType: media.contentType, sizeBytes: media.bytes.byteLength }))) {
+    if (
+      !(await store.markStored(row.call_id, { key, contentType: media.contentType, sizeBytes: media.bytes.byteLength }))
+    ) {
       // Deleted on request while it was being fetched: the request wins.
       await objects.delete(key);
       log.info({ callId: row.call_id }, 'recording deleted while it was fetched; the stored copy was removed');
       return;
     }
     this.options.metrics.fetches.inc();
-    log.info({ callId: row.call_id, recordingSid: row.recording_sid, bytes: media.bytes.byteLength }, 'recording stored');
+    log.info(
+      { callId: row.call_id, recordingSid: row.recording_sid, bytes: media.bytes.byteLength },
+      'recording stored',
+    );
   }
 
   private async failed(row: RecordingRow, error: unknown): Promise<void> {
@@ -111,7 +119,11 @@ export class RecordingFetcher {
     const retryAt = giveUp ? null : this.retryAt(attempt);
     this.options.metrics.fetchFailures.inc({ outcome: giveUp ? 'gave_up' : 'retry' });
     const fields = { err: error, callId: row.call_id, recordingSid: row.recording_sid, attempt };
-    if (giveUp) this.options.log.error(fields, 'recording fetch failed for the last time; reported failed (runbook: recording-fetch-failing)');
+    if (giveUp)
+      this.options.log.error(
+        fields,
+        'recording fetch failed for the last time; reported failed (runbook: recording-fetch-failing)',
+      );
     else this.options.log.warn({ ...fields, retryAt }, 'recording fetch failed; retried with backoff');
     await this.options.store.markAttemptFailed(row.call_id, errorText(error), retryAt, giveUp);
   }

@@ -56,7 +56,7 @@ export async function handleRecordingCallback(
   if (channels === undefined || channels < 1) return invalid('RecordingChannels must be 1 or 2');
 
   const call = UUID.test(callId) ? await options.store.byId(callId) : undefined;
-  if (!call || !call.record || (call.carrier_call_id && call.carrier_call_id !== params.CallSid)) {
+  if (!call?.record || (call.carrier_call_id && call.carrier_call_id !== params.CallSid)) {
     metrics.callbacks.inc({ result: 'unknown' });
     log.warn({ callId, callSid: params.CallSid }, 'recording callback for no recorded call of ours; ignored');
     return { status: 200, text: '' };

@@ -167,9 +167,9 @@ export class Recordings {
   /** The audio of the user's call (the recording resource). */
   async audio(call: CallRow): Promise<callV1.GetCallRecordingResponse> {
     const row = call.record ? await this.store.byCall(call.call_id) : undefined;
-    if (!row || row.status !== 'ready' || !row.object_key) {
-      const why = !row ? 'has no recording' : `has no stored recording (it is ${row.status})`;
-      throw new DomainError('not_found', `call ${call.call_id} ${why}`);
+    if (!row) throw new DomainError('not_found', `call ${call.call_id} has no recording`);
+    if (row.status !== 'ready' || !row.object_key) {
+      throw new DomainError('not_found', `call ${call.call_id} has no stored recording (it is ${row.status})`);
     }
     const limit = this.deps.config.RECORDING_INLINE_MAX_BYTES;
     if (Number(row.size_bytes) > limit) {

@@ -88,14 +88,22 @@ describe('retention job', () => {
     const runAt = start + 200 * DAY;
     const recordedCall = async (ageDays: number) => {
       clock.set(runAt - ageDays * DAY);
-      const inserted = await store.insertIntent(newCallFixture(userId, { record: true, created_at: clock.date() }), 100);
+      const inserted = await store.insertIntent(
+        newCallFixture(userId, { record: true, created_at: clock.date() }),
+        100,
+      );
       assert.ok(inserted && typeof inserted === 'object' && 'call_id' in inserted);
       const callId = inserted.call_id;
       await test.db.query(
         `UPDATE calls.calls SET status = 'completed', ended_at = $2, settlement = 'settled', cost_credits = 7 WHERE call_id = $1`,
         [callId, clock.date()],
       );
-      await transcripts.appendTurn(callId, { speaker: 'callee', text: 'my number is 555', startedAt: clock.date(), interrupted: false });
+      await transcripts.appendTurn(callId, {
+        speaker: 'callee',
+        text: 'my number is 555',
+        startedAt: clock.date(),
+        interrupted: false,
+      });
       await transcripts.saveOutcome(callId, {
         fields: { phone: '555' },
         missingFields: [],
@@ -124,7 +132,10 @@ describe('retention job', () => {
     clock.set(runAt);
 
     const ledgerBefore = (
-      await test.db.query('SELECT call_id, settlement, cost_credits, reserved_credits FROM calls.calls WHERE user_id = $1 ORDER BY call_id', [userId])
+      await test.db.query(
+        'SELECT call_id, settlement, cost_credits, reserved_credits FROM calls.calls WHERE user_id = $1 ORDER BY call_id',
+        [userId],
+      )
     ).rows;
     const first = job('replica-a');
     const result = await first.run();
@@ -151,7 +162,10 @@ describe('retention job', () => {
     }
     assert.deepEqual(mirrored, [old.callId], 'the blanked row goes to sheets-sync');
     const ledgerAfter = (
-      await test.db.query('SELECT call_id, settlement, cost_credits, reserved_credits FROM calls.calls WHERE user_id = $1 ORDER BY call_id', [userId])
+      await test.db.query(
+        'SELECT call_id, settlement, cost_credits, reserved_credits FROM calls.calls WHERE user_id = $1 ORDER BY call_id',
+        [userId],
+      )
     ).rows;
     assert.deepEqual(ledgerAfter, ledgerBefore, 'money columns untouched');
 
@@ -178,7 +192,9 @@ describe('retention job', () => {
     assert.deepEqual(again, { leader: true, recordings: 1, transcripts: 0 });
     assert.equal(await exists(edge.key), false);
     assert.equal(await exists(fresh.key), true);
-    const listed = await objects.s3.send(new ListObjectsV2Command({ Bucket: objects.bucket, Prefix: `recordings/${userId}/` }));
+    const listed = await objects.s3.send(
+      new ListObjectsV2Command({ Bucket: objects.bucket, Prefix: `recordings/${userId}/` }),
+    );
     assert.deepEqual(
       (listed.Contents ?? []).map((o) => o.Key),
       [fresh.key],

@@ -27,7 +27,9 @@ export function registerRecordingResources(server: McpServer, backends: Backends
         const callId = Array.isArray(variables.callId) ? (variables.callId[0] ?? '') : (variables.callId ?? '');
         const r = await backends.call.getCallRecording({ userId, callId }, { signal: ctx.mcpReq.signal });
         return {
-          contents: [{ uri: uri.href, mimeType: r.contentType || 'audio/wav', blob: Buffer.from(r.audio).toString('base64') }],
+          contents: [
+            { uri: uri.href, mimeType: r.contentType || 'audio/wav', blob: Buffer.from(r.audio).toString('base64') },
+          ],
         };
       } catch (error) {
         resourceErrorFrom(error, uri.href);

@@ -79,7 +79,9 @@ export const callSchema = z.looseObject({
     })
     .nullable()
     .describe('The recording of a recorded call once the carrier reported it (getCallDetails); null otherwise.'),
-  transcriptDeletedAt: timestamp.describe('When the transcript was deleted (on request or by retention); empty otherwise.'),
+  transcriptDeletedAt: timestamp.describe(
+    'When the transcript was deleted (on request or by retention); empty otherwise.',
+  ),
 });
 
 export const callProgressSchema = z.looseObject({

@@ -81,7 +81,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
           .boolean()
           .optional()
           .describe(
-            'Record the call (both parties; the callee is told first). Default: your recordingEnabled preference. getCallDetails then gives the recording.',
+            "Record the call (both parties; the callee is told first). Default: your account's recording preference (off unless set). getCallDetails then gives the recording.",
           ),
         outcomeSchema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema of what to learn.'),
         metadata: z

@@ -99,7 +99,7 @@ export class SandboxRecordings {
     if (record) this.#recordings.set(record.sid, record);
     const target = call.recording.statusCallback;
     const event = record ? 'completed' : 'absent';
-    if (!target || !target.events.has(event)) return;
+    if (!target?.events.has(event)) return;
     const params: Record<string, string> = {
       AccountSid: call.accountSid,
       CallSid: call.sid,
@@ -113,7 +113,10 @@ export class SandboxRecordings {
       RecordingTrack: 'both',
       ErrorCode: '0',
     };
-    const delivery = this.#deliver(call.sid, signedRequest(this.options.authToken, { ...target, events: new Set() }, params));
+    const delivery = this.#deliver(
+      call.sid,
+      signedRequest(this.options.authToken, { ...target, events: new Set() }, params),
+    );
     this.#inFlight.add(delivery);
     void delivery.finally(() => this.#inFlight.delete(delivery));
   };
@@ -147,7 +150,9 @@ export class SandboxRecordings {
       this.#mediaFaults--;
       throw errors.internalError();
     }
-    res.writeHead(200, { 'content-type': 'audio/x-wav', 'content-length': String(recording.audio.length) }).end(recording.audio);
+    res
+      .writeHead(200, { 'content-type': 'audio/x-wav', 'content-length': String(recording.audio.length) })
+      .end(recording.audio);
   }
 
   /** The next `count` audio requests fail (500), as a carrier outage would. */
@@ -175,9 +180,11 @@ export class SandboxRecordings {
         signal: AbortSignal.any([this.#stopped.signal, AbortSignal.timeout(15_000)]),
       });
       await response.body?.cancel();
-      if (!response.ok) this.options.log.warn({ callSid, status: response.status }, 'recording callback refused; not retried');
+      if (!response.ok)
+        this.options.log.warn({ callSid, status: response.status }, 'recording callback refused; not retried');
     } catch (error) {
-      if (!this.#stopped.signal.aborted) this.options.log.warn({ callSid, err: error }, 'recording callback failed; not retried');
+      if (!this.#stopped.signal.aborted)
+        this.options.log.warn({ callSid, err: error }, 'recording callback failed; not retried');
     }
   }
 }
