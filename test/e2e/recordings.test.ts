@@ -210,6 +210,35 @@ describe('a recorded call, end to end', () => {
   });
 });
 
+describe("deleting a call's transcript", () => {
+  it('empties it once the call has ended, and is refused while the call is live', async () => {
+    const client = await newCaller();
+    const live = await place(client, false, NUMBERS.held);
+    const refused = await toolError(client, 'deleteCallData', { callId: live, what: ['transcript'] });
+    assert.match(refused, /once it has ended/);
+    await tool(client, 'cancelCall', { callId: live });
+
+    const callId = await place(client, true);
+    await readyRecording(client, callId);
+    const both = await tool<{
+      call: CallView & { transcript: unknown[]; transcriptDeletedAt: string };
+      recordingDeleted: boolean;
+      transcriptDeleted: boolean;
+    }>(client, 'deleteCallData', { callId, what: ['transcript', 'recording'] });
+    assert.equal(both.transcriptDeleted, true);
+    assert.equal(both.recordingDeleted, true);
+    assert.deepEqual(both.call.transcript, []);
+    assert.ok(Date.parse(both.call.transcriptDeletedAt) > 0);
+    assert.equal(both.call.recording?.status, 'deleted');
+    assert.deepEqual(await objectsOf(callId), []);
+    const again = await tool<{ transcriptDeleted: boolean }>(client, 'deleteCallData', {
+      callId,
+      what: ['transcript'],
+    });
+    assert.equal(again.transcriptDeleted, false);
+  });
+});
+
 describe('recording callbacks that must not be trusted', () => {
   it('a forged signature is refused 403', async () => {
     const client = await newCaller();
