@@ -64,6 +64,8 @@ export interface LocalSystem {
   /** The web console (when options.console was given). */
   consoleUrl: string | undefined;
   sqsEndpoint: string | undefined;
+  /** The S3 endpoint recordings are stored at (the emulator in local runs). */
+  s3Endpoint: string | undefined;
   jwt: { secret: string; issuer: string; audience: string };
   stop(): Promise<void>;
 }
@@ -181,10 +183,13 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     );
 
     let sqsEndpoint = inherited.SQS_ENDPOINT;
-    if (!sqsEndpoint && !inherited.SQS_QUEUE_URL) {
-      fauxqs = await startLocalSqs();
-      sqsEndpoint = fauxqs.address;
-    }
+    // fauxqs serves SQS and S3: started when either has no endpoint of its own (S3 unset and no bucket named
+    // means a local run, whose recordings go to the emulator's bucket; the call service creates it).
+    const localSqs = !sqsEndpoint && !inherited.SQS_QUEUE_URL;
+    const localS3 = !inherited.S3_ENDPOINT && !inherited.RECORDINGS_BUCKET;
+    if (localSqs || localS3) fauxqs = await startLocalSqs();
+    if (localSqs) sqsEndpoint = fauxqs?.address;
+    const s3Endpoint = inherited.S3_ENDPOINT ?? (localS3 ? fauxqs?.address : undefined);
 
     remember(
       await startUserCreditService(
@@ -227,6 +232,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
             ...carrierAccount,
             ...(realTwilio ? {} : { TWILIO_API_BASE_URL: sandbox.endpoints.twilio as string }),
             ...(sqsEndpoint ? { SQS_ENDPOINT: sqsEndpoint } : {}),
+            ...(s3Endpoint ? { S3_ENDPOINT: s3Endpoint } : {}),
           }),
         ),
         await database('call'),
@@ -323,6 +329,7 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
       mailUrl: sandbox.endpoints.mail as string,
       consoleUrl: consoleHost?.origin,
       sqsEndpoint,
+      s3Endpoint,
       jwt,
       stop,
     };

@@ -76,6 +76,7 @@ describe('db-migrate (Supabase → RDS)', { skip: url ? false : 'needs DATABASE_
         language: 'en-US',
         max_duration_seconds: 300,
         machine_detection: false,
+        record: false,
         outcome_schema_json: '',
         metadata: { note: 'unicode ✓ and "quotes"', n: 12345678901234567890n.toString() },
         credits_per_minute: 10,

@@ -525,6 +525,8 @@ export async function startCallRig(
       TWILIO_AUTH_TOKEN: SANDBOX_AUTH_TOKEN,
       TWILIO_API_BASE_URL: carrier.url,
       SQS_ENDPOINT: fauxqs.address,
+      // fauxqs serves S3 too: the recordings bucket (created by the call service at start).
+      S3_ENDPOINT: fauxqs.address,
     };
     const instances = new Set<CallInstance>();
     stops.push(async () => {
@@ -596,6 +598,7 @@ export async function recordCrashedIntent(
     language: 'en-US',
     max_duration_seconds: 300,
     machine_detection: false,
+    record: false,
     outcome_schema_json: '',
     metadata: {},
     credits_per_minute: 10,

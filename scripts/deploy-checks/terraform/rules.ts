@@ -13,7 +13,16 @@ import { blocks, type Hcl, labelled, locals, strings, type TfModule } from './pa
 
 /** What each service's code may do in AWS (task role); anything else is a least-privilege violation. */
 export const TASK_ACTIONS: Record<string, string[]> = {
-  call: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 's3:PutObject', 's3:GetObject'],
+  call: [
+    'sqs:SendMessage',
+    'sqs:GetQueueAttributes',
+    's3:PutObject',
+    's3:GetObject',
+    // Recordings deleted on request and by the retention job; their KMS key (SSE-KMS).
+    's3:DeleteObject',
+    'kms:GenerateDataKey',
+    'kms:Decrypt',
+  ],
   poller: [
     'sqs:ReceiveMessage',
     'sqs:DeleteMessage',

@@ -81,6 +81,10 @@ export interface CallRow {
   sheets_version: string | number;
   request_hash: string;
   cancel_requested_at: Date | null;
+  /** Recorded at the carrier (makePhoneCall's record, else the user's preference; migration 0009). */
+  record: boolean;
+  /** When the transcript was deleted, on request or by retention. */
+  transcript_deleted_at: Date | null;
 }
 
 export interface EventRow {
@@ -112,6 +116,7 @@ export type NewCall = Omit<
   | 'error_message'
   | 'settlement'
   | 'cancel_requested_at'
+  | 'transcript_deleted_at'
   | 'cost_credits'
   | 'last_sequence'
   | 'row_version'
@@ -211,8 +216,8 @@ export class CallStore {
         // The intent and the first event of its timeline in one statement.
         `WITH inserted AS (INSERT INTO calls.calls (call_id, user_id, idempotency_key, to_number, from_number, status, dial_state, task,
            first_message, voice, model, language, max_duration_seconds, machine_detection, outcome_schema_json, metadata,
-           credits_per_minute, reservation_id, reserved_credits, created_at, updated_at, last_sequence, request_hash)
-         VALUES ($1, $2, $3, $4, $5, 'queued', 'pending', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1, $19)
+           credits_per_minute, reservation_id, reserved_credits, created_at, updated_at, last_sequence, request_hash, record)
+         VALUES ($1, $2, $3, $4, $5, 'queued', 'pending', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $18, 1, $19, $20)
          RETURNING *),
          event AS (
            INSERT INTO calls.call_events (call_id, sequence, status, occurred_at, recorded_at, source, detail, kind, cost_credits)
@@ -238,6 +243,7 @@ export class CallStore {
           call.reserved_credits,
           now,
           call.request_hash,
+          call.record,
         ],
       );
       return rows[0] as CallRow;

@@ -45,7 +45,12 @@ export interface Conversation {
 }
 
 /** A call as the API shows it; the timeline and conversation only when given (GetCall). */
-export function toCall(row: CallRow, events: EventRow[] = [], conversation?: Conversation): callV1.Call__Output {
+export function toCall(
+  row: CallRow,
+  events: EventRow[] = [],
+  conversation?: Conversation,
+  recording: callV1.CallRecording__Output | null = null,
+): callV1.Call__Output {
   return {
     callId: row.call_id,
     userId: row.user_id,
@@ -74,6 +79,9 @@ export function toCall(row: CallRow, events: EventRow[] = [], conversation?: Con
     outcome: conversation?.outcome ? toOutcome(conversation.outcome) : null,
     reservedCredits: row.settlement === 'open' || row.settlement === 'pending' ? Number(row.reserved_credits) : 0,
     cancelRequestedAt: iso(row.cancel_requested_at ?? null),
+    record: row.record ?? false,
+    recording,
+    transcriptDeletedAt: iso(row.transcript_deleted_at ?? null),
   };
 }
 

@@ -36,5 +36,7 @@ export function callbackRoute(req: IncomingMessage): string {
     ? '/twilio/status'
     : path.endsWith('/twilio/voice')
       ? '/twilio/voice'
-      : 'other';
+      : path.endsWith('/twilio/recording')
+        ? '/twilio/recording'
+        : 'other';
 }

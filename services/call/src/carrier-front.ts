@@ -26,6 +26,8 @@ export interface CarrierFrontOptions {
   endOrphan: (carrierCallId: string) => Promise<void>;
   /** Asks the poller for a prompt status poll (a callback lost to a database outage). */
   pollSoon: (callId: string) => Promise<void>;
+  /** A recording status callback (POST /twilio/recording), signature checked. */
+  recording?: (callId: string, params: Record<string, string>) => Promise<{ status: number; text: string }>;
 }
 
 /** The HTTP server the carrier talks to: status callbacks, the voice URL's TwiML, the ConversationRelay socket. */
@@ -65,6 +67,7 @@ export async function startCarrierFront(options: CarrierFrontOptions): Promise<C
     // After a callback lost to a database outage: the poller asks the carrier once the outage is over
     // (its refresh retries with backoff until the database answers).
     pollSoon: options.pollSoon,
+    ...(options.recording && { recording: options.recording }),
   });
   const agent = voiceAgent(config, base);
   const relay = attachRelay(server, {

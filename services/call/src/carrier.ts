@@ -52,7 +52,15 @@ export interface PlaceCallParams {
   ringTimeoutSeconds?: number;
   /** Ask Twilio to tell a person from an answering machine (`MachineDetection=Enable`). Default false. */
   machineDetection?: boolean;
+  /**
+   * Record the call, one channel per party (`Record`, `RecordingChannels=dual`); Twilio POSTs the
+   * recording's status (signed, as status callbacks are) to this URL when it is ready or absent.
+   */
+  recordingStatusCallbackUrl?: string;
 }
+
+/** The recording events Twilio reports to `recordingStatusCallbackUrl`. */
+export const RECORDING_CALLBACK_EVENTS = ['completed', 'absent'] as const;
 
 export interface Carrier {
   /**
@@ -205,6 +213,13 @@ function createOptions(params: PlaceCallParams): CallListInstanceCreateOptions {
     timeLimit: params.timeLimitSeconds,
     ...(params.ringTimeoutSeconds !== undefined && { timeout: params.ringTimeoutSeconds }),
     ...(params.machineDetection && { machineDetection: 'Enable' }),
+    ...(params.recordingStatusCallbackUrl !== undefined && {
+      record: true,
+      recordingChannels: 'dual',
+      recordingStatusCallback: withTraceQuery(params.recordingStatusCallbackUrl),
+      recordingStatusCallbackMethod: 'POST',
+      recordingStatusCallbackEvent: [...RECORDING_CALLBACK_EVENTS],
+    }),
   };
 }
 

@@ -25,6 +25,7 @@ const call = {
   from_number: '+15005550006',
   max_duration_seconds: 30,
   machine_detection: false,
+  record: false,
   status: 'queued',
 } as unknown as CallRow;
 

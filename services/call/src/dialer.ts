@@ -37,6 +37,11 @@ export class Dialer {
     return `${this.options.publicBaseUrl}/twilio/status?callId=${callId}`;
   }
 
+  /** Where Twilio reports a recorded call's recording (recordings/recording-callback.ts). */
+  recordingCallbackUrl(callId: string): string {
+    return `${this.options.publicBaseUrl}/twilio/recording?callId=${callId}`;
+  }
+
   async dial(call: CallRow): Promise<DialResult> {
     const { store, carrier, log } = this.options;
     let placed: CarrierCall;
@@ -57,6 +62,7 @@ export class Dialer {
         statusCallbackUrl: this.statusCallbackUrl(call.call_id),
         timeLimitSeconds: call.max_duration_seconds,
         machineDetection: call.machine_detection,
+        ...(call.record && { recordingStatusCallbackUrl: this.recordingCallbackUrl(call.call_id) }),
       });
     } catch (error) {
       if (isCarrierError(error) && error.mayHaveTakenEffect) {

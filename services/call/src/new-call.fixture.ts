@@ -21,6 +21,7 @@ export function newCallFixture(userId: string, overrides: Partial<NewCall> = {})
     language: 'en-US',
     max_duration_seconds: 300,
     machine_detection: false,
+    record: false,
     outcome_schema_json: '',
     metadata: {},
     credits_per_minute: 10,

@@ -47,6 +47,7 @@ before(async () => {
       language: 'en-US',
       max_duration_seconds: 300,
       machine_detection: false,
+      record: false,
       outcome_schema_json: '',
       metadata: {},
       credits_per_minute: 10,

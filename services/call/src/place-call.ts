@@ -44,8 +44,12 @@ type Placed = { call: CallRow; deduplicated: boolean };
 function fingerprint(request: callV1.PlaceCallRequest__Output): string {
   const { userId: _user, idempotencyKey: _key, metadata, ...fields } = request;
   const sorted = Object.fromEntries(Object.entries(metadata).sort(([a], [b]) => a.localeCompare(b)));
+  // Fields a request left unset (an optional such as record) are not part of it: a retry from a client
+  // that predates them still matches its first request.
   const canonical = JSON.stringify(
-    Object.entries({ ...fields, metadata: sorted }).sort(([a], [b]) => a.localeCompare(b)),
+    Object.entries({ ...fields, metadata: sorted })
+      .filter(([, value]) => value !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b)),
   );
   return createHash('sha256').update(canonical).digest('hex');
 }
@@ -157,6 +161,8 @@ async function recordAndDial(
         language: settings.language,
         max_duration_seconds: settings.maxDurationSeconds,
         machine_detection: request.machineDetection,
+        // The request's own choice, else the user's preference (the greeting then says the call is recorded).
+        record: request.record ?? preferences.recordingEnabled,
         outcome_schema_json: request.outcomeSchemaJson,
         metadata: request.metadata,
         credits_per_minute: settings.model.creditsPerMinute,

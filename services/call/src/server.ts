@@ -20,6 +20,7 @@ import type { CallStore } from './call-store.js';
 import { type Conversation, toCall, toProgress } from './call-view.js';
 import { estimateCall } from './estimate.js';
 import { type PlaceCallOptions, placeCall } from './place-call.js';
+import type { Recordings } from './recordings/recordings.js';
 import { listStaleCalls } from './stale-calls.js';
 import type { TranscriptStore } from './transcript-store.js';
 import type { CallWatchers } from './watch.js';
@@ -32,6 +33,8 @@ export interface CallServiceDeps {
   actions: ActionOptions;
   watchers: CallWatchers;
   clock: Clock;
+  /** The recording on GetCall, the audio, deletion of a call's recording and transcript. */
+  recordings: Pick<Recordings, 'view' | 'audio' | 'deleteData'>;
 }
 
 /** A search by number: digits the destination contains (ListCallsRequest.number). */
@@ -62,7 +65,21 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
     GetCall: async (request) => {
       // The row, timeline, turns and outcome in one statement (call-details.ts): one round trip, not four.
       const { call, events, conversation } = await readCallDetails(store.db, request.userId, callIdOf(request));
-      return { call: toCall(call, events, conversation) };
+      return { call: toCall(call, events, conversation, await deps.recordings.view(call)) };
+    },
+    GetCallRecording: async (request) => {
+      // forUser: another user's call is NOT_FOUND, as an unknown one is.
+      const call = await store.forUser(request.userId, callIdOf(request));
+      return deps.recordings.audio(call);
+    },
+    DeleteCallData: async (request) => {
+      const call = await store.forUser(request.userId, callIdOf(request));
+      const deleted = await deps.recordings.deleteData(call, request);
+      const details = await readCallDetails(store.db, request.userId, call.call_id);
+      return {
+        call: toCall(details.call, details.events, details.conversation, await deps.recordings.view(details.call)),
+        ...deleted,
+      };
     },
     ListCalls: async (request) => {
       const statuses = request.statuses.map((s) => {

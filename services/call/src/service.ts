@@ -16,6 +16,7 @@ import type { CallConfig } from './config.js';
 import { Settlement } from './credits.js';
 import { Dialer } from './dialer.js';
 import { CallLifecycle } from './lifecycle.js';
+import { Recordings } from './recordings/recordings.js';
 import { startRecovery } from './recovery.js';
 import { ActiveConversations } from './relay/active-conversations.js';
 import { callGrpcService } from './server.js';
@@ -44,6 +45,7 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
   const backends = await connectBackends(config, base);
   const { credit, carrier, polls } = backends;
   const conversations = new ActiveConversations();
+  const mirror = new SheetsMirror(backends.sheets, store, log);
   const lifecycle = new CallLifecycle({
     store,
     settlement: new Settlement(
@@ -54,8 +56,16 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
       carrier,
       billedDurationCapped(base.metrics.registry),
     ),
-    mirror: new SheetsMirror(backends.sheets, store, log),
+    mirror,
     conversations,
+    log,
+  });
+  const recordings = new Recordings({
+    config,
+    store,
+    mirror: (call) => void mirror.push(call),
+    registry: base.metrics.registry,
+    clock,
     log,
   });
   const front = await startCarrierFront({
@@ -69,6 +79,7 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
     clock,
     endOrphan: (sid) => dialer.endOrphan(sid),
     pollSoon: (callId) => polls.enqueue(callId, 5, clock.date(), 'retry'),
+    recording: (callId, params) => recordings.callback(callId, params),
   });
   const dialer = new Dialer({
     store,
@@ -103,6 +114,7 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
           transcripts,
           clock,
           watchers,
+          recordings,
           place: {
             store,
             credit,
@@ -122,6 +134,7 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
       endpoints: { webhooks: front.publicBaseUrl() },
       onStop: async () => {
         await recovery?.stop();
+        await recordings.stop();
         await front.close(config.SHUTDOWN_TIMEOUT_MS);
         await watchers.stop();
         await lifecycle.stop();
@@ -131,7 +144,15 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
   } catch (error) {
     await watchers.stop().catch(() => undefined);
     await front.close(0).catch(() => undefined);
+    await recordings.stop().catch(() => undefined);
     backends.close();
+    throw error;
+  }
+  // After the migrations (calls.recordings); the bucket exists before the first recording is reported.
+  try {
+    await recordings.start();
+  } catch (error) {
+    await handle.stop().catch(() => undefined);
     throw error;
   }
   // Started after the migrations (it reads the schema); its first pass finishes what a crash left.

@@ -82,7 +82,8 @@ export class SheetsMirror {
           endedAt: call.ended_at?.toISOString() ?? '',
           durationSeconds: call.duration_seconds,
           costCredits: Number(call.cost_credits),
-          outcomeSummary: call.error_message,
+          // Blanked once the transcript is deleted (on request or by retention): the sheet keeps no summary of it.
+          outcomeSummary: call.transcript_deleted_at ? '' : call.error_message,
           terminal: isTerminal(call.status),
         },
       });

@@ -19,6 +19,8 @@ export interface RelayTwimlOptions {
   welcomeGreeting: string;
   /** Speech-to-text provider (RELAY_TRANSCRIPTION_PROVIDER), e.g. Deepgram or Google. */
   transcriptionProvider: string;
+  /** The greeting carries a notice the callee must hear whole (recording consent): not interruptible. Default false. */
+  greetingUninterruptible?: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export function conversationRelayTwiml(options: RelayTwimlOptions): string {
   const relay = response.connect().conversationRelay({
     url: options.relayUrl,
     welcomeGreeting: options.welcomeGreeting,
-    welcomeGreetingInterruptible: 'any',
+    welcomeGreetingInterruptible: options.greetingUninterruptible ? 'none' : 'any',
     language: options.language,
     ...(options.voice && { ttsProvider: TTS_PROVIDER[options.voice.provider], voice: options.voice.id }),
     transcriptionProvider: options.transcriptionProvider,

@@ -30,6 +30,11 @@ export interface WebhookOptions {
    * call's state is fetched from the carrier by a prompt status poll instead.
    */
   pollSoon?: (callId: string) => Promise<void>;
+  /**
+   * A recording status callback (POST /twilio/recording?callId=…), signature already checked: the
+   * HTTP status and text to answer (recordings/recording-callback.ts). Without it that path is 404.
+   */
+  recording?: (callId: string, params: Record<string, string>) => Promise<{ status: number; text: string }>;
 }
 
 /**
@@ -51,7 +56,8 @@ export function createWebhookServer(options: WebhookOptions): Server {
     const prefix = new URL(options.publicBaseUrl).pathname.replace(/\/$/, '');
     const path = prefix && url.pathname.startsWith(`${prefix}/`) ? url.pathname.slice(prefix.length) : url.pathname;
     const voice = path === '/twilio/voice' ? options.voice : undefined;
-    if (path !== '/twilio/status' && !voice) return reply(res, 404, 'not found');
+    const recording = path === '/twilio/recording' ? options.recording : undefined;
+    if (path !== '/twilio/status' && !voice && !recording) return reply(res, 404, 'not found');
     if (req.method !== 'POST') {
       res.setHeader('allow', 'POST');
       return reply(res, 405, 'POST only');
@@ -66,6 +72,10 @@ export function createWebhookServer(options: WebhookOptions): Server {
       callbacks.inc({ result: 'rejected' });
       options.log.warn({ url: signedUrl }, 'Twilio request with a missing or bad X-Twilio-Signature refused');
       return reply(res, 403, 'invalid X-Twilio-Signature');
+    }
+    if (recording) {
+      const answer = await recording(url.searchParams.get('callId') ?? '', params);
+      return reply(res, answer.status, answer.text);
     }
     if (voice) {
       const twiml = await voice(url.searchParams.get('callId') ?? '', params);

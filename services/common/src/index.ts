@@ -4,6 +4,7 @@ export * from './catalog/pricing.js';
 export * from './clock.js';
 export * from './config.js';
 export * from './db/database.js';
+export * from './db/lease.js';
 export * from './db/migrate.js';
 export * from './db/open.js';
 export * from './db/pglite.js';

@@ -6,6 +6,7 @@ import { authenticatedAccount, type Credentials } from './twilio/auth.js';
 import type { CallsApi, Reply } from './twilio/calls.js';
 import { authenticate, internalError, isTwilioError, methodNotAllowed, resourceNotFound } from './twilio/errors.js';
 import { readForm } from './twilio/form.js';
+import type { SandboxRecordings } from './twilio/recordings.js';
 
 export interface SandboxAppOptions {
   /** The account the Twilio stand-in serves; requests must authenticate as it. */
@@ -16,6 +17,8 @@ export interface SandboxAppOptions {
   sheets?: SheetsSandbox;
   /** The SES stand-in and mail catcher page; without it those paths answer 404. */
   mail?: MailCatcher;
+  /** Twilio's Recordings API and its fault switch; without it those paths answer 404. */
+  recordings?: SandboxRecordings;
 }
 
 const ACCOUNT = /^\/2010-04-01\/Accounts\/([^/]+?)(?:\.json$|\/)/;
@@ -35,6 +38,9 @@ export function createSandboxApp(options: SandboxAppOptions): (req: IncomingMess
       json(res, 200, { status: 'ok' });
     } else if (url.pathname.startsWith('/2010-04-01/')) {
       void serveTwilio(req, res, url.pathname, options);
+    } else if (url.pathname === '/sandbox/recordings/media-faults' && options.recordings) {
+      // The next n recording audio requests fail (500): POST {"count": n}. Sandbox-only, for retry tests.
+      void setMediaFaults(req, res, options.recordings);
     } else if (url.pathname.startsWith('/sandbox/calls/') || url.pathname.startsWith('/sandbox/numbers/')) {
       // The person called, for calls to the held number (…0006): POST /sandbox/calls/{sid}/answer|hang-up,
       // or /sandbox/numbers/{to}/answer|hang-up for every live call to that number.
@@ -90,12 +96,16 @@ async function serveTwilio(
   req: IncomingMessage,
   res: ServerResponse,
   path: string,
-  { credentials, calls, log }: SandboxAppOptions,
+  { credentials, calls, log, recordings }: SandboxAppOptions,
 ): Promise<void> {
   try {
     const account = authenticatedAccount(req.headers.authorization, credentials);
     // Credentials are good only for their own account: another account's path is refused like bad ones.
     if (!account || (ACCOUNT.exec(path)?.[1] ?? account) !== account) throw authenticate();
+    if (recordings?.handles(path)) {
+      recordings.serve(req, res, path);
+      return;
+    }
     const reply = await route(req, path, calls);
     json(res, reply.status, reply.body, TWILIO_JSON);
   } catch (error) {
@@ -130,4 +140,24 @@ function json(
   headers: Record<string, string> = { 'content-type': 'application/json' },
 ): void {
   res.writeHead(status, headers).end(JSON.stringify(body));
+}
+
+async function setMediaFaults(req: IncomingMessage, res: ServerResponse, recordings: SandboxRecordings): Promise<void> {
+  if (req.method !== 'POST') return json(res, 405, { error: `${req.method} not allowed: POST` });
+  let body = '';
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    body += chunk.toString('utf8');
+    if (body.length > 1024) return json(res, 413, { error: 'body too large' });
+  }
+  let count: unknown;
+  try {
+    count = (JSON.parse(body || '{}') as { count?: unknown }).count;
+  } catch {
+    return json(res, 400, { error: 'a JSON body {"count": n} is expected' });
+  }
+  if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || count > 1000) {
+    return json(res, 400, { error: 'count must be a whole number from 0 to 1000' });
+  }
+  recordings.failNextMedia(count);
+  json(res, 200, { count });
 }

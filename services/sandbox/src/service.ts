@@ -7,6 +7,7 @@ import { SheetsSandbox } from './sheets/sheets-api.js';
 import { CallsApi } from './twilio/calls.js';
 import { CallLifecycle } from './twilio/lifecycle.js';
 import { PersonaRelay } from './twilio/persona-relay.js';
+import { SandboxRecordings } from './twilio/recordings.js';
 import { StatusCallbacks } from './twilio/status-callbacks.js';
 
 export { SANDBOX_ACCOUNT_SID, SANDBOX_AUTH_TOKEN, type SandboxConfig, sandboxConfigShape } from './config.js';
@@ -26,6 +27,7 @@ export {
 export async function startSandbox(config: SandboxConfig): Promise<ServiceHandle> {
   const log = createLogger('sandbox', config.LOG_LEVEL);
   const callbacks = new StatusCallbacks({ authToken: config.TWILIO_AUTH_TOKEN, log });
+  const recordings = new SandboxRecordings({ authToken: config.TWILIO_AUTH_TOKEN, log });
   // Persona numbers talk with the call's ConversationRelay; the relay ends the call when either side ends.
   const relay = new PersonaRelay({
     authToken: config.TWILIO_AUTH_TOKEN,
@@ -38,6 +40,7 @@ export async function startSandbox(config: SandboxConfig): Promise<ServiceHandle
     onProgress: (call, progress) => {
       callbacks.onProgress(call, progress);
       relay.onProgress(call, progress);
+      recordings.onProgress(call, progress);
     },
   });
   const app = createSandboxApp({
@@ -46,6 +49,7 @@ export async function startSandbox(config: SandboxConfig): Promise<ServiceHandle
     log,
     sheets: new SheetsSandbox({ quotaPerMinute: config.SANDBOX_SHEETS_QUOTA_PER_MINUTE, log }),
     mail: new MailCatcher(),
+    recordings,
   });
   const server = createServer(app);
   const port = await listenHttp(server, config.BIND_HOST, config.SANDBOX_PORT);
@@ -67,6 +71,7 @@ export async function startSandbox(config: SandboxConfig): Promise<ServiceHandle
         lifecycle.stop();
         relay.stop();
         await callbacks.stop();
+        await recordings.stop();
         await closeHttp(server);
       })();
       return stopping;

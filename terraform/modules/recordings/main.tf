@@ -1,5 +1,19 @@
-# Call recordings: private (all public access blocked, ACLs disabled), encrypted at rest, TLS-only access,
-# versioned against accidental overwrites, and deleted after the retention period.
+# Call recordings: private (all public access blocked, ACLs disabled), encrypted at rest with a KMS key of
+# their own (SSE-KMS), TLS-only access, and deleted after the retention period. Not versioned: a deletion
+# (on request, or by the call service's retention job) must remove the audio, not hide it behind a delete
+# marker. Only the call service's task role is granted access (modules/stack/iam.tf).
+
+resource "aws_kms_key" "recordings" {
+  description             = "Encrypts call recordings (${var.bucket_name})."
+  enable_key_rotation     = true
+  deletion_window_in_days = 30
+  tags                    = var.tags
+}
+
+resource "aws_kms_alias" "recordings" {
+  name          = "alias/${var.bucket_name}"
+  target_key_id = aws_kms_key.recordings.key_id
+}
 
 resource "aws_s3_bucket" "recordings" {
   bucket = var.bucket_name
@@ -27,16 +41,20 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "recordings" {
 
   rule {
     apply_server_side_encryption_by_default {
-      sse_algorithm = "AES256"
+      sse_algorithm     = "aws:kms"
+      kms_master_key_id = aws_kms_key.recordings.arn
     }
+    # One data key per bucket rather than a KMS request per object.
+    bucket_key_enabled = true
   }
 }
 
 resource "aws_s3_bucket_versioning" "recordings" {
   bucket = aws_s3_bucket.recordings.id
 
+  # Suspended (not Enabled): a deleted recording must be gone, not kept as a noncurrent version.
   versioning_configuration {
-    status = "Enabled"
+    status = "Suspended"
   }
 }
 
@@ -51,17 +69,22 @@ resource "aws_s3_bucket_lifecycle_configuration" "recordings" {
       prefix = "recordings/"
     }
 
-    transition {
-      days          = var.infrequent_access_after_days
-      storage_class = "STANDARD_IA"
+    # Only when it comes before the expiry (a transition on or after it is refused by S3).
+    dynamic "transition" {
+      for_each = var.infrequent_access_after_days < var.retention_days ? [var.infrequent_access_after_days] : []
+      content {
+        days          = transition.value
+        storage_class = "STANDARD_IA"
+      }
     }
 
     expiration {
       days = var.retention_days
     }
 
+    # Versions left from when the bucket was versioned.
     noncurrent_version_expiration {
-      noncurrent_days = 7
+      noncurrent_days = 1
     }
 
     abort_incomplete_multipart_upload {

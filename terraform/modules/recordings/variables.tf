@@ -5,8 +5,8 @@ variable "bucket_name" {
 
 variable "retention_days" {
   type        = number
-  description = "Recordings are deleted this many days after upload (privacy: keep no longer than needed)."
-  default     = 90
+  description = "Recordings are deleted this many days after upload (privacy: keep no longer than needed); the call service's RECORDING_RETENTION_DAYS is set to the same."
+  default     = 30
 }
 
 variable "infrequent_access_after_days" {

@@ -10,10 +10,19 @@ data "aws_iam_policy_document" "call_task" {
     resources = [module.queue.queue_arn]
   }
 
+  # Recordings: stored after each recorded call, read for the recording resource, deleted on request and
+  # by the retention job. Pre-signed URLs are signed with this role, so they can read no more than it.
   statement {
     sid       = "StoreRecordings"
-    actions   = ["s3:PutObject", "s3:GetObject"]
+    actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]
     resources = ["${module.recordings.bucket_arn}/recordings/*"]
+  }
+
+  # SSE-KMS: a data key to write, decryption to read (and for pre-signed URLs).
+  statement {
+    sid       = "EncryptRecordings"
+    actions   = ["kms:GenerateDataKey", "kms:Decrypt"]
+    resources = [module.recordings.kms_key_arn]
   }
 }
 

@@ -64,6 +64,11 @@ locals {
         SHEETS_SERVICE_ADDR = "sheets-sync:50053"
         TWILIO_ACCOUNT_SID  = var.twilio_account_sid
         CALLER_IDS          = join(",", var.caller_ids)
+        # Recordings: the bucket, its key, and the same retention as the bucket's lifecycle expiry.
+        RECORDINGS_BUCKET         = module.recordings.bucket_name
+        RECORDINGS_KMS_KEY_ID     = module.recordings.kms_key_arn
+        RECORDING_RETENTION_DAYS  = tostring(var.recordings_retention_days)
+        TRANSCRIPT_RETENTION_DAYS = tostring(var.transcript_retention_days)
       }, var.llm_base_url == null ? {} : { LLM_BASE_URL = var.llm_base_url })
       secrets = merge({
         DATABASE_URL      = module.database.database_url_secret_arn

@@ -154,8 +154,8 @@ variable "recordings_bucket_name" {
 
 variable "recordings_retention_days" {
   type        = number
-  description = "Days recordings are kept."
-  default     = 90
+  description = "Days recordings are kept: the bucket's lifecycle expiry and the call service's retention job (RECORDING_RETENTION_DAYS)."
+  default     = 30
 }
 
 variable "alarm_emails" {
@@ -195,4 +195,10 @@ variable "console_certificate_arn" {
 variable "console_bucket_name" {
   type        = string
   description = "Globally unique name of the bucket of the console's static files."
+}
+
+variable "transcript_retention_days" {
+  type        = number
+  description = "Days after a call's end its transcript is kept (TRANSCRIPT_RETENTION_DAYS of the call service's retention job)."
+  default     = 90
 }

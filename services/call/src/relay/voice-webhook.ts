@@ -1,5 +1,6 @@
 import { type Catalog, type Clock, findVoice, isTerminal, type Logger } from '@callgate/common';
 import type { CallStore } from '../call-store.js';
+import { greetingOf } from '../recordings/consent.js';
 import { conversationRelayTwiml, hangUpTwiml } from '../twiml.js';
 import type { TwilioUrls } from './signature.js';
 
@@ -41,7 +42,7 @@ export async function voiceTwiml(
     callId: call.call_id,
     voice: findVoice(options.catalog, call.voice),
     language: call.language,
-    welcomeGreeting: call.first_message,
     transcriptionProvider: options.transcriptionProvider,
+    ...greetingOf(call),
   });
 }

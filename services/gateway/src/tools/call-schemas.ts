@@ -61,6 +61,27 @@ export const callSchema = z.looseObject({
     })
     .nullable()
     .describe('What was learned, once the call ended; null before.'),
+  record: z.boolean().describe('Whether the call is recorded.'),
+  recording: z
+    .looseObject({
+      status: z
+        .string()
+        .describe(
+          'processing (being fetched; retried), ready (url plays it), failed (lastError says why), absent (nothing recorded) or deleted.',
+        ),
+      durationSeconds: z.number().int(),
+      url: z.string().describe('Pre-signed HTTPS URL of the audio, valid until urlExpiresAt; empty unless ready.'),
+      urlExpiresAt: timestamp,
+      contentType: z.string().describe('e.g. audio/wav.'),
+      channels: z.number().int().describe('2: one channel per party.'),
+      fetchAttempts: z.number().int(),
+      lastError: z.string(),
+    })
+    .nullable()
+    .describe('The recording of a recorded call once the carrier reported it (getCallDetails); null otherwise.'),
+  transcriptDeletedAt: timestamp.describe(
+    'When the transcript was deleted (on request or by retention); empty otherwise.',
+  ),
 });
 
 export const callProgressSchema = z.looseObject({

@@ -77,6 +77,12 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
         callerId: e164.optional().describe('Caller id to show; must be one of your numbers.'),
         maxDurationSeconds: z.number().int().min(30).max(3600).optional(),
         machineDetection: z.boolean().optional(),
+        record: z
+          .boolean()
+          .optional()
+          .describe(
+            "Record the call (both parties; the callee is told first). Default: your account's recording preference (off unless set). getCallDetails then gives the recording.",
+          ),
         outcomeSchema: z.record(z.string(), z.unknown()).optional().describe('JSON Schema of what to learn.'),
         metadata: z
           .record(z.string().max(500), text(500))
@@ -122,6 +128,7 @@ export function registerCallTools(server: McpServer, backends: Backends): void {
               language: args.language ?? '',
               maxDurationSeconds: args.maxDurationSeconds ?? 0,
               machineDetection: args.machineDetection ?? false,
+              ...(args.record !== undefined && { record: args.record }),
               outcomeSchemaJson: args.outcomeSchema ? JSON.stringify(args.outcomeSchema) : '',
               metadata: args.metadata ?? {},
               idempotencyKey,

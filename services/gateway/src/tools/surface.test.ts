@@ -84,6 +84,20 @@ const CALL: callV1.Call__Output = {
   },
   reservedCredits: 0,
   cancelRequestedAt: '',
+  record: true,
+  recording: {
+    status: 'ready',
+    durationSeconds: 3,
+    url: 'https://callgate-recordings.s3.amazonaws.com/recordings/u/c.wav?X-Amz-Signature=abc',
+    urlExpiresAt: '2026-01-01T09:06:00Z',
+    contentType: 'audio/wav',
+    channels: 2,
+    fetchAttempts: 1,
+    lastError: '',
+    storedAt: '2026-01-01T09:01:05Z',
+    deletedAt: '',
+  },
+  transcriptDeletedAt: '',
 };
 
 const PREFERENCES: creditV1.Preferences__Output = {
@@ -123,6 +137,11 @@ function fakeBackends(overrides: Record<string, (request: never) => unknown> = {
     cancelCall: answer('cancelCall', () => ({
       call: { ...CALL, status: 'CALL_STATUS_CANCELED', outcome: null },
       outcome: 'CANCEL_OUTCOME_CANCELED_BEFORE_ANSWER',
+    })),
+    deleteCallData: answer('deleteCallData', () => ({
+      call: { ...CALL, recording: { ...CALL.recording, status: 'deleted', url: '', urlExpiresAt: '' } },
+      recordingDeleted: true,
+      transcriptDeleted: false,
     })),
     getCallProgress: answer('getCallProgress', () => ({
       progress: {
@@ -277,6 +296,7 @@ const REPRESENTATIVE_ARGUMENTS: Record<string, Record<string, unknown>> = {
   getCallDetails: { callId: CALL_ID },
   getCallHistory: { status: ['completed', 'busy'], since: '2026-01-01T00:00:00Z' },
   cancelCall: { callId: CALL_ID },
+  deleteCallData: { callId: CALL_ID, what: ['recording'] },
   getCallProgress: { callId: CALL_ID },
   updateCallPreferences: { timezone: 'Europe/Berlin' },
   getVoiceOptions: {},

@@ -9,6 +9,7 @@ import type {
   StatusCallback,
 } from './lifecycle.js';
 import { isE164 } from './phone-numbers.js';
+import { parseRecordingRequest } from './recordings.js';
 import { type CallResource, callPath, callResource } from './resource.js';
 
 export interface Reply {
@@ -114,7 +115,14 @@ export function parseCallRequest(accountSid: string, form: URLSearchParams): Cal
     timeLimitSeconds: seconds(form, 'TimeLimit', TIME_LIMIT),
     voiceUrl: url,
     voiceMethod: (param(form, 'Method') ?? 'POST').toUpperCase() === 'GET' ? 'GET' : 'POST',
+    recording: parseRecordingRequest(form, callbackUrlCheck),
   };
+}
+
+/** A callback URL the sandbox will call: http(s), and loopback only (it must never be an open relay). */
+function callbackUrlCheck(url: string, name: string): void {
+  if (!isHttpUrl(url)) throw errors.invalidParameter(name, `${url} is not a valid URL`);
+  if (!isLoopback(new URL(url))) throw errors.invalidParameter(name, 'this sandbox only calls back loopback URLs');
 }
 
 function parseStatusCallback(form: URLSearchParams): StatusCallback | undefined {

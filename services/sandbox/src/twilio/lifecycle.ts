@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { type Clock, systemClock } from '@callgate/common';
 import { type Outcome, outcomeFor, type PersonaName, personaFor } from './outcomes.js';
+import type { RecordingRequest } from './recordings.js';
 
 /** The statuses a Twilio Call resource reports (Twilio's REST API has no `initiated` status). */
 export type CallStatus =
@@ -39,6 +40,8 @@ export interface CallRequest {
   /** Twilio's Url: where the call's TwiML is fetched once answered (Method, default POST). */
   voiceUrl?: string;
   voiceMethod?: 'GET' | 'POST';
+  /** Record=true: the call is recorded (recordings.ts). */
+  recording?: RecordingRequest;
 }
 
 export interface CallRecord extends Readonly<CallRequest> {
