@@ -13,6 +13,7 @@ import { httpClient, startTestSystem, tokenFor, wsClient } from '../support/syst
 const TOOLS = [
   'cancelCall',
   'createPersonalToken',
+  'deleteCallData',
   'estimateCallCost',
   'getCallDetails',
   'getCallHistory',
@@ -63,7 +64,7 @@ for (const [name, connect] of transports) {
       assert.deepEqual(await client.ping(), {});
     });
 
-    it('lists the sixteen tools, each with an object input schema and annotations', async () => {
+    it('lists the seventeen tools, each with an object input schema and annotations', async () => {
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS);
       for (const tool of tools) {
