@@ -20,6 +20,7 @@ export * from './log-masking.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './ops-server.js';
+export * from './outbound/address-guard.js';
 export * from './paging.js';
 export * from './periodic.js';
 export * from './personal-token.js';
