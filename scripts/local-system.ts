@@ -227,6 +227,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
             ...carrierAccount,
             ...(realTwilio ? {} : { TWILIO_API_BASE_URL: sandbox.endpoints.twilio as string }),
             ...(sqsEndpoint ? { SQS_ENDPOINT: sqsEndpoint } : {}),
+            // Webhook receivers on this machine (a test's, a developer's) over http; refused in production.
+            ...(sqsEndpoint && !realTwilio ? { WEBHOOK_LOCAL_MODE: inherited.WEBHOOK_LOCAL_MODE ?? 'true' } : {}),
           }),
         ),
         await database('call'),

@@ -13,6 +13,7 @@ import {
   parseCountryList,
   parseDenyList,
 } from './destination-rules.js';
+import { webhookConfigShape } from './outbound-webhooks/config.js';
 
 /** A comma-separated list of destinations read by `parse`; what it cannot read stops the start, named. */
 const destinationList = (fallback: string, parse: (value: string) => string[]) =>
@@ -34,6 +35,7 @@ export const callConfigShape = {
   ...catalogConfigShape,
   ...callerIdsConfigShape,
   ...sqsConfigShape,
+  ...webhookConfigShape,
   GRPC_PORT: env.grpcPort(50051),
   METRICS_PORT: env.metricsPort(9102),
   WEBHOOK_PORT: env

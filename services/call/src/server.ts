@@ -20,6 +20,7 @@ import type { CallStore } from './call-store.js';
 import { type Conversation, toCall, toProgress } from './call-view.js';
 import { estimateCall } from './estimate.js';
 import { type PlaceCallOptions, placeCall } from './place-call.js';
+import type { webhookHandlers } from './outbound-webhooks/handlers.js';
 import { listStaleCalls } from './stale-calls.js';
 import type { TranscriptStore } from './transcript-store.js';
 import type { CallWatchers } from './watch.js';
@@ -32,6 +33,8 @@ export interface CallServiceDeps {
   actions: ActionOptions;
   watchers: CallWatchers;
   clock: Clock;
+  /** The webhook RPCs (outbound-webhooks/handlers.ts). */
+  webhooks: ReturnType<typeof webhookHandlers>;
 }
 
 /** A search by number: digits the destination contains (ListCallsRequest.number). */
@@ -134,6 +137,7 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
     }),
     EstimateCall: (request, ctx) =>
       estimateCall({ credit: deps.place.credit, catalog: deps.catalog }, request, ctx.signal),
+    ...deps.webhooks,
   };
   return {
     fullName: 'callgate.call.v1.CallService',

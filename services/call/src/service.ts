@@ -10,12 +10,15 @@ import {
 } from '@callgate/common';
 import { connectBackends } from './call-backends.js';
 import { billedDurationCapped } from './call-limits.js';
+import { readCallDetails } from './call-details.js';
 import { CallStore } from './call-store.js';
+import { toCall } from './call-view.js';
 import { startCarrierFront } from './carrier-front.js';
 import type { CallConfig } from './config.js';
 import { Settlement } from './credits.js';
 import { Dialer } from './dialer.js';
 import { CallLifecycle } from './lifecycle.js';
+import { createOutboundWebhooks } from './outbound-webhooks/index.js';
 import { startRecovery } from './recovery.js';
 import { ActiveConversations } from './relay/active-conversations.js';
 import { callGrpcService } from './server.js';
@@ -25,6 +28,7 @@ import { TranscriptStore } from './transcript-store.js';
 import { CallWatchers } from './watch.js';
 
 export { type CallConfig, callConfigShape } from './config.js';
+export { emitWebhookEvent } from './outbound-webhooks/index.js';
 export { callIdFor } from './place-call.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
@@ -84,6 +88,18 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
     pollFirstDelaySeconds: config.POLL_FIRST_DELAY_SECONDS,
   });
   const watchers = new CallWatchers(deps.db, store, transcripts, log, clock);
+  // Deliveries carry the call as GetCall shows it (the same read and the same message).
+  const webhooks = await createOutboundWebhooks({
+    config,
+    db: deps.db,
+    clock,
+    log,
+    registry: base.metrics.registry,
+    readCall: async (userId, callId) => {
+      const details = await readCallDetails(deps.db, userId, callId);
+      return toCall(details.call, details.events, details.conversation);
+    },
+  });
   base.readiness.add('credit-service', () => checkServing(credit.raw), { critical: false });
   let recovery: ReturnType<typeof startRecovery> | undefined;
 
@@ -116,12 +132,14 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
             clock,
           },
           actions: { store, carrier, lifecycle, log, clock },
+          webhooks: webhooks.handlers,
         }),
       ],
       database: { db: deps.db, schema: 'calls', migrationsDir: MIGRATIONS, close: deps.ownsDb },
       endpoints: { webhooks: front.publicBaseUrl() },
       onStop: async () => {
         await recovery?.stop();
+        await webhooks.stop();
         await front.close(config.SHUTDOWN_TIMEOUT_MS);
         await watchers.stop();
         await lifecycle.stop();
@@ -129,6 +147,7 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
       },
     });
   } catch (error) {
+    await webhooks.stop().catch(() => undefined);
     await watchers.stop().catch(() => undefined);
     await front.close(0).catch(() => undefined);
     backends.close();
@@ -148,5 +167,6 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
     dialMaxAgeMs: config.DIAL_MAX_AGE_MS,
   });
   void recovery.runOnce();
+  await webhooks.start();
   return handle;
 }
