@@ -5,6 +5,7 @@ import { guardResourceScopes } from './resource-scopes.js';
 import { registerAccountResources } from './resources/account.js';
 import { registerCallCompletion } from './resources/call-completion.js';
 import { registerCallResources } from './resources/calls.js';
+import { registerWebhookResources } from './resources/webhooks.js';
 import { reportSettledRequests } from './sdk-internals.js';
 import type { CallSubscriptions } from './subscriptions.js';
 import { registerCallTasks } from './tasks/task-methods.js';
@@ -15,6 +16,7 @@ import { registerCallTools } from './tools/calls.js';
 import { registerEstimateTool } from './tools/estimate.js';
 import { registerOptionTools } from './tools/options.js';
 import { registerPreferenceTools } from './tools/preferences.js';
+import { registerWebhookTools } from './tools/webhooks.js';
 
 export const SERVER_INFO = { name: 'callgate', version: '0.1.0' } as const;
 
@@ -72,8 +74,10 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
   registerAccountTools(server, backends);
   registerEstimateTool(server, backends);
   registerAppTools(server, backends);
+  registerWebhookTools(server, backends);
   registerAccountResources(server, backends);
   registerCallResources(server, backends);
+  registerWebhookResources(server, backends);
   registerCallCompletion(server, backends);
   registerCallTasks(server, backends);
   if (deps.toolTimer) observeToolCalls(server, deps.toolTimer);
