@@ -48,9 +48,7 @@ export const webhookConfigShape = {
     .min(0)
     .max(1_209_600)
     .default(86_400)
-    .describe(
-      'How long after its event a delivery is retried; then it is dead-lettered (the delivery log says so).',
-    ),
+    .describe('How long after its event a delivery is retried; then it is dead-lettered (the delivery log says so).'),
   WEBHOOK_TIMEOUT_MS: env
     .milliseconds(10_000)
     .describe('Bound on one attempt: connecting, sending, and the answer (its status and the first bytes read).'),

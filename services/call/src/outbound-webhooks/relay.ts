@@ -76,9 +76,10 @@ export class DeliveryRelay {
       user_id: string;
       type: string;
       created_at: Date;
-    }>('SELECT event_id, call_id, user_id, type, created_at FROM calls.webhook_events WHERE event_id = ANY($1) AND body IS NULL', [
-      eventIds,
-    ]);
+    }>(
+      'SELECT event_id, call_id, user_id, type, created_at FROM calls.webhook_events WHERE event_id = ANY($1) AND body IS NULL',
+      [eventIds],
+    );
     for (const event of rows) {
       const body: WebhookEventBody = {
         id: event.event_id,

@@ -76,8 +76,9 @@ export class WebhookStore {
         [userId],
       );
       if (Number(count[0]?.n ?? 0) >= max) {
+        // Not RESOURCE_EXHAUSTED, which clients read as "retry later": waiting changes nothing here.
         throw new DomainError(
-          'resource_exhausted',
+          'failed_precondition',
           `you have ${max} webhook endpoints, the most allowed: delete one (deleteWebhook) before adding another`,
           { retryable: false },
         );
@@ -130,7 +131,10 @@ export class WebhookStore {
     const size = pageSize(requestedSize);
     const id = endpointId(webhookId);
     const owner = id
-      ? await this.db.query('SELECT 1 FROM calls.webhook_endpoints WHERE endpoint_id = $1 AND user_id = $2', [id, userId])
+      ? await this.db.query('SELECT 1 FROM calls.webhook_endpoints WHERE endpoint_id = $1 AND user_id = $2', [
+          id,
+          userId,
+        ])
       : undefined;
     if (!owner?.rows.length) throw notFound('webhook', webhookId);
     const cursor = decodeCursor(pageToken, ['t', 'id'] as const);

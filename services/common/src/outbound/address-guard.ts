@@ -68,7 +68,9 @@ export async function checkedAddress(
   try {
     addresses = ipaddr.isValid(bare) ? [bare] : await lookup(bare);
   } catch (error) {
-    throw new ForbiddenAddressError(`${hostname} does not resolve (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    throw new ForbiddenAddressError(
+      `${hostname} does not resolve (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+    );
   }
   if (addresses.length === 0) throw new ForbiddenAddressError(`${hostname} has no address`);
   const refused = addresses.find((address) => !allowed(address));
