@@ -71,6 +71,8 @@ class Receiver {
   private answer(p: string, res: ServerResponse): void {
     if (p === '/flaky' && this.on(p).length <= 3) {
       res.writeHead(503).end('try later');
+    } else if (p === '/always-500') {
+      res.writeHead(500).end('broken');
     } else if (p === '/hang') {
       this.hanging.push(res); // never answers
     } else if (p === '/redirect') {
@@ -288,11 +290,7 @@ describe('webhooks through MCP', () => {
     );
     assert.match(redirected.lastError ?? '', /redirect \(302\) not followed/);
     assert.equal(redirected.lastStatusCode, 302);
-    assert.equal(
-      receiver.on('/redirect-target').length,
-      0,
-      'the Location was never requested',
-    );
+    assert.equal(receiver.on('/redirect-target').length, 0, 'the Location was never requested');
     await deleteHook(alice, hang.webhook.webhookId);
     await deleteHook(alice, redirect.webhook.webhookId);
 
@@ -405,3 +403,56 @@ describe('webhooks through MCP', () => {
 async function deleteHook(client: Client, webhookId: string): Promise<void> {
   await tool(client, 'deleteWebhook', { webhookId });
 }
+
+describe('a delivery whose retry window is spent', () => {
+  let short: LocalSystem;
+  before(async () => {
+    short = await startLocalSystem({
+      ports: 'ephemeral',
+      env: {
+        ...process.env,
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+        SANDBOX_CALL_STEP_MS: '30',
+        SANDBOX_TALK_MS: '200',
+        // The 24 h window shrunk to nothing: the first failure is the last.
+        WEBHOOK_RETRY_WINDOW_SECONDS: '0',
+        WEBHOOK_RECEIVE_WAIT_SECONDS: '1',
+      },
+    });
+  });
+  after(() => short?.stop());
+
+  it('is dead-lettered: the log says so with the last error, and the message is on the DLQ', async () => {
+    const client = await httpClient(short, tokenFor(short, `hooks-dlq-${randomUUID()}`));
+    try {
+      const hook = await createHook(client, receiver.url('/always-500'));
+      const callId = await placeCall(client);
+      const dead = await logEntry(
+        client,
+        hook.webhook.webhookId,
+        (d) => d.state === 'dead-lettered',
+        'the dead-lettered entry',
+      );
+      assert.equal(dead.callId, callId);
+      assert.equal(dead.attempts, 1);
+      assert.match(dead.lastError ?? '', /HTTP 500.*gave up after 1 attempts; on the dead-letter queue/);
+      const { SQSClient, GetQueueUrlCommand, ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
+      const sqs = new SQSClient({
+        region: 'us-east-1',
+        endpoint: short.sqsEndpoint,
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      });
+      try {
+        const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: 'callgate-webhooks-dlq' }));
+        const { Messages } = await sqs.send(
+          new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 1, MaxNumberOfMessages: 10 }),
+        );
+        assert.equal(Messages?.length, 1);
+      } finally {
+        sqs.destroy();
+      }
+    } finally {
+      await client.close();
+    }
+  });
+});
