@@ -13,7 +13,16 @@ import { blocks, type Hcl, labelled, locals, strings, type TfModule } from './pa
 
 /** What each service's code may do in AWS (task role); anything else is a least-privilege violation. */
 export const TASK_ACTIONS: Record<string, string[]> = {
-  call: ['sqs:SendMessage', 'sqs:GetQueueAttributes', 's3:PutObject', 's3:GetObject'],
+  // Receive, delete and change visibility: the webhook delivery worker consumes its own queue (iam.tf says which).
+  call: [
+    'sqs:SendMessage',
+    'sqs:GetQueueAttributes',
+    'sqs:ReceiveMessage',
+    'sqs:DeleteMessage',
+    'sqs:ChangeMessageVisibility',
+    's3:PutObject',
+    's3:GetObject',
+  ],
   poller: [
     'sqs:ReceiveMessage',
     'sqs:DeleteMessage',

@@ -64,6 +64,10 @@ locals {
         SHEETS_SERVICE_ADDR = "sheets-sync:50053"
         TWILIO_ACCOUNT_SID  = var.twilio_account_sid
         CALLER_IDS          = join(",", var.caller_ids)
+        # Outbound webhooks: their own queue and DLQ (services/call/src/outbound-webhooks).
+        WEBHOOK_QUEUE_URL         = module.webhook_queue.queue_url
+        WEBHOOK_DLQ_NAME          = module.webhook_queue.dlq_name
+        WEBHOOK_MAX_RECEIVE_COUNT = tostring(module.webhook_queue.max_receive_count)
       }, var.llm_base_url == null ? {} : { LLM_BASE_URL = var.llm_base_url })
       secrets = merge({
         DATABASE_URL      = module.database.database_url_secret_arn
