@@ -14,12 +14,14 @@ export const MAX_WEBHOOK_URL = 2048;
 export const webhookId = z
   .string()
   .regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i, 'a webhookId (a UUID) from createWebhook')
-  .describe('The webhookId returned by createWebhook or listWebhooks.');
+  .describe('The webhookId returned by createWebhook or listWebhooks.')
+  .meta({ examples: ['5d41402a-bc4b-4a76-b971-9d911017c592'] });
 
 export const createWebhookInput = z.strictObject({
   url: text(MAX_WEBHOOK_URL)
     .min(1)
-    .describe('Your HTTPS endpoint; it must be reachable on the public internet. Deliveries are POSTed here.'),
+    .describe('Your HTTPS endpoint; it must be reachable on the public internet. Deliveries are POSTed here.')
+    .meta({ examples: ['https://hooks.example.com/callgate'] }),
   events: z
     .array(webhookEvent)
     .min(1)
