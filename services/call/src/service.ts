@@ -9,8 +9,8 @@ import {
   systemClock,
 } from '@callgate/common';
 import { connectBackends } from './call-backends.js';
-import { billedDurationCapped } from './call-limits.js';
 import { readCallDetails } from './call-details.js';
+import { billedDurationCapped } from './call-limits.js';
 import { CallStore } from './call-store.js';
 import { toCall } from './call-view.js';
 import { startCarrierFront } from './carrier-front.js';

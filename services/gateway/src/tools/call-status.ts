@@ -26,7 +26,6 @@ export const ANSWERED_OR_LATER: readonly CallStatus[] = ALL_STATUSES.filter(
   (s) => statusRank(s) >= ACTIVE_STATUSES.indexOf('in-progress'),
 );
 
-
 /** Whether a gRPC status (as the call service sends it) is final. */
 export const isTerminalStatus = (proto: string): boolean => TERMINAL_STATUSES.includes(statusOf(proto));
 
