@@ -380,7 +380,7 @@ describe('webhooks through MCP', () => {
     }
   });
 
-  it('a token without calls:write cannot register, and one without calls:read cannot read the log', async () => {
+  it('a token with calls:read only cannot register an endpoint (403 insufficient_scope)', async () => {
     const { mintToken } = await import('@callgate/gateway');
     const readOnly = await httpClient(
       system,
