@@ -233,6 +233,8 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
             ...(realTwilio ? {} : { TWILIO_API_BASE_URL: sandbox.endpoints.twilio as string }),
             ...(sqsEndpoint ? { SQS_ENDPOINT: sqsEndpoint } : {}),
             ...(s3Endpoint ? { S3_ENDPOINT: s3Endpoint } : {}),
+            // Webhook receivers on this machine (a test's, a developer's) over http; refused in production.
+            ...(sqsEndpoint && !realTwilio ? { WEBHOOK_LOCAL_MODE: inherited.WEBHOOK_LOCAL_MODE ?? 'true' } : {}),
           }),
         ),
         await database('call'),

@@ -234,8 +234,12 @@ describe('/docs', () => {
       const text = JSON.stringify(result.content);
       // An example naming a record (a call, a grant, a token) names nobody's; creating a personal access
       // token needs an account of the authorization server, which the minted test user is not.
-      const namesRecord = ['callId', 'grantId', 'tokenId'].some((id) => id in (args as object));
-      if (namesRecord || name === 'createPersonalToken') {
+      const namesRecord = ['callId', 'grantId', 'tokenId', 'webhookId'].some((id) => id in (args as object));
+      if (name === 'createWebhook') {
+        // The example's host (under example.com) has no address: registering resolves it, and says so.
+        assert.equal(result.isError, true, `${name}: the example host does not resolve`);
+        assert.match(text, /url: hooks\.example\.com does not resolve/, `${name}: refused only for its example host`);
+      } else if (namesRecord || name === 'createPersonalToken') {
         assert.equal(result.isError, true, `${name}: nobody owns the example record`);
         assert.match(text, /not found/, `${name}: refused only because the record is not yours`);
       } else {

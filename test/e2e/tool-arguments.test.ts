@@ -52,7 +52,7 @@ describe('arguments a tool does not take', () => {
     const { tools } = await client.listTools();
     assertPlanCovers(tools.map((t) => t.name));
     for (const step of TOOL_PLAN) {
-      const args = { ...step.arguments({ callId: randomUUID() }), colour: 'blue' };
+      const args = { ...step.arguments({ callId: randomUUID(), webhookId: randomUUID() }), colour: 'blue' };
       assert.match(await refusal(step.name, args), /colour/, step.name);
       const schema = tools.find((t) => t.name === step.name)?.inputSchema as { additionalProperties?: unknown };
       assert.equal(schema.additionalProperties, false, `${step.name} says it takes no other arguments`);

@@ -12,6 +12,8 @@ export const PLAN_SANDBOX_ENV = { SANDBOX_CALL_STEP_MS: '50', SANDBOX_TALK_MS: '
 export interface PlanState {
   /** The call makePhoneCall placed (read from its structuredContent). */
   callId?: string;
+  /** The endpoint createWebhook registered. */
+  webhookId?: string;
 }
 
 export interface ToolStep {
@@ -30,6 +32,11 @@ export interface ToolStep {
 const placed = (state: PlanState) => {
   if (!state.callId) throw new Error('makePhoneCall must run (and succeed) before the steps that read its call');
   return state.callId;
+};
+
+const registered = (state: PlanState) => {
+  if (!state.webhookId) throw new Error('createWebhook must run (and succeed) before the steps that name its endpoint');
+  return state.webhookId;
 };
 
 export const TOOL_PLAN: readonly ToolStep[] = [
@@ -64,6 +71,17 @@ export const TOOL_PLAN: readonly ToolStep[] = [
   },
   { name: 'revokePersonalToken', arguments: () => ({ tokenId: 'AbCdEfGhIjKlMnOp' }), needsAccount: true },
   { name: 'revokeConnectedApp', arguments: () => ({ grantId: 'AbCdEfGhIjKlMnOp' }), needsAccount: true },
+  {
+    name: 'createWebhook',
+    // A loopback receiver (allowed in local mode only); nothing listens there, so its deliveries just retry.
+    arguments: () => ({ url: 'http://127.0.0.1:9/plan-hook', events: ['call.completed'], description: 'plan' }),
+    remember: (structured, state) => {
+      state.webhookId = (structured.webhook as { webhookId: string }).webhookId;
+    },
+  },
+  { name: 'listWebhooks', arguments: () => ({}) },
+  { name: 'getWebhookDeliveries', arguments: (state) => ({ webhookId: registered(state) }) },
+  { name: 'deleteWebhook', arguments: (state) => ({ webhookId: registered(state) }) },
 ];
 
 /** Fails when tools/list and the plan differ: every tool is called, and only tools that exist. */

@@ -13,9 +13,13 @@ import { blocks, type Hcl, labelled, locals, strings, type TfModule } from './pa
 
 /** What each service's code may do in AWS (task role); anything else is a least-privilege violation. */
 export const TASK_ACTIONS: Record<string, string[]> = {
+  // Receive, delete and change visibility: the webhook delivery worker consumes its own queue (iam.tf says which).
   call: [
     'sqs:SendMessage',
     'sqs:GetQueueAttributes',
+    'sqs:ReceiveMessage',
+    'sqs:DeleteMessage',
+    'sqs:ChangeMessageVisibility',
     's3:PutObject',
     's3:GetObject',
     // Recordings deleted on request and by the retention job; their KMS key (SSE-KMS).

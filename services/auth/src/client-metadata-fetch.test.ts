@@ -92,7 +92,7 @@ describe('outbound fetches for clients (metadata documents, jwks_uri)', () => {
       `https://internal.example:${listener.port}/jwks`,
     ]) {
       await assert.rejects(fetch(target, { method: 'GET' }), (error: Error) =>
-        /resolves to .*not fetched/.test(String((error.cause as Error | undefined)?.message ?? error.message)),
+        /resolves to .*refused/.test(String((error.cause as Error | undefined)?.message ?? error.message)),
       );
     }
     assert.deepEqual(lookups, ['internal.example'], 'only the name was looked up');

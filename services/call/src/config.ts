@@ -13,6 +13,7 @@ import {
   parseCountryList,
   parseDenyList,
 } from './destination-rules.js';
+import { webhookConfigShape } from './outbound-webhooks/config.js';
 import { recordingConfigShape } from './recordings/config.js';
 
 /** A comma-separated list of destinations read by `parse`; what it cannot read stops the start, named. */
@@ -36,6 +37,7 @@ export const callConfigShape = {
   ...callerIdsConfigShape,
   ...sqsConfigShape,
   ...recordingConfigShape,
+  ...webhookConfigShape,
   GRPC_PORT: env.grpcPort(50051),
   METRICS_PORT: env.metricsPort(9102),
   WEBHOOK_PORT: env

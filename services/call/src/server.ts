@@ -19,6 +19,7 @@ import { readCallDetails } from './call-details.js';
 import type { CallStore } from './call-store.js';
 import { type Conversation, toCall, toProgress } from './call-view.js';
 import { estimateCall } from './estimate.js';
+import type { webhookHandlers } from './outbound-webhooks/handlers.js';
 import { type PlaceCallOptions, placeCall } from './place-call.js';
 import type { Recordings } from './recordings/recordings.js';
 import { listStaleCalls } from './stale-calls.js';
@@ -35,6 +36,8 @@ export interface CallServiceDeps {
   clock: Clock;
   /** The recording on GetCall, the audio, deletion of a call's recording and transcript. */
   recordings: Pick<Recordings, 'view' | 'audio' | 'deleteData'>;
+  /** The webhook RPCs (outbound-webhooks/handlers.ts). */
+  webhooks: ReturnType<typeof webhookHandlers>;
 }
 
 /** A search by number: digits the destination contains (ListCallsRequest.number). */
@@ -151,6 +154,7 @@ export function callGrpcService(deps: CallServiceDeps): RegisteredService {
     }),
     EstimateCall: (request, ctx) =>
       estimateCall({ credit: deps.place.credit, catalog: deps.catalog }, request, ctx.signal),
+    ...deps.webhooks,
   };
   return {
     fullName: 'callgate.call.v1.CallService',

@@ -9,13 +9,16 @@ import {
   systemClock,
 } from '@callgate/common';
 import { connectBackends } from './call-backends.js';
+import { readCallDetails } from './call-details.js';
 import { billedDurationCapped } from './call-limits.js';
 import { CallStore } from './call-store.js';
+import { toCall } from './call-view.js';
 import { startCarrierFront } from './carrier-front.js';
 import type { CallConfig } from './config.js';
 import { Settlement } from './credits.js';
 import { Dialer } from './dialer.js';
 import { CallLifecycle } from './lifecycle.js';
+import { createOutboundWebhooks } from './outbound-webhooks/index.js';
 import { Recordings } from './recordings/recordings.js';
 import { startRecovery } from './recovery.js';
 import { ActiveConversations } from './relay/active-conversations.js';
@@ -26,6 +29,7 @@ import { TranscriptStore } from './transcript-store.js';
 import { CallWatchers } from './watch.js';
 
 export { type CallConfig, callConfigShape } from './config.js';
+export { emitWebhookEvent } from './outbound-webhooks/index.js';
 export { callIdFor } from './place-call.js';
 
 const MIGRATIONS = fileURLToPath(new URL('../migrations/', import.meta.url));
@@ -95,6 +99,18 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
     pollFirstDelaySeconds: config.POLL_FIRST_DELAY_SECONDS,
   });
   const watchers = new CallWatchers(deps.db, store, transcripts, log, clock);
+  // Deliveries carry the call as GetCall shows it (the same read and the same message).
+  const webhooks = await createOutboundWebhooks({
+    config,
+    db: deps.db,
+    clock,
+    log,
+    registry: base.metrics.registry,
+    readCall: async (userId, callId) => {
+      const details = await readCallDetails(deps.db, userId, callId);
+      return toCall(details.call, details.events, details.conversation);
+    },
+  });
   base.readiness.add('credit-service', () => checkServing(credit.raw), { critical: false });
   let recovery: ReturnType<typeof startRecovery> | undefined;
 
@@ -128,6 +144,7 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
             clock,
           },
           actions: { store, carrier, lifecycle, log, clock },
+          webhooks: webhooks.handlers,
         }),
       ],
       database: { db: deps.db, schema: 'calls', migrationsDir: MIGRATIONS, close: deps.ownsDb },
@@ -135,6 +152,7 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
       onStop: async () => {
         await recovery?.stop();
         await recordings.stop();
+        await webhooks.stop();
         await front.close(config.SHUTDOWN_TIMEOUT_MS);
         await watchers.stop();
         await lifecycle.stop();
@@ -142,6 +160,7 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
       },
     });
   } catch (error) {
+    await webhooks.stop().catch(() => undefined);
     await watchers.stop().catch(() => undefined);
     await front.close(0).catch(() => undefined);
     await recordings.stop().catch(() => undefined);
@@ -169,5 +188,6 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
     dialMaxAgeMs: config.DIAL_MAX_AGE_MS,
   });
   void recovery.runOnce();
+  await webhooks.start();
   return handle;
 }

@@ -6,6 +6,7 @@ import { registerAccountResources } from './resources/account.js';
 import { registerCallCompletion } from './resources/call-completion.js';
 import { registerCallResources } from './resources/calls.js';
 import { registerRecordingResources } from './resources/recordings.js';
+import { registerWebhookResources } from './resources/webhooks.js';
 import { reportSettledRequests } from './sdk-internals.js';
 import type { CallSubscriptions } from './subscriptions.js';
 import { registerCallTasks } from './tasks/task-methods.js';
@@ -17,6 +18,7 @@ import { registerEstimateTool } from './tools/estimate.js';
 import { registerOptionTools } from './tools/options.js';
 import { registerPreferenceTools } from './tools/preferences.js';
 import { registerRecordingTools } from './tools/recordings.js';
+import { registerWebhookTools } from './tools/webhooks.js';
 
 export const SERVER_INFO = { name: 'callgate', version: '0.1.0' } as const;
 
@@ -75,9 +77,11 @@ export function createMcpServer(deps: McpServerDeps): McpServer {
   registerEstimateTool(server, backends);
   registerAppTools(server, backends);
   registerRecordingTools(server, backends);
+  registerWebhookTools(server, backends);
   registerAccountResources(server, backends);
   registerCallResources(server, backends);
   registerRecordingResources(server, backends);
+  registerWebhookResources(server, backends);
   registerCallCompletion(server, backends);
   registerCallTasks(server, backends);
   if (deps.toolTimer) observeToolCalls(server, deps.toolTimer);

@@ -1,4 +1,5 @@
-# The call-status queue: the call service enqueues status polls, the poller consumes them. Poison messages
+# A work queue with its dead-letter queue (the call-status queue: the call service enqueues status polls, the
+# poller consumes them; the webhook delivery queue). Poison messages
 # move to the dead-letter queue after max_receive_count receives (redrive policy), and only this queue may
 # redrive into the DLQ (redrive allow policy). SSE with SQS-managed keys: encrypted, no KMS grants needed.
 
@@ -33,7 +34,7 @@ resource "aws_sqs_queue_redrive_allow_policy" "dlq" {
 
 resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
   alarm_name          = "${var.name}-dlq-not-empty"
-  alarm_description   = "Status polls reached the dead-letter queue: npm run dlq -- peek, fix, redrive."
+  alarm_description   = "${var.purpose} reached the dead-letter queue: ${var.dlq_hint}"
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateNumberOfMessagesVisible"
   dimensions          = { QueueName = aws_sqs_queue.dlq.name }
@@ -50,7 +51,7 @@ resource "aws_cloudwatch_metric_alarm" "dlq_not_empty" {
 
 resource "aws_cloudwatch_metric_alarm" "oldest_message_age" {
   alarm_name          = "${var.name}-oldest-message-age"
-  alarm_description   = "Status polls wait longer than ${var.max_age_alarm_seconds}s: pollers are behind or down."
+  alarm_description   = "${var.purpose} wait longer than ${var.max_age_alarm_seconds}s: consumers are behind or down."
   namespace           = "AWS/SQS"
   metric_name         = "ApproximateAgeOfOldestMessage"
   dimensions          = { QueueName = aws_sqs_queue.main.name }

@@ -22,3 +22,8 @@ output "dlq_arn" {
   description = "ARN of the dead-letter queue (the poller samples its depth: poller_dlq_depth)."
   value       = aws_sqs_queue.dlq.arn
 }
+
+output "max_receive_count" {
+  description = "Receives before SQS dead-letters a message (the services' *_MAX_RECEIVE_COUNT)."
+  value       = var.max_receive_count
+}

@@ -31,3 +31,15 @@ variable "tags" {
   description = "Tags added to every resource."
   default     = {}
 }
+
+variable "purpose" {
+  type        = string
+  description = "What the messages are, for the alarms' descriptions (e.g. \"Status polls\")."
+  default     = "Status polls"
+}
+
+variable "dlq_hint" {
+  type        = string
+  description = "What the on-call does when the DLQ alarm fires (its description)."
+  default     = "npm run dlq -- peek, fix, redrive."
+}

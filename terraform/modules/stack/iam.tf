@@ -1,5 +1,5 @@
 # What the services' code may do in AWS. Three services touch AWS APIs: the call service enqueues status
-# polls and stores recordings; the poller consumes the queue; the auth service sends account mail through
+# polls, delivers webhooks through their queue and stores recordings; the poller consumes the queue; the auth service sends account mail through
 # SES. Everyone else's task role has no policy.
 
 data "aws_iam_policy_document" "call_task" {
@@ -12,6 +12,28 @@ data "aws_iam_policy_document" "call_task" {
 
   # Recordings: stored after each recorded call, read for the recording resource, deleted on request and
   # by the retention job. Pre-signed URLs are signed with this role, so they can read no more than it.
+  # Outbound webhooks: the relay sends deliveries (SendMessage, batched), the worker receives them, hides a
+  # failed one for its backoff (ChangeMessageVisibility) and deletes a finished one; GetQueueAttributes reads
+  # the redrive policy (the DLQ's name). On the DLQ: SendMessage (a delivery past its retry window) and
+  # GetQueueAttributes (webhook_dlq_depth). Nothing else: no purge, no receive from the DLQ.
+  statement {
+    sid = "DeliverWebhooks"
+    actions = [
+      "sqs:SendMessage",
+      "sqs:ReceiveMessage",
+      "sqs:DeleteMessage",
+      "sqs:ChangeMessageVisibility",
+      "sqs:GetQueueAttributes",
+    ]
+    resources = [module.webhook_queue.queue_arn]
+  }
+
+  statement {
+    sid       = "DeadLetterWebhooks"
+    actions   = ["sqs:SendMessage", "sqs:GetQueueAttributes"]
+    resources = [module.webhook_queue.dlq_arn]
+  }
+
   statement {
     sid       = "StoreRecordings"
     actions   = ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"]

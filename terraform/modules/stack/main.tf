@@ -30,6 +30,19 @@ module "queue" {
   tags            = local.tags
 }
 
+# Webhook deliveries: one message per (event, endpoint); a failed attempt hides its message for the backoff
+# delay, so a message is received about 30 times in the 24 h retry window. maxReceiveCount is above that: SQS
+# dead-letters by itself only what crashes a worker; the call service dead-letters what the window outlived.
+module "webhook_queue" {
+  source            = "../queue"
+  name              = "${local.name}-webhooks"
+  purpose           = "Webhook deliveries"
+  dlq_hint          = "Runbook: docs/runbooks/WebhookDlqNotEmpty.md"
+  max_receive_count = 60
+  alarm_topic_arn   = aws_sns_topic.alarms.arn
+  tags              = local.tags
+}
+
 module "database" {
   source                    = "../database"
   name                      = local.name

@@ -69,6 +69,10 @@ locals {
         RECORDINGS_KMS_KEY_ID     = module.recordings.kms_key_arn
         RECORDING_RETENTION_DAYS  = tostring(var.recordings_retention_days)
         TRANSCRIPT_RETENTION_DAYS = tostring(var.transcript_retention_days)
+        # Outbound webhooks: their own queue and DLQ (services/call/src/outbound-webhooks).
+        WEBHOOK_QUEUE_URL         = module.webhook_queue.queue_url
+        WEBHOOK_DLQ_NAME          = module.webhook_queue.dlq_name
+        WEBHOOK_MAX_RECEIVE_COUNT = tostring(module.webhook_queue.max_receive_count)
       }, var.llm_base_url == null ? {} : { LLM_BASE_URL = var.llm_base_url })
       secrets = merge({
         DATABASE_URL      = module.database.database_url_secret_arn

@@ -2,7 +2,7 @@ import {
   ACTIVE_STATUSES,
   CALL_STATUSES as ALL_STATUSES,
   type CallStatus,
-  fromProtoStatus,
+  statusOf,
   statusRank,
   TERMINAL_STATUSES,
   toProtoStatus,
@@ -15,7 +15,8 @@ import type { callV1 } from '@callgate/protos';
  * (@callgate/common call-status.ts, derived from the proto enum); the gRPC contract keeps its enum
  * names. This is the gateway's only mapping of either.
  */
-export { type CallStatus, TERMINAL_STATUSES, toProtoStatus };
+// statusOf (the MCP word for a gRPC status) is defined beside the call view in @callgate/common.
+export { type CallStatus, statusOf, TERMINAL_STATUSES, toProtoStatus };
 
 /** Every status, in lifecycle order, as a tuple for zod enums. */
 export const CALL_STATUSES = ALL_STATUSES as [CallStatus, ...CallStatus[]];
@@ -24,20 +25,6 @@ export const CALL_STATUSES = ALL_STATUSES as [CallStatus, ...CallStatus[]];
 export const ANSWERED_OR_LATER: readonly CallStatus[] = ALL_STATUSES.filter(
   (s) => statusRank(s) >= ACTIVE_STATUSES.indexOf('in-progress'),
 );
-
-/**
- * The MCP word for a gRPC status. A status the gateway does not know yet (a newer call service) is
- * passed on lowercased rather than dropped, so a client still sees something readable.
- */
-export function statusOf(proto: string): CallStatus {
-  return (
-    fromProtoStatus(proto) ??
-    (proto
-      .replace(/^CALL_STATUS_/, '')
-      .toLowerCase()
-      .replace(/_/g, '-') as CallStatus)
-  );
-}
 
 /** Whether a gRPC status (as the call service sends it) is final. */
 export const isTerminalStatus = (proto: string): boolean => TERMINAL_STATUSES.includes(statusOf(proto));

@@ -40,6 +40,14 @@ const PERSONAL_TOKEN: authV1.PersonalToken__Output = {
   lastUsedAt: '',
 };
 
+const WEBHOOK: callV1.Webhook__Output = {
+  webhookId: '5d41402a-bc4b-4a76-b971-9d911017c592',
+  url: 'https://hooks.example.com/callgate',
+  events: ['call.completed'],
+  description: '',
+  createdAt: '2026-01-01T09:00:00.000Z',
+};
+
 const event = (sequence: number, s: callV1.CallStatus__Output): callV1.CallEvent__Output => ({
   sequence,
   status: s,
@@ -172,6 +180,26 @@ function fakeBackends(overrides: Record<string, (request: never) => unknown> = {
         { id: 'standard', name: 'Standard', provider: 'x', tier: 'standard', creditsPerMinute: 12, description: '' },
       ],
       defaultModel: 'standard',
+    })),
+    createWebhook: answer('createWebhook', () => ({ webhook: WEBHOOK, secret: 'whsec_secret' })),
+    listWebhooks: answer('listWebhooks', () => ({ webhooks: [WEBHOOK], maxWebhooks: 10 })),
+    deleteWebhook: answer('deleteWebhook', () => ({})),
+    listWebhookDeliveries: answer('listWebhookDeliveries', () => ({
+      deliveries: [
+        {
+          eventId: '9e107d9d-372b-b682-6bd8-1e9f0cd2e1a1',
+          eventType: 'call.completed',
+          callId: CALL_ID,
+          state: 'retrying',
+          attempts: 2,
+          lastError: 'HTTP 503',
+          lastStatusCode: 503,
+          nextAttemptAt: '2026-01-01T09:01:00.000Z',
+          createdAt: '2026-01-01T09:00:00.000Z',
+          deliveredAt: '',
+        },
+      ],
+      nextPageToken: '',
     })),
     estimateCall: answer('estimateCall', () => ({
       model: 'standard',
@@ -309,6 +337,10 @@ const REPRESENTATIVE_ARGUMENTS: Record<string, Record<string, unknown>> = {
   listPersonalTokens: {},
   createPersonalToken: { name: 'my agent', scopes: ['calls:read'], expiresInDays: 7 },
   revokePersonalToken: { tokenId: 'AbCdEfGhIjKlMnOp' },
+  createWebhook: { url: 'https://hooks.example.com/callgate', events: ['call.completed', 'call.failed'] },
+  listWebhooks: {},
+  deleteWebhook: { webhookId: '5d41402a-bc4b-4a76-b971-9d911017c592' },
+  getWebhookDeliveries: { webhookId: '5d41402a-bc4b-4a76-b971-9d911017c592' },
 };
 
 describe('every tool: structuredContent holds to its outputSchema (Ajv, strict)', () => {
