@@ -108,7 +108,7 @@ export async function startCallService(config: CallConfig, deps: ServiceDeps): P
     registry: base.metrics.registry,
     readCall: async (userId, callId) => {
       const details = await readCallDetails(deps.db, userId, callId);
-      return toCall(details.call, details.events, details.conversation);
+      return toCall(details.call, details.events, details.conversation, await recordings.view(details.call));
     },
   });
   base.readiness.add('credit-service', () => checkServing(credit.raw), { critical: false });

@@ -95,14 +95,20 @@ export class RecordingStore {
     return rows;
   }
 
-  /** The audio is in S3: ready; the carrier's copy is deleted next (due at once). */
-  /** False when the recording was deleted meanwhile (the caller then deletes the object it wrote). */
+  /**
+   * The audio is in S3: ready; the carrier's copy is deleted next (due at once). The `recording.ready`
+   * webhook event is emitted in the same statement, so it exists if and only if the recording is ready
+   * (emitting twice does nothing: its id is the call's and the type's). False when the recording was
+   * deleted meanwhile (the caller then deletes the object it wrote).
+   */
   async markStored(callId: string, stored: { key: string; contentType: string; sizeBytes: number }): Promise<boolean> {
     const now = this.clock.date();
     const { rows } = await this.db.query(
-      `UPDATE calls.recordings SET status = 'ready', attempts = attempts + 1, object_key = $2, content_type = $3,
-         size_bytes = $4, stored_at = $5, next_attempt_at = $5, last_error = ''
-        WHERE call_id = $1 AND status = 'processing' RETURNING call_id`,
+      `WITH stored AS (
+         UPDATE calls.recordings SET status = 'ready', attempts = attempts + 1, object_key = $2, content_type = $3,
+           size_bytes = $4, stored_at = $5, next_attempt_at = $5, last_error = ''
+          WHERE call_id = $1 AND status = 'processing' RETURNING call_id)
+       SELECT call_id, calls.emit_webhook_event(call_id, 'recording.ready', $5) FROM stored`,
       [callId, stored.key, stored.contentType, stored.sizeBytes, now],
     );
     return rows.length === 1;
