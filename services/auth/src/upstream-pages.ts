@@ -125,9 +125,13 @@ export async function serveUpstreamCallback(
 ): Promise<void> {
   if (req.method !== 'GET') return sendPage(res, 405, page('Not allowed', html`<p>Not allowed.</p>`));
   const query = URL.parse(req.url ?? '', 'http://auth.invalid')?.searchParams ?? new URLSearchParams();
-  const outcome = await deps.upstream.finish(providerId, query, readCookie(req, COOKIE));
-  // One answer per start, whatever it was.
-  res.appendHeader('set-cookie', `${COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Lax`);
+  const browserState = readCookie(req, COOKIE);
+  const outcome = await deps.upstream.finish(providerId, query, browserState);
+  // The browser's answer arrived (one per start, whatever it was): its state is spent. A request with
+  // some other state (anyone can link here) leaves the browser's pending sign-in alone.
+  if (browserState && query.get('state') === browserState) {
+    res.appendHeader('set-cookie', `${COOKIE}=; Path=${COOKIE_PATH}; Max-Age=0; HttpOnly; SameSite=Lax`);
+  }
   const provider = deps.upstream.provider(providerId);
   const name = provider?.name ?? 'the provider';
   if ('problem' in outcome) {
