@@ -164,25 +164,33 @@ export async function continueWithUpstream(
   client: { clientId: string; redirectUri: string; challenge: string },
   providerId = 'testidp',
   browser = new ScriptedBrowser(origin),
+) {
+  const query = new URLSearchParams({
+    response_type: 'code',
+    scope: 'calls:read',
+    client_id: client.clientId,
+    redirect_uri: client.redirectUri,
+    code_challenge: client.challenge,
+    code_challenge_method: 'S256',
+    state: 'client-state',
+  });
+  return continueFrom(browser, `/auth?${query}`, providerId);
+}
+
+/** The same from an authorization URL a client made (an MCP SDK client's). */
+export async function continueFrom(
+  browser: ScriptedBrowser,
+  authorizationUrl: string,
+  providerId = 'testidp',
 ): Promise<{
   browser: ScriptedBrowser;
   uid: string;
   signInPage: string;
   started: { status: number; location: string | null; body: string; headers: Record<string, string> };
 }> {
-  const first = await browser.request(
-    `/auth?${new URLSearchParams({
-      response_type: 'code',
-      scope: 'calls:read',
-      client_id: client.clientId,
-      redirect_uri: client.redirectUri,
-      code_challenge: client.challenge,
-      code_challenge_method: 'S256',
-      state: 'client-state',
-    })}`,
-  );
+  const first = await browser.request(authorizationUrl);
   if (!first.location) throw new Error(`no redirect to sign in: ${first.status} ${first.body.slice(0, 300)}`);
-  const signIn = await browser.follow(new URL(first.location, origin).pathname);
+  const signIn = await browser.follow(new URL(first.location, browser.origin).pathname);
   const uid = /\/interaction\/([A-Za-z0-9_-]+)/.exec(signIn.url)?.[1] ?? '';
   const started = await browser.request(`/interaction/${uid}/upstream`, {
     form: { csrf: upstreamCsrfOf(signIn.body), provider: providerId },
