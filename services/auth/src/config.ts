@@ -120,7 +120,7 @@ export const authConfigShape = {
   AUTH_UPSTREAM_PROVIDERS: upstreamProvidersSchema
     .optional()
     .describe(
-      'Sign-in with upstream OpenID Connect providers (Google, …), a JSON array: [{"id":"google","name":"Google","issuer":"https://accounts.google.com","client_id":"…","scopes":["openid","email"]}] (scopes optional, default openid email). Each adds "Continue with <name>" to the sign-in page; register <AUTH_ISSUER>/interaction/callback/<id> as its redirect URI. Unset: passwords only. Not secret; the client secrets go in AUTH_UPSTREAM_CLIENT_SECRETS.',
+      'Sign-in with upstream OpenID Connect providers (Google, …), a JSON array: [{"id":"google","name":"Google","issuer":"https://accounts.google.com","client_id":"…","scopes":["openid","email"]}] (scopes optional, default openid email). Each adds "Continue with" its name to the sign-in page; register AUTH_ISSUER + /interaction/callback/ + its id as its redirect URI. Unset: passwords only. Not secret; the client secrets go in AUTH_UPSTREAM_CLIENT_SECRETS.',
     ),
   AUTH_UPSTREAM_CLIENT_SECRETS: upstreamClientSecretsSchema
     .optional()
