@@ -73,7 +73,7 @@ export async function startTestIdp(): Promise<TestIdp> {
         // Its own cookie names: in a real browser both servers on 127.0.0.1 would share a cookie jar.
         cookies: {
           keys: [randomBytes(32).toString('hex')],
-          names: { session: 'idp_session', interaction: 'idp_interaction', resume: 'idp_resume', state: 'idp_state' },
+          names: { session: 'idp_session', interaction: 'idp_interaction', resume: 'idp_resume' },
         },
         claims: { openid: ['sub'], email: ['email', 'email_verified'] },
         // The address in the ID token itself, as Google does (not only at userinfo).
