@@ -12,8 +12,10 @@ import { after, before, describe, it } from 'node:test';
 import { UnauthorizedError } from '@modelcontextprotocol/sdk/client/auth.js';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { chromium } from 'playwright-core';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
-import { MemoryOAuthProvider } from '../support/oauth.js';
+import { chromiumMissing } from '../support/chromium.js';
+import { CallbackServer, CHROMIUM, CHROMIUM_ARGS, MemoryOAuthProvider } from '../support/oauth.js';
 import { ScriptedBrowser } from '../support/oauth-flow.js';
 import { continueFrom, finishAtCallgate, signInAtIdp, startTestIdp, type TestIdp } from '../support/upstream-idp.js';
 
@@ -22,9 +24,12 @@ const CLIENT_REDIRECT = 'http://127.0.0.1:1/callback';
 
 describe('an MCP client signed in through an upstream OpenID Connect provider', () => {
   let idp: TestIdp;
+  /** On http://localhost: another site than callgate's 127.0.0.1, for the browser. */
+  let siteIdp: TestIdp;
   let system: LocalSystem;
   before(async () => {
     idp = await startTestIdp();
+    siteIdp = await startTestIdp({ host: 'localhost' });
     system = await startLocalSystem({
       ports: 'ephemeral',
       env: {
@@ -32,15 +37,18 @@ describe('an MCP client signed in through an upstream OpenID Connect provider', 
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
         AUTH_UPSTREAM_PROVIDERS: JSON.stringify([
           { id: 'testidp', name: 'TestIdP', issuer: idp.issuer, client_id: idp.clientId, scopes: ['openid', 'email'] },
+          { id: 'siteidp', name: 'SiteIdP', issuer: siteIdp.issuer, client_id: siteIdp.clientId },
         ]),
-        AUTH_UPSTREAM_CLIENT_SECRETS: JSON.stringify({ testidp: idp.clientSecret }),
+        AUTH_UPSTREAM_CLIENT_SECRETS: JSON.stringify({ testidp: idp.clientSecret, siteidp: siteIdp.clientSecret }),
       },
     });
     idp.register(`${system.authUrl}/interaction/callback/testidp`);
+    siteIdp.register(`${system.authUrl}/interaction/callback/siteidp`);
   });
   after(async () => {
     await system?.stop();
     await idp?.stop();
+    await siteIdp?.stop();
   });
 
   it('401 → registration → Continue with TestIdP → sign-in and consent at the IdP → consent at callgate → a token the gateway takes, for a new user with signup credits', async () => {
@@ -74,5 +82,44 @@ describe('an MCP client signed in through an upstream OpenID Connect provider', 
     const history = await client.callTool({ name: 'getCallHistory', arguments: { pageSize: 5 } });
     assert.notEqual(history.isError, true, JSON.stringify(history));
     await client.close();
+  });
+
+  it('in Chromium, with the provider on another site: its redirect back carries the Lax state cookie, and the sign-in resumes and completes', {
+    skip: chromiumMissing,
+  }, async () => {
+    const login = `chromium-${randomUUID()}`;
+    siteIdp.people.set(login, { email: `${login}@example.com`, email_verified: true });
+    const callbacks = await CallbackServer.start();
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+    try {
+      const provider = new MemoryOAuthProvider(callbacks.url, 'callgate upstream browser client');
+      const first = new StreamableHTTPClientTransport(new URL(system.mcpUrl), { authProvider: provider });
+      await assert.rejects(new Client({ name: 'upstream-chromium', version: '1' }).connect(first), UnauthorizedError);
+      const page = await browser.newPage();
+      await page.goto(provider.authorizationUrls[0]?.href ?? '');
+      await page.click('button[value=siteidp]');
+      // The provider's own pages (oidc-provider's development sign-in and consent), on http://localhost.
+      await page.waitForSelector('input[name=login]');
+      assert.equal(new URL(page.url()).host, new URL(siteIdp.issuer).host);
+      await page.fill('input[name=login]', login);
+      await page.fill('input[name=password]', 'any');
+      await page.click('button[type=submit]');
+      await page.waitForSelector('input[name=prompt][value=consent]', { state: 'attached' });
+      await page.click('button[type=submit]');
+      // Back at callgate (127.0.0.1): its consent page.
+      await page.waitForSelector('ul.scopes');
+      assert.equal(new URL(page.url()).origin, new URL(system.authUrl).origin);
+      await page.click('button[value=allow]');
+      const redirect = await callbacks.next();
+      await first.finishAuth(redirect.get('code') ?? '');
+      const client = new Client({ name: 'upstream-chromium', version: '1' });
+      await client.connect(new StreamableHTTPClientTransport(new URL(system.mcpUrl), { authProvider: provider }));
+      const balance = await client.callTool({ name: 'getCreditBalance', arguments: {} });
+      assert.notEqual(balance.isError, true, JSON.stringify(balance));
+      await client.close();
+    } finally {
+      await browser.close();
+      await callbacks.close();
+    }
   });
 });

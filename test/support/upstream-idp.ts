@@ -32,7 +32,12 @@ export interface TestIdp {
   stop(): Promise<void>;
 }
 
-export async function startTestIdp(): Promise<TestIdp> {
+/**
+ * `host: 'localhost'` names it http://localhost:<port> (listening on both loopback families): another
+ * site than callgate's 127.0.0.1 for a browser, as a real provider is.
+ */
+export async function startTestIdp(options: { host?: '127.0.0.1' | 'localhost' } = {}): Promise<TestIdp> {
+  const host = options.host ?? '127.0.0.1';
   const key = newKey('RS256');
   const clientId = 'callgate-test';
   const clientSecret = randomBytes(24).toString('base64url');
@@ -48,8 +53,8 @@ export async function startTestIdp(): Promise<TestIdp> {
     if (tampering && req.method === 'POST' && req.url === '/token') rewriteIdToken(res, tampering);
     callback(req, res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => server.listen(0, host === 'localhost' ? '::' : host, resolve));
+  const issuer = `http://${host}:${(server.address() as AddressInfo).port}`;
   return {
     issuer,
     clientId,
