@@ -159,6 +159,7 @@ export async function serveUpstreamCallback(
     );
   }
   interaction.result = { login: { accountId: account.accountId } };
+  // Its remaining lifetime, in oidc-provider's own time (it stamps `exp` from the system clock, not ours).
   await interaction.save(Math.max(1, (interaction.exp ?? 0) - Math.floor(Date.now() / 1000)));
   const email = await deps.accounts.email(account.accountId);
   if (email) deps.devices.remember(res, email);
