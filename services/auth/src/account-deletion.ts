@@ -15,7 +15,7 @@ export interface AccountDeletionOptions {
 /**
  * Deleting an account, for good. In one transaction: every session, grant, refresh token and personal
  * access token ends (as in sign-out everywhere), then the account row goes and with it, by foreign key,
- * its personal access tokens, one-time links and sign-in failures; the mail ever queued to its address
+ * its personal access tokens, one-time links, sign-in failures and links to upstream providers; the mail ever queued to its address
  * goes too, and one last mail tells the address that the account was deleted (if someone else did it
  * with a stolen password, the owner learns of it).
  *
@@ -48,6 +48,9 @@ export class AccountDeletion {
       const address = rows[0]?.email;
       if (address === undefined) return undefined;
       await endEverything(tx, accountId, now);
+      // Its links to upstream providers (Google, …) go first: the same sub must not find the deleted account's id.
+      // (The foreign key cascades too; said here so the list of what goes is in one place.)
+      await tx.query('DELETE FROM auth.upstream_identities WHERE account_id = $1', [accountId]);
       await tx.query('DELETE FROM auth.accounts WHERE account_id = $1', [accountId]);
       await tx.query('DELETE FROM auth.mail_outbox WHERE recipient = $1', [address]);
       await enqueueMail(

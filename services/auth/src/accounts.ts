@@ -8,7 +8,8 @@ import { DECOY_HASH, hashPassword, passwordProblem, verifyPassword } from './pas
 interface AccountRow {
   account_id: string;
   email: string;
-  password_hash: string;
+  /** Null for an account made by signing in with an upstream provider, until a reset sets one. */
+  password_hash: string | null;
   email_verified_at: Date | null;
   tokens_valid_after: Date;
 }
@@ -32,14 +33,14 @@ export type SignInResult =
 
 export type SignUpResult = { ok: true } | { problem: 'email' | 'password' | 'limited'; message: string };
 
-const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,188}\.[^\s@]{2,63}$/;
-const normalEmail = (email: string) => email.trim().toLowerCase();
+export const EMAIL = /^[^\s@]{1,64}@[^\s@]{1,188}\.[^\s@]{2,63}$/;
+export const normalEmail = (email: string) => email.trim().toLowerCase();
 /**
  * A new account accepts tokens from the start of the second it was created in: a token's `iat` is in
  * whole seconds, so one issued in that same second would otherwise look older than the account
  * (a fast sign-up, sign-in and consent was refused as "signed out everywhere").
  */
-const startOfSecond = (at: Date) => new Date(Math.floor(at.getTime() / 1000) * 1000);
+export const startOfSecond = (at: Date) => new Date(Math.floor(at.getTime() / 1000) * 1000);
 
 /**
  * People's accounts: sign-up with a verification link by mail, sign-in with lockout and attempt
@@ -170,7 +171,8 @@ export class Accounts {
           'too many wrong passwords for this account lately; sign in from a browser you used before, reset the password by mail, or try again in an hour',
       };
     }
-    if (!(await verifyPassword(password, account.password_hash))) {
+    // No password yet (an account made through an upstream provider): as wrong as a wrong one, at the same cost.
+    if (!(await verifyPassword(password, account.password_hash ?? DECOY_HASH))) {
       await this.options.limits.take('account', account.account_id);
       await this.options.db.query(
         `INSERT INTO auth.sign_in_failures (account_id, address, failed, locked_until, updated_at)

@@ -1,5 +1,6 @@
 import { baseConfigShape, databaseConfigShape, env, personalTokenChecksumKeys } from '@callgate/common';
 import { z } from 'zod';
+import { upstreamClientSecretsSchema, upstreamProvidersSchema } from './upstream-config.js';
 
 const seconds = (fallback: number, min: number, max: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -116,6 +117,16 @@ export const authConfigShape = {
   AUTH_TRUST_PROXY: env
     .bool(false)
     .describe('Take the client address from X-Forwarded-For (behind the load balancer), for per-address limits.'),
+  AUTH_UPSTREAM_PROVIDERS: upstreamProvidersSchema
+    .optional()
+    .describe(
+      'Sign-in with upstream OpenID Connect providers (Google, …), a JSON array: [{"id":"google","name":"Google","issuer":"https://accounts.google.com","client_id":"…","scopes":["openid","email"]}] (scopes optional, default openid email). Each adds "Continue with" its name to the sign-in page; register AUTH_ISSUER + /interaction/callback/ + its id as its redirect URI. Unset: passwords only. Not secret; the client secrets go in AUTH_UPSTREAM_CLIENT_SECRETS.',
+    ),
+  AUTH_UPSTREAM_CLIENT_SECRETS: upstreamClientSecretsSchema
+    .optional()
+    .describe(
+      'The client secret of each provider in AUTH_UPSTREAM_PROVIDERS, a JSON object by id: {"google":"…"} (a key/value secret in Secrets Manager has this form). Every provider needs one. Secret.',
+    ),
   MAIL_FROM: z.string().min(3).default('callgate <no-reply@callgate.local>').describe('Sender of account mail.'),
   MAIL_SES_ENDPOINT: env
     .url()

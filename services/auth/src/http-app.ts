@@ -9,8 +9,9 @@ import { FormError, sendPage } from './forms.js';
 import { html, page } from './html.js';
 import { type InteractionDeps, serveInteraction } from './interactions.js';
 import { type PersonalTokenPagesDeps, servePersonalTokenPage } from './personal-token-pages.js';
+import { serveUpstreamCallback, UPSTREAM_CALLBACK } from './upstream-pages.js';
 
-const INTERACTION = /^\/interaction\/([A-Za-z0-9_-]{1,100})(?:\/(login|consent))?$/;
+const INTERACTION = /^\/interaction\/([A-Za-z0-9_-]{1,100})(?:\/(login|consent|upstream))?$/;
 /** The longest request line + query oidc-provider is handed (authorization requests carry a few parameters). */
 const MAX_URL_LENGTH = 8192;
 
@@ -88,6 +89,11 @@ export function createAuthHttpServer(options: {
     }
     if (!provider || !callback) {
       res.writeHead(503, { 'retry-after': '1' }).end();
+      return;
+    }
+    const upstreamCallback = UPSTREAM_CALLBACK.exec(path);
+    if (upstreamCallback?.[1]) {
+      serveUpstreamCallback({ ...options.pages, provider }, req, res, upstreamCallback[1]).catch(fail);
       return;
     }
     if (interaction?.[1]) {

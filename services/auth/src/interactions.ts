@@ -7,8 +7,9 @@ import { html, page } from './html.js';
 import type { KnownDevices } from './known-devices.js';
 import { describeScope } from './scopes.js';
 import { signInFromForm } from './sign-in-form.js';
+import { startUpstreamSignIn, type UpstreamPagesDeps, upstreamButtons } from './upstream-pages.js';
 
-export interface InteractionDeps {
+export interface InteractionDeps extends UpstreamPagesDeps {
   provider: Provider;
   accounts: Accounts;
   csrf: Csrf;
@@ -70,6 +71,9 @@ export async function serveInteraction(
       },
     );
   }
+  if (action === 'upstream' && details.prompt.name === 'login') {
+    return startUpstreamSignIn(deps, req, res, uid, form.provider);
+  }
   if (action === 'consent' && details.prompt.name === 'consent') {
     if (form.decision !== 'allow') {
       return deps.provider.interactionFinished(
@@ -129,6 +133,7 @@ ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
 <label for="password">Password</label><input id="password" name="password" type="password" autocomplete="current-password" required>
 <button type="submit">Sign in</button>
 </form>
+${upstreamButtons(deps, req, res, uid)}
 <p class="note">No account? <a href="/signup?return=${encodeURIComponent(back)}">Create one</a>. Forgot your password? <a href="/reset-password">Reset it</a>.</p>`,
   );
 }

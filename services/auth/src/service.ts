@@ -26,6 +26,9 @@ import { sesSender, startMailDrainer } from './mail-outbox.js';
 import { PersonalTokens } from './personal-tokens.js';
 import { CONSOLE_CLIENT_NAME, createProvider } from './provider.js';
 import { authGrpcService } from './server.js';
+import { upstreamProvidersOf } from './upstream-config.js';
+import { UpstreamIdentities } from './upstream-identities.js';
+import { UpstreamSignIn } from './upstream-sign-in.js';
 
 export { type AuthConfig, authConfigShape } from './config.js';
 export { PERSONAL_TOKEN_PREFIX } from './personal-tokens.js';
@@ -44,6 +47,7 @@ export interface AuthDeps extends ServiceDeps {
 /** Starts the auth service: the OAuth authorization server (public HTTP), its gRPC API for the gateway, ops endpoints. */
 export async function startAuthService(config: AuthConfig, deps: AuthDeps): Promise<ServiceHandle> {
   const keys = loadKeys(config, 'dataDir' in deps ? deps.dataDir : config.DATA_DIR);
+  const upstreamProviders = upstreamProvidersOf(config);
   const fetchClientMetadata = clientMetadataFetch(config);
   const base = createServiceBase('auth', config.LOG_LEVEL);
   const clock = deps.clock ?? systemClock;
@@ -79,6 +83,14 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
     mailWritten: () => void mail?.drain().catch(() => undefined),
   });
   const clientAddress = clientAddressOf(config.AUTH_TRUST_PROXY);
+  const upstream = new UpstreamSignIn({
+    providers: upstreamProviders,
+    db: deps.db,
+    clock,
+    issuer: () => issuer,
+    localMode: config.AUTH_LOCAL_MODE,
+    log: base.log,
+  });
   const http = createAuthHttpServer({
     pages: {
       accounts,
@@ -87,6 +99,9 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
       csrf: new Csrf(keys.cookies[0] as string, !config.AUTH_LOCAL_MODE),
       devices: new KnownDevices(keys.cookies[0] as string, !config.AUTH_LOCAL_MODE),
       clientAddress,
+      limits,
+      upstream,
+      upstreamIdentities: new UpstreamIdentities(deps.db, clock, () => void mail?.drain().catch(() => undefined)),
     },
     mayRegister: (address) => limits.take('registration', address),
     registry: base.metrics.registry,
@@ -156,9 +171,12 @@ export async function startAuthService(config: AuthConfig, deps: AuthDeps): Prom
       log: base.log,
       registry: base.metrics.registry,
       clock,
-      run: () => Promise.all([sweepExpired(deps.db, clock.date()), limits.sweep(), accounts.sweep()]),
+      run: () => Promise.all([sweepExpired(deps.db, clock.date()), limits.sweep(), accounts.sweep(), upstream.sweep()]),
     });
-    base.log.info({ issuer, resource: resource() }, 'authorization server listening');
+    base.log.info(
+      { issuer, resource: resource(), upstreamProviders: upstreamProviders.map((p) => p.id) },
+      'authorization server listening',
+    );
   } catch (error) {
     await handle.stop();
     throw error;

@@ -39,6 +39,7 @@ module "callgate" {
   caller_ids              = var.caller_ids
   google_sheets_id        = var.google_sheets_id
   llm_base_url            = var.llm_base_url
+  auth_upstream_providers = var.auth_upstream_providers
   external_database_url   = var.external_database_url
   recordings_bucket_name  = var.recordings_bucket_name
   console_host            = var.console_host

@@ -58,6 +58,18 @@ variable "llm_base_url" {
   default     = null
 }
 
+variable "auth_upstream_providers" {
+  type = list(object({
+    id        = string
+    name      = string
+    issuer    = string
+    client_id = string
+    scopes    = optional(list(string), ["openid", "email"])
+  }))
+  description = "Upstream OpenID Connect providers to sign in with (e.g. Google); empty: passwords only. Fill the auth-upstream-client-secrets secret when set."
+  default     = []
+}
+
 variable "external_database_url" {
   type        = string
   description = "External PostgreSQL URL (Supabase) instead of RDS; pass through TF_VAR_external_database_url."

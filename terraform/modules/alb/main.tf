@@ -19,7 +19,7 @@ locals {
     "/reg/*",
     "/jwks",
     "/request",
-    "/interaction/*",
+    "/interaction/*", # sign-in, consent, and the upstream providers' callback /interaction/callback/<id>
     "/signup",
     "/verify-email",
     "/reset-password",

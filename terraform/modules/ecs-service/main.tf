@@ -68,11 +68,12 @@ resource "aws_ecs_task_definition" "service" {
         }
       ]
       mountPoints = [{ sourceVolume = "tmp", containerPath = "/tmp", readOnly = false }]
+      # An empty value is an optional variable left unset (e.g. AUTH_UPSTREAM_PROVIDERS with no provider): not passed.
       environment = [
         for key, value in merge(var.environment, local.tracing_env, { BIND_HOST = "0.0.0.0", METRICS_PORT = tostring(var.ops_port) }) : {
           name  = key
           value = value
-        }
+        } if value != ""
       ]
       secrets = [for key, arn in var.secrets : { name = key, valueFrom = arn }]
       healthCheck = {

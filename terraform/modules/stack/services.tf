@@ -147,13 +147,18 @@ locals {
         AUTH_TRUST_PROXY = "true"
         MAIL_FROM        = "${var.mail_from_name} <no-reply@${var.mail_domain}>"
         AWS_REGION       = var.region
+        # "Continue with Google" and the like (empty: passwords only; an empty variable is unset); each
+        # provider's redirect URI is <AUTH_ISSUER>/interaction/callback/<id>.
+        AUTH_UPSTREAM_PROVIDERS = length(var.auth_upstream_providers) == 0 ? "" : jsonencode(var.auth_upstream_providers)
       }
-      secrets = {
+      secrets = merge({
         DATABASE_URL                 = module.database.database_url_secret_arn
         AUTH_SIGNING_KEYS            = aws_secretsmanager_secret.external["auth-signing-keys"].arn
         AUTH_COOKIE_SECRETS          = aws_secretsmanager_secret.external["auth-cookie-secrets"].arn
         PERSONAL_TOKEN_CHECKSUM_KEYS = aws_secretsmanager_secret.external["personal-token-checksum-keys"].arn
-      }
+        }, length(var.auth_upstream_providers) == 0 ? {} : {
+        AUTH_UPSTREAM_CLIENT_SECRETS = aws_secretsmanager_secret.external["auth-upstream-client-secrets"].arn
+      })
     }
   }
 

@@ -97,6 +97,18 @@ variable "llm_base_url" {
   default     = null
 }
 
+variable "auth_upstream_providers" {
+  type = list(object({
+    id        = string
+    name      = string
+    issuer    = string
+    client_id = string
+    scopes    = optional(list(string), ["openid", "email"])
+  }))
+  description = "Upstream OpenID Connect providers people may sign in with besides a password (AUTH_UPSTREAM_PROVIDERS), e.g. Google; empty: passwords only. Non-empty: the auth-upstream-client-secrets secret must be filled with {\"<id>\": \"<client secret>\"}."
+  default     = []
+}
+
 variable "external_database_url" {
   type        = string
   description = "PostgreSQL URL of an external database (Supabase) instead of RDS."
