@@ -13,7 +13,9 @@ import { httpClient, startTestSystem, tokenFor, wsClient } from '../support/syst
 const TOOLS = [
   'cancelCall',
   'createPersonalToken',
+  'createWebhook',
   'deleteCallData',
+  'deleteWebhook',
   'estimateCallCost',
   'getCallDetails',
   'getCallHistory',
@@ -22,8 +24,10 @@ const TOOLS = [
   'getModelOptions',
   'getProfile',
   'getVoiceOptions',
+  'getWebhookDeliveries',
   'listConnectedApps',
   'listPersonalTokens',
+  'listWebhooks',
   'makePhoneCall',
   'revokeConnectedApp',
   'revokePersonalToken',
@@ -64,7 +68,7 @@ for (const [name, connect] of transports) {
       assert.deepEqual(await client.ping(), {});
     });
 
-    it('lists the seventeen tools, each with an object input schema and annotations', async () => {
+    it('lists the twenty-one tools, each with an object input schema and annotations', async () => {
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), TOOLS);
       for (const tool of tools) {

@@ -61,6 +61,8 @@ export const TOOL_PLAN: readonly ToolStep[] = [
   { name: 'getCallDetails', arguments: (state) => ({ callId: placed(state) }) },
   { name: 'getCallHistory', arguments: () => ({ pageSize: 5 }) },
   { name: 'cancelCall', arguments: (state) => ({ callId: placed(state), reason: 'client test' }) },
+  // The recording only: deleting a transcript waits for the call's end, which a cancel only asks for.
+  { name: 'deleteCallData', arguments: (state) => ({ callId: placed(state), what: ['recording'] }) },
   { name: 'estimateCallCost', arguments: () => ({ maxDurationSeconds: 120 }) },
   { name: 'listConnectedApps', arguments: () => ({}) },
   { name: 'listPersonalTokens', arguments: () => ({}) },
