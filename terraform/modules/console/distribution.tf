@@ -1,15 +1,14 @@
 # The console's CloudFront distribution on console_host: by default the bucket (origin access control,
-# cached, SPA routes rewritten to index.html by a viewer-request function); /mcp*, /.well-known/* and
-# the authorization server's paths go to the ALB (api_host) over HTTPS with every method, no caching, and
-# every viewer header, cookie and query string but Host (so the ALB's certificate for api_host matches).
+# cached, SPA routes rewritten to index.html by a viewer-request function); /mcp* and /.well-known/* go to
+# the ALB (api_host) over HTTPS with every method, no caching, and every viewer header, cookie and query
+# string but Host (so the ALB's certificate for api_host matches). The authorization server's pages are not
+# routed here: behind CloudFront the auth service would see an edge server's address, not the person's,
+# and its per-address limits (registrations, sign-ups, sign-in guesses) would count a whole edge as one
+# client. Its issuer is api_host, so every client (the console too) is sent there anyway.
 # No custom error responses: they would apply to every origin and turn the API's 401/403/404 into the page.
 
 locals {
-  # The ALB's auth paths under /.well-known/ are covered by "/.well-known/*".
-  api_path_patterns = concat(
-    ["/mcp*", "/.well-known/*"],
-    [for p in var.auth_paths : p if !startswith(p, "/.well-known/")],
-  )
+  api_path_patterns = ["/mcp*", "/.well-known/*"]
 }
 
 data "aws_cloudfront_cache_policy" "caching_optimized" {

@@ -23,11 +23,6 @@ variable "api_host" {
   description = "Host name of the ALB (the stack's public_host): the origin of /mcp, the well-known metadata and the authorization server's paths. Its certificate covers it, so CloudFront reaches it over verified HTTPS."
 }
 
-variable "auth_paths" {
-  type        = list(string)
-  description = "The authorization server's public paths as the ALB routes them (modules/alb output auth_paths)."
-}
-
 variable "bucket_name" {
   type        = string
   description = "Globally unique name of the bucket of the console's static files."

@@ -20,7 +20,6 @@ module "console" {
   console_host    = var.console_host
   certificate_arn = var.console_certificate_arn
   api_host        = var.public_host
-  auth_paths      = module.alb.auth_paths
   bucket_name     = var.console_bucket_name
   alarm_emails    = var.alarm_emails
   tags            = local.tags
