@@ -151,11 +151,20 @@ for (const [name, connect] of transports) {
       assert.equal((await readJson(a, URIS.preferences)).quietHours, null);
     });
 
-    it('recordingEnabled is not offered: refused as input, absent from the preferences', async () => {
-      const refused = await a.callTool({ name: 'updateCallPreferences', arguments: { recordingEnabled: true } });
+    it('recordingEnabled is set, read back and cleared; a non-boolean is refused', async () => {
+      const on = await a.callTool({ name: 'updateCallPreferences', arguments: { recordingEnabled: true } });
+      assert.equal(on.isError, undefined, JSON.stringify(on.content));
+      assert.equal(
+        (on.structuredContent as { preferences: { recordingEnabled: boolean } }).preferences.recordingEnabled,
+        true,
+      );
+      assert.equal((await readJson(a, URIS.preferences)).recordingEnabled, true);
+      const refused = await a.callTool({ name: 'updateCallPreferences', arguments: { recordingEnabled: 'yes' } });
       assert.equal(refused.isError, true);
       assert.match(JSON.stringify(refused.content), /recordingEnabled/);
-      assert.equal('recordingEnabled' in (await readJson(a, URIS.preferences)), false);
+      const off = await a.callTool({ name: 'updateCallPreferences', arguments: { recordingEnabled: false } });
+      assert.equal(off.isError, undefined, JSON.stringify(off.content));
+      assert.equal((await readJson(a, URIS.preferences)).recordingEnabled, false);
     });
 
     it('the usage template filters and pages; a bad parameter is invalid params', async () => {

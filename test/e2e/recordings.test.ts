@@ -133,6 +133,31 @@ async function postRecordingCallback(callId: string, params: Record<string, stri
   return { status: response.status, text: await response.text() };
 }
 
+describe('the recordingEnabled preference', () => {
+  it('records a call placed without record; record: false still wins', async () => {
+    const client = await newCaller();
+    try {
+      await tool(client, 'updateCallPreferences', { recordingEnabled: true });
+      const byDefault = await tool<{ call: CallView }>(client, 'makePhoneCall', {
+        to: NUMBERS.answers,
+        task: 'Ask for the opening hours',
+        idempotencyKey: randomUUID(),
+      });
+      assert.equal(byDefault.call.record, true, 'the preference records it');
+      await readyRecording(client, byDefault.call.callId);
+      const optedOut = await tool<{ call: CallView }>(client, 'makePhoneCall', {
+        to: NUMBERS.answers,
+        task: 'Ask for the opening hours',
+        record: false,
+        idempotencyKey: randomUUID(),
+      });
+      assert.equal(optedOut.call.record, false, 'the call’s own argument overrides the preference');
+    } finally {
+      await client.close();
+    }
+  });
+});
+
 describe('a recorded call, end to end', () => {
   it('is stored in S3, played from a pre-signed URL and the resource, and deleted on request', async () => {
     const owner = await newCaller();

@@ -14,6 +14,7 @@ export const preferencesSchema = z.looseObject({
     .nullable()
     .describe('HH:MM in your timezone; calls are refused between start and end. null: none.'),
   maxConcurrentCalls: z.number().int(),
+  recordingEnabled: z.boolean().describe('Calls are recorded unless makePhoneCall says record: false.'),
 });
 
 export const profileSchema = z.looseObject({

@@ -2,8 +2,7 @@ import type { creditV1 } from '@callgate/protos';
 
 /**
  * The account's messages as MCP clients get them (account-schemas.ts describes these shapes). What the
- * gRPC contract carries for other reasons stays out: the user id (the token says whose account it is)
- * and recordingEnabled (no recordings exist yet, so the setting would do nothing).
+ * gRPC contract carries for other reasons stays out: the user id (the token says whose account it is).
  */
 
 export interface QuietHoursView {
@@ -11,7 +10,7 @@ export interface QuietHoursView {
   end: string;
 }
 
-export type PreferencesView = Omit<creditV1.Preferences__Output, 'recordingEnabled' | 'quietHours'> & {
+export type PreferencesView = Omit<creditV1.Preferences__Output, 'quietHours'> & {
   /** null: no quiet hours, as updateCallPreferences takes it. */
   quietHours: QuietHoursView | null;
 };
@@ -19,7 +18,7 @@ export type PreferencesView = Omit<creditV1.Preferences__Output, 'recordingEnabl
 export type BalanceView = Omit<creditV1.Balance__Output, 'userId'>;
 
 export function preferencesView(preferences: creditV1.Preferences__Output): PreferencesView {
-  const { recordingEnabled: _unused, quietHours, ...rest } = preferences;
+  const { quietHours, ...rest } = preferences;
   return { ...rest, quietHours: quietHours?.start && quietHours.end ? { ...quietHours } : null };
 }
 

@@ -18,7 +18,7 @@ export function registerPreferenceTools(server: McpServer, backends: Backends): 
     {
       title: 'Update call preferences',
       description: 'Changes the defaults for your calls. Only the fields you pass change; the result is the full set.',
-      // Strict: a setting the gateway does not offer (recordingEnabled, until recordings exist) is refused, not ignored.
+      // Strict: a setting the gateway does not offer (a misspelt one) is refused, not ignored.
       inputSchema: z.strictObject({
         defaultVoice: text(64).optional(),
         defaultModel: text(64).optional(),
@@ -34,6 +34,10 @@ export function registerPreferenceTools(server: McpServer, backends: Backends): 
             'When calls are refused, in your timezone (start and end differ). null clears them; absent keeps them.',
           ),
         maxConcurrentCalls: z.number().int().min(1).max(100).optional(),
+        recordingEnabled: z
+          .boolean()
+          .optional()
+          .describe('Record your calls by default (the callee is told); makePhoneCall’s record overrides it.'),
       }),
       outputSchema: preferencesOutput,
       scopeChallenge: needs(SCOPES.profileWrite),
@@ -54,6 +58,7 @@ export function registerPreferenceTools(server: McpServer, backends: Backends): 
               // Absent: the patch leaves quiet hours as they are; null: the patch clears them.
               quietHours: args.quietHours === null ? NO_QUIET_HOURS : (args.quietHours ?? null),
               maxConcurrentCalls: args.maxConcurrentCalls,
+              recordingEnabled: args.recordingEnabled,
             },
           },
           { signal: call.signal },

@@ -535,19 +535,18 @@ describe('updateCallPreferences', () => {
     }
   });
 
-  it('offers no recordingEnabled: not in its schemas, refused as input, absent from outputs', async () => {
+  it('offers recordingEnabled now that calls are recorded: passed on as a boolean, refused as anything else, shown in outputs', async () => {
     const { backends, requests } = fakeBackends();
     const mcp = await connect(backends);
     try {
-      const tools = ((await mcp.request('tools/list', {})).result?.tools ?? []) as Record<string, unknown>[];
-      assert.doesNotMatch(JSON.stringify(tools), /recordingEnabled/);
-      const text = refusal(await mcp.callTool('updateCallPreferences', { recordingEnabled: true }));
+      const text = refusal(await mcp.callTool('updateCallPreferences', { recordingEnabled: 'yes' }));
       assert.match(text, /Input validation error[\s\S]*recordingEnabled/);
-      assert.equal(requests.updatePreferences, undefined);
+      assert.equal(requests.updatePreferences, undefined, 'refused before user-credit');
+      await mcp.callTool('updateCallPreferences', { recordingEnabled: true });
+      const sent = requests.updatePreferences as { patch: { recordingEnabled?: boolean } }[] | undefined;
+      assert.equal(sent?.at(-1)?.patch.recordingEnabled, true);
       const profile = await mcp.callTool('getProfile', {});
-      assert.doesNotMatch(JSON.stringify(profile.result), /recordingEnabled/);
-      const resource = await mcp.request('resources/read', { uri: 'callgate://me/preferences' });
-      assert.doesNotMatch(JSON.stringify(resource.result), /recordingEnabled/);
+      assert.match(JSON.stringify(profile.result), /"recordingEnabled":false/, 'the fake preferences say false');
     } finally {
       await mcp.close();
     }
