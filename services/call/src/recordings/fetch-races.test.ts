@@ -1,10 +1,16 @@
 /**
- * A user's deletion racing the fetch that stores the recording (attack2 finding): the deletion read the
+ * Races of the recording fetch (attack2 findings), each of which lost or kept audio against the row:
+ *
+ * 1. A user's deletion racing the fetch that stores the recording: the deletion read the
  * row while the fetch was under way (no object yet), the fetch then stored the audio and marked it ready,
  * and the deletion marked the row deleted without deleting the object it never saw. The row said
  * "deleted" and the audio stayed in S3 (until the bucket's expiry), with nothing left to delete it.
- * The pause between the deletion's read and its write is injected (a gate in the read); everything else
- * is real: PostgreSQL/PGlite, the S3 emulator (fauxqs), the fetcher with the carrier's audio stubbed at
+ * The pause between the deletion's read and its write is injected (a gate in the read).
+ * 2. Two workers fetching one recording (the first took longer than its claim, so a sweep claimed it
+ *    again): the second stored it and marked it ready; the first, finding it no longer "processing", took
+ *    it for deleted and deleted the object, so the row said ready over no audio, and the carrier's copy
+ *    was deleted next: the recording was lost.
+ * Everything else is real: PostgreSQL/PGlite, the S3 emulator (fauxqs), the fetcher with the carrier's audio stubbed at
  * the carrier boundary.
  */
 import assert from 'node:assert/strict';
@@ -129,4 +135,69 @@ it('a deletion that read the row before the fetch stored the audio still deletes
 
   assert.equal((await recordings.byCall(callId))?.status, 'deleted');
   assert.equal(await exists(key), false, 'the row says deleted, so the audio must be gone from S3');
+});
+
+it('a fetch that outlived its claim does not delete the audio another worker stored meanwhile', async () => {
+  const wav = Buffer.concat([Buffer.from('RIFF\0\0\0\0WAVE', 'latin1'), Buffer.alloc(32)]);
+  let releaseSlow: () => void = () => {};
+  let slowStarted: () => void = () => {};
+  const slowStart = new Promise<void>((resolve) => {
+    slowStarted = resolve;
+  });
+  let calls = 0;
+  const carrier: CarrierRecordings = {
+    // The first fetch hangs at the carrier until released; the second answers at once.
+    media: async () => {
+      if (++calls === 1) {
+        slowStarted();
+        await new Promise<void>((resolve) => {
+          releaseSlow = resolve;
+        });
+      }
+      return { bytes: new Uint8Array(wav), contentType: 'audio/wav' };
+    },
+    remove: async () => {},
+  };
+  const store = new CallStore(test.db, clock);
+  const recordings = new RecordingStore(test.db, clock);
+  const metrics = recordingMetrics(new Registry());
+  const worker = () =>
+    new RecordingFetcher({
+      store: recordings,
+      carrier,
+      objects,
+      metrics,
+      db: test.db,
+      clock,
+      log,
+      maxAttempts: 3,
+      backoffMs: 1000,
+      maxBackoffMs: 1000,
+      claimMs: 60_000,
+    });
+  const userId = `race-${randomUUID()}`;
+  const inserted = await store.insertIntent(newCallFixture(userId, { record: true, created_at: clock.date() }), 100);
+  assert.ok(inserted && typeof inserted === 'object' && 'call_id' in inserted);
+  const callId = inserted.call_id;
+  await recordings.report({
+    callId,
+    userId,
+    recordingSid: `RE${randomUUID().replaceAll('-', '')}`,
+    status: 'completed',
+    durationSeconds: 3,
+    channels: 2,
+  });
+
+  const slow = worker().now(callId);
+  await slowStart;
+  clock.advance(60_001); // the first worker's claim has run out
+  await worker().now(callId);
+  const key = recordingKey(userId, callId, 'wav');
+  assert.equal((await recordings.byCall(callId))?.status, 'ready', 'control: the second worker stored it');
+  releaseSlow();
+  await slow;
+
+  const row = await recordings.byCall(callId);
+  assert.deepEqual([row?.status, row?.object_key], ['ready', key]);
+  assert.equal(await exists(key), true, 'the row says ready, so the audio must be in S3');
 });
