@@ -46,12 +46,27 @@ describe('webhook endpoints in production mode', () => {
       'https://[::1]/hook',
       'https://[fd00::1]/hook',
       'https://[::ffff:127.0.0.1]/hook',
+      // IPv4-compatible and other ::/8 forms the URL parser writes in hex (::a9fe:a9fe, ::7f00:1).
+      'https://[::169.254.169.254]/latest/meta-data',
+      'https://[::127.0.0.1]/hook',
+      'https://[::a00:1]/hook',
+      'https://[::ffff:ffff:a9fe:a9fe]/hook',
+      'https://[64:ff9b::a9fe:a9fe]/hook',
+      'https://[2002:a9fe:a9fe::1]/hook',
+      'https://0/hook',
+      'https://2130706433/hook',
+      'https://0x7f.1/hook',
       'https://internal.example/hook',
       `http://127.0.0.1:${port}/hook`,
     ]) {
       await assert.rejects(checkEndpointUrl(url, policy), /url: /, url);
     }
     assert.equal(await checkEndpointUrl('https://public.example/hook', policy), 'https://public.example/hook');
+    // A global IPv6 address is public (control for the ::/8 refusals above).
+    assert.equal(
+      await checkEndpointUrl('https://[2606:4700:4700::1111]/hook', policy),
+      'https://[2606:4700:4700::1111]/hook',
+    );
     await assert.rejects(checkEndpointUrl('http://public.example/hook', policy), /must be https, got http/);
   });
 

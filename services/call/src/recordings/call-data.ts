@@ -29,15 +29,20 @@ export class CallData {
   /** True when there was a recording to delete. The object goes first: a failure leaves it listed, so a retry finds it. */
   async deleteRecording(callId: string, by: DeletedBy): Promise<boolean> {
     const { recordings, objects } = this.options;
-    const row = await recordings.byCall(callId);
-    if (!row || row.status === 'deleted' || row.status === 'absent') return false;
-    if (row.object_key) await objects.delete(row.object_key);
-    const deleted = await recordings.markDeleted(callId, by);
-    if (!deleted) return false;
-    // A fetch under way when it was deleted stores nothing (markStored refuses) and removes what it wrote.
-    this.options.metrics.deletions.inc({ what: 'recording', by });
-    this.options.log.info({ callId, by }, 'recording deleted');
-    return true;
+    // A fetch may store the audio between the read and the mark (its object key appears once, from none):
+    // the mark then refuses, and the second pass deletes the object the fetch stored.
+    for (let pass = 0; pass < 3; pass++) {
+      const row = await recordings.byCall(callId);
+      if (!row || row.status === 'deleted' || row.status === 'absent') return false;
+      if (row.object_key) await objects.delete(row.object_key);
+      const deleted = await recordings.markDeleted(callId, by, row.object_key);
+      if (!deleted) continue;
+      // A fetch under way when it was deleted stores nothing (markStored refuses) and removes what it wrote.
+      this.options.metrics.deletions.inc({ what: 'recording', by });
+      this.options.log.info({ callId, by }, 'recording deleted');
+      return true;
+    }
+    throw new Error(`recording of call ${callId} kept changing while it was deleted; try again`);
   }
 
   /**

@@ -101,6 +101,13 @@ export class RecordingFetcher {
     if (
       !(await store.markStored(row.call_id, { key, contentType: media.contentType, sizeBytes: media.bytes.byteLength }))
     ) {
+      const current = await store.byCall(row.call_id);
+      if (current?.status === 'ready' && current.object_key === key) {
+        // Another worker claimed it after this one's claim ran out, and stored it first: the object is
+        // theirs (same key, same audio); deleting it would leave a ready row over nothing.
+        log.info({ callId: row.call_id }, 'recording stored meanwhile by another worker');
+        return;
+      }
       // Deleted on request while it was being fetched: the request wins.
       await objects.delete(key);
       log.info({ callId: row.call_id }, 'recording deleted while it was fetched; the stored copy was removed');

@@ -137,16 +137,23 @@ export class RecordingStore {
   }
 
   /**
-   * Marks a recording deleted (its S3 object is deleted by the caller first) and returns the row as it
-   * was, or undefined when there was nothing stored to delete. Only the user's own call's.
+   * Marks a recording deleted (its S3 object, `deletedKey`, is deleted by the caller first) and returns the
+   * row, or undefined when there was nothing to delete OR the row's object is no longer `deletedKey` (a
+   * fetch stored the audio after the caller read the row: the caller reads again and deletes that object,
+   * else the row would say deleted over audio still in S3).
    */
-  async markDeleted(callId: string, by: 'request' | 'retention'): Promise<RecordingRow | undefined> {
+  async markDeleted(
+    callId: string,
+    by: 'request' | 'retention',
+    deletedKey: string | null,
+  ): Promise<RecordingRow | undefined> {
     const { rows } = await this.db.query<RecordingRow>(
       // The carrier's copy, if it still has one (a fetch that failed or is under way), is deleted next.
       `UPDATE calls.recordings SET status = 'deleted', deleted_at = $2, deleted_by = $3,
          next_attempt_at = CASE WHEN carrier_deleted_at IS NULL THEN coalesce(next_attempt_at, $2) END
-        WHERE call_id = $1 AND status <> 'deleted' AND status <> 'absent' RETURNING ${COLUMNS}`,
-      [callId, this.clock.date(), by],
+        WHERE call_id = $1 AND status <> 'deleted' AND status <> 'absent' AND object_key IS NOT DISTINCT FROM $4
+        RETURNING ${COLUMNS}`,
+      [callId, this.clock.date(), by, deletedKey],
     );
     return rows[0];
   }

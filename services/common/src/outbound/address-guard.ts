@@ -51,8 +51,21 @@ export const addressPolicy =
   (allowLoopback: boolean) =>
   (address: string): boolean => {
     const range = addressRange(address);
-    return range === 'unicast' || (allowLoopback && range === 'loopback');
+    return (range === 'unicast' && globalUnicast(address)) || (allowLoopback && range === 'loopback');
   };
+
+/** IANA's global unicast IPv6 space; ipaddr.js calls anything it has no name for 'unicast'. */
+const GLOBAL_UNICAST_V6 = ipaddr.parseCIDR('2000::/3');
+
+/**
+ * IPv4 as ipaddr.js ranges it; IPv6 only in 2000::/3. Without this, ::/8 addresses ipaddr.js leaves
+ * unnamed passed as public: the IPv4-compatible ::a9fe:a9fe, which is what the URL parser makes of
+ * [::169.254.169.254] (attack2 finding), and ::7f00:1 for 127.0.0.1.
+ */
+function globalUnicast(address: string): boolean {
+  const parsed = ipaddr.process(address);
+  return parsed.kind() === 'ipv4' || parsed.match(GLOBAL_UNICAST_V6);
+}
 
 /**
  * Resolves a host (a literal is taken as is) and returns its first address if EVERY address is
