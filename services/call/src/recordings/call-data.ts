@@ -66,6 +66,18 @@ export class CallData {
       await tx.query(`UPDATE calls.call_outcomes SET summary = '', fields = '{}'::jsonb WHERE call_id = $1`, [
         call.call_id,
       ]);
+      // The call's webhook bodies (rendered once, kept for retries and replays) hold the call as it was:
+      // redacted the same way, so a delivery after the deletion sends no transcript, and none stays stored.
+      // A body not rendered yet is rendered later from the call as it now is.
+      await tx.query(
+        `UPDATE calls.webhook_events SET body = jsonb_set(jsonb_set(jsonb_set(jsonb_set(body::jsonb,
+            '{data,call,transcript}', '[]'::jsonb),
+            '{data,call,transcriptDeletedAt}', to_jsonb($2::text)),
+            '{data,call,outcome,summary}', '""'::jsonb),
+            '{data,call,outcome,fields}', '{}'::jsonb)::text
+          WHERE call_id = $1 AND body IS NOT NULL`,
+        [call.call_id, now.toISOString()],
+      );
       return rows[0];
     });
     if (!updated) return false;
