@@ -18,6 +18,7 @@ import { pathToFileURL } from 'node:url';
 import { webhookEventId } from '@callgate/common';
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { type LocalSystem, startLocalSystem } from '../../scripts/local-system.js';
+import { openIsolatedDatabase } from '../support/database.js';
 import { eventually } from '../support/eventually.js';
 import { httpClient, tokenFor } from '../support/system.js';
 
@@ -464,11 +465,20 @@ async function deleteHook(client: Client, webhookId: string): Promise<void> {
 
 describe('a delivery whose retry window is spent', () => {
   let short: LocalSystem;
+  let own: Awaited<ReturnType<typeof openIsolatedDatabase>> | undefined;
   before(async () => {
+    // A database of its own: on the file's shared one, the other system's relay (the normal 24 h window)
+    // could claim this system's deliveries and retry them instead of dead-lettering them.
+    const database: Record<string, string> = {};
+    if (process.env.DATABASE_URL) {
+      own = await openIsolatedDatabase('hooks_dlq');
+      if (own.url) database.DATABASE_URL = own.url;
+    }
     short = await startLocalSystem({
       ports: 'ephemeral',
       env: {
         ...process.env,
+        ...database,
         LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
         SANDBOX_CALL_STEP_MS: '30',
         SANDBOX_TALK_MS: '200',
@@ -478,7 +488,10 @@ describe('a delivery whose retry window is spent', () => {
       },
     });
   });
-  after(() => short?.stop());
+  after(async () => {
+    await short?.stop();
+    await own?.close();
+  });
 
   it('is dead-lettered: the log says so with the last error, and the message is on the DLQ', async () => {
     const client = await httpClient(short, tokenFor(short, `hooks-dlq-${randomUUID()}`));

@@ -56,7 +56,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
  */
 export async function openIsolatedDatabase(
   prefix: string,
-): Promise<{ db: Database; connect(): Database; close(): Promise<void> }> {
+): Promise<{ db: Database; connect(): Database; close(): Promise<void>; url?: string }> {
   const url = process.env.DATABASE_URL;
   if (!url) {
     const db = await PgliteDatabase.open();
@@ -76,6 +76,7 @@ export async function openIsolatedDatabase(
   return {
     db: connect(),
     connect,
+    url: own.toString(),
     close: async () => {
       await Promise.all(pools.map((p) => p.close()));
       await admin.query(`DROP DATABASE IF EXISTS ${name}`);
