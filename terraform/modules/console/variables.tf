@@ -28,6 +28,16 @@ variable "auth_paths" {
   description = "The authorization server's public paths as the ALB routes them (modules/alb output auth_paths)."
 }
 
+variable "recordings_origin" {
+  type        = string
+  description = "Origin of the recordings bucket's pre-signed URLs (https://<bucket>.s3.<region>.amazonaws.com): the console plays call recordings from there (CSP media-src)."
+
+  validation {
+    condition     = can(regex("^https://[a-z0-9.-]+\\.amazonaws\\.com$", var.recordings_origin))
+    error_message = "recordings_origin is an https origin under amazonaws.com, without a path."
+  }
+}
+
 variable "bucket_name" {
   type        = string
   description = "Globally unique name of the bucket of the console's static files."

@@ -20,10 +20,12 @@ module "console" {
   console_host    = var.console_host
   certificate_arn = var.console_certificate_arn
   api_host        = var.public_host
-  auth_paths      = module.alb.auth_paths
-  bucket_name     = var.console_bucket_name
-  alarm_emails    = var.alarm_emails
-  tags            = local.tags
+  # The call service presigns virtual-hosted-style URLs on the bucket's regional endpoint.
+  recordings_origin = "https://${module.recordings.bucket_name}.s3.${var.region}.amazonaws.com"
+  auth_paths        = module.alb.auth_paths
+  bucket_name       = var.console_bucket_name
+  alarm_emails      = var.alarm_emails
+  tags              = local.tags
 
   providers = {
     aws           = aws
