@@ -125,7 +125,10 @@ test("the console's CloudFront headers policy sends the same CSP as npm start's 
   // Production: the gateway and the authorization server share the public host; recordings play from the bucket.
   assert.equal(terraformCsp, consoleCsp({ gateway: api, auth: api, media: [recordings] }));
   const stack = readFileSync(path.join(root, 'terraform/modules/stack/console.tf'), 'utf8');
-  assert.match(stack, /recordings_origin\s*= "https:\/\/\$\{module\.recordings\.bucket_name\}\.s3\.\$\{var\.region\}\.amazonaws\.com"/);
+  assert.match(
+    stack,
+    /recordings_origin\s*= "https:\/\/\$\{module\.recordings\.bucket_name\}\.s3\.\$\{var\.region\}\.amazonaws\.com"/,
+  );
   assert.match(text, /access_control_max_age_sec = 63072000/);
   assert.match(text, /preload\s+= true/);
 });
