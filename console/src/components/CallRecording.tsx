@@ -1,4 +1,4 @@
-import { useRef, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { useConsole } from '../context';
 import { type Call, type CallData, TERMINAL } from '../types';
 import { duration, Problem, when } from '../ui';
@@ -25,6 +25,23 @@ export function CallRecording({ call, onChange }: { call: Call; onChange: () => 
   const ended = TERMINAL.includes(call.status);
   const hasRecording = !!recording && recording.status !== 'deleted' && recording.status !== 'absent';
   const transcriptGone = !!call.transcriptDeletedAt;
+  // The gateway sends no resource update when a recording becomes ready (only call status changes do), so
+  // after the call ends the page asks again, backing off (2 s, 4 s, … at most 30 s), until it is settled.
+  const waiting = call.record && ended && (!recording || recording.status === 'processing');
+  const polls = useRef(0);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: each new answer (call) schedules the next ask
+  useEffect(() => {
+    if (!waiting) {
+      polls.current = 0;
+      return;
+    }
+    const delay = Math.min(30_000, 2000 * 2 ** polls.current);
+    const timer = setTimeout(() => {
+      polls.current += 1;
+      onChange();
+    }, delay);
+    return () => clearTimeout(timer);
+  }, [waiting, call, onChange]);
 
   const remove = async (what: CallData) => {
     const question =
