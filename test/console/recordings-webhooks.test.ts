@@ -132,13 +132,18 @@ describe('recordings and webhooks in the web console', { skip: chromiumMissing }
     assert.match((await player.getAttribute('aria-label')) ?? '', /Recording of the call/);
     const src = (await player.getAttribute('src')) as string;
     assert.match(src, /^http:\/\/127\.0\.0\.1:\d+\//);
+    // Loaded, or refused (e.g. by a CSP without the recordings' origin): either ends the wait, so a
+    // refusal fails here with its code instead of waiting for the runner's timeout.
     const loaded = await page.waitForFunction(() => {
       const audio = document.querySelector('audio');
+      if (audio?.error) return { error: audio.error.code, duration: 0 };
       return audio && audio.readyState >= 1 && Number.isFinite(audio.duration) && audio.duration > 0
-        ? audio.duration
+        ? { error: 0, duration: audio.duration }
         : undefined;
     });
-    assert.ok(((await loaded.jsonValue()) as number) > 0, 'the audio has a duration');
+    const media = (await loaded.jsonValue()) as { error: number; duration: number };
+    assert.equal(media.error, 0, `the audio element failed to load the recording (MediaError ${media.error})`);
+    assert.ok(media.duration > 0, 'the audio has a duration');
     assert.equal((await fetch(src)).status, 200, 'the pre-signed URL serves the audio');
 
     // The receiver got the call's end and the recording, signed with the secret shown once.

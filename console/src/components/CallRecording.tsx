@@ -61,10 +61,17 @@ export function CallRecording({ call, onChange }: { call: Call; onChange: () => 
     }
   };
 
-  const expired = () => {
-    if (!recording?.url || refreshedFor.current === recording.url) return;
-    refreshedFor.current = recording.url;
-    onChange();
+  const [playError, setPlayError] = useState('');
+  const failed = () => {
+    if (!recording?.url) return;
+    // An expired link: ask for a fresh one (once per link). Anything else is said, not retried in a loop.
+    const expiredNow = Date.now() >= Date.parse(recording.urlExpiresAt);
+    if (expiredNow && refreshedFor.current !== recording.url) {
+      refreshedFor.current = recording.url;
+      onChange();
+      return;
+    }
+    setPlayError('The recording could not be loaded. Reload the page to try again.');
   };
 
   return (
@@ -90,7 +97,8 @@ export function CallRecording({ call, onChange }: { call: Call; onChange: () => 
                 preload="metadata"
                 src={recording.url}
                 aria-label={`Recording of the call to ${call.to}`}
-                onError={expired}
+                onError={failed}
+                onLoadedMetadata={() => setPlayError('')}
                 data-testid="recording-player"
               />
               <p className="muted">
@@ -123,6 +131,11 @@ export function CallRecording({ call, onChange }: { call: Call; onChange: () => 
       {transcriptGone && (
         <p className="muted" data-testid="transcript-deleted">
           The transcript was deleted {when(call.transcriptDeletedAt)}.
+        </p>
+      )}
+      {playError && (
+        <p className="state error" role="alert">
+          {playError}
         </p>
       )}
       {error && <Problem error={error} />}
