@@ -41,7 +41,7 @@ export function DeliveryLog({ webhookId }: { webhookId: string }) {
                 <th scope="col">Event</th>
                 <th scope="col">State</th>
                 <th scope="col">Attempts</th>
-                <th scope="col">Last error</th>
+                <th scope="col">Last answer</th>
                 <th scope="col">Next attempt</th>
                 <th scope="col">Created</th>
               </tr>
@@ -62,8 +62,8 @@ export function DeliveryLog({ webhookId }: { webhookId: string }) {
                   </td>
                   <td className="num">{d.attempts}</td>
                   <td>
-                    {d.lastError ?? '—'}
-                    {d.lastStatusCode !== null && <div className="muted">HTTP {d.lastStatusCode}</div>}
+                    {d.lastStatusCode !== null ? `HTTP ${d.lastStatusCode}` : d.attempts > 0 ? 'no answer' : '—'}
+                    {d.lastError && <div className="field-error">{d.lastError}</div>}
                   </td>
                   <td>{d.nextAttemptAt ? when(d.nextAttemptAt) : '—'}</td>
                   <td>{when(d.createdAt)}</td>
