@@ -266,7 +266,19 @@ export async function startLocalSystem(options: LocalSystemOptions = {}): Promis
     // reads the gateway's and auth's URLs per request, as they are known only later.
     const consoleConfig = (): ConsoleConfig | undefined =>
       mcpUrl && issuer
-        ? { mcpUrl, issuer, clientId, sandboxPersonas: realTwilio ? null : SANDBOX_PERSONAS.map((p) => ({ ...p })) }
+        ? {
+            mcpUrl,
+            issuer,
+            clientId,
+            sandboxPersonas: realTwilio ? null : SANDBOX_PERSONAS.map((p) => ({ ...p })),
+            // Pre-signed recording URLs point at the S3 endpoint (path-style), or at the bucket's regional
+            // AWS endpoint (virtual-hosted) when a real bucket is named: the console plays them from there.
+            mediaOrigins: s3Endpoint
+              ? [s3Endpoint]
+              : inherited.RECORDINGS_BUCKET
+                ? [`https://${inherited.RECORDINGS_BUCKET}.s3.${inherited.AWS_REGION ?? 'us-east-1'}.amazonaws.com`]
+                : [],
+          }
         : undefined;
     if (options.console) {
       consoleHost = await startConsoleHost({

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { Link, Route, Switch, useLocation } from 'wouter';
 import { useConsole } from './context';
 import { AppsPage } from './pages/Apps';
@@ -8,7 +8,19 @@ import { ConnectPage } from './pages/Connect';
 import { CreditsPage } from './pages/Credits';
 import { PlaceCallPage } from './pages/PlaceCall';
 import { PreferencesPage } from './pages/Preferences';
-import { Page } from './ui';
+import { Loading, Page, Problem } from './ui';
+
+// Its own chunk: most visits never open it, so its code stays out of the first load.
+// A chunk that fails to load (offline, or a newer deploy removed it) is an error on the page, not a blank one.
+const WebhooksPage = lazy(() =>
+  import('./pages/Webhooks').catch((error: Error) => ({
+    default: () => (
+      <Page title="Webhooks">
+        <Problem error={new Error(`The page did not load (${error.message}). Reload to try again.`)} />
+      </Page>
+    ),
+  })),
+);
 
 const NAV = [
   { href: '/', label: 'Calls' },
@@ -16,6 +28,7 @@ const NAV = [
   { href: '/credits', label: 'Credits' },
   { href: '/preferences', label: 'Preferences' },
   { href: '/apps', label: 'Apps & tokens' },
+  { href: '/webhooks', label: 'Webhooks' },
   { href: '/connect', label: 'Connect your client' },
 ];
 
@@ -79,6 +92,11 @@ export function App() {
           </Route>
           <Route path="/apps">
             <AppsPage />
+          </Route>
+          <Route path="/webhooks">
+            <Suspense fallback={<Loading what="the webhooks page" />}>
+              <WebhooksPage />
+            </Suspense>
           </Route>
           <Route path="/connect">
             <ConnectPage />

@@ -54,6 +54,54 @@ export interface Call {
     objectiveReached: boolean;
     endReason: string;
   } | null;
+  /** Whether the call is recorded (makePhoneCall's `record`). */
+  record: boolean;
+  recording: Recording | null;
+  /** When the transcript was deleted (on request or by retention); empty otherwise. */
+  transcriptDeletedAt: string;
+}
+export interface Recording {
+  /** processing, ready (url plays it), failed (lastError says why), absent or deleted. */
+  status: string;
+  durationSeconds: number;
+  /** Pre-signed, valid until urlExpiresAt; empty unless ready. */
+  url: string;
+  urlExpiresAt: string;
+  contentType: string;
+  channels: number;
+  fetchAttempts: number;
+  lastError: string;
+}
+/** What deleteCallData can delete (services/gateway/src/tools/recordings.ts CALL_DATA). */
+export type CallData = 'recording' | 'transcript';
+/** Webhook event names (services/common/src/webhook-events.ts; test/console/contract.test.ts keeps them equal). */
+export const WEBHOOK_EVENTS = [
+  'call.answered',
+  'call.completed',
+  'call.busy',
+  'call.no-answer',
+  'call.failed',
+  'call.canceled',
+  'recording.ready',
+] as const;
+export interface Webhook {
+  webhookId: string;
+  url: string;
+  events: string[];
+  description: string;
+  createdAt: string;
+}
+export interface WebhookDelivery {
+  eventId: string;
+  eventType: string;
+  callId: string;
+  state: 'pending' | 'retrying' | 'delivered' | 'dead-lettered' | 'canceled';
+  attempts: number;
+  lastError: string | null;
+  lastStatusCode: number | null;
+  nextAttemptAt: string | null;
+  createdAt: string;
+  deliveredAt: string | null;
 }
 export interface Voice {
   id: string;

@@ -19,6 +19,8 @@ export interface ConsoleConfig {
   clientId: string;
   /** The sandbox's persona numbers; null when calls go to a real carrier (or in production). */
   sandboxPersonas: { number: string; name: string; description: string }[] | null;
+  /** Origins of the recordings' pre-signed URLs, allowed as media-src (the SPA plays them in <audio>). */
+  mediaOrigins: string[];
 }
 
 export interface ConsoleHostOptions {
@@ -97,7 +99,7 @@ export async function startConsoleHost(options: ConsoleHostOptions): Promise<Con
   const headersNow = () => {
     const config = options.config();
     const origins: ConsoleOrigins = config
-      ? { gateway: originOf(config.mcpUrl), auth: originOf(config.issuer) }
+      ? { gateway: originOf(config.mcpUrl), auth: originOf(config.issuer), media: config.mediaOrigins.map(originOf) }
       : { gateway: "'self'", auth: "'self'" };
     return securityHeaders(origins);
   };

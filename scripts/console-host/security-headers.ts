@@ -2,7 +2,8 @@
  * The console's security headers, one definition for `npm start` (host.ts) and the shape CloudFront's
  * response headers policy repeats in production (terraform/modules/console/main.tf; a test compares the two).
  * The SPA loads only its own bundled files, talks only to the gateway and the authorization server, is
- * never framed, and posts forms only to the authorization server (sign-in) or itself.
+ * never framed, and posts forms only to the authorization server (sign-in) or itself. Audio (call
+ * recordings) plays from the recordings store's pre-signed URLs, so media-src names that origin too.
  */
 
 export interface ConsoleOrigins {
@@ -10,6 +11,11 @@ export interface ConsoleOrigins {
   gateway: string;
   /** Origin of the authorization server (its issuer), e.g. http://127.0.0.1:8082. */
   auth: string;
+  /**
+   * Origins call recordings play from (getCallDetails' pre-signed URLs): the S3 emulator locally, the
+   * bucket's regional endpoint in production. None: recordings do not play.
+   */
+  media?: string[];
 }
 
 /** Sources in order, each once ('self' may stand for an origin while the system starts). */
@@ -21,6 +27,7 @@ export function consoleCsp(origins: ConsoleOrigins): string {
     "script-src 'self'",
     "style-src 'self'",
     `connect-src ${sources(["'self'", origins.gateway, origins.auth])}`,
+    `media-src ${sources(["'self'", ...(origins.media ?? [])])}`,
     "frame-ancestors 'none'",
     "base-uri 'none'",
     `form-action ${sources([origins.auth, "'self'"])}`,

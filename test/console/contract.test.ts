@@ -4,15 +4,19 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CALL_STATUSES, TERMINAL_STATUSES } from '@callgate/common';
+import { CALL_STATUSES, TERMINAL_STATUSES, WEBHOOK_EVENT_TYPES } from '@callgate/common';
 import { snippets } from '../../console/src/snippets.js';
 import { fieldsOf, toToolError } from '../../console/src/tool-error.js';
-import { CALL_STATUSES as CONSOLE_STATUSES, TERMINAL } from '../../console/src/types.js';
+import { CALL_STATUSES as CONSOLE_STATUSES, TERMINAL, WEBHOOK_EVENTS } from '../../console/src/types.js';
 
 describe('the console and the gateway agree', () => {
   it('on the call statuses, in order, and which are final', () => {
     assert.deepEqual([...CONSOLE_STATUSES], [...CALL_STATUSES]);
     assert.deepEqual([...TERMINAL], [...TERMINAL_STATUSES]);
+  });
+
+  it('on the webhook event names, in order (the create form offers each as a checkbox)', () => {
+    assert.deepEqual([...WEBHOOK_EVENTS], [...WEBHOOK_EVENT_TYPES]);
   });
 });
 

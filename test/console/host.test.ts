@@ -13,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { type ConsoleConfig, type ConsoleHost, startConsoleHost } from '../../scripts/console-host/host.js';
 
 const CSP =
-  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' http://127.0.0.1:18080 http://127.0.0.1:18082; frame-ancestors 'none'; base-uri 'none'; form-action http://127.0.0.1:18082 'self'";
+  "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' http://127.0.0.1:18080 http://127.0.0.1:18082; media-src 'self' http://127.0.0.1:18090; frame-ancestors 'none'; base-uri 'none'; form-action http://127.0.0.1:18082 'self'";
 const SECRET = 'TOP-SECRET-OUTSIDE-THE-BUILD';
 const INDEX = '<!doctype html><title>console</title><script type="module" src="/assets/index-3f9a1c.js"></script>';
 const CONFIG: ConsoleConfig = {
@@ -21,6 +21,7 @@ const CONFIG: ConsoleConfig = {
   issuer: 'http://127.0.0.1:18082',
   clientId: 'callgate-console',
   sandboxPersonas: [{ number: '+14155550010', name: 'cooperative', description: 'Answers every question.' }],
+  mediaOrigins: ['http://127.0.0.1:18090/'],
 };
 
 /** One raw HTTP/1.1 request, exactly as written (fetch would normalize the path first). */

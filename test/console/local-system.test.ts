@@ -45,11 +45,14 @@ describe('the console served by the local system', () => {
       issuer: system.authUrl,
       clientId: 'callgate-console',
       sandboxPersonas: SANDBOX_PERSONAS,
+      mediaOrigins: [system.s3Endpoint],
     });
     const personas = config.sandboxPersonas as readonly { number: string; name: string }[];
     assert.ok(personas.some((p) => p.number === SANDBOX_NUMBERS.cooperative && p.name === 'cooperative'));
     const csp = response.headers.get('content-security-policy') ?? '';
     assert.match(csp, new RegExp(`connect-src 'self' ${new URL(system.mcpUrl).origin} ${system.authUrl}(;|$)`));
+    // Recordings play from their pre-signed URLs at the S3 emulator.
+    assert.match(csp, new RegExp(`media-src 'self' ${new URL(system.s3Endpoint ?? 'http://missing').origin}(;|$)`));
   });
 
   /** Where the authorization endpoint sends a browser that starts the console's sign-in with this redirect URI. */

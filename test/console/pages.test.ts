@@ -6,7 +6,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
@@ -48,7 +50,16 @@ async function settled(page: Page): Promise<void> {
 describe('every console page with axe-core', { skip: chromiumMissing }, () => {
   let env: ConsoleSystem;
   let browser: Browser;
+  // A webhook receiver (the local system's WEBHOOK_LOCAL_MODE admits http://127.0.0.1), so the webhooks page
+  // shows an endpoint with deliveries.
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(204).end());
+  });
+  let hookUrl = '';
   before(async () => {
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/callgate`;
     env = await startConsoleSystem();
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -59,6 +70,7 @@ describe('every console page with axe-core', { skip: chromiumMissing }, () => {
   after(async () => {
     await browser?.close();
     await env?.stop();
+    receiver.close();
   });
 
   it('has no serious or critical violation at 375 px or on a desktop, and shows field errors beside the field', async () => {
@@ -66,7 +78,21 @@ describe('every console page with axe-core', { skip: chromiumMissing }, () => {
     const problems = watchProblems(page);
     await signUpAndIn(page, env.system, env.host, { email: `axe-${randomUUID()}@example.com`, signUp: true });
 
-    // A finished call with an interruption, so the call page shows a whole conversation.
+    // A webhook endpoint; its secret, shown once, is checked by axe and pictured for the docs.
+    const found: string[] = [];
+    mkdirSync(SHOTS, { recursive: true });
+    await page.getByRole('link', { name: 'Webhooks' }).click();
+    await settled(page);
+    await page.getByLabel('URL (HTTPS, reachable from the internet)').fill(hookUrl);
+    await page.getByRole('checkbox', { name: 'recording.ready' }).check();
+    await page.getByLabel('Description (optional)').fill('Bookings dashboard');
+    await page.getByRole('button', { name: 'Create endpoint' }).click();
+    await page.getByTestId('webhook-secret').waitFor();
+    await settled(page);
+    found.push(...(await axe(page)).map((v) => `webhooks with a new secret: ${v}`));
+    await page.screenshot({ path: path.join(SHOTS, 'webhook-created.png'), fullPage: true });
+
+    // A finished, recorded call with an interruption, so the call page shows a whole conversation and a player.
     await page.getByRole('link', { name: 'Place a call' }).first().click();
     await page.getByLabel('Number to call (E.164)').fill(INTERRUPTS);
     await page.getByLabel('Task: what the agent should achieve').fill('Book a table for Friday; ask the party size.');
@@ -74,6 +100,7 @@ describe('every console page with axe-core', { skip: chromiumMissing }, () => {
     await page.getByLabel('Type', { exact: true }).selectOption('integer');
     await page.getByRole('button', { name: 'Add a field' }).click();
     await page.getByLabel('Field 2 name').fill('dietary_needs');
+    await page.getByRole('checkbox', { name: 'Record this call' }).check();
     await page.getByRole('button', { name: 'Place the call' }).click();
     await page.waitForURL(/\/calls\/[0-9a-f-]{36}$/);
     const callPath = new URL(page.url()).pathname;
@@ -82,6 +109,7 @@ describe('every console page with axe-core', { skip: chromiumMissing }, () => {
       undefined,
       { timeout: 120_000 },
     );
+    await page.getByTestId('recording-player').waitFor({ timeout: 120_000 });
 
     const pages = [
       { name: 'calls', path: '/' },
@@ -90,15 +118,26 @@ describe('every console page with axe-core', { skip: chromiumMissing }, () => {
       { name: 'credits', path: '/credits' },
       { name: 'preferences', path: '/preferences' },
       { name: 'apps', path: '/apps' },
+      { name: 'webhooks', path: '/webhooks' },
       { name: 'connect', path: '/connect' },
     ];
-    mkdirSync(SHOTS, { recursive: true });
-    const found: string[] = [];
     for (const width of [375, 1280]) {
       await page.setViewportSize({ width, height: 900 });
       for (const { name, path: at } of pages) {
         await page.goto(`${env.host.origin}${at}`);
         await settled(page);
+        if (name === 'call') {
+          // The player with its duration, as a person sees it once the audio's metadata arrived.
+          await page.waitForFunction(() => (document.querySelector('audio')?.readyState ?? 0) >= 1, undefined, {
+            timeout: 120_000,
+          });
+        }
+        if (name === 'webhooks') {
+          // The endpoint's delivery log, open, with the call's deliveries.
+          await page.getByRole('button', { name: `Show deliveries of ${hookUrl}` }).click();
+          await page.locator('tr[data-event-type="call.completed"]').waitFor({ timeout: 120_000 });
+          await settled(page);
+        }
         found.push(...(await axe(page)).map((v) => `${name} at ${width}px: ${v}`));
         // At 375 px nothing may need sideways scrolling of the whole page (tables scroll in their own box).
         if (width === 375) {

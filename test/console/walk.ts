@@ -41,6 +41,9 @@ export function buildConsole(): string {
       '--outDir',
       outDir,
       '--emptyOutDir',
+      // Vite's lock refuses a second build of the same project while one runs, whatever its outDir; each
+      // test file builds into a folder of its own, so two files at once (TEST_JOBS=2) are safe.
+      '--bypass-lock',
     ],
     { cwd: path.join(root, 'console'), stdio: ['ignore', 'ignore', 'inherit'] },
   );

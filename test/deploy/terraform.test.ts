@@ -116,11 +116,19 @@ test("the console's CloudFront headers policy sends the same CSP as npm start's 
   const parts = /console_csp = join\("; ", \[([\s\S]*?)\]\)/.exec(text)?.[1];
   assert.ok(parts, 'modules/console/headers.tf no longer builds local.console_csp with join("; ", [...])');
   const api = 'https://mcp.example.com';
+  const recordings = 'https://callgate-recordings.s3.eu-west-1.amazonaws.com';
   const terraformCsp = [...parts.matchAll(/"((?:[^"\\]|\\.)*)"/g)]
-    .map((m) => (m[1] as string).replaceAll(`\${local.api_origin}`, api))
+    .map((m) =>
+      (m[1] as string).replaceAll(`\${local.api_origin}`, api).replaceAll(`\${var.recordings_origin}`, recordings),
+    )
     .join('; ');
-  // Production: the gateway and the authorization server share the public host.
-  assert.equal(terraformCsp, consoleCsp({ gateway: api, auth: api }));
+  // Production: the gateway and the authorization server share the public host; recordings play from the bucket.
+  assert.equal(terraformCsp, consoleCsp({ gateway: api, auth: api, media: [recordings] }));
+  const stack = readFileSync(path.join(root, 'terraform/modules/stack/console.tf'), 'utf8');
+  assert.match(
+    stack,
+    /recordings_origin\s*= "https:\/\/\$\{module\.recordings\.bucket_name\}\.s3\.\$\{var\.region\}\.amazonaws\.com"/,
+  );
   assert.match(text, /access_control_max_age_sec = 63072000/);
   assert.match(text, /preload\s+= true/);
 });

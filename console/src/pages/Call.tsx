@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { Link } from 'wouter';
+import { CallRecording } from '../components/CallRecording';
 import { useConsole, useLoad, useWatch } from '../context';
 import { type Call, TERMINAL } from '../types';
 import { credits, duration, Loading, Page, Problem, StatusBadge, when } from '../ui';
@@ -76,6 +77,8 @@ export function CallPage({ callId }: { callId: string }) {
             {cancelError && <Problem error={cancelError} />}
           </section>
 
+          <CallRecording call={call} onChange={details.reload} />
+
           <section aria-labelledby="timeline">
             <h2 id="timeline">Timeline</h2>
             {call.timeline.length === 0 ? (
@@ -100,9 +103,11 @@ export function CallPage({ callId }: { callId: string }) {
             <h2 id="transcript">Transcript</h2>
             {call.transcript.length === 0 ? (
               <p className="state empty">
-                {TERMINAL.includes(call.status)
-                  ? 'Nothing was said.'
-                  : 'Nothing said yet; turns appear as they are spoken.'}
+                {call.transcriptDeletedAt
+                  ? 'The transcript was deleted.'
+                  : TERMINAL.includes(call.status)
+                    ? 'Nothing was said.'
+                    : 'Nothing said yet; turns appear as they are spoken.'}
               </p>
             ) : (
               <ol className="transcript" aria-live="polite">

@@ -22,6 +22,7 @@ export function PlaceCallPage() {
   const [voice, setVoice] = useState('');
   const [model, setModel] = useState('');
   const [maxDuration, setMaxDuration] = useState('');
+  const [record, setRecord] = useState(false);
   const [fields, setFields] = useState<OutcomeField[]>(() => [newField()]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [failure, setFailure] = useState<Error>();
@@ -55,6 +56,8 @@ export function PlaceCallPage() {
         ...(model ? { model } : {}),
         ...(seconds !== undefined ? { maxDurationSeconds: seconds } : {}),
         ...(outcomeSchema ? { outcomeSchema } : {}),
+        // Always sent: what the box shows is what happens, whatever the account's default.
+        record,
         idempotencyKey,
       });
       navigate(`/calls/${call.callId}`);
@@ -154,6 +157,21 @@ export function PlaceCallPage() {
             onChange={(e) => setMaxDuration(e.target.value)}
           />
         </Field>
+        <div className="field">
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={record}
+              onChange={(e) => setRecord(e.target.checked)}
+              aria-describedby="record-hint"
+            />
+            Record this call
+          </label>
+          <small id="record-hint" className="hint">
+            Both parties are recorded, and the callee is told at the start of the call that it is recorded. You can play
+            and delete the recording on the call's page.
+          </small>
+        </div>
         <OutcomeFieldsBuilder fields={fields} onChange={setFields} error={errors.outcomeSchema} />
         <section className="estimate" aria-labelledby="estimate" aria-live="polite">
           <h2 id="estimate">Estimated worst-case hold</h2>

@@ -1,6 +1,6 @@
 # Response headers: the console's pages and files get the same policy `npm start` sends
 # (scripts/console-host/security-headers.ts; test/deploy/terraform.test.ts compares the two) plus HSTS,
-# which only https can carry. The API paths keep the headers their services set (the auth pages have a
+# which only https can carry. Call recordings play from the recordings bucket's pre-signed URLs (media-src). The API paths keep the headers their services set (the auth pages have a
 # CSP of their own); CloudFront adds HSTS and nosniff where they are missing.
 
 locals {
@@ -10,6 +10,7 @@ locals {
     "script-src 'self'",
     "style-src 'self'",
     "connect-src 'self' ${local.api_origin}",
+    "media-src 'self' ${var.recordings_origin}",
     "frame-ancestors 'none'",
     "base-uri 'none'",
     "form-action ${local.api_origin} 'self'",

@@ -23,6 +23,16 @@ variable "api_host" {
   description = "Host name of the ALB (the stack's public_host): the origin of /mcp, the well-known metadata and the authorization server's paths. Its certificate covers it, so CloudFront reaches it over verified HTTPS."
 }
 
+variable "recordings_origin" {
+  type        = string
+  description = "Origin of the recordings bucket's pre-signed URLs (https://<bucket>.s3.<region>.amazonaws.com): the console plays call recordings from there (CSP media-src)."
+
+  validation {
+    condition     = can(regex("^https://[a-z0-9.-]+\\.amazonaws\\.com$", var.recordings_origin))
+    error_message = "recordings_origin is an https origin under amazonaws.com, without a path."
+  }
+}
+
 variable "bucket_name" {
   type        = string
   description = "Globally unique name of the bucket of the console's static files."

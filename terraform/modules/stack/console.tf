@@ -5,24 +5,29 @@
 locals {
   console_url          = "https://${var.console_host}"
   console_redirect_uri = "${local.console_url}/callback"
+  # The call service presigns virtual-hosted-style URLs on the bucket's regional endpoint: the console plays
+  # recordings from there (CSP media-src).
+  recordings_origin = "https://${module.recordings.bucket_name}.s3.${var.region}.amazonaws.com"
   # What the SPA reads at start; the deploy uploads it as /console-config.json (docs: the console contract).
   console_config = {
     mcpUrl          = "${local.public_base_url}/mcp"
     issuer          = local.auth_issuer
     clientId        = "callgate-console"
     sandboxPersonas = null
+    mediaOrigins    = [local.recordings_origin]
   }
 }
 
 module "console" {
-  source          = "../console"
-  name            = local.name
-  console_host    = var.console_host
-  certificate_arn = var.console_certificate_arn
-  api_host        = var.public_host
-  bucket_name     = var.console_bucket_name
-  alarm_emails    = var.alarm_emails
-  tags            = local.tags
+  source            = "../console"
+  name              = local.name
+  console_host      = var.console_host
+  certificate_arn   = var.console_certificate_arn
+  api_host          = var.public_host
+  recordings_origin = local.recordings_origin
+  bucket_name       = var.console_bucket_name
+  alarm_emails      = var.alarm_emails
+  tags              = local.tags
 
   providers = {
     aws           = aws
