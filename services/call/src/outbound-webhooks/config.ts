@@ -75,6 +75,15 @@ export const webhookConfigShape = {
     .describe(
       'Deliveries this replica makes at once (off the call path: its own queue, its own connections). 0: this replica delivers nothing.',
     ),
+  WEBHOOK_DELIVERY_PER_USER: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(2)
+    .describe(
+      "Attempts one user's endpoints may have in flight on a replica (at most WEBHOOK_DELIVERY_CONCURRENCY - 1, so one user never takes every slot); the user's other deliveries wait in memory, their messages kept hidden.",
+    ),
   WEBHOOK_RECEIVE_WAIT_SECONDS: z.coerce
     .number()
     .int()

@@ -96,7 +96,11 @@ export async function createOutboundWebhooks(deps: OutboundWebhooksDeps): Promis
   const dispatcher = guardedAgent({
     allowLoopback: config.WEBHOOK_LOCAL_MODE,
     connectTimeoutMs: config.WEBHOOK_TIMEOUT_MS,
-    connections: 2,
+    // As many connections per receiver host as the worker makes attempts: with fewer, attempts to one host
+    // queue behind each other inside the agent, so one user's hanging endpoints on a host shared with
+    // others (or the same test receiver) would hold everyone's deliveries to it. The worker's concurrency
+    // and per-user share are the bounds.
+    connections: Math.max(1, config.WEBHOOK_DELIVERY_CONCURRENCY),
     ...(deps.lookup ? { lookup: deps.lookup } : {}),
   });
   const worker =
@@ -113,6 +117,7 @@ export async function createOutboundWebhooks(deps: OutboundWebhooksDeps): Promis
             maxResponseBytes: config.WEBHOOK_MAX_RESPONSE_BYTES,
             localMode: config.WEBHOOK_LOCAL_MODE,
           },
+          perUser: config.WEBHOOK_DELIVERY_PER_USER,
           schedule: {
             baseSeconds: config.WEBHOOK_RETRY_BASE_SECONDS,
             maxSeconds: config.WEBHOOK_RETRY_MAX_SECONDS,

@@ -46,6 +46,8 @@ export interface DeliveryWork {
   url: string;
   secret: string;
   endpoint_deleted: boolean;
+  /** Whose endpoint: a user's attempts in flight are bounded (worker.ts), so one user cannot take every slot. */
+  user_id: string;
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -164,7 +166,7 @@ export class WebhookStore {
     if (!UUID.test(deliveryId)) return undefined;
     const { rows } = await this.db.query<DeliveryWork>(
       `SELECT d.delivery_id, d.state, d.attempts, d.created_at, e.event_id, e.type, e.body, p.url, p.secret,
-         p.deleted_at IS NOT NULL AS endpoint_deleted
+         p.deleted_at IS NOT NULL AS endpoint_deleted, p.user_id
        FROM calls.webhook_deliveries d
        JOIN calls.webhook_events e USING (event_id)
        JOIN calls.webhook_endpoints p USING (endpoint_id)

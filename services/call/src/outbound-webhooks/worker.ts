@@ -31,11 +31,23 @@ export interface WorkerOptions {
   attempt: AttemptOptions;
   schedule: RetrySchedule;
   concurrency: number;
+  /** Attempts one user's endpoints may have in flight here (capped at concurrency − 1, see fairShare). */
+  perUser: number;
   waitSeconds: number;
   clock: Clock;
   log: Logger;
   metrics: WebhookMetrics;
 }
+
+/**
+ * A user's share of a replica's slots: at most `perUser`, and never every slot, so another user's
+ * delivery always finds one (with a single slot there is nothing to share).
+ */
+export const fairShare = (concurrency: number, perUser: number): number =>
+  Math.max(1, Math.min(perUser, concurrency - 1));
+
+/** Messages held for their user's slot, at most this many per slot; beyond it the receive loop waits. */
+const HELD_PER_SLOT = 10;
 
 /**
  * Consumes the delivery queue: one attempt per received message. Success deletes the message. A failure
@@ -48,6 +60,16 @@ export class DeliveryWorker {
   private readonly receiving = new AbortController();
   private readonly inFlight = new Set<Promise<void>>();
   private loop: Promise<void> | undefined;
+  /**
+   * Per user: attempts in flight and the deliveries waiting for one of them. One user's hanging endpoints
+   * then hold at most their share of the slots, and the receive loop goes on taking other users' messages
+   * (a waiting message is not a busy slot). Waiting is in memory with the message kept hidden
+   * (ChangeMessageVisibility does not count as a receive): deferring it on the queue instead would count
+   * toward maxReceiveCount and dead-letter it behind the delivery log's back.
+   */
+  private readonly users = new Map<string, { active: number; waiting: (() => void)[] }>();
+  private held = 0;
+  private slotFreed: () => void = () => {};
 
   constructor(private readonly options: WorkerOptions) {}
 
@@ -67,14 +89,23 @@ export class DeliveryWorker {
     // Long enough for an attempt to end before the message shows again to another replica.
     const visibility = Math.ceil(this.options.attempt.timeoutMs / 1000) + 30;
     while (!signal.aborted) {
-      while (this.inFlight.size >= this.options.concurrency && !signal.aborted) await Promise.race(this.inFlight);
+      const busy = () =>
+        this.inFlight.size - this.held >= this.options.concurrency ||
+        this.held >= this.options.concurrency * HELD_PER_SLOT;
+      // Wakes when a delivery ends or starts waiting for its user's slot (a waiting one frees its slot).
+      while (busy() && !signal.aborted) {
+        await new Promise<void>((resolve) => {
+          this.slotFreed = resolve;
+          void Promise.race(this.inFlight).then(resolve);
+        });
+      }
       if (signal.aborted) break;
       let messages: Message[];
       try {
         const response = await sqs.send(
           new ReceiveMessageCommand({
             QueueUrl: queueUrl,
-            MaxNumberOfMessages: Math.min(10, this.options.concurrency - this.inFlight.size),
+            MaxNumberOfMessages: Math.max(1, Math.min(10, this.options.concurrency - (this.inFlight.size - this.held))),
             WaitTimeSeconds: this.options.waitSeconds,
             VisibilityTimeout: visibility,
           }),
@@ -124,10 +155,13 @@ export class DeliveryWorker {
       return this.remove(receipt);
     }
     if (work.body === null) return this.hide(receipt, 5); // the relay renders it first; seen again shortly
+    const body = work.body;
     const started = clock.now();
-    const result = await attemptDelivery(
-      { url: work.url, secret: work.secret, eventId: work.event_id, eventType: work.type, body: work.body },
-      this.options.attempt,
+    const result = await this.asUser(work.user_id, receipt, () =>
+      attemptDelivery(
+        { url: work.url, secret: work.secret, eventId: work.event_id, eventType: work.type, body },
+        this.options.attempt,
+      ),
     );
     metrics.duration((clock.now() - started) / 1000);
     if (result.ok) {
@@ -169,6 +203,42 @@ export class DeliveryWorker {
     });
     metrics.outcome('failed');
     await this.hide(receipt, delay);
+  }
+
+  /**
+   * Runs one attempt within the user's share of the slots; over it, the delivery waits here for one of
+   * the user's attempts to end, its message hidden meanwhile for as long as the wait can last.
+   */
+  private async asUser<T>(userId: string, receipt: string, attempt: () => Promise<T>): Promise<T> {
+    const share = fairShare(this.options.concurrency, this.options.perUser);
+    let user = this.users.get(userId);
+    if (!user) {
+      user = { active: 0, waiting: [] };
+      this.users.set(userId, user);
+    }
+    if (user.active >= share) {
+      const ahead = user.waiting.length + 1;
+      const attemptSeconds = Math.ceil(this.options.attempt.timeoutMs / 1000);
+      // Each attempt ahead of it takes at most the attempt bound; SQS allows at most 12 h.
+      await this.hide(receipt, Math.min(43_200, Math.ceil(ahead / share) * attemptSeconds + 2 * attemptSeconds + 30));
+      this.held++;
+      this.slotFreed();
+      try {
+        await new Promise<void>((resolve) => user?.waiting.push(resolve));
+      } finally {
+        this.held--;
+      }
+    } else {
+      user.active++;
+    }
+    try {
+      return await attempt();
+    } finally {
+      const next = user.waiting.shift();
+      // The slot passes straight to the next waiting delivery of the same user (active stays as it is).
+      if (next) next();
+      else if (--user.active === 0) this.users.delete(userId);
+    }
   }
 
   private async remove(receipt: string): Promise<void> {

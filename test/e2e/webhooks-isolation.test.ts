@@ -1,27 +1,13 @@
 /**
- * FINDING (attack2, not fixed): one user's hanging webhook receiver delays every other user's deliveries.
+ * One user's hanging webhook receivers do not delay another user's deliveries (attack review of Dec 2026,
+ * attack2 finding 5). The delivery worker bounds each user's attempts in flight to their share of the
+ * replica's slots (WEBHOOK_DELIVERY_PER_USER, at most WEBHOOK_DELIVERY_CONCURRENCY - 1) and holds that
+ * user's other deliveries in memory, so another user's message still finds a slot.
  *
- * The delivery worker (services/call/src/outbound-webhooks/worker.ts) has one pool of
- * WEBHOOK_DELIVERY_CONCURRENCY slots per replica, shared by all users, and stops receiving from the queue
- * while every slot is busy. A receiver that accepts the connection and never answers holds a slot for the
- * whole WEBHOOK_TIMEOUT_MS (10 s by default), then the failure is retried (backoff 30 s doubling), and
- * holds it again. A user with the cap of endpoints (10) subscribed to every event makes about 30 deliveries
- * per call (answered, completed, recording.ready × 10), i.e. 300 slot-seconds per call, or 30 s of a
- * default replica (10 slots) doing nothing else, per call placed; a few calls a minute keep every replica
- * saturated and other users' events arrive minutes late (at worst after their own retry window: dead-lettered).
- *
- * Measured with this file (concurrency 2, attempt bound 30 s; run:
- *   node --import tsx --test test/e2e/webhooks-isolation.finding.ts):
- * it fails: { delivered: false, attackerTimeoutsBefore: 2 } after 33.9 s. The attacker's one call (3 hanging
- * endpoints) held both slots for the full 30 s bound, and the victim's call.completed, for an instant
- * receiver, was still undelivered when the attacker's first two attempts timed out (then the attacker's
- * queued attempts and immediate retries compete with it again).
- *
- * Fix direction (not small): a per-user (or per-endpoint) bound on deliveries in flight, with messages of a
- * user at its bound set aside WITHOUT counting a receive toward SQS's maxReceiveCount (deferring them with
- * ChangeMessageVisibility would count, and SQS would dead-letter them behind the delivery log's back), e.g.
- * one in-memory waiting list per user whose messages' visibility is extended while they wait; or a queue
- * (or SQS message group, fair queues) per user.
+ * Before the fix (concurrency 2, attempt bound 30 s) the attacker's one call, three hanging endpoints, held
+ * both slots for the whole bound and the victim's call.completed waited for it (33.9 s). Here the bound is
+ * 10 minutes: the victim's delivery must come while the attacker's attempts still hang, whatever the load;
+ * "an attacker's attempt timed out first" can then only mean the fix is gone.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -34,6 +20,8 @@ import { eventually } from '../support/eventually.js';
 import { httpClient, tokenFor } from '../support/system.js';
 
 const hanging: ServerResponse[] = [];
+/** After the test: /hang answers at once, so stopping the system does not wait for a hanging attempt. */
+let released = false;
 let hangTimedOut = 0;
 const delivered: { path: string; body: string }[] = [];
 let server: Server;
@@ -49,7 +37,7 @@ before(async () => {
       body += c;
     });
     req.on('end', () => {
-      if (req.url === '/hang') {
+      if (req.url === '/hang' && !released) {
         hanging.push(res);
         // The worker gives up (its attempt bound) by closing the connection.
         res.on('close', () => {
@@ -70,7 +58,7 @@ before(async () => {
       SANDBOX_CALL_STEP_MS: '30',
       SANDBOX_TALK_MS: '200',
       WEBHOOK_DELIVERY_CONCURRENCY: '2',
-      WEBHOOK_TIMEOUT_MS: '30000',
+      WEBHOOK_TIMEOUT_MS: '600000',
       WEBHOOK_RETRY_BASE_SECONDS: '0',
       WEBHOOK_RETRY_MAX_SECONDS: '0',
       WEBHOOK_RECEIVE_WAIT_SECONDS: '1',
@@ -78,8 +66,9 @@ before(async () => {
   });
 });
 after(async () => {
-  await system?.stop();
+  released = true;
   for (const res of hanging) res.destroy();
+  await system?.stop();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
 });
@@ -98,7 +87,10 @@ it("a user's hanging receivers do not delay another user's deliveries", async ()
       await tool(mallory, 'createWebhook', { url: url('/hang'), events: ['call.answered', 'call.completed'] });
     }
     await tool(mallory, 'makePhoneCall', { to: '+14155550001', task: 'Ask whether the shop is open on Sunday.' });
-    await eventually('the attacker holding every delivery slot', async () => (hanging.length >= 2 ? true : undefined));
+    // Its share: one of the two slots (WEBHOOK_DELIVERY_PER_USER is capped at concurrency - 1).
+    await eventually('the attacker holding its share of the slots', async () =>
+      hanging.length >= 1 ? true : undefined,
+    );
 
     await tool(victim, 'createWebhook', { url: url('/victim'), events: ['call.completed'] });
     const placed = await tool<{ call: { callId: string } }>(victim, 'makePhoneCall', {
@@ -121,6 +113,7 @@ it("a user's hanging receivers do not delay another user's deliveries", async ()
       { delivered: true, attackerTimeoutsBefore: 0 },
       "the victim's event waited for the attacker's hanging receivers",
     );
+    assert.equal(hanging.length, 1, "the attacker's other deliveries waited for its one slot, never took the second");
   } finally {
     await mallory.close();
     await victim.close();
